@@ -1,0 +1,201 @@
+"""A patrol district: its settings, street graph, businesses and derived lookups.
+
+>>> from patrol.district import load_district
+>>> d = load_district()                 # the embedded Uptown default, offline
+>>> d.info()["street_blocks"]
+266
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from patrol.arrays import GraphArrays, graph_arrays
+from patrol.businesses import Business, opening_minutes, read_businesses
+from patrol.errors import ConfigError, DistrictError, GeocodeError
+from patrol.geocode import Geocoder, Location
+from patrol.graph import annotate_graph, validate_graph
+from patrol.settings import Settings, load_settings
+
+__all__ = ["District", "default_district_path", "load_district"]
+
+log = logging.getLogger(__name__)
+
+
+def default_district_path() -> Path:
+    """Folder of the embedded Uptown district (the checkout's ``data/uptown`` or the wheel's copy)."""
+    checkout = Path(__file__).resolve().parents[1] / "data" / "uptown"
+    if (checkout / "district.toml").is_file():
+        return checkout
+    packaged = Path(str(resources.files("patrol") / "_data" / "uptown"))
+    if (packaged / "district.toml").is_file():
+        return packaged
+    raise DistrictError("the embedded Uptown district data is missing from this installation")
+
+
+class District:
+    """Settings + normalized street graph + businesses of one district.
+
+    Parameters
+    ----------
+    settings : Settings
+    graph : networkx.MultiGraph
+        A normalized street graph; ``in_area``/``corridor`` flags are (re)computed from settings.
+    businesses : list of Business
+    folder : Path, optional
+        Where the district was loaded from.
+
+    Raises
+    ------
+    GraphValidationError
+        When the graph breaks the contract.
+    """
+
+    def __init__(self, settings: Settings, graph: nx.MultiGraph, businesses: list[Business],
+                 folder: Path | None = None):
+        self.settings = settings
+        self.graph = annotate_graph(graph, settings)
+        validate_graph(self.graph)
+        self.businesses = list(businesses)
+        self.folder = folder
+
+    @property
+    def name(self) -> str:
+        return self.settings.district.name
+
+    @cached_property
+    def arrays(self) -> GraphArrays:
+        """Contiguous CSR arrays of the street graph (see :class:`patrol.arrays.GraphArrays`)."""
+        return graph_arrays(self.graph)
+
+    @cached_property
+    def geocoder(self) -> Geocoder:
+        return Geocoder(self.graph, self.businesses, max_snap_m=self.settings.dispatch.max_snap_m)
+
+    def geocode(self, text: str) -> Location:
+        """Resolve a location text (see :mod:`patrol.geocode`)."""
+        return self.geocoder.geocode(text)
+
+    @cached_property
+    def base(self) -> Location:
+        """The base (safety communication center) as a location.
+
+        Raises
+        ------
+        ConfigError
+            When ``base.at`` cannot be found on this district's streets.
+        """
+        try:
+            return self.geocode(self.settings.base.at)
+        except GeocodeError as exc:
+            raise ConfigError(f"base.at {self.settings.base.at!r} is not in this district: {exc.message}",
+                              field="base.at", details=exc.details) from exc
+
+    @cached_property
+    def base_node(self) -> int:
+        """Graph node id of the base (the block end nearest to it when it is not an intersection)."""
+        loc = self.base
+        if loc.node is not None:
+            return loc.node
+        d = next(e for _, _, e in self.graph.edges(data=True) if e["block"] == loc.block)
+        return d["u"] if loc.offset_m <= d["length"] / 2 else d["v"]
+
+    @property
+    def base_index(self) -> int:
+        """Contiguous node index of the base."""
+        return self.arrays.index_of[self.base_node]
+
+    @cached_property
+    def business_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per business: ``(block, offset_m, distance_m)`` of its snap onto the network."""
+        if not self.businesses:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        return self.geocoder.snap_many(np.array([b.lat for b in self.businesses]),
+                                       np.array([b.lon for b in self.businesses]))
+
+    def business_in_area(self) -> np.ndarray:
+        """Boolean mask of businesses whose point lies inside the patrol area box."""
+        return np.array([self.settings.area.contains(b.lat, b.lon) for b in self.businesses], dtype=bool)
+
+    def business_hours(self, i: int) -> tuple[int, int, bool]:
+        """Opening ``(open_min, close_min, from_data)`` of business ``i`` (district defaults if unknown)."""
+        return opening_minutes(self.businesses[i], self.settings.business_hours)
+
+    def info(self) -> dict:
+        """Summary figures: nodes, blocks, km of streets, blocks/km in the area and on the corridor."""
+        a = self.arrays
+        s = self.settings.area
+        return {
+            "name": self.name,
+            "source": self.graph.graph.get("source"),
+            "crs": self.graph.graph.get("crs"),
+            "nodes": a.n_nodes,
+            "street_blocks": a.n_edges,
+            "total_km": round(float(a.edge_length.sum()) / 1000, 1),
+            "area_blocks": int(a.edge_in_area.sum()),
+            "area_km": round(float(a.edge_length[a.edge_in_area].sum()) / 1000, 1),
+            "corridor_blocks": int(a.edge_corridor.sum()),
+            "corridor_km": round(float(a.edge_length[a.edge_corridor].sum()) / 1000, 1),
+            "businesses": len(self.businesses),
+            "businesses_in_area": int(self.business_in_area().sum()),
+            "area_bounds": {"south": s.south, "north": s.north, "west": s.west, "east": s.east},
+            "base": {"name": self.settings.base.name, "at": self.base.matched, "node": int(self.base_node),
+                     "lat": self.base.lat, "lon": self.base.lon},
+            "roster": self.settings.roster.size,
+            "shift": f"{', '.join(self.settings.shift.days)} {self.settings.shift.start}-{self.settings.shift.end}",
+        }
+
+
+def load_district(path: str | Path | None = None, *, settings: Settings | None = None) -> District:
+    """Load a district folder (``district.toml`` + its data); the embedded Uptown default if ``None``.
+
+    ``district.source`` picks the builder: ``facts`` reads ``intersections.csv`` and
+    ``street_segments.csv``; ``osm-xml`` reads ``district.files.osm`` with osmnx;
+    ``centerline`` reads ``district.files.centerline``.  Businesses come from
+    ``businesses.csv`` when present (for ``osm-xml``, from the XML's features otherwise).
+
+    Raises
+    ------
+    DistrictError
+        When the folder, its settings or its data cannot be read.
+    GraphValidationError
+        When the street graph breaks the contract.
+    """
+    from patrol.sources import graph_from_centerline, graph_from_facts, graph_from_osm_xml
+
+    folder = Path(path) if path is not None else default_district_path()
+    if folder.is_file() and folder.suffix == ".toml":
+        folder = folder.parent
+    if not (folder / "district.toml").is_file():
+        raise DistrictError(f"no district.toml in {folder}", field="district")
+    settings = settings or load_settings(folder / "district.toml")
+    files = settings.district.files
+    name = settings.district.name
+
+    def need(key: str) -> Path:
+        if key not in files:
+            raise DistrictError(f"district.files.{key} must name the {key} file for this source",
+                                field=f"district.files.{key}")
+        return folder / files[key]
+
+    businesses: list[Business] = []
+    biz_file = folder / files.get("businesses", "businesses.csv")
+    source = settings.district.source
+    if source == "facts":
+        graph = graph_from_facts(need("intersections"), need("street_segments"), name=name)
+    elif source == "osm-xml":
+        graph, businesses = graph_from_osm_xml(need("osm"), name=name)
+    else:
+        graph = graph_from_centerline(need("centerline"), name=name)
+    if biz_file.is_file():
+        businesses = read_businesses(biz_file)
+    district = District(settings, graph, businesses, folder)
+    log.info("loaded district %s from %s: %d nodes, %d blocks", name, folder, district.arrays.n_nodes,
+             district.arrays.n_edges)
+    return district
