@@ -1,0 +1,137 @@
+"""Timed walks: where each ambassador (or pair) is, minute by minute.
+
+A :class:`Timeline` is the common currency between the daily plan (which produces it), dispatch
+(positions estimated from the plan), coverage scoring (presence per block and minute) and the
+program report (hours of visible presence).  It is a list of :class:`Leg` per walker: a leg either
+walks along one street block from one offset to another at constant speed, or stays at one point
+(check-in, hot-spot dwell, break, response).  Times are minutes after midnight of the plan's day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from patrol.errors import PlanError
+
+__all__ = ["ACTIVITIES", "VISIBLE", "Leg", "Timeline"]
+
+#: Activity of a leg, and its integer code in :meth:`Timeline.to_arrays`.
+ACTIVITIES = {"walk": 0, "checkin": 1, "dwell": 2, "break": 3, "respond": 4, "post": 5}
+#: Activities during which the walker is on the street, visible and can be dispatched.
+VISIBLE = frozenset({"walk", "checkin", "dwell", "post"})
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One timed piece of a walk.
+
+    Attributes
+    ----------
+    t0, t1 : float
+        Start and end, minutes after midnight (``t1 >= t0``).
+    block : int
+        Street block id.
+    off0, off1 : float
+        Offsets along the block from its ``u`` end at ``t0`` and ``t1`` (equal for a stationary leg).
+    activity : str
+        One of :data:`ACTIVITIES`.
+    ref : str
+        What the activity is about (a business name for a check-in, a hot-spot id, ...), or "".
+    """
+
+    t0: float
+    t1: float
+    block: int
+    off0: float
+    off1: float
+    activity: str = "walk"
+    ref: str = ""
+
+    def position(self, t: float) -> float:
+        """Offset along the block at time ``t`` (clamped to the leg)."""
+        if self.t1 <= self.t0:
+            return self.off1
+        f = min(max((t - self.t0) / (self.t1 - self.t0), 0.0), 1.0)
+        return self.off0 + f * (self.off1 - self.off0)
+
+
+class Timeline:
+    """Legs per walker, each walker's legs sorted by time and non-overlapping.
+
+    Parameters
+    ----------
+    legs : dict of str to iterable of Leg
+        Walker name -> legs.
+
+    Raises
+    ------
+    PlanError
+        When a walker's legs overlap in time or an activity is unknown.
+    """
+
+    def __init__(self, legs: dict[str, Iterable[Leg]]):
+        self.legs: dict[str, list[Leg]] = {}
+        for walker, items in legs.items():
+            seq = sorted(items, key=lambda leg: (leg.t0, leg.t1))
+            for a, b in zip(seq, seq[1:], strict=False):
+                if b.t0 < a.t1 - 1e-6:
+                    raise PlanError(f"{walker}: legs overlap at {b.t0:.2f} min", field=walker)
+            for leg in seq:
+                if leg.activity not in ACTIVITIES:
+                    raise PlanError(f"{walker}: unknown activity {leg.activity!r}", field=walker)
+                if leg.t1 < leg.t0:
+                    raise PlanError(f"{walker}: leg ends before it starts at {leg.t0:.2f} min", field=walker)
+            self.legs[walker] = seq
+        self._starts = {w: np.array([leg.t0 for leg in seq]) for w, seq in self.legs.items()}
+
+    @property
+    def walkers(self) -> list[str]:
+        return list(self.legs)
+
+    def leg_at(self, walker: str, t: float) -> Leg | None:
+        """The leg of ``walker`` under way at time ``t`` (``None`` before, after, or in a gap)."""
+        seq = self.legs.get(walker, [])
+        i = int(np.searchsorted(self._starts[walker], t, side="right")) - 1 if seq else -1
+        if i < 0:
+            return None
+        leg = seq[i]
+        return leg if t <= leg.t1 + 1e-9 else None
+
+    def position(self, walker: str, t: float) -> tuple[int, float, str] | None:
+        """``(block, offset_m, activity)`` of a walker at time ``t``, or ``None`` when off the timeline."""
+        leg = self.leg_at(walker, t)
+        return None if leg is None else (leg.block, leg.position(t), leg.activity)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Flat arrays for the Numba kernels.
+
+        Returns
+        -------
+        dict
+            ``walker`` (int index into :attr:`walkers`), ``t0``, ``t1``, ``block``, ``off0``, ``off1``
+            and ``activity`` (int code of :data:`ACTIVITIES`), all of equal length, sorted by walker
+            then time.
+        """
+        rows = [(wi, leg) for wi, w in enumerate(self.walkers) for leg in self.legs[w]]
+        return {
+            "walker": np.array([r[0] for r in rows], dtype=np.int64),
+            "t0": np.array([r[1].t0 for r in rows], dtype=np.float64),
+            "t1": np.array([r[1].t1 for r in rows], dtype=np.float64),
+            "block": np.array([r[1].block for r in rows], dtype=np.int64),
+            "off0": np.array([r[1].off0 for r in rows], dtype=np.float64),
+            "off1": np.array([r[1].off1 for r in rows], dtype=np.float64),
+            "activity": np.array([ACTIVITIES[r[1].activity] for r in rows], dtype=np.int64),
+        }
+
+    def to_dict(self) -> dict[str, list[dict]]:
+        return {w: [asdict(leg) for leg in seq] for w, seq in self.legs.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[dict]]) -> Timeline:
+        try:
+            return cls({w: [Leg(**leg) for leg in seq] for w, seq in data.items()})
+        except TypeError as exc:
+            raise PlanError(f"bad timeline leg: {exc}") from exc
