@@ -130,6 +130,28 @@ class Timeline:
         return {w: [asdict(leg) for leg in seq] for w, seq in self.legs.items()}
 
     @classmethod
+    def from_plan_file(cls, path) -> Timeline:
+        """The timeline stored under the ``"timeline"`` key of a ``plan.json`` file.
+
+        Raises
+        ------
+        PlanError
+            When the file is missing, not JSON, or has no timeline.
+        """
+        import json
+        from pathlib import Path
+
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise PlanError(f"plan file not found: {path}", field="plan") from exc
+        except json.JSONDecodeError as exc:
+            raise PlanError(f"{path} is not JSON: {exc}", field="plan") from exc
+        if not isinstance(data, dict) or "timeline" not in data:
+            raise PlanError(f"{path} has no 'timeline' key (is it a patrol plan.json?)", field="timeline")
+        return cls.from_dict(data["timeline"])
+
+    @classmethod
     def from_dict(cls, data: dict[str, list[dict]]) -> Timeline:
         try:
             return cls({w: [Leg(**leg) for leg in seq] for w, seq in data.items()})
