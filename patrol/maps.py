@@ -101,6 +101,17 @@ def add_businesses(m: folium.Map, district, *, only_in_area: bool = True) -> Non
     group.add_to(m)
 
 
+def add_legend(m: folium.Map, items: list[tuple[str, str]], *, title: str = "Legend") -> None:
+    """A fixed legend box: ``items`` are ``(css colour, label)`` pairs."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:18px;height:4px;margin:0 6px 3px 0;background:{colour}">'
+        f"</span>{label}</div>" for colour, label in items
+    )
+    m.get_root().html.add_child(folium.Element(
+        f'<div style="position:fixed;bottom:40px;right:10px;z-index:1000;background:white;padding:6px 10px;'
+        f'font:12px sans-serif;border:1px solid #888"><b>{title}</b>{rows}</div>'))
+
+
 def leaflet_assets() -> tuple[str, str] | None:
     """Leaflet's ``(javascript, css)`` from the installed ``xstatic-leaflet`` package, or ``None``."""
     try:
