@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 	$(BIN)/patrol district map
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check patrol tests scripts
+	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest -q
