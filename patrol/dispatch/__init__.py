@@ -1,0 +1,42 @@
+"""Dispatch: who is nearest to an incident, and the incident record.
+
+Modules
+-------
+network     exact walking distances and routes between points on blocks (Numba Dijkstra)
+positions   where each unit is: fresh ping, else the day's plan
+roster      responding units (ambassadors or pairs) and their duty status
+ranking     rank available units by ETA, with deterministic ties
+lifecycle   the incident status life cycle
+schema      the versioned SQLite schema
+record      the durable incident record (SQLite, WAL, group commit, audit trail)
+rows        the record's rows as frozen dataclasses
+clock       timestamps of the record and the plan's local clock
+desk        district + record + plan: what the CLI and the HTTP service call
+"""
+
+from patrol.dispatch.clock import iso, local_moment, parse_time
+from patrol.dispatch.desk import Desk
+from patrol.dispatch.lifecycle import OPEN_STATUSES, TRANSITIONS, check_transition
+from patrol.dispatch.network import DistanceField, Network, Route
+from patrol.dispatch.positions import Position
+from patrol.dispatch.ranking import Candidate, Ranking, rank_units
+from patrol.dispatch.record import (
+    DUTY_STATUSES,
+    Assignment,
+    AuditEntry,
+    DutyChange,
+    Incident,
+    Interaction,
+    OutcomeEntry,
+    Ping,
+    Record,
+    StatusChange,
+)
+from patrol.dispatch.roster import Unit, plan_units, roster_units
+
+__all__ = [
+    "DUTY_STATUSES", "OPEN_STATUSES", "TRANSITIONS", "Assignment", "AuditEntry", "Candidate", "Desk",
+    "DistanceField", "DutyChange", "Incident", "Interaction", "Network", "OutcomeEntry", "Ping", "Position",
+    "Ranking", "Record", "Route", "StatusChange", "Unit", "check_transition", "iso", "local_moment",
+    "parse_time", "plan_units", "rank_units", "roster_units",
+]

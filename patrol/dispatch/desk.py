@@ -1,0 +1,302 @@
+"""The dispatch desk: district + record + day's plan, answering the dispatcher's questions.
+
+:class:`Desk` is what the CLI and the HTTP service call: it geocodes, snaps pings, works out who is
+where and on what duty (:mod:`~patrol.dispatch.roster`, :mod:`~patrol.dispatch.positions`), ranks
+(:mod:`~patrol.dispatch.ranking`) and writes to the record (:mod:`~patrol.dispatch.record`).
+
+>>> from patrol.district import load_district
+>>> from patrol.dispatch import Desk, Record
+>>> desk = Desk(load_district(), record=Record(":memory:"))
+>>> _ = desk.ping("amb3", 44.9485, -93.2950, t="2026-06-02T19:00:00Z")
+>>> r = desk.rank("W Lake St & Girard Ave S", when="2026-06-02T19:02:00Z")
+>>> r.ranked[0].ambassador
+'amb3'
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
+from patrol.dispatch.network import Network
+from patrol.dispatch.positions import unit_position
+from patrol.dispatch.ranking import Ranking, rank_units
+from patrol.dispatch.record import Assignment, Incident, Record
+from patrol.dispatch.roster import AVAILABLE, Unit, duty_status, roster_units
+from patrol.errors import InputError, NotFoundError, PlanError
+from patrol.geocode import Location
+from patrol.settings import DAYS, format_hhmm
+
+__all__ = ["Desk"]
+
+log = logging.getLogger(__name__)
+
+
+class Desk:
+    """Dispatch questions and record writes for one district.
+
+    A desk may be shared by threads (an HTTP service): rankings only read, its caches are
+    append-only, and writes go through the :class:`Record`'s lock and group commit.
+
+    Parameters
+    ----------
+    district : District
+    record : Record, optional
+        Where pings, duty changes and incidents live; without it positions come from the plan only.
+    timeline : Timeline, optional
+        The day's plan (positions when pings are stale, breaks as duty status).
+    units : dict, optional
+        Unit -> members (a plan's ``units`` mapping, pairs mode); default from the roster.
+    """
+
+    def __init__(self, district, *, record: Record | None = None, timeline=None,
+                 units: dict[str, list[str]] | None = None, network: Network | None = None):
+        self.district = district
+        self.settings = district.settings
+        self.record = record
+        self.timeline = timeline
+        self.units: list[Unit] = roster_units(self.settings, units)
+        if timeline is not None and not any(n in timeline.legs for u in self.units for n in u.names()):
+            raise PlanError("the plan's walkers match no ambassador or unit of this district's roster "
+                            f"(plan: {', '.join(timeline.walkers[:8])})", field="plan")
+        if network is not None:
+            self.__dict__["network"] = network
+        shift = self.settings.shift
+        self._shift = (shift.start_min, shift.end_min)
+        self._shift_days = frozenset(shift.days)
+        self._tz = self.settings.district.timezone
+        self._geocoded: dict[str, Location] = {}
+
+    @cached_property
+    def network(self) -> Network:
+        """The district's point-to-point walking network."""
+        return Network.from_district(self.district)
+
+    @cached_property
+    def _names(self) -> dict[str, Unit]:
+        return {n: u for u in self.units for n in u.names()}
+
+    def unit(self, name: str) -> Unit:
+        """The unit a name (unit or member) belongs to.
+
+        Raises
+        ------
+        NotFoundError
+            Naming the known ambassadors and units.
+        """
+        u = self._names.get(str(name).strip())
+        if u is None:
+            raise NotFoundError(f"unknown ambassador or unit {name!r}; known: {', '.join(self._names)}",
+                                field="ambassador")
+        return u
+
+    # ------------------------------------------------------------------ where and on what duty
+    def locate(self, at: str | Location) -> Location:
+        """A location from a dispatcher's text (or an already resolved one)."""
+        if isinstance(at, Location):
+            return at
+        key = str(at)
+        loc = self._geocoded.get(key)
+        if loc is None:
+            loc = self.district.geocode(key)
+            if len(self._geocoded) > 4096:
+                self._geocoded.clear()
+            self._geocoded[key] = loc
+        return loc
+
+    def situation(self, when=None) -> list[tuple[Unit, str, str, object]]:
+        """Per unit: ``(unit, duty status, status source, Position or None)`` at a moment."""
+        moment = parse_time(when)
+        tz = self._tz
+        minute = local_minute(moment, tz)
+        local = moment.astimezone(zone(tz))
+        on_day = DAYS[local.weekday()] in self._shift_days
+        busy: dict = {}
+        explicit: dict[str, str] = {}
+        pings: dict = {}
+        if self.record is not None:
+            busy = self.record.busy(moment)
+            explicit = {k: v.status for k, v in self.record.duty_at(moment, since=day_start(moment, tz)).items()}
+            pings = self.record.latest_pings(moment, names=list(self._names))
+        out = []
+        for unit in self.units:
+            activity, in_plan = None, False
+            if self.timeline is not None:
+                for n in unit.names():
+                    if n in self.timeline.legs:
+                        in_plan = True
+                        pos = self.timeline.position(n, minute)
+                        if pos is not None:
+                            activity = pos[2]
+                            break
+            status, src = duty_status(unit, minute=minute, busy=busy, explicit=explicit, plan_activity=activity,
+                                      in_plan=in_plan, on_shift_day=on_day, shift=self._shift)
+            position = unit_position(unit, moment=moment, minute=minute, pings=pings, timeline=self.timeline,
+                                     stale_min=self.settings.dispatch.stale_ping_min, locate=self._locate_point)
+            out.append((unit, status, src, position))
+        return out
+
+    def _locate_point(self, block: int, offset_m: float) -> tuple[float, float]:
+        return self.district.geocoder.point_on_block(block, offset_m)
+
+    # ------------------------------------------------------------------ the ranking
+    def rank(self, at: str | Location, *, when=None, top_routes: int = 3) -> Ranking:
+        """Rank the available units for an incident location at a moment (default now).
+
+        Raises
+        ------
+        GeocodeError, OutsideDistrictError
+            When the location cannot be resolved or is off the district's streets.
+        """
+        loc = self.locate(at)
+        moment = parse_time(when)
+        entries = self.situation(moment)
+        cands = rank_units(self.network, loc.block, loc.offset_m, entries,
+                           speed_m_s=self.settings.speeds.response_m_s, top_routes=top_routes)
+        minute = local_minute(moment, self._tz)
+        location = {"text": at if isinstance(at, str) else loc.matched, "matched": loc.matched, "kind": loc.kind,
+                    "lat": loc.lat, "lon": loc.lon, "block": loc.block, "offset_m": loc.offset_m,
+                    "in_area": loc.in_area}
+        ranking = Ranking(location, bool(loc.in_area), iso(moment), minute, cands)
+        ranking.message = self._message(ranking, entries, minute)
+        return ranking
+
+    @staticmethod
+    def _message(ranking: Ranking, entries, minute: float) -> str:
+        notes = []
+        if not ranking.in_area:
+            notes.append("the location is outside the patrol area (on the district's streets)")
+        on_shift = [e for e in entries if e[1] == AVAILABLE]
+        if not ranking.ranked:
+            if not entries or all(e[1] == "off duty" for e in entries):
+                notes.append(f"nobody is on shift at {format_hhmm(minute)}")
+            elif on_shift and all(e[3] is None for e in on_shift):
+                notes.append("no positions: no recent pings in the record and no plan (give --plan or --db)")
+            else:
+                counts: dict[str, int] = {}
+                for c in ranking.candidates:
+                    counts[c.reason] = counts.get(c.reason, 0) + 1
+                notes.append("nobody available (" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + ")")
+        return "; ".join(notes)
+
+    def rank_incident(self, incident_id: int, *, when=None, top_routes: int = 3) -> Ranking:
+        """:meth:`rank` for a recorded incident's point.
+
+        Raises
+        ------
+        NotFoundError
+            For an unknown incident.
+        InputError
+            When the incident has no point on the network.
+        """
+        inc = self._need_record().get_incident(incident_id)
+        if inc.block is None:
+            raise InputError(f"incident {inc.id} has no point on the street network", field="incident_id")
+        loc = Location(lat=inc.lat, lon=inc.lon, block=inc.block, offset_m=inc.offset_m or 0.0,
+                       matched=inc.matched or inc.location_text, kind="point", in_area=bool(inc.in_area))
+        return self.rank(loc, when=when, top_routes=top_routes)
+
+    # ------------------------------------------------------------------ record writes
+    def _need_record(self) -> Record:
+        if self.record is None:
+            raise InputError("this needs the incident record (--db)", field="db")
+        return self.record
+
+    def ping(self, ambassador: str, lat: float, lon: float, *, t=None, accuracy_m: float | None = None,
+             actor: str | None = None) -> int:
+        """Snap a GPS fix onto the street network and record it; returns the ping id.
+
+        Raises
+        ------
+        NotFoundError
+            For a name not on the roster.
+        OutsideDistrictError
+            When the fix is farther than ``dispatch.max_snap_m`` from every street.
+        """
+        rec = self._need_record()
+        self.unit(ambassador)
+        loc = self.district.geocoder.snap(float(lat), float(lon))
+        return rec.add_ping(str(ambassador).strip(), float(lat), float(lon), t=t, accuracy_m=accuracy_m,
+                            block=loc.block, offset_m=loc.offset_m, actor=actor)
+
+    def ping_many(self, pings: list[dict], *, actor: str | None = None) -> list[int]:
+        """Snap a batch of fixes (vectorized) and record them in one transaction; returns the ids.
+
+        Each ping is a dict with ``ambassador``, ``lat``, ``lon`` and optionally ``t`` and
+        ``accuracy_m``.  Fixes farther than ``dispatch.max_snap_m`` from every street are stored
+        unsnapped (``block`` NULL: they count for no block and give no position) rather than refused,
+        so one bad fix does not drop a device's batch.
+
+        Raises
+        ------
+        NotFoundError
+            For a name not on the roster (nothing of the batch is written).
+        """
+        import numpy as np
+
+        rec = self._need_record()
+        if not pings:
+            return []
+        for p in pings:
+            self.unit(p.get("ambassador", ""))
+        try:
+            lats = np.array([float(p["lat"]) for p in pings])
+            lons = np.array([float(p["lon"]) for p in pings])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"every ping needs a numeric lat and lon ({exc})", field="lat") from exc
+        blocks, offsets, dist = self.district.geocoder.snap_many(lats, lons)
+        limit = self.settings.dispatch.max_snap_m
+        rows = []
+        for p, b, o, d in zip(pings, blocks.tolist(), offsets.tolist(), dist.tolist(), strict=True):
+            near = d <= limit
+            rows.append({**p, "ambassador": str(p["ambassador"]).strip(), "block": b if near else None,
+                         "offset_m": round(o, 2) if near else None})
+        return rec.add_pings(rows, actor=actor)
+
+    def set_duty(self, ambassador: str, status: str, *, at=None, note: str = "", actor: str | None = None):
+        """Record a duty status change of a known ambassador or unit."""
+        self.unit(ambassador)
+        return self._need_record().set_duty(str(ambassador).strip(), status, at=at, note=note, actor=actor)
+
+    def new_incident(self, at: str, *, type: str, source: str, priority: str = "normal", notes: str = "",
+                     received_at=None, when=None, actor: str | None = None) -> Incident:
+        """Geocode a location text and record a new incident there."""
+        loc = self.locate(at)
+        return self._need_record().new_incident(
+            type=type, source=source, priority=priority, notes=notes, location_text=str(at), matched=loc.matched,
+            lat=loc.lat, lon=loc.lon, block=loc.block, offset_m=loc.offset_m, in_area=loc.in_area,
+            received_at=received_at, at=when, actor=actor)
+
+    def assign(self, incident_id: int, ambassador: str | None = None, *, when=None, note: str = "",
+               actor: str | None = None, eta_min: float | None = None) -> Assignment:
+        """Assign a unit to an incident (default: the top of the ranking), recording the ETA given.
+
+        Raises
+        ------
+        InputError
+            When nobody is available and no unit was named.
+        """
+        rec = self._need_record()
+        inc = rec.get_incident(incident_id)
+        moment = parse_time(when)
+        cand = None
+        if inc.block is not None:
+            ranking = self.rank_incident(inc.id, when=moment, top_routes=0)
+            if ambassador is None:
+                if not ranking.ranked:
+                    raise InputError(f"nobody to assign: {ranking.message or 'nobody available'}",
+                                     field="ambassador")
+                cand = ranking.ranked[0]
+            else:
+                unit = self.unit(ambassador)
+                cand = next((c for c in ranking.candidates if c.ambassador == unit.name), None)
+        elif ambassador is None:
+            raise InputError("name the ambassador: the incident has no point to rank from", field="ambassador")
+        unit = self.unit(cand.ambassador if cand is not None else ambassador)
+        if cand is not None and not cand.available:
+            log.warning("assigning %s although %s", unit.name, cand.reason)
+        return rec.assign(inc.id, unit.name, members=list(unit.members),
+                          eta_min=eta_min if eta_min is not None else (None if cand is None else cand.eta_min),
+                          distance_m=None if cand is None else cand.distance_m,
+                          estimated=None if cand is None else cand.estimated, note=note, at=moment, actor=actor)

@@ -1,0 +1,842 @@
+"""The incident record: one SQLite file, durable, versioned, append-only audited.
+
+What it holds: incidents (source, type, priority, location, notes, status), assignments (who,
+when, ETA given, en route, arrived, cleared), the status history, outcomes / actions / referrals,
+ambassadors' logged interactions, position pings (snapped to blocks), duty status changes, and
+an audit trail of every change (who, when, what).  Nothing is ever deleted (triggers refuse it);
+audit rows are never changed either.
+
+Durability
+    ``journal_mode=WAL`` and ``synchronous=FULL``: a write method returns only once its transaction
+    is on disk, and a process killed at any moment loses no committed change.  Each write call is
+    atomic (``BEGIN IMMEDIATE`` ... ``COMMIT``), its audit rows included.
+Group commit
+    Calls from several threads share commits: writers that arrive while a commit is in progress are
+    committed together by the next one, each in its own savepoint (one writer's error undoes only
+    its own work and is raised in its own thread).  A single sequential writer is bounded by the
+    disk's fsync rate; concurrent writers (the HTTP service) are not (``docs/bench/dispatch.md``).
+Time
+    ISO-8601 UTC text with milliseconds and ``Z`` (see :mod:`patrol.dispatch.clock`).  Every write
+    method takes ``at`` (default: now) and ``actor`` (default: the record's ``actor``, ``cli:<user>``).
+Threads
+    A :class:`Record` holds one connection guarded by a lock and may be shared between threads
+    (reads are serialized; writes are group-committed).  Several processes may open the same file:
+    WAL lets readers run beside the one writer, and writers wait up to ``timeout`` seconds.
+Pings
+    :meth:`Record.add_pings` writes a batch in one transaction with one audit row for the batch
+    (telemetry at ~1,000/s would otherwise double the write load); every other change has its own
+    audit row.
+
+Examples
+--------
+>>> rec = Record(":memory:")
+>>> inc = rec.new_incident(type="disturbance", source="phone", location_text="Lake & Girard")
+>>> rec.assign(inc.id, "amb3", eta_min=4.2).ambassador
+'amb3'
+>>> rec.set_status(inc.id, "on scene").status
+'on scene'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from patrol.dispatch.clock import iso
+from patrol.dispatch.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES, check_transition
+from patrol.dispatch.rows import (
+    DUTY_STATUSES,
+    Assignment,
+    AuditEntry,
+    DutyChange,
+    Incident,
+    Interaction,
+    OutcomeEntry,
+    Ping,
+    StatusChange,
+    _fix_incident,
+    _float_or_none,
+    _id,
+    _name,
+    _text,
+    default_actor,
+    normalize_duty,
+)
+from patrol.dispatch.schema import SCHEMA_VERSION, migrate
+from patrol.errors import InputError, NotFoundError, RecordError, TransitionError
+from patrol.vocab import (
+    ACTIONS,
+    INCIDENT_TYPES,
+    INTERACTION_TYPES,
+    OUTCOMES,
+    PRIORITIES,
+    REFERRAL_TYPES,
+    SOURCES,
+    STATUSES,
+    check_choice,
+)
+
+__all__ = [
+    "DUTY_STATUSES",
+    "Assignment",
+    "AuditEntry",
+    "DutyChange",
+    "Incident",
+    "Interaction",
+    "OutcomeEntry",
+    "Ping",
+    "Record",
+    "StatusChange",
+    "default_actor",
+    "normalize_duty",
+]
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------- record
+class _Job:
+    """One writer's work waiting for a group commit."""
+
+    __slots__ = ("done", "error", "value", "work")
+
+    def __init__(self, work):
+        self.work = work
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+
+    def finish(self, error: BaseException | None = None) -> None:
+        if error is not None:
+            self.error, self.value = error, None
+        self.done = True
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class Record:
+    """The incident record over one SQLite file (created and migrated on open).
+
+    Parameters
+    ----------
+    path : str or Path
+        The SQLite file (``":memory:"`` for a throw-away record).
+    actor : str, optional
+        Default actor of writes (default ``cli:<user>``).
+    timeout : float
+        Seconds a writer waits for another writer's lock.
+
+    Raises
+    ------
+    RecordError
+        When the file cannot be opened as a record.
+    """
+
+    def __init__(self, path: str | Path, *, actor: str | None = None, timeout: float = 30.0):
+        self.path = str(path)
+        self.actor = actor or default_actor()
+        self._lock = threading.RLock()
+        self._cv = threading.Condition()
+        self._queue: list[_Job] = []
+        self._leader = False
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            migrate(self._conn, iso())
+        except sqlite3.DatabaseError as exc:
+            raise RecordError(f"cannot open the record {self.path}: {exc}", field="db") from exc
+        if mode.lower() != "wal" and self.path != ":memory:":
+            log.warning("record %s: journal mode is %s, not WAL", self.path, mode)
+        log.debug("opened record %s (schema %d)", self.path, SCHEMA_VERSION)
+
+    # ------------------------------------------------------------------ plumbing
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Record:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``work(conn)`` atomically and durably; return its result once committed.
+
+        Group commit: writers arriving while another thread commits queue up; the next leader runs
+        the whole queue in one ``BEGIN IMMEDIATE`` ... ``COMMIT``, each writer's work inside its own
+        savepoint (an error rolls back that writer's work only and is raised in its thread).  Every
+        caller returns only after the commit holding its work is on disk.
+        """
+        job = _Job(work)
+        with self._cv:
+            self._queue.append(job)
+            while not job.done and self._leader:
+                self._cv.wait()
+            if job.done:
+                return job.result()
+            self._leader = True
+        try:
+            while True:
+                with self._cv:
+                    batch, self._queue = self._queue, []
+                if not batch:
+                    break
+                self._commit_batch(batch)
+                with self._cv:
+                    self._cv.notify_all()
+                if job.done:
+                    break
+        finally:
+            with self._cv:
+                self._leader = False
+                self._cv.notify_all()
+        return job.result()
+
+    def _commit_batch(self, batch: list[_Job]) -> None:
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException as exc:
+                for j in batch:
+                    j.finish(error=exc)
+                return
+            single = len(batch) == 1
+            try:
+                for j in batch:
+                    if single:
+                        j.value = j.work(conn)
+                        continue
+                    conn.execute("SAVEPOINT w")
+                    try:
+                        j.value = j.work(conn)
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO w")
+                        j.error = exc
+                    conn.execute("RELEASE w")
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                for j in batch:
+                    j.finish(error=j.error or exc)
+                if not single and not isinstance(exc, Exception):
+                    raise
+                return
+            for j in batch:
+                j.finish()
+
+    def _audit(self, conn: sqlite3.Connection, at: str, actor: str, action: str, entity: str,
+               entity_id: int | None, data: dict) -> None:
+        conn.execute("INSERT INTO audit(at, actor, action, entity, entity_id, data) VALUES (?,?,?,?,?,?)",
+                     (at, actor, action, entity, entity_id, json.dumps(data, sort_keys=True, default=str)))
+
+    def _query(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._query("PRAGMA user_version")[0][0])
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check`` (``"ok"`` for a sound file)."""
+        return str(self._query("PRAGMA integrity_check")[0][0])
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file (optional housekeeping)."""
+        self._query("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # ------------------------------------------------------------------ incidents
+    def new_incident(self, *, type: str, source: str, location_text: str, priority: str = "normal",
+                     notes: str = "", lat: float | None = None, lon: float | None = None,
+                     block: int | None = None, offset_m: float | None = None, in_area: bool | None = None,
+                     matched: str | None = None, received_at=None, at=None, actor: str | None = None) -> Incident:
+        """Record a new incident (status ``new``).
+
+        Parameters
+        ----------
+        type, source, priority : str
+            From :data:`patrol.vocab.INCIDENT_TYPES`, :data:`~patrol.vocab.SOURCES`,
+            :data:`~patrol.vocab.PRIORITIES`.
+        location_text : str
+            What the caller said; ``matched``/``lat``/``lon``/``block``/``offset_m``/``in_area`` are
+            the geocoded point (see :meth:`patrol.dispatch.desk.Desk.new_incident`).
+        received_at : time, optional
+            When the call came in (default: ``at``).
+
+        Raises
+        ------
+        InputError
+            For a type, source or priority not in the program's lists, or an empty location.
+        """
+        type_ = check_choice(type, INCIDENT_TYPES, "type")
+        source_ = check_choice(source, SOURCES, "source")
+        priority_ = check_choice(priority, PRIORITIES, "priority")
+        loc = _text(location_text, "location_text", required=True, max_len=500)
+        now = iso(at)
+        received = iso(received_at) if received_at is not None else now
+        actor = actor or self.actor
+        row = (received, now, now, source_, type_, priority_, "new", loc, matched, _float_or_none(lat, "lat"),
+               _float_or_none(lon, "lon"), None if block is None else int(block),
+               _float_or_none(offset_m, "offset_m"), None if in_area is None else int(bool(in_area)),
+               _text(notes, "notes", max_len=10000), actor)
+
+        def work(c: sqlite3.Connection):
+            cur = c.execute(
+                "INSERT INTO incidents(received_at, created_at, updated_at, source, type, priority, status, "
+                "location_text, matched, lat, lon, block, offset_m, in_area, notes, created_by) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+            iid = int(cur.lastrowid)
+            c.execute("INSERT INTO status_history(incident_id, at, from_status, to_status, actor, note) "
+                      "VALUES (?,?,?,?,?,?)", (iid, now, None, "new", actor, ""))
+            self._audit(c, now, actor, "create", "incident", iid,
+                        {"type": type_, "source": source_, "priority": priority_, "location_text": loc,
+                         "matched": matched, "lat": lat, "lon": lon, "block": block, "offset_m": offset_m,
+                         "in_area": in_area, "received_at": received, "notes": notes})
+            inc = Incident.from_row(c.execute("SELECT * FROM incidents WHERE id=?", (iid,)).fetchone())
+            return inc
+
+        inc = self._write(work)
+        return _fix_incident(inc)
+
+    def get_incident(self, incident_id: int) -> Incident:
+        """One incident.
+
+        Raises
+        ------
+        NotFoundError
+            When there is no incident with that id.
+        """
+        rows = self._query("SELECT * FROM incidents WHERE id=?", (_id(incident_id),))
+        if not rows:
+            raise NotFoundError(f"no incident {incident_id}", field="incident_id")
+        return _fix_incident(Incident.from_row(rows[0]))
+
+    def list_incidents(self, *, status: str | None = None, open_only: bool = False, since=None, until=None,
+                       limit: int | None = None) -> list[Incident]:
+        """Incidents by ``received_at`` (newest first), filtered by status and time."""
+        where, params = [], []
+        if status is not None:
+            where.append("status=?")
+            params.append(check_choice(status, STATUSES, "status"))
+        if open_only:
+            where.append(f"status IN ({','.join('?' * len(OPEN_STATUSES))})")
+            params.extend(sorted(OPEN_STATUSES))
+        if since is not None:
+            where.append("received_at>=?")
+            params.append(iso(since))
+        if until is not None:
+            where.append("received_at<?")
+            params.append(iso(until))
+        sql = "SELECT * FROM incidents" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY received_at DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_fix_incident(Incident.from_row(r)) for r in self._query(sql, params)]
+
+    def update_incident(self, incident_id: int, *, notes: str | None = None, priority: str | None = None,
+                        type: str | None = None, at=None, actor: str | None = None) -> Incident:
+        """Change an incident's priority or type, or append to its notes (audited)."""
+        now, actor = iso(at), actor or self.actor
+        changes: dict[str, Any] = {}
+        if priority is not None:
+            changes["priority"] = check_choice(priority, PRIORITIES, "priority")
+        if type is not None:
+            changes["type"] = check_choice(type, INCIDENT_TYPES, "type")
+
+        def work(c: sqlite3.Connection):
+            inc = self._incident(c, incident_id)
+            if notes:
+                add = _text(notes, "notes", max_len=10000)
+                changes["notes"] = (inc.notes + "\n" if inc.notes else "") + add
+            if not changes:
+                raise InputError("nothing to update: give notes, priority or type", field="incident")
+            sets = ", ".join(f"{k}=?" for k in changes)
+            c.execute(f"UPDATE incidents SET {sets}, updated_at=? WHERE id=?", (*changes.values(), now, inc.id))
+            self._audit(c, now, actor, "update", "incident", inc.id,
+                        {k: {"from": getattr(inc, k), "to": v} for k, v in changes.items()})
+
+        self._write(work)
+        return self.get_incident(incident_id)
+
+    def set_status(self, incident_id: int, status: str, *, note: str = "", at=None,
+                   actor: str | None = None) -> Incident:
+        """Move an incident along its life cycle (see :mod:`patrol.dispatch.lifecycle`).
+
+        ``en route`` and ``on scene`` stamp the active assignments; ``resolved``, ``closed`` and
+        ``new`` (unassign) clear them.  ``assigned`` is reached through :meth:`assign` only.
+
+        Raises
+        ------
+        TransitionError
+            For an illegal transition.
+        NotFoundError
+            For an unknown incident.
+        """
+        new = check_choice(status, STATUSES, "status")
+        now, actor = iso(at), actor or self.actor
+
+        def work(c: sqlite3.Connection):
+            inc = self._incident(c, incident_id)
+            if new == "assigned":
+                raise TransitionError("an incident becomes 'assigned' through an assignment (incident assign)",
+                                      field="status", details={"from": inc.status, "to": new})
+            check_transition(inc.status, new)
+            self._move(c, inc, new, now, actor, note)
+
+        self._write(work)
+        return self.get_incident(incident_id)
+
+    def _move(self, c: sqlite3.Connection, inc: Incident, new: str, now: str, actor: str, note: str) -> None:
+        c.execute("UPDATE incidents SET status=?, updated_at=? WHERE id=?", (new, now, inc.id))
+        c.execute("INSERT INTO status_history(incident_id, at, from_status, to_status, actor, note) "
+                  "VALUES (?,?,?,?,?,?)", (inc.id, now, inc.status, new, actor, _text(note, "note")))
+        self._audit(c, now, actor, "status", "incident", inc.id, {"from": inc.status, "to": new, "note": note})
+        stamp = {"en route": "en_route_at", "on scene": "arrived_at"}.get(new)
+        open_rows = c.execute("SELECT id FROM assignments WHERE incident_id=? AND cleared_at IS NULL",
+                              (inc.id,)).fetchall()
+        for (aid,) in open_rows:
+            if stamp:
+                cur = c.execute(f"UPDATE assignments SET {stamp}=? WHERE id=? AND {stamp} IS NULL", (now, aid))
+                if cur.rowcount:
+                    self._audit(c, now, actor, "update", "assignment", aid, {stamp: now})
+            elif new in ("resolved", "closed", "new"):
+                reason = "unassigned" if new == "new" else new
+                c.execute("UPDATE assignments SET cleared_at=?, cleared_reason=? WHERE id=?", (now, reason, aid))
+                self._audit(c, now, actor, "clear", "assignment", aid, {"cleared_at": now, "reason": reason})
+
+    def assign(self, incident_id: int, ambassador: str, *, members: Iterable[str] | None = None,
+               eta_min: float | None = None, distance_m: float | None = None, estimated: bool | None = None,
+               note: str = "", at=None, actor: str | None = None) -> Assignment:
+        """Send a unit to an incident.
+
+        A ``new`` incident becomes ``assigned``; an incident already assigned, en route or on scene
+        gets an extra (backup) unit and keeps its status.
+
+        Raises
+        ------
+        TransitionError
+            When the incident is resolved or closed, or the unit is already on it.
+        """
+        unit = _name(ambassador)
+        mem = [_name(m) for m in (members or [unit])]
+        now, actor = iso(at), actor or self.actor
+
+        def work(c: sqlite3.Connection):
+            inc = self._incident(c, incident_id)
+            if inc.status not in ("new", *ACTIVE_STATUSES):
+                raise TransitionError(f"incident {inc.id} is {inc.status}: it cannot be assigned",
+                                      field="status", details={"from": inc.status, "to": "assigned"})
+            dup = c.execute("SELECT 1 FROM assignments WHERE incident_id=? AND ambassador=? AND cleared_at IS NULL",
+                            (inc.id, unit)).fetchone()
+            if dup:
+                raise TransitionError(f"{unit} is already assigned to incident {inc.id}", field="ambassador")
+            cur = c.execute(
+                "INSERT INTO assignments(incident_id, ambassador, members, assigned_at, eta_min, distance_m, "
+                "estimated, actor) VALUES (?,?,?,?,?,?,?,?)",
+                (inc.id, unit, json.dumps(mem), now, _float_or_none(eta_min, "eta_min"),
+                 _float_or_none(distance_m, "distance_m"), None if estimated is None else int(bool(estimated)),
+                 actor))
+            aid = int(cur.lastrowid)
+            self._audit(c, now, actor, "assign", "assignment", aid,
+                        {"incident_id": inc.id, "ambassador": unit, "members": mem, "eta_min": eta_min,
+                         "distance_m": distance_m, "estimated": estimated, "note": note})
+            if inc.status == "new":
+                self._move(c, inc, "assigned", now, actor, note or f"assigned {unit}")
+            row = c.execute("SELECT * FROM assignments WHERE id=?", (aid,)).fetchone()
+            return row
+
+        row = self._write(work)
+        return Assignment.from_row(row)
+
+    def add_outcome(self, incident_id: int, *, outcomes: Iterable[str] = (), actions: Iterable[str] = (),
+                    referrals: Iterable[str] = (), note: str = "", at=None, actor: str | None = None
+                    ) -> list[OutcomeEntry]:
+        """Record outcomes, actions taken and referrals (by type) on an incident.
+
+        Raises
+        ------
+        InputError
+            For a value not in :data:`~patrol.vocab.OUTCOMES`, :data:`~patrol.vocab.ACTIONS` or
+            :data:`~patrol.vocab.REFERRAL_TYPES`.
+        """
+        items = _outcome_items(outcomes, actions, referrals)
+        if not items:
+            return []
+        now, actor = iso(at), actor or self.actor
+
+        def work(c: sqlite3.Connection):
+            inc = self._incident(c, incident_id)
+            ids = []
+            for kind, value in items:
+                cur = c.execute("INSERT INTO outcomes(incident_id, kind, value, at, actor, note) VALUES (?,?,?,?,?,?)",
+                                (inc.id, kind, value, now, actor, _text(note, "note")))
+                ids.append(int(cur.lastrowid))
+                self._audit(c, now, actor, "create", "outcome", ids[-1],
+                            {"incident_id": inc.id, "kind": kind, "value": value, "note": note})
+            c.execute("UPDATE incidents SET updated_at=? WHERE id=?", (now, inc.id))
+            rows = c.execute(f"SELECT * FROM outcomes WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",
+                             ids).fetchall()
+            return rows
+
+        rows = self._write(work)
+        return [OutcomeEntry.from_row(r) for r in rows]
+
+    def close_incident(self, incident_id: int, *, outcomes: Iterable[str] = (), actions: Iterable[str] = (),
+                       referrals: Iterable[str] = (), note: str = "", at=None, actor: str | None = None) -> Incident:
+        """Record the outcome and close: ``on scene`` goes through ``resolved``; one transaction.
+
+        Raises
+        ------
+        TransitionError
+            When the incident cannot be closed from its status.
+        InputError
+            For an outcome, action or referral type not in the program's lists.
+        """
+        items = _outcome_items(outcomes, actions, referrals)
+        now, actor = iso(at), actor or self.actor
+
+        def work(c: sqlite3.Connection):
+            inc = self._incident(c, incident_id)
+            if inc.status == "on scene":
+                self._move(c, inc, "resolved", now, actor, note)
+                inc = self._incident(c, incident_id)
+            check_transition(inc.status, "closed")
+            for kind, value in items:
+                cur = c.execute("INSERT INTO outcomes(incident_id, kind, value, at, actor, note) VALUES (?,?,?,?,?,?)",
+                                (inc.id, kind, value, now, actor, _text(note, "note")))
+                self._audit(c, now, actor, "create", "outcome", int(cur.lastrowid),
+                            {"incident_id": inc.id, "kind": kind, "value": value, "note": note})
+            self._move(c, inc, "closed", now, actor, note)
+
+        self._write(work)
+        return self.get_incident(incident_id)
+
+    def _incident(self, c: sqlite3.Connection, incident_id: int) -> Incident:
+        row = c.execute("SELECT * FROM incidents WHERE id=?", (_id(incident_id),)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no incident {incident_id}", field="incident_id")
+        return _fix_incident(Incident.from_row(row))
+
+    def assignments(self, incident_id: int | None = None, *, active_at=None) -> list[Assignment]:
+        """Assignments of one incident, or (``active_at``) those under way at a moment."""
+        if active_at is not None:
+            t = iso(active_at)
+            rows = self._query("SELECT * FROM assignments WHERE assigned_at<=? AND (cleared_at IS NULL OR "
+                               "cleared_at>?) ORDER BY id", (t, t))
+        elif incident_id is not None:
+            rows = self._query("SELECT * FROM assignments WHERE incident_id=? ORDER BY id", (_id(incident_id),))
+        else:
+            rows = self._query("SELECT * FROM assignments ORDER BY id")
+        return [Assignment.from_row(r) for r in rows]
+
+    def busy(self, at=None) -> dict[str, int]:
+        """Ambassadors (members and unit names) busy with an incident at a moment -> incident id."""
+        out: dict[str, int] = {}
+        for a in self.assignments(active_at=iso(at)):
+            for name in {a.ambassador, *a.members}:
+                out.setdefault(name, a.incident_id)
+        return out
+
+    def history(self, incident_id: int) -> list[StatusChange]:
+        rows = self._query("SELECT * FROM status_history WHERE incident_id=? ORDER BY id", (_id(incident_id),))
+        return [StatusChange.from_row(r) for r in rows]
+
+    def outcomes(self, incident_id: int | None = None) -> list[OutcomeEntry]:
+        if incident_id is None:
+            rows = self._query("SELECT * FROM outcomes ORDER BY id")
+        else:
+            rows = self._query("SELECT * FROM outcomes WHERE incident_id=? ORDER BY id", (_id(incident_id),))
+        return [OutcomeEntry.from_row(r) for r in rows]
+
+    def incident_detail(self, incident_id: int) -> dict[str, Any]:
+        """Everything about one incident: the row, assignments, status history, outcomes, audit."""
+        inc = self.get_incident(incident_id)
+        aids = [a.id for a in self.assignments(inc.id)]
+        audit = [e for e in self.audit(entity="incident", entity_id=inc.id)]
+        audit += [e for a in aids for e in self.audit(entity="assignment", entity_id=a)]
+        audit += [e for o in self.outcomes(inc.id) for e in self.audit(entity="outcome", entity_id=o.id)]
+        return {
+            "incident": inc.to_dict(),
+            "assignments": [a.to_dict() for a in self.assignments(inc.id)],
+            "history": [h.to_dict() for h in self.history(inc.id)],
+            "outcomes": [o.to_dict() for o in self.outcomes(inc.id)],
+            "audit": [e.to_dict() for e in sorted(audit, key=lambda e: e.id)],
+        }
+
+    # ------------------------------------------------------------------ pings and duty
+    def add_ping(self, ambassador: str, lat: float, lon: float, *, t=None, accuracy_m: float | None = None,
+                 block: int | None = None, offset_m: float | None = None, actor: str | None = None) -> int:
+        """Record one position ping; returns its id (see :meth:`add_pings`)."""
+        return self.add_pings([{"ambassador": ambassador, "lat": lat, "lon": lon, "t": t, "accuracy_m": accuracy_m,
+                                "block": block, "offset_m": offset_m}], actor=actor)[0]
+
+    def add_pings(self, pings: Iterable[dict], *, actor: str | None = None, at=None) -> list[int]:
+        """Record a batch of pings in one transaction, with one audit row for the batch.
+
+        Each ping is a dict with ``ambassador``, ``lat``, ``lon`` and optionally ``t`` (fix time,
+        default now), ``accuracy_m``, ``block``, ``offset_m`` (its snap onto the network).
+
+        Raises
+        ------
+        InputError
+            When a ping lacks a name or has an impossible coordinate.
+        """
+        now, actor = iso(at), actor or self.actor
+        rows = []
+        for p in pings:
+            lat, lon = _float_or_none(p.get("lat"), "lat"), _float_or_none(p.get("lon"), "lon")
+            if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise InputError(f"ping: {p.get('lat')},{p.get('lon')} is not a latitude,longitude", field="lat")
+            rows.append((_name(p.get("ambassador")), iso(p.get("t")) if p.get("t") is not None else now, lat, lon,
+                         _float_or_none(p.get("accuracy_m"), "accuracy_m"),
+                         None if p.get("block") is None else int(p["block"]),
+                         _float_or_none(p.get("offset_m"), "offset_m"), now, actor))
+        if not rows:
+            return []
+
+        def work(c: sqlite3.Connection):
+            first = None
+            ids = []
+            for r in rows:
+                cur = c.execute("INSERT INTO pings(ambassador, t, lat, lon, accuracy_m, block, offset_m, received_at, "
+                                "actor) VALUES (?,?,?,?,?,?,?,?,?)", r)
+                ids.append(int(cur.lastrowid))
+                first = first or ids[-1]
+            self._audit(c, now, actor, "ping", "ping", first,
+                        {"count": len(ids), "ids": [ids[0], ids[-1]], "ambassadors": sorted({r[0] for r in rows})})
+            return ids
+
+        ids = self._write(work)
+        return ids
+
+    def latest_pings(self, at=None, names: Iterable[str] | None = None) -> dict[str, Ping]:
+        """Each ambassador's latest ping at or before ``at`` (default now)."""
+        t = iso(at)
+        if names is None:
+            names = [r[0] for r in self._query("SELECT DISTINCT ambassador FROM pings")]
+        names = list(names)
+        if not names:
+            return {}
+        one = "SELECT * FROM (SELECT * FROM pings WHERE ambassador=? AND t<=? ORDER BY t DESC, id DESC LIMIT 1)"
+        out: dict[str, Ping] = {}
+        for k in range(0, len(names), 200):  # SQLite allows 500 terms in a compound SELECT
+            chunk = names[k:k + 200]
+            params = [x for n in chunk for x in (n, t)]
+            for r in self._query(" UNION ALL ".join([one] * len(chunk)), params):
+                out[r["ambassador"]] = Ping.from_row(r)
+        return out
+
+    def pings(self, *, ambassador: str | None = None, since=None, until=None) -> list[Ping]:
+        """Pings by fix time (for presence reports)."""
+        where, params = [], []
+        if ambassador is not None:
+            where.append("ambassador=?")
+            params.append(ambassador)
+        if since is not None:
+            where.append("t>=?")
+            params.append(iso(since))
+        if until is not None:
+            where.append("t<?")
+            params.append(iso(until))
+        sql = "SELECT * FROM pings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY t, id"
+        return [Ping.from_row(r) for r in self._query(sql, params)]
+
+    def set_duty(self, ambassador: str, status: str, *, note: str = "", at=None, actor: str | None = None
+                 ) -> DutyChange:
+        """Record a duty status change (on shift, on break, busy, off duty) of an ambassador or unit."""
+        name, st = _name(ambassador), normalize_duty(status)
+        now, actor = iso(at), actor or self.actor
+
+        def work(c: sqlite3.Connection):
+            cur = c.execute("INSERT INTO duty(ambassador, status, at, actor, note) VALUES (?,?,?,?,?)",
+                            (name, st, now, actor, _text(note, "note")))
+            did = int(cur.lastrowid)
+            self._audit(c, now, actor, "duty", "duty", did, {"ambassador": name, "status": st, "note": note})
+            row = c.execute("SELECT * FROM duty WHERE id=?", (did,)).fetchone()
+            return row
+
+        row = self._write(work)
+        return DutyChange.from_row(row)
+
+    def duty_at(self, at=None, *, since=None) -> dict[str, DutyChange]:
+        """Each ambassador's latest duty change in ``[since, at]`` (``since``: e.g. the local day's start)."""
+        t = iso(at)
+        params: list = [t]
+        sql = "SELECT * FROM duty WHERE at<=?"
+        if since is not None:
+            sql += " AND at>=?"
+            params.append(iso(since))
+        out: dict[str, DutyChange] = {}
+        for r in self._query(sql + " ORDER BY at, id", params):
+            out[r["ambassador"]] = DutyChange.from_row(r)
+        return out
+
+    def duty_changes(self, *, since=None, until=None) -> list[DutyChange]:
+        where, params = [], []
+        if since is not None:
+            where.append("at>=?")
+            params.append(iso(since))
+        if until is not None:
+            where.append("at<?")
+            params.append(iso(until))
+        sql = "SELECT * FROM duty" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id"
+        return [DutyChange.from_row(r) for r in self._query(sql, params)]
+
+    # ------------------------------------------------------------------ interactions
+    def log_interaction(self, ambassador: str, type: str, *, referral_type: str | None = None,
+                        business: str | None = None, incident_id: int | None = None, lat: float | None = None,
+                        lon: float | None = None, block: int | None = None, offset_m: float | None = None,
+                        notes: str = "", at=None, actor: str | None = None) -> Interaction:
+        """Log an ambassador's interaction (:data:`~patrol.vocab.INTERACTION_TYPES`).
+
+        Raises
+        ------
+        InputError
+            For an unknown type or referral type, or a referral without its type.
+        NotFoundError
+            For an unknown ``incident_id``.
+        """
+        name = _name(ambassador)
+        kind = check_choice(type, INTERACTION_TYPES, "type")
+        ref = None if referral_type is None else check_choice(referral_type, REFERRAL_TYPES, "referral_type")
+        if kind == "referral" and ref is None:
+            raise InputError("a referral needs its referral_type", field="referral_type")
+        now, actor = iso(at), actor or self.actor
+
+        def work(c: sqlite3.Connection):
+            if incident_id is not None:
+                self._incident(c, incident_id)
+            cur = c.execute(
+                "INSERT INTO interactions(at, ambassador, type, referral_type, business, incident_id, lat, lon, "
+                "block, offset_m, notes, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (now, name, kind, ref, _text(business, "business") or None,
+                 None if incident_id is None else _id(incident_id), _float_or_none(lat, "lat"),
+                 _float_or_none(lon, "lon"), None if block is None else int(block),
+                 _float_or_none(offset_m, "offset_m"),
+                 _text(notes, "notes", max_len=10000), actor))
+            iid = int(cur.lastrowid)
+            self._audit(c, now, actor, "create", "interaction", iid,
+                        {"ambassador": name, "type": kind, "referral_type": ref, "business": business,
+                         "incident_id": incident_id, "notes": notes})
+            row = c.execute("SELECT * FROM interactions WHERE id=?", (iid,)).fetchone()
+            return row
+
+        row = self._write(work)
+        return Interaction.from_row(row)
+
+    def interactions(self, *, since=None, until=None, ambassador: str | None = None,
+                     type: str | None = None) -> list[Interaction]:
+        where, params = [], []
+        for col, val in (("ambassador", ambassador), ("type", type)):
+            if val is not None:
+                where.append(f"{col}=?")
+                params.append(val)
+        if since is not None:
+            where.append("at>=?")
+            params.append(iso(since))
+        if until is not None:
+            where.append("at<?")
+            params.append(iso(until))
+        sql = "SELECT * FROM interactions" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id"
+        return [Interaction.from_row(r) for r in self._query(sql, params)]
+
+    # ------------------------------------------------------------------ for reports
+    def response_times(self, *, since=None, until=None) -> list[dict[str, Any]]:
+        """Per incident received in ``[since, until)`` with an arrival: response times in minutes.
+
+        Returns
+        -------
+        list of dict
+            ``incident_id, type, priority, received_at, assigned_at`` (first assignment),
+            ``arrived_at`` (first arrival), ``assign_to_scene_min``, ``call_to_scene_min`` and
+            ``ambassadors`` (units assigned), oldest first.
+        """
+        where, params = ["a.arrived_at IS NOT NULL"], []
+        if since is not None:
+            where.append("i.received_at>=?")
+            params.append(iso(since))
+        if until is not None:
+            where.append("i.received_at<?")
+            params.append(iso(until))
+        sql = (
+            "SELECT i.id AS incident_id, i.type, i.priority, i.received_at, MIN(a.assigned_at) AS assigned_at, "
+            "MIN(a.arrived_at) AS arrived_at, group_concat(DISTINCT a.ambassador) AS ambassadors, "
+            "(julianday(MIN(a.arrived_at)) - julianday(MIN(a.assigned_at))) * 1440.0 AS assign_to_scene_min, "
+            "(julianday(MIN(a.arrived_at)) - julianday(i.received_at)) * 1440.0 AS call_to_scene_min "
+            "FROM incidents i JOIN assignments a ON a.incident_id = i.id WHERE " + " AND ".join(where) +
+            " GROUP BY i.id ORDER BY i.received_at, i.id")
+        out = []
+        for r in self._query(sql, params):
+            d = {k: r[k] for k in r.keys()}
+            d["ambassadors"] = sorted((d["ambassadors"] or "").split(","))
+            for k in ("assign_to_scene_min", "call_to_scene_min"):
+                d[k] = round(d[k], 3)
+            out.append(d)
+        return out
+
+    def query(self, sql: str, params: Iterable = ()) -> list[dict[str, Any]]:
+        """A read-only SQL query (``SELECT`` / ``WITH``) for reports; rows as dicts.
+
+        Raises
+        ------
+        InputError
+            For anything but a read.
+        """
+        head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+        if head not in ("SELECT", "WITH"):
+            raise InputError("Record.query runs SELECT/WITH statements only", field="sql")
+        with self._lock:
+            self._conn.execute("PRAGMA query_only=1")
+            try:
+                rows = self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise RecordError(f"query failed: {exc}", field="sql") from exc
+            finally:
+                self._conn.execute("PRAGMA query_only=0")
+        return [{k: r[k] for k in r.keys()} for r in rows]
+
+    # ------------------------------------------------------------------ audit
+    def audit(self, *, entity: str | None = None, entity_id: int | None = None, actor: str | None = None,
+              since=None, limit: int | None = None) -> list[AuditEntry]:
+        """The audit trail, oldest first, optionally filtered."""
+        where, params = [], []
+        for col, val in (("entity", entity), ("entity_id", entity_id), ("actor", actor)):
+            if val is not None:
+                where.append(f"{col}=?")
+                params.append(val)
+        if since is not None:
+            where.append("at>=?")
+            params.append(iso(since))
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [AuditEntry.from_row(r) for r in self._query(sql, params)]
+
+
+def _outcome_items(outcomes, actions, referrals) -> list[tuple[str, str]]:
+    """``(kind, value)`` pairs, each value checked against the program's list (a lone string is one value)."""
+    def seq(v):
+        return [v] if isinstance(v, str) else list(v or ())
+
+    items = [("outcome", check_choice(v, OUTCOMES, "outcome")) for v in seq(outcomes)]
+    items += [("action", check_choice(v, ACTIONS, "action")) for v in seq(actions)]
+    items += [("referral", check_choice(v, REFERRAL_TYPES, "referral")) for v in seq(referrals)]
+    return items

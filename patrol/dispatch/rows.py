@@ -1,0 +1,250 @@
+"""Rows of the incident record as plain frozen dataclasses, and input checks shared by its writers.
+
+Every row class has ``to_dict()`` (JSON-ready: times are ISO-8601 UTC text) and ``from_row`` (from
+a :class:`sqlite3.Row`).  See ``docs/record-schema.md`` for the tables behind them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from patrol.errors import InputError
+
+__all__ = [
+    "DUTY_STATUSES",
+    "Assignment",
+    "AuditEntry",
+    "DutyChange",
+    "Incident",
+    "Interaction",
+    "OutcomeEntry",
+    "Ping",
+    "StatusChange",
+    "default_actor",
+    "normalize_duty",
+]
+
+#: Duty statuses of an ambassador (or unit).
+DUTY_STATUSES: tuple[str, ...] = ("on shift", "on break", "busy", "off duty")
+_DUTY_ALIASES = {
+    "on shift": "on shift", "on-shift": "on shift", "on_shift": "on shift", "on": "on shift",
+    "available": "on shift", "shift": "on shift",
+    "on break": "on break", "on-break": "on break", "break": "on break",
+    "busy": "busy",
+    "off duty": "off duty", "off-duty": "off duty", "off": "off duty",
+}
+
+
+def normalize_duty(value: str) -> str:
+    """The duty status a text names (``on-shift``, ``break``, ``busy``, ``off`` ...).
+
+    Raises
+    ------
+    InputError
+        When the text is not a duty status.
+    """
+    v = _DUTY_ALIASES.get(str(value).strip().lower())
+    if v is None:
+        raise InputError(f"duty status {value!r} is not one of: on-shift, break, busy, off", field="status")
+    return v
+
+
+def default_actor() -> str:
+    """``cli:<user>``: the actor of writes made from the command line."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli:unknown"
+
+
+# ---------------------------------------------------------------------------------------- rows
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+class _Row:
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row):
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+        keys = row.keys()
+        return cls(**{n: row[n] for n in names if n in keys})
+
+
+@dataclass(frozen=True)
+class Incident(_Row):
+    """One incident as stored (times are ISO-8601 UTC text)."""
+
+    id: int
+    received_at: str
+    created_at: str
+    updated_at: str
+    source: str
+    type: str
+    priority: str
+    status: str
+    location_text: str
+    matched: str | None
+    lat: float | None
+    lon: float | None
+    block: int | None
+    offset_m: float | None
+    in_area: bool | None
+    notes: str
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Assignment(_Row):
+    """A unit sent to an incident, with the ETA given and the times it moved on."""
+
+    id: int
+    incident_id: int
+    ambassador: str
+    members: list[str]
+    assigned_at: str
+    eta_min: float | None
+    distance_m: float | None
+    estimated: bool | None
+    en_route_at: str | None
+    arrived_at: str | None
+    cleared_at: str | None
+    cleared_reason: str | None
+    actor: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Assignment:
+        d = {k: row[k] for k in row.keys()}
+        d["members"] = json.loads(d["members"])
+        d["estimated"] = None if d["estimated"] is None else bool(d["estimated"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class StatusChange(_Row):
+    id: int
+    incident_id: int
+    at: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True)
+class OutcomeEntry(_Row):
+    """An outcome, an action taken, or a referral (``kind``) recorded on an incident."""
+
+    id: int
+    incident_id: int
+    kind: str
+    value: str
+    at: str
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Interaction(_Row):
+    """An ambassador's logged interaction (business check-in, information sharing, referral ...)."""
+
+    id: int
+    at: str
+    ambassador: str
+    type: str
+    referral_type: str | None
+    business: str | None
+    incident_id: int | None
+    lat: float | None
+    lon: float | None
+    block: int | None
+    offset_m: float | None
+    notes: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class Ping(_Row):
+    """A position ping: the device's fix, and its snap onto a block (``block`` None if not snapped)."""
+
+    id: int
+    ambassador: str
+    t: str
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    block: int | None
+    offset_m: float | None
+    received_at: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class DutyChange(_Row):
+    id: int
+    ambassador: str
+    status: str
+    at: str
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True)
+class AuditEntry(_Row):
+    """One line of the audit trail; ``data`` is the change as a dict."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None
+    data: dict
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> AuditEntry:
+        d = {k: row[k] for k in row.keys()}
+        d["data"] = json.loads(d["data"])
+        return cls(**d)
+
+
+def _text(value: Any, field: str, *, required: bool = False, max_len: int = 2000) -> str:
+    v = "" if value is None else str(value).strip()
+    if required and not v:
+        raise InputError(f"{field} must not be empty", field=field)
+    if len(v) > max_len:
+        raise InputError(f"{field} is longer than {max_len} characters", field=field)
+    return v
+
+
+def _name(value: Any, field: str = "ambassador") -> str:
+    return _text(value, field, required=True, max_len=100)
+
+
+def _float_or_none(value: Any, field: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{field}: {value!r} is not a number", field=field) from exc
+
+
+def _id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{value!r} is not an incident id", field="incident_id") from exc
+
+
+def _fix_incident(inc: Incident) -> Incident:
+    if inc.in_area is None or isinstance(inc.in_area, bool):
+        return inc
+    return Incident(**{**asdict(inc), "in_area": bool(inc.in_area)})

@@ -1,0 +1,209 @@
+"""The incident record's SQLite schema, versioned.
+
+``MIGRATIONS[i]`` brings a database from version ``i`` to ``i + 1``; :func:`migrate` applies the
+missing ones in one transaction each, records them in ``schema_version`` and sets
+``PRAGMA user_version``.  A later issue adds a version by appending a script, never by editing one.
+Documented table by table in ``docs/record-schema.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from patrol.errors import RecordError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "migrate"]
+
+log = logging.getLogger(__name__)
+
+_V1 = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    applied_at  TEXT NOT NULL
+);
+
+CREATE TABLE incidents (
+    id            INTEGER PRIMARY KEY,
+    received_at   TEXT NOT NULL,              -- when the call / report came in
+    created_at    TEXT NOT NULL,              -- when it was entered in the record
+    updated_at    TEXT NOT NULL,
+    source        TEXT NOT NULL,              -- vocab.SOURCES
+    type          TEXT NOT NULL,              -- vocab.INCIDENT_TYPES
+    priority      TEXT NOT NULL,              -- vocab.PRIORITIES
+    status        TEXT NOT NULL,              -- vocab.STATUSES
+    location_text TEXT NOT NULL,
+    matched       TEXT,
+    lat           REAL,
+    lon           REAL,
+    block         INTEGER,
+    offset_m      REAL,
+    in_area       INTEGER,
+    notes         TEXT NOT NULL DEFAULT '',
+    created_by    TEXT NOT NULL
+);
+CREATE INDEX incidents_status ON incidents(status);
+CREATE INDEX incidents_received ON incidents(received_at);
+
+CREATE TABLE status_history (
+    id           INTEGER PRIMARY KEY,
+    incident_id  INTEGER NOT NULL REFERENCES incidents(id),
+    at           TEXT NOT NULL,
+    from_status  TEXT,
+    to_status    TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    note         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX status_history_incident ON status_history(incident_id, id);
+
+CREATE TABLE assignments (
+    id             INTEGER PRIMARY KEY,
+    incident_id    INTEGER NOT NULL REFERENCES incidents(id),
+    ambassador     TEXT NOT NULL,             -- unit name (an ambassador, or a pair's name)
+    members        TEXT NOT NULL,             -- JSON list of ambassador names
+    assigned_at    TEXT NOT NULL,
+    eta_min        REAL,
+    distance_m     REAL,
+    estimated      INTEGER,
+    en_route_at    TEXT,
+    arrived_at     TEXT,
+    cleared_at     TEXT,
+    cleared_reason TEXT,
+    actor          TEXT NOT NULL
+);
+CREATE INDEX assignments_incident ON assignments(incident_id);
+CREATE INDEX assignments_open ON assignments(cleared_at, ambassador);
+
+CREATE TABLE outcomes (
+    id           INTEGER PRIMARY KEY,
+    incident_id  INTEGER NOT NULL REFERENCES incidents(id),
+    kind         TEXT NOT NULL CHECK (kind IN ('outcome', 'action', 'referral')),
+    value        TEXT NOT NULL,               -- vocab.OUTCOMES / ACTIONS / REFERRAL_TYPES
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    note         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outcomes_incident ON outcomes(incident_id);
+
+CREATE TABLE interactions (
+    id             INTEGER PRIMARY KEY,
+    at             TEXT NOT NULL,
+    ambassador     TEXT NOT NULL,
+    type           TEXT NOT NULL,             -- vocab.INTERACTION_TYPES
+    referral_type  TEXT,                      -- vocab.REFERRAL_TYPES, for type 'referral'
+    business       TEXT,
+    incident_id    INTEGER REFERENCES incidents(id),
+    lat            REAL,
+    lon            REAL,
+    block          INTEGER,
+    offset_m       REAL,
+    notes          TEXT NOT NULL DEFAULT '',
+    actor          TEXT NOT NULL
+);
+CREATE INDEX interactions_at ON interactions(at);
+
+CREATE TABLE pings (
+    id           INTEGER PRIMARY KEY,
+    ambassador   TEXT NOT NULL,
+    t            TEXT NOT NULL,               -- the device's fix time
+    lat          REAL NOT NULL,
+    lon          REAL NOT NULL,
+    accuracy_m   REAL,
+    block        INTEGER,                     -- snapped onto the street network (NULL: not snapped)
+    offset_m     REAL,
+    received_at  TEXT NOT NULL,
+    actor        TEXT NOT NULL
+);
+CREATE INDEX pings_ambassador_t ON pings(ambassador, t);
+CREATE INDEX pings_t ON pings(t);
+
+CREATE TABLE duty (
+    id          INTEGER PRIMARY KEY,
+    ambassador  TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('on shift', 'on break', 'busy', 'off duty')),
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX duty_ambassador_at ON duty(ambassador, at);
+
+CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    entity_id  INTEGER,
+    data       TEXT NOT NULL DEFAULT '{}'     -- JSON: what changed
+);
+CREATE INDEX audit_entity ON audit(entity, entity_id);
+
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"""
+
+#: Tables of the record (nothing is ever deleted from any of them).
+TABLES = ("incidents", "status_history", "assignments", "outcomes", "interactions", "pings", "duty", "audit")
+
+_NO_DELETE = "\n".join(
+    f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} "
+    f"BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record ({t})'); END;"
+    for t in TABLES if t != "audit"
+)
+#: Immutable history tables: rows are never updated either.
+_NO_UPDATE = "\n".join(
+    f"CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} "
+    f"BEGIN SELECT RAISE(ABORT, 'rows of {t} are never changed'); END;"
+    for t in ("status_history", "outcomes", "interactions", "pings", "duty")
+)
+
+#: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE,)
+#: The version this code writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, now: str) -> int:
+    """Bring the database to :data:`SCHEMA_VERSION`; return the version found before.
+
+    Raises
+    ------
+    RecordError
+        When the file was written by a newer version of ``patrol``.
+    """
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise RecordError(f"the record has schema version {found}, newer than this patrol ({SCHEMA_VERSION})",
+                          field="schema_version")
+    for v in range(found, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current > v:  # another process migrated meanwhile
+                conn.execute("ROLLBACK")
+                continue
+            for stmt in _statements(MIGRATIONS[v]):
+                conn.execute(stmt)
+            conn.execute("INSERT INTO schema_version(version, applied_at) VALUES (?, ?)", (v + 1, now))
+            conn.execute(f"PRAGMA user_version = {v + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("record schema migrated to version %d", v + 1)
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements (``sqlite3.complete_statement`` keeps triggers whole)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -1,0 +1,128 @@
+"""Point-to-point walking distances and routes (patrol.dispatch.network, ._dijkstra)."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from patrol.dispatch._dijkstra import point_dijkstra, point_dijkstra_py
+from patrol.dispatch.network import Network
+from patrol.district import load_district
+from patrol.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def district():
+    return load_district()
+
+
+@pytest.fixture(scope="module")
+def net(district):
+    return Network.from_district(district)
+
+
+def _nx_point_distance(G: nx.MultiGraph, p1: tuple[int, float], p2: tuple[int, float]) -> float:
+    """Reference: split the blocks at both points into new nodes and ask networkx."""
+    H = nx.Graph()
+    edges = {d["block"]: d for _, _, d in G.edges(data=True)}
+    cuts: dict[int, list[tuple[float, str]]] = {}
+    for name, (b, o) in (("P1", p1), ("P2", p2)):
+        cuts.setdefault(b, []).append((min(max(o, 0.0), edges[b]["length"]), name))
+
+    def add(a, b, w):
+        if H.has_edge(a, b):
+            w = min(w, H[a][b]["weight"])
+        H.add_edge(a, b, weight=w)
+
+    for b, d in edges.items():
+        stops = [(0.0, d["u"])] + sorted(cuts.get(b, [])) + [(d["length"], d["v"])]
+        for (o0, n0), (o1, n1) in zip(stops, stops[1:], strict=False):
+            if n0 == n1:
+                continue
+            add(n0, n1, o1 - o0)
+    if p1 == p2:
+        return 0.0
+    return nx.dijkstra_path_length(H, "P1", "P2", weight="weight")
+
+
+def test_numba_kernel_matches_reference(net):
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        b = int(rng.integers(net.arrays.n_edges))
+        o = float(rng.uniform(0, net.arrays.edge_length[b]))
+        seeds = np.array([net.arrays.edge_u[b], net.arrays.edge_v[b]], dtype=np.int64)
+        sd = np.array([o, net.arrays.edge_length[b] - o])
+        limit = float(rng.choice([np.inf, 400.0]))
+        d1, p1, e1 = point_dijkstra(net._indptr, net._indices, net._weights, net._csr_edge, seeds, sd, limit)
+        d2, p2, e2 = point_dijkstra_py(net._indptr, net._indices, net._weights, net._csr_edge, seeds, sd, limit)
+        assert_allclose(d1, d2)
+        # predecessors may differ on exact ties, but each must be consistent with the distances
+        for d, p, e in ((d1, p1, e1), (d2, p2, e2)):
+            for x in np.flatnonzero((p >= 0) & np.isfinite(d)):
+                assert d[p[x]] + net.arrays.edge_length[e[x]] == pytest.approx(d[x])
+        if math.isfinite(limit):
+            assert np.all(~np.isfinite(d1) | (d1 <= limit + net.arrays.edge_length.max()))
+
+
+def test_distances_equal_networkx_with_offsets(district, net):
+    rng = np.random.default_rng(11)
+    G = district.graph
+    L = net.arrays.edge_length
+    pairs = []
+    for _ in range(40):
+        b1, b2 = (int(x) for x in rng.integers(net.arrays.n_edges, size=2))
+        pairs.append(((b1, float(rng.uniform(0, L[b1]))), (b2, float(rng.uniform(0, L[b2])))))
+    b = 5  # the same block, and the block ends
+    pairs += [((b, 3.0), (b, L[b] - 2.0)), ((b, 0.0), (b, float(L[b]))), ((17, 0.0), (40, float(L[40])))]
+    for p1, p2 in pairs:
+        want = _nx_point_distance(G, p1, p2)
+        fld = net.field(*p1)
+        assert fld.distance_to(*p2) == pytest.approx(want, abs=1e-6)
+        assert net.distance(*p2, *p1) == pytest.approx(want, abs=1e-6)  # symmetric
+        assert fld.distances_to(np.array([p2[0]]), np.array([p2[1]]))[0] == pytest.approx(want, abs=1e-6)
+
+
+def test_route_length_streets_and_ends(district, net):
+    rng = np.random.default_rng(3)
+    L = net.arrays.edge_length
+    names = net.arrays.edge_name
+    for _ in range(25):
+        b1, b2 = (int(x) for x in rng.integers(net.arrays.n_edges, size=2))
+        o1, o2 = float(rng.uniform(0, L[b1])), float(rng.uniform(0, L[b2]))
+        fld = net.field(b1, o1)
+        route = fld.route_to(b2, o2)
+        assert route is not None
+        assert route.distance_m == pytest.approx(fld.distance_to(b2, o2))
+        # walked length rebuilt from the blocks: partial ends + whole blocks in between
+        if len(route.blocks) >= 2:
+            inner = sum(L[e] for e in route.blocks[1:-1])
+            assert inner <= route.distance_m + 1e-6
+        # street names: in walking order, no consecutive duplicates, all from the blocks walked
+        assert all(a != b for a, b in zip(route.streets, route.streets[1:], strict=False))
+        assert set(route.streets) <= {names[e] for e in route.blocks}
+        # geometry starts at the responder and ends at the incident
+        start = net.point_on_block(b2, o2)
+        end = net.point_on_block(b1, o1)
+        assert_allclose(route.coordinates[0], start, atol=1e-7)
+        assert_allclose(route.coordinates[-1], end, atol=1e-7)
+        gj = route.geojson()
+        assert gj["type"] == "LineString" and len(gj["coordinates"]) >= 2
+
+
+def test_route_same_block_is_direct(net):
+    fld = net.field(5, 10.0)
+    r = fld.route_to(5, 30.0)
+    assert r.blocks == [5] and r.distance_m == pytest.approx(20.0)
+
+
+def test_bad_points_are_refused(net):
+    with pytest.raises(InputError):
+        net.field(10_000, 0.0)
+    with pytest.raises(InputError):
+        net.field(3, float("nan"))
+    # offsets beyond the block are clamped, not an error
+    assert net.field(3, -5.0).offset_m == 0.0
