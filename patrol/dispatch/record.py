@@ -121,6 +121,27 @@ class _Job:
         return self.value
 
 
+def _filtered(table: str, time_col: str, *, equal: dict[str, Any] | None = None, since=None, until=None,
+              extra: list[tuple[str, list]] | None = None) -> tuple[str, list]:
+    """``SELECT * FROM table WHERE ...`` with equality filters (``None`` skipped) and a time window."""
+    where: list[str] = []
+    params: list[Any] = []
+    for col, val in (equal or {}).items():
+        if val is not None:
+            where.append(f"{col}=?")
+            params.append(val)
+    for clause, values in extra or []:
+        where.append(clause)
+        params.extend(values)
+    if since is not None:
+        where.append(f"{time_col}>=?")
+        params.append(iso(since))
+    if until is not None:
+        where.append(f"{time_col}<?")
+        params.append(iso(until))
+    return f"SELECT * FROM {table}" + (" WHERE " + " AND ".join(where) if where else ""), params
+
+
 class Record:
     """The incident record over one SQLite file (created and migrated on open).
 
@@ -332,20 +353,11 @@ class Record:
     def list_incidents(self, *, status: str | None = None, open_only: bool = False, since=None, until=None,
                        limit: int | None = None) -> list[Incident]:
         """Incidents by ``received_at`` (newest first), filtered by status and time."""
-        where, params = [], []
-        if status is not None:
-            where.append("status=?")
-            params.append(check_choice(status, STATUSES, "status"))
-        if open_only:
-            where.append(f"status IN ({','.join('?' * len(OPEN_STATUSES))})")
-            params.extend(sorted(OPEN_STATUSES))
-        if since is not None:
-            where.append("received_at>=?")
-            params.append(iso(since))
-        if until is not None:
-            where.append("received_at<?")
-            params.append(iso(until))
-        sql = "SELECT * FROM incidents" + (" WHERE " + " AND ".join(where) if where else "")
+        sql, params = _filtered(
+            "incidents", "received_at", since=since, until=until,
+            equal={"status": None if status is None else check_choice(status, STATUSES, "status")},
+            extra=[(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", sorted(OPEN_STATUSES))] if open_only else [],
+        )
         sql += " ORDER BY received_at DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -646,18 +658,8 @@ class Record:
 
     def pings(self, *, ambassador: str | None = None, since=None, until=None) -> list[Ping]:
         """Pings by fix time (for presence reports)."""
-        where, params = [], []
-        if ambassador is not None:
-            where.append("ambassador=?")
-            params.append(ambassador)
-        if since is not None:
-            where.append("t>=?")
-            params.append(iso(since))
-        if until is not None:
-            where.append("t<?")
-            params.append(iso(until))
-        sql = "SELECT * FROM pings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY t, id"
-        return [Ping.from_row(r) for r in self._query(sql, params)]
+        sql, params = _filtered("pings", "t", equal={"ambassador": ambassador}, since=since, until=until)
+        return [Ping.from_row(r) for r in self._query(sql + " ORDER BY t, id", params)]
 
     def set_duty(self, ambassador: str, status: str, *, note: str = "", at=None, actor: str | None = None
                  ) -> DutyChange:
@@ -690,14 +692,8 @@ class Record:
         return out
 
     def duty_changes(self, *, since=None, until=None) -> list[DutyChange]:
-        where, params = [], []
-        if since is not None:
-            where.append("at>=?")
-            params.append(iso(since))
-        if until is not None:
-            where.append("at<?")
-            params.append(iso(until))
-        sql = "SELECT * FROM duty" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id"
+        sql, params = _filtered("duty", "at", since=since, until=until)
+        sql += " ORDER BY at, id"
         return [DutyChange.from_row(r) for r in self._query(sql, params)]
 
     # ------------------------------------------------------------------ interactions
@@ -744,18 +740,9 @@ class Record:
 
     def interactions(self, *, since=None, until=None, ambassador: str | None = None,
                      type: str | None = None) -> list[Interaction]:
-        where, params = [], []
-        for col, val in (("ambassador", ambassador), ("type", type)):
-            if val is not None:
-                where.append(f"{col}=?")
-                params.append(val)
-        if since is not None:
-            where.append("at>=?")
-            params.append(iso(since))
-        if until is not None:
-            where.append("at<?")
-            params.append(iso(until))
-        sql = "SELECT * FROM interactions" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id"
+        sql, params = _filtered("interactions", "at", equal={"ambassador": ambassador, "type": type},
+                                since=since, until=until)
+        sql += " ORDER BY at, id"
         return [Interaction.from_row(r) for r in self._query(sql, params)]
 
     # ------------------------------------------------------------------ for reports
@@ -817,15 +804,9 @@ class Record:
     def audit(self, *, entity: str | None = None, entity_id: int | None = None, actor: str | None = None,
               since=None, limit: int | None = None) -> list[AuditEntry]:
         """The audit trail, oldest first, optionally filtered."""
-        where, params = [], []
-        for col, val in (("entity", entity), ("entity_id", entity_id), ("actor", actor)):
-            if val is not None:
-                where.append(f"{col}=?")
-                params.append(val)
-        if since is not None:
-            where.append("at>=?")
-            params.append(iso(since))
-        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        sql, params = _filtered("audit", "at", equal={"entity": entity, "entity_id": entity_id, "actor": actor},
+                                since=since)
+        sql += " ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [AuditEntry.from_row(r) for r in self._query(sql, params)]
