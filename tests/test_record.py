@@ -296,3 +296,20 @@ def test_every_row_has_its_audit_entry(rec):
     # assignment stamps (en route, arrival, clearing) are each audited
     stamps = [e for e in rec.audit(entity="assignment") if e.action in ("update", "clear")]
     assert len(stamps) == 2 * 3  # two assignments x (en route, arrived, cleared)
+
+
+def test_bulk_interactions_are_all_or_nothing(rec):
+    rows = [{"ambassador": "amb2", "type": "business check-in", "business": "Walker Library"},
+            {"ambassador": "amb3", "type": "referral", "referral_type": "shelter"}]
+    bad = [*rows, {"ambassador": "amb4", "type": "no such type"}]
+    with pytest.raises(InputError) as info:
+        rec.log_interactions(bad)
+    assert info.value.details["row"] == 3 and info.value.field == "type"
+    assert rec.interactions() == []
+    with pytest.raises(NotFoundError):
+        rec.log_interactions([*rows, {"ambassador": "amb4", "type": "information sharing", "incident_id": 999}])
+    assert rec.interactions() == []
+    written = rec.log_interactions(rows)
+    assert [i.type for i in rec.interactions()] == ["business check-in", "referral"] == [w.type for w in written]
+    audited = [a for a in rec.audit(entity="interaction")]
+    assert sorted(a.entity_id for a in audited) == sorted(w.id for w in written)

@@ -710,33 +710,69 @@ class Record:
         NotFoundError
             For an unknown ``incident_id``.
         """
-        name = _name(ambassador)
+        values = self._interaction_values(ambassador, type, referral_type=referral_type, business=business,
+                                          incident_id=incident_id, lat=lat, lon=lon, block=block,
+                                          offset_m=offset_m, notes=notes, at=at)
+        actor = actor or self.actor
+        return Interaction.from_row(self._write(lambda c: self._insert_interaction(c, values, actor)))
+
+    def log_interactions(self, rows: Iterable[dict], *, actor: str | None = None) -> list[Interaction]:
+        """Log many interactions in ONE transaction: all are written or none (field-log imports).
+
+        Each row is a dict of :meth:`log_interaction`'s arguments.  Every row is validated before
+        anything is written; each interaction gets its own audit entry.
+
+        Raises
+        ------
+        InputError
+            Naming the row (``details["row"]``, 1-based) and the field of the first bad value.
+        NotFoundError
+            For an unknown ``incident_id`` (nothing is written).
+        """
+        values = []
+        for i, row in enumerate(rows, start=1):
+            try:
+                values.append(self._interaction_values(**row))
+            except TypeError as exc:
+                raise InputError(f"row {i}: {exc}", details={"row": i}) from exc
+            except InputError as exc:
+                raise InputError(f"row {i}: {exc.message}", field=exc.field, details={**exc.details, "row": i}) from exc
+        actor = actor or self.actor
+        if not values:
+            return []
+        out = self._write(lambda c: [self._insert_interaction(c, v, actor) for v in values])
+        return [Interaction.from_row(r) for r in out]
+
+    @staticmethod
+    def _interaction_values(ambassador: str, type: str, *, referral_type: str | None = None,
+                            business: str | None = None, incident_id: int | None = None, lat: float | None = None,
+                            lon: float | None = None, block: int | None = None, offset_m: float | None = None,
+                            notes: str = "", at=None) -> dict[str, Any]:
         kind = check_choice(type, INTERACTION_TYPES, "type")
         ref = None if referral_type is None else check_choice(referral_type, REFERRAL_TYPES, "referral_type")
         if kind == "referral" and ref is None:
             raise InputError("a referral needs its referral_type", field="referral_type")
-        now, actor = iso(at), actor or self.actor
+        return {
+            "at": iso(at), "ambassador": _name(ambassador), "type": kind, "referral_type": ref,
+            "business": _text(business, "business") or None,
+            "incident_id": None if incident_id is None else _id(incident_id),
+            "lat": _float_or_none(lat, "lat"), "lon": _float_or_none(lon, "lon"),
+            "block": None if block is None else int(block), "offset_m": _float_or_none(offset_m, "offset_m"),
+            "notes": _text(notes, "notes", max_len=10000),
+        }
 
-        def work(c: sqlite3.Connection):
-            if incident_id is not None:
-                self._incident(c, incident_id)
-            cur = c.execute(
-                "INSERT INTO interactions(at, ambassador, type, referral_type, business, incident_id, lat, lon, "
-                "block, offset_m, notes, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (now, name, kind, ref, _text(business, "business") or None,
-                 None if incident_id is None else _id(incident_id), _float_or_none(lat, "lat"),
-                 _float_or_none(lon, "lon"), None if block is None else int(block),
-                 _float_or_none(offset_m, "offset_m"),
-                 _text(notes, "notes", max_len=10000), actor))
-            iid = int(cur.lastrowid)
-            self._audit(c, now, actor, "create", "interaction", iid,
-                        {"ambassador": name, "type": kind, "referral_type": ref, "business": business,
-                         "incident_id": incident_id, "notes": notes})
-            row = c.execute("SELECT * FROM interactions WHERE id=?", (iid,)).fetchone()
-            return row
-
-        row = self._write(work)
-        return Interaction.from_row(row)
+    def _insert_interaction(self, c: sqlite3.Connection, v: dict[str, Any], actor: str) -> sqlite3.Row:
+        if v["incident_id"] is not None:
+            self._incident(c, v["incident_id"])
+        cur = c.execute(
+            "INSERT INTO interactions(at, ambassador, type, referral_type, business, incident_id, lat, lon, "
+            "block, offset_m, notes, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (v["at"], v["ambassador"], v["type"], v["referral_type"], v["business"], v["incident_id"], v["lat"],
+             v["lon"], v["block"], v["offset_m"], v["notes"], actor))
+        iid = int(cur.lastrowid)
+        self._audit(c, v["at"], actor, "create", "interaction", iid,
+                    {k: v[k] for k in ("ambassador", "type", "referral_type", "business", "incident_id", "notes")})
+        return c.execute("SELECT * FROM interactions WHERE id=?", (iid,)).fetchone()
 
     def interactions(self, *, since=None, until=None, ambassador: str | None = None,
                      type: str | None = None) -> list[Interaction]:
