@@ -1,0 +1,23 @@
+"""The HTTP service (``patrol serve``): a thin shell over :mod:`patrol.dispatch`, with a browser console.
+
+Modules
+-------
+config    ServiceConfig: the one settings object handed to the app factory
+auth      API keys (salted hashes in a key file), roles, the actor written to the audit trail
+deps      the service state the routers close over; the caller's key checked against a role
+schemas   request / response bodies with the field constraints
+handlers  the shared error body for every 4xx/5xx, the request body size limit
+incidents incident endpoints (create with ranking, assign, status, outcomes, list, show)
+field     ambassadors: duty, positions, pings, interactions, check-ins
+batcher   concurrent single pings grouped into one transaction per key
+admin     key management endpoints
+console   the dispatcher's console page (static/), Leaflet, the street network as GeoJSON
+app       create_app(config): the FastAPI app
+process   run ``patrol serve`` in a child process (tests, load script)
+"""
+
+from patrol.service.app import create_app
+from patrol.service.auth import ROLES, KeyStore, Principal
+from patrol.service.config import ServiceConfig
+
+__all__ = ["ROLES", "KeyStore", "Principal", "ServiceConfig", "create_app"]

@@ -1,0 +1,187 @@
+"""The HTTP service: :func:`create_app` builds a FastAPI app from a :class:`ServiceConfig`.
+
+A thin shell: it authenticates, validates, calls :class:`patrol.dispatch.Desk` /
+:class:`patrol.dispatch.Record` with the key's actor, and turns their answers and errors into JSON
+(:mod:`patrol.service.handlers`).  Endpoints are documented in the OpenAPI document at
+``/api/openapi.json`` (a key is needed) and in ``docs/service.md``.
+
+Threads
+    Handlers are plain functions run in the server's thread pool; they share one
+    :class:`~patrol.dispatch.Record`, whose group commit turns concurrent writes into one durable
+    (``synchronous=FULL``) transaction, so throughput grows with concurrency while every
+    acknowledged write is on disk before its response is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+
+from patrol.dispatch import Desk, Record
+from patrol.dispatch.clock import iso
+from patrol.dispatch.lifecycle import TRANSITIONS
+from patrol.errors import NotFoundError, PlanError
+from patrol.service.admin import admin_router
+from patrol.service.auth import KeyStore, Principal
+from patrol.service.batcher import PingBatcher
+from patrol.service.config import ServiceConfig
+from patrol.service.console import console_router, mount_static
+from patrol.service.deps import ServiceState, principal, reader
+from patrol.service.field import ambassadors_now, field_router
+from patrol.service.handlers import BodyLimit, install_handlers
+from patrol.service.incidents import incident_router
+from patrol.vocab import (
+    ACTIONS,
+    DISPATCHABLE_TYPES,
+    INCIDENT_TYPES,
+    INTERACTION_TYPES,
+    OUTCOMES,
+    PRIORITIES,
+    REFERRAL_TYPES,
+    SOURCES,
+    STATUSES,
+)
+
+__all__ = ["app_from_env", "build_state", "create_app"]
+
+log = logging.getLogger(__name__)
+
+_DESCRIPTION = """The dispatch desk of a community safety ambassador program over HTTP.
+
+Every endpoint but `/api/health` needs an API key (`Authorization: Bearer <key>` or `X-API-Key`).
+Errors share one body with the CLI's `--json` output:
+`{"error": {"type": ..., "message": ..., "field": ..., "details": ...}}`.
+"""
+
+
+def build_state(config: ServiceConfig) -> ServiceState:
+    """Load the district, open the record and the key file, read the plan; warm up the ranking.
+
+    Raises
+    ------
+    PlanError
+        When ``config.plan_path`` is not a readable plan for this district.
+    """
+    from patrol.district import load_district
+
+    district = load_district(config.district_path)
+    timeline = units = None
+    if config.plan_path:
+        from patrol.dispatch.roster import plan_units
+        from patrol.timeline import Timeline
+
+        timeline, units = Timeline.from_plan_file(config.plan_path), plan_units(config.plan_path)
+    record = Record(config.db_path, actor="service")
+    desk = Desk(district, record=record, timeline=timeline, units=units)
+    desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call
+    keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
+    return ServiceState(config=config, district=district, record=record, desk=desk, keys=keys,
+                        pings=PingBatcher(desk))
+
+
+def create_app(config: ServiceConfig, *, service_state: ServiceState | None = None) -> FastAPI:
+    """The FastAPI app for one district, record and key file.
+
+    Parameters
+    ----------
+    config : ServiceConfig
+    service_state : ServiceState, optional
+        Already built state (default: :func:`build_state` on ``config``, now).
+    """
+    st = service_state or build_state(config)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        log.info("serving %s, record %s, keys %s", st.district.name, config.db_path, config.resolved_keys_path)
+        if st.keys.count("admin") == 0:
+            log.warning("no admin key yet: create one with `patrol keys create --role admin --name NAME --db %s`",
+                        config.db_path)
+        yield
+        st.record.close()
+        st.keys.close()
+
+    app = FastAPI(title="patrol dispatch service", version="1", description=_DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.patrol = st
+    install_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    mount_static(app)
+    # routers close over the state (no module globals); pings first: the most frequent requests
+    app.include_router(field_router(st))
+    app.include_router(incident_router(st))
+    app.include_router(_misc_router(app, st))
+    app.include_router(admin_router(st))
+    app.include_router(console_router(st))
+    return app
+
+
+def _misc_router(app: FastAPI, st: ServiceState):
+    from fastapi import APIRouter, Query
+
+    config = st.config
+    r = APIRouter(prefix="/api")
+
+    @r.get("/health", tags=["service"], summary="Liveness (the only endpoint answering without a key)")
+    def health() -> dict:
+        return {"status": "ok", "time": iso(), "district": st.district.name,
+                "schema_version": st.record.schema_version}
+
+    @r.get("/openapi.json", tags=["service"], include_in_schema=False)
+    def openapi(_p: Principal = Depends(principal)) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @r.get("/me", tags=["service"], summary="The caller's key: id, role, ambassador, actor name")
+    def me(p: Principal = Depends(principal)) -> dict:
+        return p.to_dict()
+
+    @r.get("/vocab", tags=["service"], summary="The program's lists (types, sources, outcomes ...) and life cycle")
+    def vocab(_p: Principal = Depends(principal)) -> dict:
+        return {"incident_types": list(INCIDENT_TYPES), "dispatchable_types": list(DISPATCHABLE_TYPES),
+                "sources": list(SOURCES), "priorities": list(PRIORITIES), "statuses": list(STATUSES),
+                "outcomes": list(OUTCOMES), "actions": list(ACTIONS), "referral_types": list(REFERRAL_TYPES),
+                "interaction_types": list(INTERACTION_TYPES),
+                "transitions": {k: sorted(v, key=STATUSES.index) for k, v in TRANSITIONS.items()},
+                "duty_statuses": ["on shift", "on break", "busy", "off duty"],
+                "units": [{"name": u.name, "members": list(u.members)} for u in st.desk.units]}
+
+    @r.get("/district", tags=["district"], summary="The district: streets summary, area, base, roster, shift")
+    def district(_p: Principal = Depends(reader)) -> dict:
+        return {**st.district.info(), "poll_interval_s": config.poll_interval_s,
+                "stale_ping_min": st.district.settings.dispatch.stale_ping_min}
+
+    @r.get("/plan", tags=["district"], summary="Today's plan (the plan.json given at startup), 404 when none")
+    def plan(_p: Principal = Depends(reader)) -> JSONResponse:
+        if not config.plan_path:
+            raise NotFoundError("no plan was given to this service (start it with `patrol serve --plan PLAN.json`)",
+                                field="plan")
+        try:
+            data = json.loads(Path(config.plan_path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise PlanError(f"the plan {config.plan_path} cannot be read: {exc}", field="plan") from exc
+        return JSONResponse(data)
+
+    @r.get("/state", tags=["service"], summary="What the console polls: units now and open incidents")
+    def console_state(_p: Principal = Depends(reader)) -> dict:
+        incidents = st.record.list_incidents(open_only=True, limit=config.max_page_size)
+        return {**ambassadors_now(st), "incidents": [i.to_dict() for i in incidents],
+                "poll_interval_s": config.poll_interval_s}
+
+    @r.get("/audit", tags=["service"], summary="The audit trail (oldest first), filtered")
+    def audit(entity: str | None = Query(None, max_length=30), entity_id: int | None = Query(None, ge=1),
+              actor: str | None = Query(None, max_length=200),
+              limit: int = Query(config.default_page_size, ge=1, le=config.max_page_size),
+              _p: Principal = Depends(reader)) -> dict:
+        rows = st.record.audit(entity=entity, entity_id=entity_id, actor=actor, limit=limit)
+        return {"items": [e.to_dict() for e in rows], "limit": limit}
+
+    return r
+
+
+def app_from_env() -> FastAPI:
+    """App factory for ``uvicorn --factory`` worker processes: the config comes from the environment."""
+    return create_app(ServiceConfig.from_env())

@@ -1,0 +1,68 @@
+"""FastAPI dependencies: the caller's key checked against a role; the state the routers close over.
+
+Keys are read from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` (declared in the OpenAPI
+document as the ``ApiKey`` bearer scheme).  Each endpoint has one ``async`` dependency: FastAPI runs
+plain functions in its thread pool (one hop per dependency) and solves every dependency per request,
+which costs more than the work itself (a verified key is a dictionary hit; a key seen for the first
+time is one small SQLite read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.security import HTTPBearer
+
+from patrol.dispatch import Desk, Record
+from patrol.service.auth import KeyStore, Principal
+from patrol.service.batcher import PingBatcher
+from patrol.service.config import ServiceConfig
+
+__all__ = ["ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
+
+
+@dataclass
+class ServiceState:
+    """Everything a request handler needs, built once by the app factory; the routers close over it."""
+
+    config: ServiceConfig
+    district: Any
+    record: Record
+    desk: Desk
+    keys: KeyStore
+    pings: PingBatcher
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+class _KeyWith(HTTPBearer):
+    """The caller's key, verified and checked for a capability: one dependency per endpoint.
+
+    Documented in OpenAPI as the ``ApiKey`` bearer scheme; the ``X-API-Key`` header works too.
+    """
+
+    def __init__(self, capability: str | None):
+        super().__init__(scheme_name="ApiKey", bearerFormat="patrol_<id>_<secret>", auto_error=False,
+                         description="an API key, as 'Authorization: Bearer <key>' or in an 'X-API-Key' header")
+        self.capability = capability
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        token = request.headers.get("x-api-key")
+        if token is None:
+            scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+            token = credentials.strip() if scheme.lower() == "bearer" else None
+        p = request.app.state.patrol.keys.verify(token)
+        return p if self.capability is None else p.require(self.capability)
+
+
+#: Any valid key (401 without one).
+principal = _KeyWith(None)
+#: A key that may read (admin, dispatcher, viewer).
+reader = _KeyWith("read")
+#: A key that may work incidents (admin, dispatcher).
+dispatcher = _KeyWith("dispatch")
+#: A key that may post positions and logs (admin, dispatcher, ambassador: own only, checked per call).
+field_writer = _KeyWith("field")
+#: An admin key.
+admin = _KeyWith("keys")

@@ -1,0 +1,123 @@
+"""Incident endpoints: create (with the ranked responders), rank, assign, status, outcomes, list, show.
+
+Each handler checks the caller's role, calls :class:`patrol.dispatch.Desk` or
+:class:`patrol.dispatch.Record` with the key's actor, and returns what they return as JSON.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+
+from patrol.dispatch.lifecycle import next_statuses
+from patrol.geocode import Location
+from patrol.service.auth import Principal
+from patrol.service.deps import ServiceState, dispatcher, reader
+from patrol.service.schemas import (
+    AssignBody,
+    CloseBody,
+    IncidentCreate,
+    IncidentOut,
+    IncidentPatch,
+    OutcomeBody,
+    Page,
+    RankBody,
+    StatusBody,
+)
+from patrol.vocab import STATUSES
+
+__all__ = ["incident_router", "page", "rank_incident"]
+
+IncidentId = Path(ge=1, description="incident id")
+
+
+def page(items: list, limit: int, offset: int) -> dict:
+    """A page from ``limit + 1`` rows read from ``offset``: ``next_offset`` when there are more."""
+    more = len(items) > limit
+    return {"items": items[:limit], "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
+
+
+def rank_incident(st: ServiceState, incident, *, top_routes: int = 3) -> dict | None:
+    """The ranking at an incident's stored point, now (``None`` when it has no point)."""
+    if incident.block is None:
+        return None
+    loc = Location(lat=incident.lat, lon=incident.lon, block=incident.block, offset_m=incident.offset_m or 0.0,
+                   matched=incident.matched or incident.location_text, kind="point", in_area=bool(incident.in_area))
+    ranking = st.desk.rank(loc, top_routes=top_routes)
+    out = ranking.to_dict()
+    out["location"]["text"] = incident.location_text
+    return out
+
+
+def _detail(st: ServiceState, incident_id: int) -> dict:
+    detail = st.record.incident_detail(incident_id)
+    detail["next_statuses"] = next_statuses(detail["incident"]["status"])
+    return detail
+
+
+def incident_router(st: ServiceState) -> APIRouter:
+    """The incident endpoints over one service state (page sizes bounded by its config)."""
+    cfg = st.config
+    r = APIRouter(prefix="/api", tags=["incidents"])
+    Limit = Query(cfg.default_page_size, ge=1, le=cfg.max_page_size, description="page size")
+    Offset = Query(0, ge=0, le=100_000)
+
+    @r.post("/incidents", status_code=201, summary="Create an incident; returns it with the ranked responders")
+    def create_incident(body: IncidentCreate, p: Principal = Depends(dispatcher)) -> dict:
+        inc = st.desk.new_incident(body.location, type=body.type, source=body.source, priority=body.priority,
+                                   notes=body.notes, received_at=body.received_at, actor=p.actor)
+        return {"incident": inc.to_dict(), "ranking": rank_incident(st, inc)}
+
+    @r.post("/rank", summary="Who is nearest to a location now (nothing is written)")
+    def rank(body: RankBody, _p: Principal = Depends(reader)) -> dict:
+        return st.desk.rank(body.location).to_dict()
+
+    @r.get("/incidents", response_model=Page, summary="List incidents, newest first")
+    def list_incidents(status: str | None = Query(None, description=f"one of: {', '.join(STATUSES)}"),
+                       open: bool = Query(False, description="only open incidents (new .. on scene)"),
+                       since: str | None = Query(None, description="received at or after (ISO-8601)"),
+                       limit: int = Limit, offset: int = Offset,
+                       _p: Principal = Depends(reader)) -> dict:
+        rows = st.record.list_incidents(status=status, open_only=open, since=since, limit=offset + limit + 1)
+        return page([i.to_dict() for i in rows[offset:]], limit, offset)
+
+    @r.get("/incidents/{incident_id}", summary="One incident: assignments, status history, outcomes, audit trail")
+    def show_incident(incident_id: int = IncidentId, _p: Principal = Depends(reader)) -> dict:
+        return _detail(st, incident_id)
+
+    @r.get("/incidents/{incident_id}/ranking", summary="The ranked responders for an incident, now")
+    def incident_ranking(incident_id: int = IncidentId, _p: Principal = Depends(reader)) -> dict:
+        inc = st.record.get_incident(incident_id)
+        return {"incident": inc.to_dict(), "ranking": rank_incident(st, inc)}
+
+    @r.post("/incidents/{incident_id}/assign", status_code=201,
+            summary="Assign a unit (default: the top of the ranking), recording its ETA")
+    def assign(incident_id: int = IncidentId, body: AssignBody = Body(default_factory=AssignBody),
+               p: Principal = Depends(dispatcher)) -> dict:
+        a = st.desk.assign(incident_id, body.ambassador, note=body.note, eta_min=body.eta_min, actor=p.actor)
+        return {"assignment": a.to_dict(), "incident": st.record.get_incident(incident_id).to_dict()}
+
+    @r.post("/incidents/{incident_id}/status", response_model=IncidentOut,
+            summary="Move an incident along its life cycle (en route, on scene, resolved, closed, new = unassign)")
+    def set_status(body: StatusBody, incident_id: int = IncidentId, p: Principal = Depends(dispatcher)) -> dict:
+        return st.record.set_status(incident_id, body.status, note=body.note, actor=p.actor).to_dict()
+
+    @r.post("/incidents/{incident_id}/outcomes", status_code=201, summary="Record outcomes, actions and referrals")
+    def add_outcomes(body: OutcomeBody, incident_id: int = IncidentId, p: Principal = Depends(dispatcher)) -> dict:
+        rows = st.record.add_outcome(incident_id, outcomes=body.outcomes, actions=body.actions,
+                                     referrals=body.referrals, note=body.note, actor=p.actor)
+        return {"outcomes": [o.to_dict() for o in rows]}
+
+    @r.post("/incidents/{incident_id}/close", response_model=IncidentOut,
+            summary="Record outcomes and close (on scene goes through resolved), in one transaction")
+    def close(body: CloseBody = Body(default_factory=CloseBody), incident_id: int = IncidentId,
+              p: Principal = Depends(dispatcher)) -> dict:
+        return st.record.close_incident(incident_id, outcomes=body.outcomes, actions=body.actions,
+                                        referrals=body.referrals, note=body.note, actor=p.actor).to_dict()
+
+    @r.patch("/incidents/{incident_id}", response_model=IncidentOut,
+             summary="Change priority or type, or append to the notes")
+    def patch(body: IncidentPatch, incident_id: int = IncidentId, p: Principal = Depends(dispatcher)) -> dict:
+        return st.record.update_incident(incident_id, notes=body.notes, priority=body.priority, type=body.type,
+                                         actor=p.actor).to_dict()
+
+    return r

@@ -1,0 +1,201 @@
+"""Request and response bodies of the HTTP API (pydantic), with the constraints that name the field.
+
+Choices come from :mod:`patrol.vocab` (case-insensitive on input) so the OpenAPI document lists the
+accepted values; unknown keys are refused (``extra="forbid"``), so a misspelt field is a 422 that
+names it rather than a silently ignored value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from patrol.dispatch.rows import DUTY_STATUSES
+from patrol.service.auth import ROLES
+from patrol.vocab import (
+    ACTIONS,
+    INCIDENT_TYPES,
+    INTERACTION_TYPES,
+    OUTCOMES,
+    PRIORITIES,
+    REFERRAL_TYPES,
+    SOURCES,
+    STATUSES,
+)
+
+__all__ = [
+    "AssignBody", "CheckinBody", "CloseBody", "DutyBody", "IncidentCreate", "IncidentOut", "IncidentPatch",
+    "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody",
+    "RankBody", "StatusBody", "BatchPing",
+]
+
+IncidentType = Literal[INCIDENT_TYPES]
+Source = Literal[SOURCES]
+Priority = Literal[PRIORITIES]
+Status = Literal[STATUSES]
+Outcome = Literal[OUTCOMES]
+Action = Literal[ACTIONS]
+ReferralType = Literal[REFERRAL_TYPES]
+InteractionType = Literal[INTERACTION_TYPES]
+Role = Literal[ROLES]
+
+_LOWER_FIELDS = ("type", "source", "priority", "status", "referral_type", "role")
+Name = Field(min_length=1, max_length=100, description="ambassador or unit name (roster: lead, amb2 ... amb8)")
+
+
+def _lower(v: Any) -> Any:
+    return v.strip().lower() if isinstance(v, str) else v
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator(*_LOWER_FIELDS, mode="before", check_fields=False)
+    @classmethod
+    def _case_insensitive(cls, v: Any) -> Any:
+        return _lower(v)
+
+    @field_validator("outcomes", "actions", "referrals", mode="before", check_fields=False)
+    @classmethod
+    def _case_insensitive_lists(cls, v: Any) -> Any:
+        return [_lower(x) for x in v] if isinstance(v, list) else v
+
+
+class IncidentCreate(_Body):
+    """A new incident: where (typed as the caller said it), what, from whom."""
+
+    location: str = Field(min_length=1, max_length=500, examples=["Lake & Hennepin"],
+                          description="intersection ('W Lake St & Girard Ave S', 'Lake & Girard'), a place, "
+                                      "or 'lat,lon'")
+    type: IncidentType = Field(description="incident type (the program's list)")
+    source: Source = "phone"
+    priority: Priority = "normal"
+    notes: str = Field("", max_length=10000)
+    received_at: datetime | None = Field(None, description="when the call came in (default now)")
+
+
+class RankBody(_Body):
+    location: str = Field(min_length=1, max_length=500, examples=["Lake & Hennepin"])
+
+
+class AssignBody(_Body):
+    ambassador: str | None = Field(None, min_length=1, max_length=100,
+                                   description="unit to send (default: the top of the ranking)")
+    eta_min: float | None = Field(None, ge=0, le=600, description="ETA given, minutes (default: computed)")
+    note: str = Field("", max_length=2000)
+
+
+class StatusBody(_Body):
+    status: Status = Field(description="next status ('assigned' only through /assign)")
+    note: str = Field("", max_length=2000)
+
+
+class OutcomeBody(_Body):
+    outcomes: list[Outcome] = Field(default_factory=list, max_length=20)
+    actions: list[Action] = Field(default_factory=list, max_length=20)
+    referrals: list[ReferralType] = Field(default_factory=list, max_length=20)
+    note: str = Field("", max_length=2000)
+
+
+class CloseBody(OutcomeBody):
+    """Outcomes to record and close (an incident on scene goes through resolved)."""
+
+
+class IncidentPatch(_Body):
+    priority: Priority | None = None
+    type: IncidentType | None = None
+    notes: str | None = Field(None, max_length=10000, description="appended to the incident's notes")
+
+
+class DutyBody(_Body):
+    status: str = Field(min_length=1, max_length=20, examples=list(DUTY_STATUSES),
+                        description="on shift (on-shift), on break (break), busy, off duty (off)")
+    note: str = Field("", max_length=2000)
+
+
+class PingBody(_Body):
+    """One GPS fix of an ambassador's phone."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    t: datetime | None = Field(None, description="fix time (default: when received)")
+    accuracy_m: float | None = Field(None, ge=0, le=100000)
+
+
+class BatchPing(PingBody):
+    ambassador: str = Name
+
+
+class PingBatch(_Body):
+    pings: list[BatchPing] = Field(min_length=1, description="fixes uploaded together (at most max_batch_pings)")
+
+
+class PingAck(BaseModel):
+    id: int
+    ambassador: str
+
+
+class PingBatchAck(BaseModel):
+    ids: list[int]
+    count: int
+
+
+class InteractionBody(_Body):
+    """An ambassador's logged interaction."""
+
+    type: InteractionType
+    referral_type: ReferralType | None = Field(None, description="required for type 'referral'")
+    business: str | None = Field(None, max_length=200)
+    incident_id: int | None = Field(None, ge=1)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    where: str | None = Field(None, min_length=1, max_length=500, description="location text (geocoded)")
+    notes: str = Field("", max_length=10000)
+
+
+class CheckinBody(_Body):
+    """A completed business check-in."""
+
+    business: str = Field(min_length=1, max_length=200)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    notes: str = Field("", max_length=10000)
+
+
+class KeyCreate(_Body):
+    role: Role
+    name: str = Field(min_length=1, max_length=100, description="who holds the key")
+    ambassador: str | None = Field(None, min_length=1, max_length=100, description="for an ambassador key")
+
+
+class IncidentOut(BaseModel):
+    """An incident as stored (times ISO-8601 UTC)."""
+
+    id: int
+    received_at: str
+    created_at: str
+    updated_at: str
+    source: str
+    type: str
+    priority: str
+    status: str
+    location_text: str
+    matched: str | None
+    lat: float | None
+    lon: float | None
+    block: int | None
+    offset_m: float | None
+    in_area: bool | None
+    notes: str
+    created_by: str
+
+
+class Page(BaseModel):
+    """One page of a list: ``next_offset`` is null on the last page."""
+
+    items: list[dict[str, Any]]
+    limit: int
+    offset: int
+    next_offset: int | None
