@@ -1,0 +1,137 @@
+"""``patrol plan``: daily patrol plans (``--day``, ``--week``) and the independent ``patrol plan check``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from patrol.cli._common import add_district_arg, load_district_arg, print_json
+from patrol.errors import InputError
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="plan the day's foot patrols, or check a plan (patrol plan check FILE)",
+                       description="Plan a shift: `patrol plan --day tue [--out DIR]`; a week: `patrol plan --week`; "
+                                   "check a plan: `patrol plan check DIR/plan.json [--json]`.")
+    p.add_argument("action", nargs="?", choices=["check"], help="'check' to check a plan file")
+    p.add_argument("file", nargs="?", help="plan.json to check (with 'check')")
+    add_district_arg(p)
+    p.add_argument("--day", default=None, help="shift day (mon..sun; default: the first shift day)")
+    p.add_argument("--date", default=None, help="ISO date of the day (GPX times; with --week: the week's Monday)")
+    p.add_argument("--week", action="store_true", help="plan every shift day with the check-in rotation")
+    p.add_argument("--out", default=None, help="output folder (default plans/<day>)")
+    p.add_argument("--maps", default="maps", help="folder for the map (default maps/)")
+    p.add_argument("--seed", type=int, default=0, help="seed (varies hot-spot dwell times)")
+    p.add_argument("--time-limit", type=float, default=None, help="routing core budget in seconds (default 5)")
+    p.add_argument("--pairs", action="store_true", help="units of two ambassadors")
+    p.add_argument("--history", default=None, help="incident-history CSV for the hot spots (lat, lon, time, type)")
+    p.add_argument("--history-columns", default=None,
+                   help="column mapping, e.g. lat=centerLat,lon=centerLong,time=reportedDate,type=offense")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_run)
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, file=sys.stderr, unit="%", leave=False, bar_format="{desc} {bar} {n_fmt}%")
+
+    def report(fraction: float, stage: str) -> None:
+        bar.set_description_str(stage[:24].ljust(24))
+        bar.n = int(100 * min(max(fraction, 0.0), 1.0))
+        bar.refresh()
+
+    return report, bar
+
+
+def _history(args):
+    if not args.history:
+        return None
+    from patrol.demand import load_incident_history
+
+    cols = None
+    if args.history_columns:
+        try:
+            cols = dict(kv.split("=", 1) for kv in args.history_columns.split(","))
+        except ValueError as exc:
+            raise InputError("--history-columns must look like lat=Y,lon=X,time=when,type=kind",
+                             field="history_columns") from exc
+    return load_incident_history(args.history, cols)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.action == "check":
+        return _check(args)
+    if args.file:
+        raise InputError(f"unexpected argument {args.file!r} (did you mean `patrol plan check FILE`?)", field="file")
+    from patrol.plan_export import write_outputs
+    from patrol.routing.daily_plan import plan_day, plan_week
+
+    district = load_district_arg(args)
+    history = _history(args)
+    report, bar = _progress(not args.json)
+    try:
+        if args.week:
+            plans = plan_week(district, seed=args.seed, time_limit_s=args.time_limit, pairs=args.pairs or None,
+                              history=history, progress=report, week_start=args.date)
+        else:
+            day = args.day or district.settings.shift.days[0]
+            plans = {day: plan_day(district, day, date=args.date, seed=args.seed, time_limit_s=args.time_limit,
+                                   pairs=args.pairs or None, history=history, progress=report)}
+    finally:
+        if bar is not None:
+            bar.close()
+    results = {}
+    for day, plan in plans.items():
+        out = Path(args.out) / day if (args.out and args.week) else Path(args.out or f"plans/{day}")
+        data = plan.to_dict()
+        paths = write_outputs(data, district, out, map_path=Path(args.maps) / f"plan-{day}.html")
+        results[day] = {"out": str(out), "summary": data["summary"], "shortfalls": data["shortfalls"],
+                        "files": {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in paths.items()}}
+    if args.json:
+        print_json(results if args.week else next(iter(results.values())))
+        return 0
+    for day, r in results.items():
+        s = r["summary"]
+        print(f"{day}: wrote {r['out']}/plan.json, routes.geojson, gpx/, sheets.html and {r['files'].get('map')}")
+        print(f"  corridor max gap {s['corridor_max_gap_min']} min, area blocks unwalked {s['area_blocks_unvisited']}, "
+              f"check-ins {s['businesses_checked']}/{s['businesses_due']}, hot-spot max gap "
+              f"{s['hotspot_max_gap_min']} min, balance {s['balance_ratio']}, {s['seconds']} s")
+        if r["shortfalls"]:
+            print("  targets not met:")
+            for x in r["shortfalls"]:
+                print(f"   - {x['target']}: required {x['required']}, achieved {x['achieved']} ({x['detail']})")
+        else:
+            print("  all targets met (confirm with `patrol plan check`)")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from patrol.plan_check import check_plan
+
+    if not args.file:
+        raise InputError("give the plan to check: patrol plan check DIR/plan.json", field="file")
+    path = Path(args.file)
+    if path.is_dir():
+        path = path / "plan.json"
+    result = check_plan(path, load_district_arg(args))
+    if args.json:
+        print_json(result)
+    else:
+        print(f"{path}: {'all targets met' if result['all_targets_met'] else 'targets NOT all met'}")
+        print(f"  {'target':28s} {'required':>24s} {'achieved':>12s}")
+        for row in result["targets"]:
+            mark = "ok " if row["met"] else "NO "
+            print(f"  {mark}{row['target']:25s} {row['required']!s:>24s} {row['achieved']!s:>12s}")
+        for p in result["problems"][:10]:
+            print(f"  problem: {p}")
+        for p in result["break_problems"][:10]:
+            print(f"  break: {p}")
+        for c in result["checkins_outside_hours"][:10]:
+            print(f"  check-in: {c['walker']} {c['time']} {c['business']}: {c['problem']}")
+    return 0 if result["all_targets_met"] else 1

@@ -1,0 +1,225 @@
+"""Parameter sweeps: a grid of scenarios x seeds, run serially or on Dask.
+
+A grid file (TOML) names a base scenario and the values to vary::
+
+    [sweep]
+    name = "staffing"            # prefix of the scenario names
+    base = "uptown-8.toml"       # scenario file the grid varies (relative to this file; optional)
+    seeds = 10                   # Monte Carlo days per scenario (default: the base scenario's)
+
+    [grid]
+    "roster.size" = [6, 8, 10]                  # table.key = list of values
+    "strategy.kind" = ["posts", "random_walk"]
+    shift = [{start = "10:00", end = "18:00"}, {start = "12:00", end = "20:00"}]   # whole-table variants
+
+Every combination (Cartesian product, in file order) is one scenario, validated like a scenario file.
+:func:`run_sweep` sends one task per (scenario, seed) to a Dask cluster (a local one by default, or
+the scheduler at an address) and aggregates them exactly like :func:`run_serial`: the results are
+keyed by (scenario, seed) and sorted, so the two agree number for number.  Planned routes are planned
+once in the calling process and sent to the workers with the tasks (the daily planner's time-limited
+search need not return the same plan twice), so a sweep and a serial run in the same process score
+the same plan.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from patrol.coverage.scenario import (
+    Scenario,
+    ScenarioResult,
+    aggregate,
+    day_timeline,
+    run_scenario,
+    run_seed,
+    scenario_from_dict,
+)
+from patrol.errors import ConfigError, InputError
+
+__all__ = ["expand_grid", "load_grid", "run_serial", "run_sweep"]
+
+log = logging.getLogger(__name__)
+
+SWEEP_KEYS = ("name", "base", "seeds")
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, dict):
+        return "-".join(f"{v}" for v in value.values()).replace(":", "")
+    return str(value).lower() if isinstance(value, bool) else str(value).replace(":", "")
+
+
+def expand_grid(grid: dict[str, list], base: dict[str, Any], *, name: str = "sweep",
+                base_dir: str | Path | None = None) -> list[Scenario]:
+    """Every combination of the grid's values applied to the base scenario tables.
+
+    Parameters
+    ----------
+    grid : dict
+        ``"table.key" -> [values]`` or ``"table" -> [partial tables]``.
+    base : dict
+        The base scenario's tables (parsed TOML).
+    name : str
+        Prefix of the generated scenario names (``name-v1-v2...``).
+
+    Raises
+    ------
+    ConfigError
+        For an empty or malformed grid, or a combination that is not a valid scenario (naming the key).
+    """
+    if not isinstance(grid, dict) or not grid:
+        raise ConfigError("[grid] must hold at least one 'table.key' = [values] entry", field="grid")
+    axes = []
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"grid.{key} must be a non-empty list of values", field=f"grid.{key}")
+        parts = key.split(".")
+        if len(parts) > 2:
+            raise ConfigError(f"grid key {key!r} must be 'table.key' or 'table'", field=f"grid.{key}")
+        if len(parts) == 1 and not all(isinstance(v, dict) for v in values):
+            raise ConfigError(f"grid.{key}: a whole-table axis needs a list of tables", field=f"grid.{key}")
+        axes.append((parts, values))
+    scenarios = []
+    for combo in itertools.product(*[v for _, v in axes]):
+        data = copy.deepcopy(base)
+        labels = []
+        for (parts, _), value in zip(axes, combo, strict=True):
+            table = data.setdefault(parts[0], {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"[{parts[0]}] must be a table", field=parts[0])
+            if len(parts) == 1:
+                table.update(value)
+            else:
+                table[parts[1]] = value
+            labels.append(_label(value))
+        scn_name = "-".join([name, *labels])
+        data.setdefault("scenario", {})["name"] = scn_name
+        try:
+            scenarios.append(scenario_from_dict(data, name=scn_name, base_dir=base_dir))
+        except ConfigError as exc:
+            raise ConfigError(f"grid combination {scn_name}: {exc.message}", field=exc.field) from exc
+    return scenarios
+
+
+def load_grid(path: str | Path) -> tuple[list[Scenario], int | None]:
+    """Read a grid file: its scenarios and its ``sweep.seeds`` (``None`` when not set).
+
+    Raises
+    ------
+    ConfigError
+        When the file or its base scenario is missing or invalid, naming the key.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"grid file not found: {path}", field="sweep") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", field="sweep") from exc
+    try:
+        for table in data:
+            if table not in ("sweep", "grid"):
+                raise ConfigError(f"unknown table [{table}] in a grid file; known: sweep, grid", field=table)
+        sw = data.get("sweep", {})
+        for key in sw:
+            if key not in SWEEP_KEYS:
+                raise ConfigError(f"unknown key sweep.{key}; known in [sweep]: {', '.join(SWEEP_KEYS)}",
+                                  field=f"sweep.{key}")
+        base: dict[str, Any] = {}
+        base_dir = path.parent
+        if "base" in sw:
+            bp = (path.parent / str(sw["base"])).resolve()
+            try:
+                base = tomllib.loads(bp.read_text(encoding="utf-8"))
+            except FileNotFoundError as exc:
+                raise ConfigError(f"sweep.base: scenario file not found: {bp}", field="sweep.base") from exc
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"sweep.base: {bp} is not valid TOML: {exc}", field="sweep.base") from exc
+            base_dir = bp.parent
+        seeds = sw.get("seeds")
+        if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+            raise ConfigError(f"sweep.seeds must be a positive integer, got {seeds!r}", field="sweep.seeds")
+        scenarios = expand_grid(data.get("grid", {}), base, name=str(sw.get("name", path.stem)), base_dir=base_dir)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.message}", field=exc.field, details=exc.details) from exc
+    return scenarios, seeds
+
+
+def run_serial(scenarios: list[Scenario], seeds: int | None = None, *, progress: bool = False) -> list[ScenarioResult]:
+    """Run each scenario over seeds ``0 .. n-1`` in this process."""
+    return [run_scenario(s, seeds, progress=progress) for s in scenarios]
+
+
+def run_sweep(scenarios: list[Scenario], seeds: int | None = None, *, scheduler: str | None = None,
+              n_workers: int = 2, processes: bool = True, progress: bool = False) -> list[ScenarioResult]:
+    """Run scenarios x seeds as Dask tasks; same results as :func:`run_serial`.
+
+    Parameters
+    ----------
+    scenarios : list of Scenario
+    seeds : int, optional
+        Seeds per scenario (default: each scenario's ``seeds``).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); its workers need ``patrol`` installed.
+        Default: a local cluster of ``n_workers`` single-threaded workers.
+    n_workers : int
+    processes : bool
+        Local cluster with worker processes (``True``) or threads.
+    progress : bool
+        A tqdm progress bar on stderr.
+
+    Raises
+    ------
+    InputError
+        When Dask is not installed or the scheduler cannot be reached.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise InputError("sweeps need dask[distributed]: pip install 'patrol[sweep]'", field="scheduler") from exc
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="20s")
+        else:
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
+                                   dashboard_address=None)
+            client = Client(cluster)
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}", field="scheduler") from exc
+    try:
+        futures = {}
+        for i, scn in enumerate(scenarios):
+            # the daily plan is made once, here: a time-limited search need not give the same plan twice
+            plan = day_timeline(scn, 0) if scn.strategy.name == "planned" else None
+            for s in range(int(seeds or scn.seeds)):
+                fut = client.submit(run_seed, scn, s, plan, pure=False)
+                futures[fut] = (i, s)
+        done: dict[tuple[int, int], Any] = {}
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(futures), desc="sweep", unit="day")
+        for fut in as_completed(list(futures)):
+            done[futures[fut]] = fut.result()
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    out = []
+    for i, scn in enumerate(scenarios):
+        keys = sorted(k for k in done if k[0] == i)
+        out.append(aggregate(scn, [done[k] for k in keys]))
+    return out

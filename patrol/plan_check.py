@@ -1,0 +1,342 @@
+"""Independent checker of a daily plan: recompute every target from plan.json and the district.
+
+Shares no code with the planner (:mod:`patrol.routing`): it reads the plan's ``timeline`` (the legs
+dispatch, coverage and the report use), rebuilds block adjacency from ``district.graph`` and does its
+own time arithmetic.  Definitions (also in ``docs/plan-schema.md``):
+
+* **valid**: every leg is on a real block with offsets inside it; each walker's legs are contiguous in
+  time; each leg starts where the previous one ended (same block and offset, or the same street
+  corner); walking is never faster than the patrol speed (1 % tolerance); stationary legs do not move;
+  the first leg starts at the base at or after the shift start, the last ends at the base at or before
+  the shift end; the plan's ``steps`` agree with its timeline.
+* **a pass** of a block: consecutive legs on the block that walk it from one end to the other
+  (stationary legs in between allowed); it happens at the time the far end is reached.
+* **corridor gap**: per corridor block, the longest of (first pass - (shift start + first-visit limit
+  - revisit limit)), time between consecutive passes, and (shift end - last pass).
+* **hot-spot gap**: per hot spot, the longest time within the shift with no dwell of at least the
+  minimum length in progress on it.
+* **breaks**: per person, one break leg of at least ``meal_min`` inside the meal window and
+  ``rest_count`` further break legs of at least ``rest_min``.
+* **on street**: people on walk/checkin/dwell/post legs, at every moment of the shift.
+* **balance**: longest / shortest walking distance, rovers excluded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from patrol.errors import PlanError
+from patrol.settings import parse_hhmm, settings_from_dict
+
+__all__ = ["check_plan"]
+
+_TOL_M = 0.5
+_TOL_T = 1e-3
+
+
+def _load(plan: dict | str | Path) -> dict:
+    if isinstance(plan, dict):
+        return plan
+    try:
+        data = json.loads(Path(plan).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PlanError(f"plan file not found: {plan}", field="plan") from exc
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{plan} is not JSON: {exc}", field="plan") from exc
+    if not isinstance(data, dict) or "timeline" not in data:
+        raise PlanError(f"{plan} has no 'timeline' key (is it a patrol plan.json?)", field="timeline")
+    return data
+
+
+def _blocks(district) -> dict[int, tuple[int, int, float, bool, bool, str]]:
+    return {int(d["block"]): (d["u"], d["v"], float(d["length"]), bool(d["in_area"]), bool(d["corridor"]),
+                              d["name"]) for _, _, d in district.graph.edges(data=True)}
+
+
+def _node_at(blk: tuple, off: float) -> int | None:
+    if abs(off) <= _TOL_M:
+        return blk[0]
+    if abs(off - blk[2]) <= _TOL_M:
+        return blk[1]
+    return None
+
+
+def _max_gap(events: list[float], lo: float, hi: float) -> float:
+    pts = [lo] + sorted(events) + [hi]
+    return float(max(b - a for a, b in zip(pts, pts[1:], strict=False)))
+
+
+def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
+    """Recompute every target of a plan.
+
+    Parameters
+    ----------
+    plan : dict, str or Path
+        plan.json content or its path.
+    district : patrol.district.District
+        The street graph and businesses the plan refers to.  Targets, shift and roster come from the
+        plan's recorded ``settings`` when present (so plans made with overrides check against what
+        they were asked to do), else from the district.
+
+    Returns
+    -------
+    dict
+        ``valid``, ``problems`` (first 50), ``corridor_max_gap_min``, ``corridor_first_visit_min``,
+        ``area_blocks_unvisited`` (list), ``businesses_unchecked`` (list of names),
+        ``checkins_outside_hours`` (list), ``hotspot_max_gap_min``, ``breaks_ok``, ``break_problems``,
+        ``min_on_street``, ``balance_ratio``, ``walk_km``, ``targets`` (table of target vs achieved)
+        and ``all_targets_met``.
+
+    Raises
+    ------
+    PlanError
+        When the file is not a plan.
+    """
+    data = _load(plan)
+    settings = settings_from_dict(data["settings"], base=district.settings) if "settings" in data \
+        else district.settings
+    tg, br = settings.targets, settings.breaks
+    start, end = settings.shift.start_min, settings.shift.end_min
+    speed = settings.speeds.patrol_m_s * 60.0
+    blocks = _blocks(district)
+    base = district.base_node
+    timeline = data.get("timeline")
+    if not isinstance(timeline, dict) or not timeline:
+        raise PlanError("plan has an empty or malformed 'timeline'", field="timeline")
+    walkers = data.get("walkers", {})
+    members = {w: list(walkers.get(w, {}).get("members", [w])) for w in timeline}
+    roles = {w: walkers.get(w, {}).get("role", "walker") for w in timeline}
+    problems: list[str] = []
+    passes: dict[int, list[float]] = {}
+    dwells: dict[int, list[tuple[float, float]]] = {}
+    checkins: list[tuple[str, int, float, float, str]] = []
+    breaks: dict[str, list[tuple[float, float]]] = {}
+    walk_m: dict[str, float] = {}
+    visible: list[tuple[float, float, int]] = []
+
+    for w, legs in timeline.items():
+        walk_m[w] = 0.0
+        breaks[w] = []
+        if not legs:
+            problems.append(f"{w}: no legs")
+            continue
+        prev = None
+        run: dict | None = None  # current pass candidate on one block
+        for i, leg in enumerate(legs):
+            try:
+                t0, t1, b = float(leg["t0"]), float(leg["t1"]), int(leg["block"])
+                o0, o1, act = float(leg["off0"]), float(leg["off1"]), str(leg["activity"])
+            except (KeyError, TypeError, ValueError):
+                problems.append(f"{w} leg {i}: malformed")
+                continue
+            blk = blocks.get(b)
+            if blk is None:
+                problems.append(f"{w} leg {i}: block {b} does not exist")
+                prev = None
+                continue
+            if not (-_TOL_M <= o0 <= blk[2] + _TOL_M and -_TOL_M <= o1 <= blk[2] + _TOL_M):
+                problems.append(f"{w} leg {i}: offset outside block {b} (length {blk[2]:.1f} m)")
+            if t1 < t0 - _TOL_T:
+                problems.append(f"{w} leg {i}: ends before it starts")
+            if act == "walk":
+                dt = t1 - t0
+                dist = abs(o1 - o0)
+                if dist > _TOL_M and (dt <= 0 or dist / dt > speed * 1.01):
+                    problems.append(f"{w} leg {i} ({_hhmm(t0)}): {dist:.0f} m in {dt:.2f} min is faster than "
+                                    f"{settings.speeds.patrol_m_s} m/s")
+                walk_m[w] += dist
+            elif abs(o1 - o0) > _TOL_M:
+                problems.append(f"{w} leg {i}: a {act} leg moves")
+            if prev is None and i == 0:
+                if _node_at(blk, o0) != base:
+                    problems.append(f"{w}: does not start at the base")
+                if t0 < start - _TOL_T:
+                    problems.append(f"{w}: starts at {_hhmm(t0)}, before the shift")
+            if prev is not None:
+                pb, po, pt = prev
+                if abs(t0 - pt) > _TOL_T:
+                    problems.append(f"{w} leg {i}: starts at {_hhmm(t0)} but the previous leg ended at {_hhmm(pt)}")
+                same_point = pb == b and abs(po - o0) <= _TOL_M
+                pn, n0 = _node_at(blocks[pb], po), _node_at(blk, o0)
+                if not same_point and (pn is None or pn != n0):
+                    problems.append(f"{w} leg {i} ({_hhmm(t0)}): jumps from block {pb} to block {b}, which do not "
+                                    f"touch there")
+            # passes (a block shorter than a metre counts when walked at all)
+            if act == "walk" and blk[2] < 1.0:
+                passes.setdefault(b, []).append(t1)
+                run = None
+            elif act == "walk" and abs(o1 - o0) > _TOL_M:
+                if run is not None and run["block"] == b and abs(run["pos"] - o0) <= _TOL_M and \
+                        (o1 - o0) * run["dir"] > 0:
+                    run["pos"] = o1
+                else:
+                    run = {"block": b, "start": o0, "pos": o1, "dir": 1 if o1 > o0 else -1}
+                if _node_at(blk, run["start"]) is not None and _node_at(blk, run["pos"]) is not None and \
+                        abs(run["pos"] - run["start"]) >= blk[2] - _TOL_M:
+                    passes.setdefault(b, []).append(t1)
+                    run = None
+            elif act == "walk" or (run is not None and run["block"] != b):
+                run = None
+            if act == "dwell":
+                dwells.setdefault(b, []).append((t0, t1))
+            if act == "checkin":
+                checkins.append((w, b, t0, t1, str(leg.get("ref", ""))))
+            if act == "break":
+                breaks[w].append((t0, t1))
+            elif act in ("walk", "checkin", "dwell", "post"):
+                visible.append((t0, t1, len(members[w])))
+            prev = (b, o1, t1)
+        if prev is not None:
+            if _node_at(blocks[prev[0]], prev[1]) != base:
+                problems.append(f"{w}: does not end at the base")
+            if prev[2] > end + _TOL_T:
+                problems.append(f"{w}: ends at {_hhmm(prev[2])}, after the shift")
+    problems += _steps_agree(data, timeline)
+
+    # corridor and area
+    a = district.arrays
+    corr = [b for b, v in blocks.items() if v[3] and v[4]]
+    lo = start + tg.corridor_first_visit_min - tg.corridor_revisit_min
+    corr_gap = {b: _max_gap(passes.get(b, []), lo, end) for b in corr}
+    corridor_max = max(corr_gap.values(), default=0.0)
+    worst_gaps = []
+    for b in sorted(corr_gap, key=corr_gap.get, reverse=True)[:5]:
+        pts = [lo] + sorted(passes.get(b, [])) + [end]
+        j = int(np.argmax(np.diff(pts)))
+        worst_gaps.append({"block": b, "street": blocks[b][5], "gap_min": round(corr_gap[b], 1),
+                      "from": _hhmm(pts[j]), "to": _hhmm(pts[j + 1])})
+    first = max((min(passes.get(b, [end])) - start for b in corr), default=0.0)
+    area = [b for b, v in blocks.items() if v[3] and not v[4]]
+    unvisited = sorted(b for b in area if len(passes.get(b, [])) < tg.area_visits_per_shift)
+
+    # check-ins
+    due = data.get("checkins_due")
+    due_idx = [int(x["index"]) for x in due] if isinstance(due, list) else \
+        [int(i) for i in np.flatnonzero(district.business_in_area())]
+    bb = district.business_blocks[0]
+    by_name: dict[str, list[int]] = {}
+    for i, biz in enumerate(district.businesses):
+        by_name.setdefault(biz.name, []).append(i)
+    checked: set[int] = set()
+    outside: list[dict] = []
+    for w, b, t0, t1, ref in checkins:
+        match = [i for i in by_name.get(ref, []) if int(bb[i]) == b]
+        if not match:
+            outside.append({"walker": w, "business": ref, "time": _hhmm(t0), "problem": "not at that business"})
+            continue
+        i = match[0]
+        o, c, _ = district.business_hours(i)
+        if t1 - t0 < tg.checkin_min - _TOL_T:
+            outside.append({"walker": w, "business": ref, "time": _hhmm(t0), "problem": "shorter than required"})
+            continue
+        if t0 < o - _TOL_T or t1 > c + _TOL_T:
+            outside.append({"walker": w, "business": ref, "time": _hhmm(t0),
+                            "problem": f"outside opening hours {_hhmm(o)}-{_hhmm(c)}"})
+            continue
+        checked.add(i)
+    unchecked = [district.businesses[i].name for i in due_idx if i not in checked]
+
+    # hot spots
+    hs = [int(h["block"]) for h in data.get("hotspots", [])]
+    hs_gap = 0.0
+    for h in hs:
+        ok = sorted((t0, t1) for t0, t1 in dwells.get(h, []) if t1 - t0 >= tg.hotspot_dwell_min[0] - _TOL_T)
+        cur, worst = float(start), 0.0
+        for t0, t1 in ok:
+            worst = max(worst, t0 - cur)
+            cur = max(cur, t1)
+        hs_gap = max(hs_gap, worst, end - cur)
+
+    # breaks
+    ws, we = (parse_hhmm(t) for t in br.meal_window)
+    break_problems = []
+    for w, items in breaks.items():
+        meal = next(((t0, t1) for t0, t1 in items if t1 - t0 >= br.meal_min - _TOL_T and t0 >= ws - _TOL_T
+                     and t1 <= we + _TOL_T), None) if br.meal_min > 0 else None
+        rest = [x for x in items if x is not meal and x[1] - x[0] >= br.rest_min - _TOL_T]
+        if br.meal_min > 0 and meal is None:
+            break_problems.append(f"{w}: no {br.meal_min}-min meal break in {br.meal_window[0]}-{br.meal_window[1]}")
+        if len(rest) < br.rest_count:
+            break_problems.append(f"{w}: {len(rest)} of {br.rest_count} rest breaks of {br.rest_min} min")
+
+    # on street
+    cuts = sorted({start, end} | {t for t0, t1, _ in visible for t in (t0, t1) if start <= t <= end})
+    on = []
+    for x, y in zip(cuts, cuts[1:], strict=False):
+        if y - x <= _TOL_T:
+            continue
+        mid = (x + y) / 2
+        on.append(sum(n for t0, t1, n in visible if t0 <= mid < t1))
+    min_on = int(min(on)) if on else 0
+    people = sum(len(m) for m in members.values())
+    need_on = min(br.min_on_street, people)
+
+    # balance
+    dists = [walk_m[w] for w in timeline if roles[w] != "rover"] or list(walk_m.values())
+    ratio = float(max(dists) / min(dists)) if dists and min(dists) > 0 else float("inf")
+
+    valid = not problems
+    rows = [
+        ("valid", "walks on real blocks, speed, shift, base", "ok" if valid else f"{len(problems)} problems", valid),
+        ("corridor_first_visit_min", f"<= {tg.corridor_first_visit_min}", round(first, 1),
+         first <= tg.corridor_first_visit_min + _TOL_T),
+        ("corridor_max_gap_min", f"<= {tg.corridor_revisit_min}", round(corridor_max, 1),
+         corridor_max <= tg.corridor_revisit_min + _TOL_T),
+        ("area_blocks_unvisited", 0, len(unvisited), not unvisited),
+        ("businesses_unchecked", 0, len(unchecked), not unchecked),
+        ("checkins_outside_hours", 0, len(outside), not outside),
+        ("hotspot_max_gap_min", f"<= {tg.hotspot_revisit_min}", round(hs_gap, 1),
+         not hs or hs_gap <= tg.hotspot_revisit_min + _TOL_T),
+        ("breaks_ok", True, not break_problems, not break_problems),
+        ("min_on_street", f">= {need_on}", min_on, min_on >= need_on),
+        ("balance_ratio", f"<= {tg.balance_ratio_max}", round(ratio, 3) if np.isfinite(ratio) else None,
+         len(dists) < 2 or ratio <= tg.balance_ratio_max + 1e-9),
+    ]
+    del a
+    return {
+        "valid": valid,
+        "problems": problems[:50],
+        "problem_count": len(problems),
+        "corridor_max_gap_min": round(corridor_max, 2),
+        "corridor_first_visit_min": round(first, 2),
+        "corridor_worst_gaps": worst_gaps,
+        "area_blocks_unvisited": unvisited,
+        "businesses_unchecked": unchecked,
+        "checkins_outside_hours": outside,
+        "hotspot_max_gap_min": round(hs_gap, 2),
+        "breaks_ok": not break_problems,
+        "break_problems": break_problems,
+        "min_on_street": min_on,
+        "balance_ratio": round(ratio, 3) if np.isfinite(ratio) else None,
+        "walk_km": {w: round(m / 1000, 3) for w, m in walk_m.items()},
+        "targets": [{"target": n, "required": r, "achieved": v, "met": bool(m)} for n, r, v, m in rows],
+        "all_targets_met": all(m for *_, m in rows),
+    }
+
+
+def _steps_agree(data: dict, timeline: dict) -> list[str]:
+    out = []
+    for w, info in data.get("walkers", {}).items():
+        steps = info.get("steps")
+        legs = timeline.get(w)
+        if steps is None or legs is None:
+            continue
+        if len(steps) != len(legs):
+            out.append(f"{w}: {len(steps)} steps but {len(legs)} timeline legs")
+            continue
+        for i, (s, leg) in enumerate(zip(steps, legs, strict=True)):
+            if s.get("block") != leg.get("block") or s.get("activity") != leg.get("activity") or \
+                    abs(float(s.get("t0", 0)) - float(leg.get("t0", 0))) > 0.01 or \
+                    abs(float(s.get("t1", 0)) - float(leg.get("t1", 0))) > 0.01:
+                out.append(f"{w} step {i}: differs from the timeline")
+                break
+    return out
+
+
+def _hhmm(t: float) -> str:
+    m = int(t // 1)
+    return f"{m // 60:02d}:{m % 60:02d}"

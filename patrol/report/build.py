@@ -1,0 +1,234 @@
+"""Assemble the program report: read the record and the imports, compute every measure.
+
+:func:`build_report` is what ``patrol report`` calls; it reads the record file read-only
+(:mod:`patrol.report.queries`), computes the measures (:mod:`patrol.report.measures`, presence from
+:mod:`patrol.report.presence`) and returns a :class:`Report` that :mod:`patrol.report.render` writes
+as HTML, CSV and JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from patrol.dispatch.clock import iso, parse_time, zone
+from patrol.report import measures as M
+from patrol.report import queries
+from patrol.report.period import Period
+from patrol.report.presence import Presence, load_plans, measure_presence
+from patrol.settings import DAYS
+
+__all__ = ["Report", "ReportOptions", "build_report", "planned_checkins"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportOptions:
+    """Choices behind the figures (each is printed in the report).
+
+    Attributes
+    ----------
+    gap_min : float
+        Longest gap between two pings still counted as continuous presence (minutes).
+    livability_targets : dict
+        Livability incident type -> target minutes from the call to resolved.
+    livability_default_min : float
+        Target for livability types not in ``livability_targets``.
+    satisfied_min_rating : int
+        A community survey rating (1-5) at or above this is positive.
+    history_types : list of str, optional
+        Incident-history types counted as non-emergency crime (default: every row).
+    plans : list of path
+        ``plan.json`` files or folders: presence fallback and planned check-ins.
+    """
+
+    gap_min: float = 5.0
+    livability_targets: dict[str, float] = field(default_factory=dict)
+    livability_default_min: float = 60.0
+    satisfied_min_rating: int = 4
+    history_types: list[str] | None = None
+    plans: list[str | Path] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gap_min": self.gap_min, "livability_targets": dict(self.livability_targets),
+                "livability_default_min": self.livability_default_min,
+                "satisfied_min_rating": self.satisfied_min_rating, "history_types": self.history_types,
+                "plans": [str(p) for p in self.plans]}
+
+
+@dataclass
+class Report:
+    """The computed report.
+
+    Attributes
+    ----------
+    district : str
+    period : Period
+    generated_at : str
+    options : ReportOptions
+    measures : list of Measure
+    presence : Presence
+    response_rows : list of dict
+        Per incident response times (the histogram).
+    interactions_by_day : dict
+        Local date -> {interaction type: count} (the "over time" chart).
+    """
+
+    district: str
+    period: Period
+    generated_at: str
+    options: ReportOptions
+    measures: list[M.Measure]
+    presence: Presence
+    response_rows: list[dict] = field(default_factory=list)
+    interactions_by_day: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def measure(self, name: str) -> M.Measure:
+        """The measure called ``name`` (KeyError if none)."""
+        for m in self.measures:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        pres = self.presence
+        return {
+            "district": self.district,
+            "period": self.period.to_dict(),
+            "generated_at": self.generated_at,
+            "options": self.options.to_dict(),
+            "measures": [m.to_dict() for m in self.measures],
+            "not_computable": [{"name": m.name, "needs": m.needs} for m in self.measures if m.value is None],
+            "presence_by_block": {str(b): round(float(h), 4) for b, h in enumerate(pres.by_block) if h > 0},
+            "response_times": self.response_rows,
+            "interactions_by_day": self.interactions_by_day,
+        }
+
+
+def planned_checkins(district, period: Period, plans: dict) -> tuple[dict[str, int], str]:
+    """Planned check-ins per business name over the period's shift days, and where they come from.
+
+    A shift day with a plan counts the plan's ``checkin`` legs (their ``ref`` is the business name);
+    other shift days take the weekly rotation of ``targets.checkins_per_week``
+    (:func:`patrol.routing.daily_plan.checkins_due`).
+    """
+    from patrol.routing.daily_plan import checkins_due
+
+    planned: Counter = Counter()
+    used_plans, used_rotation = 0, 0
+    for d in period.shift_dates(district.settings.shift.days):
+        tl = plans.get(d.isoformat())
+        if tl is not None:
+            used_plans += 1
+            for legs in tl.legs.values():
+                planned.update(leg.ref for leg in legs if leg.activity == "checkin" and leg.ref)
+        else:
+            used_rotation += 1
+            planned.update(district.businesses[int(i)].name for i in checkins_due(district, DAYS[d.weekday()]))
+    parts = ([f"plans ({used_plans} days)"] if used_plans else []) + \
+            ([f"check-in targets rotation ({used_rotation} days)"] if used_rotation else [])
+    return dict(planned), " + ".join(parts) or "nothing (no shift day in the period)"
+
+
+def _presence_measure(pres: Presence, gap_min: float) -> M.Measure:
+    title = "Number of hours ambassadors are visibly present in the district"
+    definition = (f"ambassador-hours on blocks inside the patrol area: consecutive pings of one ambassador at most "
+                  f"{gap_min:g} min apart, snapped to the street network, not on break or off duty; days without "
+                  "pings fall back to the day's plan (visible legs: walk, check-in, dwell, post), flagged as "
+                  "estimated; n counts the pings plus one per plan used")
+    extra = {"by_hour": [round(float(h), 4) for h in pres.by_hour], "days_measured": pres.days_measured,
+             "days_planned": pres.days_planned, "estimated": pres.estimated, "gap_min": gap_min,
+             "by_date": {k: round(v, 4) for k, v in sorted(pres.by_date.items())}}
+    if pres.source == "none":
+        return M.Measure("presence_hours", title, "output", None, "hours", 0, "pings", definition,
+                         "position pings in the record for the period (patrol incident ping / the field app), "
+                         "or plan.json files with their dates (--plans DIR)", extra=extra)
+    n = pres.n_pings + len(pres.days_planned)
+    rows = [{"key": k, "value": round(v, 2), "n": pres.pings_by_ambassador.get(k, 0)}
+            for k, v in sorted(pres.by_ambassador.items())]
+    return M.Measure("presence_hours", title, "output", round(pres.hours, 2), "hours", n, pres.source, definition,
+                     breakdown=rows, extra=extra)
+
+
+def _violence_measure() -> M.Measure:
+    return M.Measure(
+        "violence_prevented", "Percent of interventions that prevented violence", "outcome", None, "%", 0, "record",
+        "whether violence occurred after an intervention", needs=(
+            "a follow-up result per intervention (e.g. outcomes 'violence prevented' / 'violence occurred', or "
+            "police incidents linked to the ambassadors' incidents); the record only has whether tensions were "
+            "de-escalated"))
+
+
+def build_report(district, db: str | Path, period: Period, options: ReportOptions | None = None) -> Report:
+    """Compute every measure of the program for a period.
+
+    Parameters
+    ----------
+    district : District
+    db : str or Path
+        The record's SQLite file (read only).
+    period : Period
+    options : ReportOptions, optional
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    InputError
+        When the record file does not exist.
+    """
+    opts = options or ReportOptions()
+    s = district.settings
+    conn = queries.connect_read_only(db)
+    try:
+        since, until = period.since, period.until
+        incidents = queries.incidents(conn, since, until)
+        assignments = queries.assignments(conn, since, until)
+        outcomes = queries.outcomes(conn, since, until)
+        interactions = queries.interactions(conn, since, until)
+        resolved = queries.resolutions(conn, since, until)
+        pings = queries.pings(conn, since, until)
+        duty = queries.duty(conn, since, until)
+        community = queries.community_survey(conn, period.first, period.last)
+        business = queries.business_survey(conn, period.first, period.last)
+        history = queries.history(conn)
+    finally:
+        conn.close()
+    log.info("report %s..%s: %d incidents, %d interactions, %d outcome entries, %d pings", period.first,
+             period.last, len(incidents), len(interactions), len(outcomes), len(pings))
+
+    plans = load_plans(opts.plans) if opts.plans else {}
+    pres = measure_presence(district, pings, period.dates(), plans=plans, gap_min=opts.gap_min, duty=duty)
+    planned, planned_src = planned_checkins(district, period, plans)
+
+    out: list[M.Measure] = [M.referrals_by_type(interactions, outcomes, since, until),
+                            _presence_measure(pres, opts.gap_min)]
+    out += M.interactions_by_audience(interactions, since, until)
+    out.append(M.checkins(interactions, planned, since, until, planned_source=planned_src))
+    out += M.event_measures(interactions, outcomes, since, until)
+
+    out.append(M.deescalation_share(incidents, outcomes))
+    out.append(_violence_measure())
+    rows, rt = M.response_times(incidents, assignments)
+    out += rt
+    fte = M.fte(s.roster.size, (s.shift.end_min - s.shift.start_min) / 60.0,
+                len(period.shift_dates(s.shift.days)), len(s.shift.days))
+    out += M.response_per_fte(assignments, len(rows), fte)
+    out.append(M.livability_resolved(incidents, resolved, opts.livability_targets, opts.livability_default_min))
+    out.append(M.community_satisfaction(community, opts.satisfied_min_rating))
+    out.append(M.business_feels_safer(business))
+    out.append(M.history_change(history, period, period.previous(), types=opts.history_types))
+
+    tz = zone(s.district.timezone)
+    by_day: dict[str, Counter] = defaultdict(Counter)
+    for r in interactions:
+        by_day[parse_time(r["at"]).astimezone(tz).date().isoformat()][r["type"]] += 1
+    return Report(district.name, period, iso(), opts, out, pres, rows,
+                  {d: dict(sorted(c.items())) for d, c in sorted(by_day.items())})
+

@@ -1,0 +1,534 @@
+"""The program's measures of success, as pure functions over rows (see ``docs/report.md``).
+
+Each function takes plain lists of dicts (what :mod:`patrol.report.queries` returns, or what a test
+writes by hand) and returns one or more :class:`Measure`: a value with its unit, ``n`` (the records
+it is based on), its ``source`` and, when it cannot be computed, ``value=None`` and a ``needs`` text
+naming the missing data.
+
+Counting an event recorded twice
+    The same safety escort (or 911 call, referral, ...) may be recorded as an action or outcome on an
+    incident *and* as an interaction logged against that incident.  For each incident the count is
+    the largest number of matching entries of any one kind (outcomes, actions, referrals, linked
+    interactions); interactions not linked to an incident count one each.  ``n`` counts every row read.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from patrol.vocab import LIVABILITY_TYPES, REFERRAL_TYPES
+
+__all__ = [
+    "BUSINESS_TYPES",
+    "NON_PERSON_TYPES",
+    "Measure",
+    "business_feels_safer",
+    "checkins",
+    "community_satisfaction",
+    "count_events",
+    "deescalation_share",
+    "event_measures",
+    "fte",
+    "history_change",
+    "interactions_by_audience",
+    "livability_resolved",
+    "minutes_between",
+    "referrals_by_type",
+    "response_per_fte",
+    "response_times",
+    "summary_stats",
+]
+
+log = logging.getLogger(__name__)
+
+#: Interaction types that are with a business even when no business is named.
+BUSINESS_TYPES = frozenset({"business check-in", "business engagement"})
+#: Interaction types that are not with a person (left out of "interactions with community members").
+NON_PERSON_TYPES = frozenset({"graffiti removed", "graffiti reported", "hazard reported"})
+_TENSIONS = ("tensions de-escalated", "tensions not de-escalated")
+
+
+@dataclass
+class Measure:
+    """One figure of the report.
+
+    Attributes
+    ----------
+    name : str
+        Stable identifier (CSV/JSON key).
+    title : str
+        The program's wording.
+    kind : str
+        ``output`` or ``outcome``.
+    value : float, int or None
+        ``None`` when it cannot be computed (see ``needs``).
+    unit : str
+    n : int
+        How many records the value is based on.
+    source : str
+        ``record``, ``pings``, ``plan (estimated)``, ``survey``, ``history``, ...
+    definition : str
+        How it is computed, in one or two sentences (printed in the report).
+    needs : str or None
+        What data would make it computable.
+    breakdown : list of dict
+        Rows ``{"key": ..., "value": ..., "n": ...}`` (and extra columns) by type, business, ...
+    extra : dict
+        Further numbers (median, planned total, counts behind a share, ...).
+    """
+
+    name: str
+    title: str
+    kind: str
+    value: float | int | None
+    unit: str
+    n: int
+    source: str
+    definition: str = ""
+    needs: str | None = None
+    breakdown: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def computed(self) -> bool:
+        return self.value is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _missing(name: str, title: str, kind: str, unit: str, source: str, needs: str, definition: str = "",
+             n: int = 0, **extra) -> Measure:
+    return Measure(name, title, kind, None, unit, n, source, definition, needs, extra=extra)
+
+
+def _pct(num: float, den: float) -> float:
+    return round(100.0 * num / den, 2)
+
+
+def minutes_between(t0: str, t1: str) -> float:
+    """Minutes from ``t0`` to ``t1`` (ISO-8601 texts, the record's ``Z`` form accepted)."""
+    a = datetime.fromisoformat(t0.replace("Z", "+00:00"))
+    b = datetime.fromisoformat(t1.replace("Z", "+00:00"))
+    return (b - a).total_seconds() / 60.0
+
+
+def summary_stats(values: Iterable[float]) -> dict[str, float | int | None]:
+    """``n, mean, median, p90, min, max`` of a list (rounded to 0.01; ``None`` when empty)."""
+    v = sorted(float(x) for x in values)
+    if not v:
+        return {"n": 0, "mean": None, "median": None, "p90": None, "min": None, "max": None}
+    def q(p: float) -> float:  # linear interpolation, like numpy's default
+        pos = p * (len(v) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(v) - 1)
+        return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+    return {"n": len(v), "mean": round(sum(v) / len(v), 2), "median": round(q(0.5), 2), "p90": round(q(0.9), 2),
+            "min": round(v[0], 2), "max": round(v[-1], 2)}
+
+
+def _in(at: str, since: str, until: str) -> bool:
+    return since <= at < until
+
+
+# ---------------------------------------------------------------------------------------- outputs
+def count_events(interactions: list[dict], outcomes: list[dict]) -> tuple[int, int]:
+    """``(events, records)`` from matching interaction and outcome rows (see the module docstring)."""
+    unlinked = 0
+    per: dict[int, Counter] = defaultdict(Counter)
+    for r in interactions:
+        if r.get("incident_id") is None:
+            unlinked += 1
+        else:
+            per[int(r["incident_id"])]["interaction"] += 1
+    for r in outcomes:
+        per[int(r["incident_id"])][r["kind"]] += 1
+    return unlinked + sum(max(c.values()) for c in per.values()), len(interactions) + len(outcomes)
+
+
+def _select(interactions, outcomes, types: set[str], items: set[tuple[str, str]], since: str, until: str):
+    ints = [r for r in interactions if r["type"] in types and _in(r["at"], since, until)]
+    outs = [r for r in outcomes if (r["kind"], r["value"]) in items and _in(r["at"], since, until)]
+    return ints, outs
+
+
+#: Output measures counted from interactions and incident actions/outcomes:
+#: name -> (title, unit, {key: (interaction types, {(outcome kind, value)})}).
+_EVENTS: dict[str, tuple[str, str, dict[str, tuple[set[str], set[tuple[str, str]]]]]] = {
+    "safety_escorts": ("Number of safety escort services provided", "escorts",
+                       {"safety escorts": ({"safety escort"}, {("action", "safety escorts"),
+                                                               ("outcome", "safety escorts")})}),
+    "graffiti": ("Number of graffiti tags removed/reported", "entries",
+                 {"removed": ({"graffiti removed"}, {("action", "graffiti removed")}),
+                  "reported": ({"graffiti reported"}, {("action", "graffiti reported")})}),
+    "calls_911": ("Number of emergency calls to 911", "calls",
+                  {"911 calls": ({"911 call"}, {("action", "calls to 911")})}),
+    "reports_311": ("Number of 311 reports facilitated by Safety Ambassadors", "reports",
+                    {"311 reports": ({"311 report"}, {("action", "calls to 311")})}),
+    "hazards_reported": ("Number of hazards reported to the City by Safety Ambassadors", "reports",
+                         {"hazards": ({"hazard reported"}, {("action", "hazard reported")})}),
+}
+
+
+def event_measures(interactions: list[dict], outcomes: list[dict], since: str, until: str) -> list[Measure]:
+    """Safety escorts, graffiti removed/reported, 911 calls, 311 reports and hazards reported.
+
+    Interactions of the matching type logged in ``[since, until)`` plus the matching actions (and the
+    outcome ``safety escorts``) recorded on incidents in that range, counted once per incident.
+    """
+    out = []
+    for name, (title, unit, keys) in _EVENTS.items():
+        rows, total, n = [], 0, 0
+        for key, (types, items) in keys.items():
+            ints, outs = _select(interactions, outcomes, types, items, since, until)
+            c, k = count_events(ints, outs)
+            rows.append({"key": key, "value": c, "n": k})
+            total, n = total + c, n + k
+        definition = ("interactions logged as " + " / ".join(sorted(t for v in keys.values() for t in v[0])) +
+                      ", plus incident actions " + " / ".join(sorted({v for x in keys.values() for _, v in x[1]})) +
+                      "; an event recorded both ways on one incident counts once")
+        if name == "graffiti":
+            definition += "; counts logged entries (the record has no tag count per entry)"
+        out.append(Measure(name, title, "output", total, unit, n, "record", definition,
+                           breakdown=rows if len(rows) > 1 else []))
+    return out
+
+
+def referrals_by_type(interactions: list[dict], outcomes: list[dict], since: str, until: str) -> Measure:
+    """Referrals by type: ``referral`` interactions and incident referrals, once per incident and type.
+
+    An incident's ``service referrals`` actions beyond its typed referrals count as ``unspecified``.
+    """
+    rows, total, n = [], 0, 0
+    typed_per_incident: Counter = Counter()
+    for t in REFERRAL_TYPES:
+        ints = [r for r in interactions if r["type"] == "referral" and r.get("referral_type") == t
+                and _in(r["at"], since, until)]
+        outs = [r for r in outcomes if r["kind"] == "referral" and r["value"] == t and _in(r["at"], since, until)]
+        c, k = count_events(ints, outs)
+        per: dict[int, Counter] = defaultdict(Counter)
+        for r in ints:
+            if r.get("incident_id") is not None:
+                per[int(r["incident_id"])]["i"] += 1
+        for r in outs:
+            per[int(r["incident_id"])]["o"] += 1
+        for iid, cnt in per.items():
+            typed_per_incident[iid] += max(cnt.values())
+        rows.append({"key": t, "value": c, "n": k})
+        total, n = total + c, n + k
+    actions = Counter(int(r["incident_id"]) for r in outcomes
+                      if r["kind"] == "action" and r["value"] == "service referrals" and _in(r["at"], since, until))
+    unspecified = sum(max(0, c - typed_per_incident.get(iid, 0)) for iid, c in actions.items())
+    if actions:
+        rows.append({"key": "unspecified", "value": unspecified, "n": sum(actions.values())})
+        total, n = total + unspecified, n + sum(actions.values())
+    return Measure("referrals", "Number of referrals made by ambassadors, by type", "output", total, "referrals",
+                   n, "record",
+                   "interactions of type 'referral' (with their referral type) plus referrals recorded on incidents, "
+                   "once per incident and type; 'service referrals' actions without a typed referral count as "
+                   "'unspecified'", breakdown=rows)
+
+
+def interactions_by_audience(interactions: list[dict], since: str, until: str) -> list[Measure]:
+    """Interactions with community members and with businesses, by type.
+
+    With a business: a business is named, or the type is a business check-in/engagement.  With
+    community members: every other interaction except graffiti and hazard reports (not with a person).
+    """
+    rows = [r for r in interactions if _in(r["at"], since, until)]
+    biz = [r for r in rows if (r.get("business") or "").strip() or r["type"] in BUSINESS_TYPES]
+    com = [r for r in rows if not ((r.get("business") or "").strip() or r["type"] in BUSINESS_TYPES)
+           and r["type"] not in NON_PERSON_TYPES]
+    out = []
+    for name, title, sel, definition in (
+        ("community_interactions", "Number of interactions ambassadors have with community members by type", com,
+         "logged interactions without a business, except graffiti and hazard reports"),
+        ("business_interactions", "Number of interactions ambassadors have with businesses by type", biz,
+         "logged interactions naming a business, or of type business check-in / business engagement"),
+    ):
+        counts = Counter(r["type"] for r in sel)
+        out.append(Measure(name, title, "output", len(sel), "interactions", len(sel), "record", definition,
+                           breakdown=[{"key": k, "value": v, "n": v} for k, v in sorted(counts.items())]))
+    return out
+
+
+def checkins(interactions: list[dict], planned: dict[str, int], since: str, until: str, *,
+             planned_source: str = "targets") -> Measure:
+    """Business check-ins done (``business check-in`` interactions) vs planned, per business.
+
+    Names are matched case-insensitively; a checked-in business with no plan shows ``planned`` 0.
+    The value is the number done; ``extra`` has the planned total and the completion share
+    (per business, done capped at planned, over planned).
+    """
+    canon = {k.strip().lower(): k for k in planned}
+    done: Counter = Counter()
+    n = 0
+    for r in interactions:
+        if r["type"] != "business check-in" or not _in(r["at"], since, until):
+            continue
+        n += 1
+        name = (r.get("business") or "").strip() or "(no business named)"
+        done[canon.get(name.lower(), name)] += 1
+    keys = sorted(set(planned) | set(done), key=lambda k: (-planned.get(k, 0), -done[k], k))
+    rows = [{"key": k, "value": done[k], "planned": planned.get(k, 0), "n": done[k]} for k in keys]
+    total_planned = sum(planned.values())
+    met = sum(min(done[k], planned.get(k, 0)) for k in keys)
+    extra = {"planned": total_planned, "planned_source": planned_source,
+             "completion_pct": _pct(met, total_planned) if total_planned else None,
+             "businesses_planned": sum(1 for v in planned.values() if v > 0),
+             "businesses_visited": sum(1 for k in keys if done[k] > 0)}
+    return Measure("business_checkins", "Business check-ins done vs planned, per business", "output",
+                   sum(done.values()), "check-ins", n, "record",
+                   f"business check-in interactions per business; planned from the {planned_source}; completion = "
+                   "sum over businesses of min(done, planned) / planned", breakdown=rows, extra=extra)
+
+
+# ---------------------------------------------------------------------------------------- outcomes
+def deescalation_share(incidents: list[dict], outcomes: list[dict]) -> Measure:
+    """Share of incidents with an intervention result where tensions were de-escalated.
+
+    Incidents received in the period whose outcomes include ``tensions de-escalated`` or ``tensions not
+    de-escalated``; the latest such outcome decides.  ``de-escalations`` actions without a result are
+    counted in ``extra`` but not in the share.
+    """
+    ids = {int(r["id"]) for r in incidents}
+    last: dict[int, tuple[str, int, str]] = {}
+    action_only: set[int] = set()
+    for r in outcomes:
+        iid = int(r["incident_id"])
+        if iid not in ids:
+            continue
+        if r["kind"] == "outcome" and r["value"] in _TENSIONS:
+            key = (r["at"], int(r["id"]), r["value"])
+            if iid not in last or key > last[iid]:
+                last[iid] = key
+        elif r["kind"] == "action" and r["value"] == "de-escalations":
+            action_only.add(iid)
+    action_only -= set(last)
+    yes = sum(1 for v in last.values() if v[2] == _TENSIONS[0])
+    title = ("Percent of incidents where ambassadors intervened that were successful in de-escalating tensions")
+    definition = ("incidents received in the period with an outcome 'tensions de-escalated' over those with "
+                  "'tensions de-escalated' or 'tensions not de-escalated' (the latest result of each incident)")
+    extra = {"de_escalated": yes, "not_de_escalated": len(last) - yes, "intervention_without_result": len(action_only)}
+    if not last:
+        return _missing("deescalation_share", title, "outcome", "%", "record",
+                        "incidents received in the period closed with the outcome 'tensions de-escalated' or "
+                        "'tensions not de-escalated'", definition, **extra)
+    return Measure("deescalation_share", title, "outcome", _pct(yes, len(last)), "%", len(last), "record", definition,
+                   extra=extra)
+
+
+def response_times(incidents: list[dict], assignments: list[dict]) -> tuple[list[dict], list[Measure]]:
+    """Per-incident response times and the two averages (assignment -> on scene, call -> on scene).
+
+    For each incident received in the period with an arrival: first assignment time, first arrival
+    (any unit, backups included) and the call time (``received_at``).
+
+    Returns
+    -------
+    rows : list of dict
+        ``incident_id, type, assign_to_scene_min, call_to_scene_min`` per incident.
+    measures : list of Measure
+    """
+    by_inc: dict[int, list[dict]] = defaultdict(list)
+    for a in assignments:
+        by_inc[int(a["incident_id"])].append(a)
+    rows = []
+    for inc in incidents:
+        asg = by_inc.get(int(inc["id"]), [])
+        arrived = [a["arrived_at"] for a in asg if a.get("arrived_at")]
+        if not arrived:
+            continue
+        first_assigned = min(a["assigned_at"] for a in asg)
+        first_arrival = min(arrived)
+        rows.append({"incident_id": int(inc["id"]), "type": inc["type"],
+                     "assign_to_scene_min": round(minutes_between(first_assigned, first_arrival), 3),
+                     "call_to_scene_min": round(minutes_between(inc["received_at"], first_arrival), 3)})
+    out = []
+    for key, name, what in (("assign_to_scene_min", "response_assign_to_scene", "assignment to on scene"),
+                            ("call_to_scene_min", "response_call_to_scene", "call to on scene")):
+        st = summary_stats(r[key] for r in rows)
+        title = f"Average response time per incident ({what})"
+        definition = (f"mean minutes from the incident's {'first assignment' if key.startswith('assign') else 'call'}"
+                      " to the first unit on scene, over incidents received in the period with an arrival")
+        if not rows:
+            out.append(_missing(name, title, "outcome", "min", "record",
+                                "incidents received in the period with an assignment and an 'on scene' time",
+                                definition))
+        else:
+            out.append(Measure(name, title, "outcome", st["mean"], "min", st["n"], "record", definition,
+                               extra={k: v for k, v in st.items() if k != "n"}))
+    return rows, out
+
+
+def fte(roster_size: int, shift_hours: float, shift_dates: int, days_per_week: int) -> dict[str, float]:
+    """Full-time equivalents scheduled in a period.
+
+    ``scheduled_hours = roster_size * shift_hours * shift_dates`` (the shift days in the period) and
+    ``FTE = scheduled_hours / (40 * weeks)`` with ``weeks = shift_dates / days_per_week`` (shift weeks in
+    the period; 40 hours a week is one FTE).  Uptown: 8 x 8 h x 5 days = 320 h a week = 8 FTE.
+    """
+    hours = float(roster_size) * float(shift_hours) * int(shift_dates)
+    weeks = shift_dates / float(days_per_week) if days_per_week else 0.0
+    return {"scheduled_hours": round(hours, 2), "shift_weeks": round(weeks, 4),
+            "fte": round(hours / (40.0 * weeks), 4) if weeks > 0 else 0.0}
+
+
+def response_per_fte(assignments: list[dict], responded: int, fte_info: dict[str, float]) -> list[Measure]:
+    """Average response time per FTE (mean of each ambassador's own mean) and incidents responded per FTE.
+
+    Every assignment with an arrival gives each of its members one response (assignment -> on scene,
+    and call -> on scene).  The per-FTE average is the mean over ambassadors of their own mean, so each
+    ambassador (each FTE) weighs the same whatever the number of calls.
+    """
+    per: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    n_rows = 0
+    for a in assignments:
+        if not a.get("arrived_at"):
+            continue
+        n_rows += 1
+        t_assign = minutes_between(a["assigned_at"], a["arrived_at"])
+        t_call = minutes_between(a["received_at"], a["arrived_at"])
+        for m in a["members"]:
+            per[m].append((t_assign, t_call))
+    rows = [{"key": k, "value": round(sum(x for x, _ in v) / len(v), 2), "n": len(v),
+             "call_to_scene_min": round(sum(y for _, y in v) / len(v), 2)} for k, v in sorted(per.items())]
+    title = "Average response time per FTE"
+    definition = ("each responding ambassador's mean minutes from assignment to on scene, averaged over ambassadors "
+                  "(each FTE weighs the same); breakdown per ambassador")
+    if rows:
+        m1 = Measure("response_per_fte", title, "outcome", round(sum(r["value"] for r in rows) / len(rows), 2), "min",
+                     n_rows, "record", definition, breakdown=rows, extra={"ambassadors": len(rows)})
+    else:
+        m1 = _missing("response_per_fte", title, "outcome", "min", "record",
+                      "assignments with an 'on scene' time for incidents received in the period", definition)
+    f = fte_info.get("fte", 0.0)
+    title2 = "Incidents responded to per FTE"
+    definition2 = ("incidents received in the period with a unit on scene, divided by the scheduled FTE "
+                   "(roster x shift hours x shift days in the period / (40 h x shift weeks in the period))")
+    if f > 0:
+        m2 = Measure("incidents_per_fte", title2, "outcome", round(responded / f, 2), "incidents/FTE", responded,
+                     "record + settings", definition2, extra=dict(fte_info))
+    else:
+        m2 = _missing("incidents_per_fte", title2, "outcome", "incidents/FTE", "record + settings",
+                      "shift days in the period (district shift.days)", definition2, **fte_info)
+    return [m1, m2]
+
+
+def livability_resolved(incidents: list[dict], resolved_at: dict[int, str], targets: dict[str, float],
+                        default_target: float) -> Measure:
+    """Share of livability issues resolved within their target time (minutes from the call, per type).
+
+    Resolved = the first status change to ``resolved`` or ``closed``; an issue never resolved counts as
+    not within target.
+    """
+    rows = [r for r in incidents if r["type"] in LIVABILITY_TYPES]
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        target = float(targets.get(r["type"], default_target))
+        t = resolved_at.get(int(r["id"]))
+        ok = t is not None and minutes_between(r["received_at"], t) <= target
+        per[r["type"]][0] += int(ok)
+        per[r["type"]][1] += 1
+    title = "Percentage of identified livability issues resolved within a specified time frame"
+    definition = ("livability incidents (" + ", ".join(sorted(LIVABILITY_TYPES)) + ") received in the period, "
+                  "resolved or closed within the target minutes after the call, over all of them")
+    breakdown = [{"key": k, "value": _pct(v[0], v[1]), "n": v[1], "within": v[0],
+                  "target_min": float(targets.get(k, default_target))} for k, v in sorted(per.items())]
+    extra = {"default_target_min": float(default_target), "targets_min": {k: float(v) for k, v in targets.items()}}
+    if not rows:
+        return _missing("livability_resolved", title, "outcome", "%", "record",
+                        "livability incidents received in the period", definition, **extra)
+    within = sum(v[0] for v in per.values())
+    return Measure("livability_resolved", title, "outcome", _pct(within, len(rows)), "%", len(rows), "record",
+                   definition, breakdown=breakdown, extra={**extra, "within": within})
+
+
+def community_satisfaction(rows: list[dict], threshold: int = 4) -> Measure:
+    """Share of community survey responses that are positive (``satisfied`` yes, or ``rating >= threshold``)."""
+    title = "Percent of positive satisfaction rating from the community"
+    definition = (f"community survey responses dated in the period answering satisfied = yes, or rating >= {threshold}"
+                  " on 1-5, over all responses")
+    if not rows:
+        return _missing("community_satisfaction", title, "outcome", "%", "survey",
+                        "a community survey (patrol report import community-survey FILE) with responses dated in "
+                        "the period", definition, threshold=threshold)
+    def positive(r: dict) -> bool:
+        if r.get("satisfied") is not None:
+            return bool(r["satisfied"])
+        return r.get("rating") is not None and int(r["rating"]) >= threshold
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        k = (r.get("respondent_type") or "").strip() or "(not given)"
+        per[k][0] += int(positive(r))
+        per[k][1] += 1
+    yes = sum(v[0] for v in per.values())
+    return Measure("community_satisfaction", title, "outcome", _pct(yes, len(rows)), "%", len(rows), "survey",
+                   definition, breakdown=[{"key": k, "value": _pct(v[0], v[1]), "n": v[1], "positive": v[0]}
+                                          for k, v in sorted(per.items())],
+                   extra={"positive": yes, "threshold": threshold})
+
+
+def business_feels_safer(rows: list[dict]) -> Measure:
+    """Share of businesses that feel safer (each business's latest answer in the period counts once)."""
+    title = "Percentage of businesses that feel safer as a result of ambassador presence"
+    definition = ("businesses answering the business survey in the period; each business's latest answer "
+                  "(feels_safer yes/no) counts once")
+    latest: dict[str, tuple[str, int]] = {}
+    for r in rows:  # in date order: a later answer replaces an earlier one
+        key = r["business"].strip().lower()
+        if key not in latest or r["date"] >= latest[key][0]:
+            latest[key] = (r["date"], int(r["feels_safer"]))
+    if not latest:
+        return _missing("business_feels_safer", title, "outcome", "%", "survey",
+                        "a business survey (patrol report import business-survey FILE) with answers dated in the "
+                        "period", definition)
+    yes = sum(v[1] for v in latest.values())
+    return Measure("business_feels_safer", title, "outcome", _pct(yes, len(latest)), "%", len(latest), "survey",
+                   definition, extra={"feel_safer": yes, "responses": len(rows)})
+
+
+def history_change(rows: list[dict] | None, period, previous, *, types: Iterable[str] | None = None) -> Measure:
+    """Percentage change of in-area incidents of the history between the previous period and this one.
+
+    Parameters
+    ----------
+    rows : list of dict or None
+        ``time`` (local ``YYYY-MM-DD...``), ``type``, ``in_area``; ``None`` when nothing was imported.
+    period, previous : Period
+        This period and the one of the same length before it.
+    types : iterable of str, optional
+        Count only these incident types (case-insensitive); default every row of the history.
+    """
+    title = "Percentage change in non-emergency crime incidents in the area over time"
+    wanted = None if types is None else {t.strip().lower() for t in types}
+    definition = ("incidents of the imported history inside the patrol area in this period vs the period of the "
+                  "same length before it: (this - previous) / previous" +
+                  ("" if wanted is None else "; types: " + ", ".join(sorted(wanted))))
+    needs = ("an incident-history CSV (patrol report import incident-history FILE) covering this period and the "
+             f"previous one ({previous.first} to {previous.last}), with non-emergency incidents")
+    if rows is None:
+        return _missing("history_change", title, "outcome", "%", "history", needs, definition)
+    sel = [r for r in rows if r["in_area"] and (wanted is None or (r["type"] or "").strip().lower() in wanted)]
+    cur = [r for r in sel if period.contains_date(r["time"])]
+    prev = [r for r in sel if previous.contains_date(r["time"])]
+    months = Counter(r["time"][:7] for r in sel)
+    by_type = defaultdict(lambda: [0, 0])
+    for r in cur:
+        by_type[r["type"] or "(none)"][0] += 1
+    for r in prev:
+        by_type[r["type"] or "(none)"][1] += 1
+    extra = {"current": len(cur), "previous": len(prev), "previous_from": previous.first,
+             "previous_to": previous.last, "by_month": dict(sorted(months.items()))}
+    breakdown = [{"key": k, "value": v[0], "previous": v[1], "n": v[0] + v[1]} for k, v in sorted(by_type.items())]
+    if not prev:
+        return Measure("history_change", title, "outcome", None, "%", len(cur), "history", definition,
+                       needs + "; the previous period has no incident in the area", breakdown, extra)
+    return Measure("history_change", title, "outcome", _pct(len(cur) - len(prev), len(prev)), "%",
+                   len(cur) + len(prev), "history", definition, breakdown=breakdown, extra=extra)
