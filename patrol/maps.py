@@ -8,6 +8,7 @@ and drops the other CDN assets, so the HTML file is self-contained.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from pathlib import Path
@@ -119,9 +120,25 @@ def leaflet_assets() -> tuple[str, str] | None:
     except ImportError:
         return None
     base = Path(leaflet.BASE_DIR)
-    return (base / "leaflet.js").read_text(encoding="utf-8"), (base / "leaflet.css").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match) -> str:  # images/layers.png etc. as data: URIs, so nothing is fetched
+        image = base / match.group(1)
+        if not image.is_file():
+            return match.group(0)
+        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    return (base / "leaflet.js").read_text(encoding="utf-8"), css
 
 
+# folium builds popup contents with jQuery's ``$(`<div>...</div>`)[0]``; offline, jQuery is not loaded, so
+# this one use is served by a minimal stand-in (an HTML string to its first element).
+_JQUERY_SHIM = (
+    "<script>if (typeof window.$ === 'undefined') { window.$ = function (h) { var t = "
+    "document.createElement('template'); t.innerHTML = String(h).trim(); return [t.content.firstChild]; }; }"
+    "</script>"
+)
 _SCRIPT = re.compile(r'<script src="(https?://[^"]+)"></script>')
 _LINK = re.compile(r'<link rel="stylesheet" href="(https?://[^"]+)"/?>')
 
@@ -137,8 +154,9 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
             log.warning("xstatic-leaflet is not installed: %s needs internet to display", path)
         else:
             js, css = assets
-            html = _SCRIPT.sub(lambda mt: f"<script>{js}</script>" if mt.group(1).endswith("/leaflet.js") else "",
-                               html)
+            html = _SCRIPT.sub(
+                lambda mt: f"<script>{js}</script>{_JQUERY_SHIM}" if mt.group(1).endswith("/leaflet.js") else "", html
+            )
             html = _LINK.sub(lambda mt: f"<style>{css}</style>" if mt.group(1).endswith("/leaflet.css") else "",
                              html)
     path.write_text(html, encoding="utf-8")

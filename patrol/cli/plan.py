@@ -39,11 +39,25 @@ def _progress(enabled: bool):
         return None, None
     from tqdm import tqdm
 
+    seen = {"stage": None, "n": -1}
+    if not sys.stderr.isatty():  # a log file or a pipe: one line per stage, not a redrawn bar
+
+        def report_lines(fraction: float, stage: str) -> None:
+            if stage != seen["stage"]:
+                seen["stage"] = stage
+                print(f"  {stage} ({fraction:.0%})", file=sys.stderr)
+
+        return report_lines, None
+
     bar = tqdm(total=100, file=sys.stderr, unit="%", leave=False, bar_format="{desc} {bar} {n_fmt}%")
 
     def report(fraction: float, stage: str) -> None:
+        n = int(100 * min(max(fraction, 0.0), 1.0))
+        if n == seen["n"] and stage == seen["stage"]:
+            return
+        seen.update(stage=stage, n=n)
         bar.set_description_str(stage[:24].ljust(24))
-        bar.n = int(100 * min(max(fraction, 0.0), 1.0))
+        bar.n = n
         bar.refresh()
 
     return report, bar

@@ -507,7 +507,7 @@ def run_scenario(scn: Scenario, seeds: int | None = None, *, progress: bool = Fa
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(it, desc=scn.name, unit="day", leave=False)
+        it = tqdm(it, desc=scn.name, unit="day", leave=False, disable=None)
     results = []
     for s in it:
         results.append(run_seed(scn, s))

@@ -207,7 +207,7 @@ def run_sweep(scenarios: list[Scenario], seeds: int | None = None, *, scheduler:
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(futures), desc="sweep", unit="day")
+            bar = tqdm(total=len(futures), desc="sweep", unit="day", disable=None)
         for fut in as_completed(list(futures)):
             done[futures[fut]] = fut.result()
             if bar is not None:
