@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml
 
 run: $(VENV)/.installed
 	$(BIN)/patrol district info
+	$(BIN)/patrol plan --day tue --out out/tue
+	$(BIN)/patrol plan check out/tue/plan.json || echo "plan check: some targets are not met (listed above)"
 	$(BIN)/patrol district map
 
 lint: $(VENV)/.installed
