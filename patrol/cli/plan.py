@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -24,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--week", action="store_true", help="plan every shift day with the check-in rotation")
     p.add_argument("--out", default=None, help="output folder (default plans/<day>)")
     p.add_argument("--maps", default="maps", help="folder for the map (default maps/)")
-    p.add_argument("--seed", type=int, default=0, help="seed (varies hot-spot dwell times)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed (varies hot-spot dwell times); default: derived from --date, else from the day, so "
+                        "plans differ day to day and the same date always gives the same plan")
     p.add_argument("--time-limit", type=float, default=None, help="routing core budget in seconds (default 5)")
     p.add_argument("--pairs", action="store_true", help="units of two ambassadors")
     p.add_argument("--history", default=None, help="incident-history CSV for the hot spots (lat, lon, time, type)")
@@ -63,6 +66,14 @@ def _progress(enabled: bool):
     return report, bar
 
 
+def _seed(args, day: str) -> int:
+    """The explicit ``--seed``, else one derived from the date (or the day) so that the pattern varies."""
+    if args.seed is not None:
+        return int(args.seed)
+    key = (args.date or day).encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") % 1_000_000
+
+
 def _history(args):
     if not args.history:
         return None
@@ -91,11 +102,11 @@ def _run(args: argparse.Namespace) -> int:
     report, bar = _progress(not args.json)
     try:
         if args.week:
-            plans = plan_week(district, seed=args.seed, time_limit_s=args.time_limit, pairs=args.pairs or None,
-                              history=history, progress=report, week_start=args.date)
+            plans = plan_week(district, seed=_seed(args, "week"), time_limit_s=args.time_limit,
+                              pairs=args.pairs or None, history=history, progress=report, week_start=args.date)
         else:
             day = args.day or district.settings.shift.days[0]
-            plans = {day: plan_day(district, day, date=args.date, seed=args.seed, time_limit_s=args.time_limit,
+            plans = {day: plan_day(district, day, date=args.date, seed=_seed(args, day), time_limit_s=args.time_limit,
                                    pairs=args.pairs or None, history=history, progress=report)}
     finally:
         if bar is not None:
