@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
+from patrol._json import to_jsonable
 
 __all__ = ["write_geojson", "write_gpx", "write_map", "write_outputs", "write_plan_json", "write_sheets"]
 
@@ -26,25 +26,11 @@ def _hhmm(t: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
 def write_plan_json(plan: dict, path: str | Path) -> Path:
     """Write plan.json (see ``docs/plan-schema.md``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(plan), indent=1), encoding="utf-8")
+    path.write_text(json.dumps(to_jsonable(plan), indent=1), encoding="utf-8")
     return path
 
 

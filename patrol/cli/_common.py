@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
+from patrol._json import to_jsonable
 
 __all__ = ["add_district_arg", "load_district_arg", "print_json", "to_jsonable"]
 
@@ -23,23 +23,6 @@ def load_district_arg(args: argparse.Namespace):
     from patrol.district import load_district
 
     return load_district(getattr(args, "district", None))
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays (recursively) to plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def print_json(obj: Any) -> None:
