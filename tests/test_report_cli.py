@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from report_record import build_record
 
 from patrol.cli import main
 from patrol.dispatch.record import Record
@@ -33,8 +34,6 @@ class _Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def record(tmp_path_factory, uptown):
-    from tests.test_report import build_record
-
     path = tmp_path_factory.mktemp("cli") / "rec.db"
     build_record(path, uptown)
     return path
