@@ -313,3 +313,19 @@ def test_bulk_interactions_are_all_or_nothing(rec):
     assert [i.type for i in rec.interactions()] == ["business check-in", "referral"] == [w.type for w in written]
     audited = [a for a in rec.audit(entity="interaction")]
     assert sorted(a.entity_id for a in audited) == sorted(w.id for w in written)
+
+
+def test_paging_reads_only_the_page(rec):
+    for k in range(7):
+        rec.log_interaction("amb2", "information sharing", at=f"2026-06-02T15:0{k}:00Z")
+        rec.add_pings([{"ambassador": "amb2", "lat": 44.948, "lon": -93.29, "t": f"2026-06-02T15:0{k}:00Z"}])
+    _new(rec)
+    _new(rec)
+    _new(rec)
+    every = rec.interactions()
+    assert [i.id for i in rec.interactions(limit=3, offset=2)] == [i.id for i in every[2:5]]
+    assert [p.id for p in rec.pings(limit=2, offset=6)] == [p.id for p in rec.pings()[6:8]]
+    assert [i.id for i in rec.list_incidents(limit=2, offset=1)] == [i.id for i in rec.list_incidents()[1:3]]
+    assert rec.interactions(offset=100) == []
+    with pytest.raises(InputError):
+        rec.pings(limit=-1)

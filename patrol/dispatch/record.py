@@ -142,6 +142,15 @@ def _filtered(table: str, time_col: str, *, equal: dict[str, Any] | None = None,
     return f"SELECT * FROM {table}" + (" WHERE " + " AND ".join(where) if where else ""), params
 
 
+def _paged(sql: str, limit: int | None, offset: int = 0) -> str:
+    """Append ``LIMIT``/``OFFSET`` (validated integers) to a query."""
+    if limit is None and not offset:
+        return sql
+    if (limit is not None and int(limit) < 0) or int(offset) < 0:
+        raise InputError("limit and offset must not be negative", field="limit" if (limit or 0) < 0 else "offset")
+    return sql + f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
+
+
 class Record:
     """The incident record over one SQLite file (created and migrated on open).
 
@@ -351,7 +360,7 @@ class Record:
         return _fix_incident(Incident.from_row(rows[0]))
 
     def list_incidents(self, *, status: str | None = None, open_only: bool = False, since=None, until=None,
-                       limit: int | None = None) -> list[Incident]:
+                       limit: int | None = None, offset: int = 0) -> list[Incident]:
         """Incidents by ``received_at`` (newest first), filtered by status and time."""
         sql, params = _filtered(
             "incidents", "received_at", since=since, until=until,
@@ -359,8 +368,7 @@ class Record:
             extra=[(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", sorted(OPEN_STATUSES))] if open_only else [],
         )
         sql += " ORDER BY received_at DESC, id DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql = _paged(sql, limit, offset)
         return [_fix_incident(Incident.from_row(r)) for r in self._query(sql, params)]
 
     def update_incident(self, incident_id: int, *, notes: str | None = None, priority: str | None = None,
@@ -656,10 +664,11 @@ class Record:
                 out[r["ambassador"]] = Ping.from_row(r)
         return out
 
-    def pings(self, *, ambassador: str | None = None, since=None, until=None) -> list[Ping]:
+    def pings(self, *, ambassador: str | None = None, since=None, until=None, limit: int | None = None,
+              offset: int = 0) -> list[Ping]:
         """Pings by fix time (for presence reports)."""
         sql, params = _filtered("pings", "t", equal={"ambassador": ambassador}, since=since, until=until)
-        return [Ping.from_row(r) for r in self._query(sql + " ORDER BY t, id", params)]
+        return [Ping.from_row(r) for r in self._query(_paged(sql + " ORDER BY t, id", limit, offset), params)]
 
     def set_duty(self, ambassador: str, status: str, *, note: str = "", at=None, actor: str | None = None
                  ) -> DutyChange:
@@ -775,11 +784,10 @@ class Record:
         return c.execute("SELECT * FROM interactions WHERE id=?", (iid,)).fetchone()
 
     def interactions(self, *, since=None, until=None, ambassador: str | None = None,
-                     type: str | None = None) -> list[Interaction]:
+                     type: str | None = None, limit: int | None = None, offset: int = 0) -> list[Interaction]:
         sql, params = _filtered("interactions", "at", equal={"ambassador": ambassador, "type": type},
                                 since=since, until=until)
-        sql += " ORDER BY at, id"
-        return [Interaction.from_row(r) for r in self._query(sql, params)]
+        return [Interaction.from_row(r) for r in self._query(_paged(sql + " ORDER BY at, id", limit, offset), params)]
 
     # ------------------------------------------------------------------ for reports
     def response_times(self, *, since=None, until=None) -> list[dict[str, Any]]:

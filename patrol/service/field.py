@@ -105,8 +105,8 @@ def field_router(st: ServiceState) -> APIRouter:
     def pings(name: str = AmbassadorName, since: str | None = Query(None, description="ISO-8601"),
               limit: int = Limit, offset: int = Offset, _p: Principal = Depends(reader)) -> dict:
         st.desk.unit(name)
-        rows = st.record.pings(ambassador=name, since=since)
-        return page([q.to_dict() for q in rows[offset:offset + limit + 1]], limit, offset)
+        rows = st.record.pings(ambassador=name, since=since, limit=limit + 1, offset=offset)
+        return page([q.to_dict() for q in rows], limit, offset)
 
     @r.post("/ambassadors/{name}/interactions", status_code=201,
             summary="Log an interaction (business check-in, referral, information sharing, hazard ...)")
@@ -128,7 +128,7 @@ def field_router(st: ServiceState) -> APIRouter:
     def interactions(ambassador: str | None = Query(None, max_length=100), type: str | None = Query(None),
                      since: str | None = Query(None, description="ISO-8601"), limit: int = Limit,
                      offset: int = Offset, _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.interactions(ambassador=ambassador, type=type, since=since)
-        return page([i.to_dict() for i in rows[offset:offset + limit + 1]], limit, offset)
+        rows = st.record.interactions(ambassador=ambassador, type=type, since=since, limit=limit + 1, offset=offset)
+        return page([i.to_dict() for i in rows], limit, offset)
 
     return r

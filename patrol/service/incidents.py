@@ -77,8 +77,8 @@ def incident_router(st: ServiceState) -> APIRouter:
                        since: str | None = Query(None, description="received at or after (ISO-8601)"),
                        limit: int = Limit, offset: int = Offset,
                        _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.list_incidents(status=status, open_only=open, since=since, limit=offset + limit + 1)
-        return page([i.to_dict() for i in rows[offset:]], limit, offset)
+        rows = st.record.list_incidents(status=status, open_only=open, since=since, limit=limit + 1, offset=offset)
+        return page([i.to_dict() for i in rows], limit, offset)
 
     @r.get("/incidents/{incident_id}", summary="One incident: assignments, status history, outcomes, audit trail")
     def show_incident(incident_id: int = IncidentId, _p: Principal = Depends(reader)) -> dict:
