@@ -180,8 +180,8 @@ class Desk:
                 notes.append("nobody available (" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + ")")
         return "; ".join(notes)
 
-    def rank_incident(self, incident_id: int, *, when=None, top_routes: int = 3) -> Ranking:
-        """:meth:`rank` for a recorded incident's point.
+    def rank_incident(self, incident: int | Incident, *, when=None, top_routes: int = 3) -> Ranking:
+        """:meth:`rank` for a recorded incident's point (give the incident or its id).
 
         Raises
         ------
@@ -190,7 +190,7 @@ class Desk:
         InputError
             When the incident has no point on the network.
         """
-        inc = self._need_record().get_incident(incident_id)
+        inc = incident if isinstance(incident, Incident) else self._need_record().get_incident(incident)
         if inc.block is None:
             raise InputError(f"incident {inc.id} has no point on the street network", field="incident_id")
         loc = Location(lat=inc.lat, lon=inc.lon, block=inc.block, offset_m=inc.offset_m or 0.0,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Depends, Path, Query
 
 from patrol.dispatch.lifecycle import next_statuses
-from patrol.geocode import Location
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, reader
 from patrol.service.schemas import (
@@ -40,10 +39,7 @@ def rank_incident(st: ServiceState, incident, *, top_routes: int = 3) -> dict | 
     """The ranking at an incident's stored point, now (``None`` when it has no point)."""
     if incident.block is None:
         return None
-    loc = Location(lat=incident.lat, lon=incident.lon, block=incident.block, offset_m=incident.offset_m or 0.0,
-                   matched=incident.matched or incident.location_text, kind="point", in_area=bool(incident.in_area))
-    ranking = st.desk.rank(loc, top_routes=top_routes)
-    out = ranking.to_dict()
+    out = st.desk.rank_incident(incident, top_routes=top_routes).to_dict()
     out["location"]["text"] = incident.location_text
     return out
 
