@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from patrol.dispatch.rows import DUTY_STATUSES
+from patrol.dispatch.rows import DUTY_STATUSES, Incident
 from patrol.service.auth import ROLES
 from patrol.vocab import (
     ACTIONS,
@@ -170,26 +170,8 @@ class KeyCreate(_Body):
     ambassador: str | None = Field(None, min_length=1, max_length=100, description="for an ambassador key")
 
 
-class IncidentOut(BaseModel):
-    """An incident as stored (times ISO-8601 UTC)."""
-
-    id: int
-    received_at: str
-    created_at: str
-    updated_at: str
-    source: str
-    type: str
-    priority: str
-    status: str
-    location_text: str
-    matched: str | None
-    lat: float | None
-    lon: float | None
-    block: int | None
-    offset_m: float | None
-    in_area: bool | None
-    notes: str
-    created_by: str
+#: An incident as stored (times ISO-8601 UTC): the record's own row type, so the API cannot drift from it.
+IncidentOut = Incident
 
 
 class Page(BaseModel):
