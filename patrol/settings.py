@@ -387,11 +387,21 @@ def load_settings(path: str | Path) -> Settings:
     ConfigError
         When the file is missing, is not TOML, or has an unknown key or a bad value.
     """
+    return settings_from_dict(read_toml(path, what="settings", field="district"))
+
+
+def read_toml(path: str | Path, *, what: str, field: str) -> dict[str, Any]:
+    """Read a TOML file (district settings, scenario, sweep grid) with errors a user can act on.
+
+    Raises
+    ------
+    ConfigError
+        ``"<what> file not found: <path>"`` or ``"<path>: not valid TOML: ..."``, with ``field``.
+    """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"settings file not found: {path}", field="district") from exc
+        raise ConfigError(f"{what} file not found: {path}", field=field) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    return settings_from_dict(data)
+        raise ConfigError(f"{path}: not valid TOML: {exc}", field=field) from exc

@@ -17,7 +17,6 @@ import dataclasses
 import json
 import logging
 import math
-import tomllib
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -33,7 +32,7 @@ from patrol.coverage.response import response_minutes, score_response
 from patrol.coverage.strategies import STRATEGIES, StrategyOptions, build_timeline, unit_names
 from patrol.coverage.weights import block_weights, hotspots
 from patrol.errors import ConfigError
-from patrol.settings import DAYS, Settings, load_settings, settings_from_dict
+from patrol.settings import DAYS, Settings, load_settings, read_toml, settings_from_dict
 from patrol.timeline import Timeline
 from patrol.vocab import DISPATCHABLE_TYPES
 
@@ -263,12 +262,7 @@ def load_scenario(path: str | Path) -> Scenario:
         with the file name and names the key).
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"scenario file not found: {path}", field="scenario") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", field="scenario") from exc
+    data = read_toml(path, what="scenario", field="scenario")
     try:
         return scenario_from_dict(data, name=path.stem, base_dir=path.parent, path=str(path))
     except ConfigError as exc:

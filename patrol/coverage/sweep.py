@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from patrol.coverage.scenario import (
     scenario_from_dict,
 )
 from patrol.errors import ConfigError, InputError
+from patrol.settings import read_toml
 
 __all__ = ["expand_grid", "load_grid", "run_serial", "run_sweep"]
 
@@ -115,12 +115,7 @@ def load_grid(path: str | Path) -> tuple[list[Scenario], int | None]:
         When the file or its base scenario is missing or invalid, naming the key.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"grid file not found: {path}", field="sweep") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", field="sweep") from exc
+    data = read_toml(path, what="grid", field="sweep")
     try:
         for table in data:
             if table not in ("sweep", "grid"):
@@ -134,12 +129,7 @@ def load_grid(path: str | Path) -> tuple[list[Scenario], int | None]:
         base_dir = path.parent
         if "base" in sw:
             bp = (path.parent / str(sw["base"])).resolve()
-            try:
-                base = tomllib.loads(bp.read_text(encoding="utf-8"))
-            except FileNotFoundError as exc:
-                raise ConfigError(f"sweep.base: scenario file not found: {bp}", field="sweep.base") from exc
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"sweep.base: {bp} is not valid TOML: {exc}", field="sweep.base") from exc
+            base = read_toml(bp, what="sweep.base: scenario", field="sweep.base")
             base_dir = bp.parent
         seeds = sw.get("seeds")
         if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
