@@ -214,9 +214,8 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
     unvisited = sorted(b for b in area if len(passes.get(b, [])) < tg.area_visits_per_shift)
 
     # check-ins
-    due = data.get("checkins_due")
-    due_idx = [int(x["index"]) for x in due] if isinstance(due, list) else \
-        [int(i) for i in np.flatnonzero(district.business_in_area())]
+    # What is due is derived here from the settings, not taken from the plan, so a plan cannot leave out work.
+    due_idx = _due_today(district, settings, str(data.get("day", "")))
     bb = district.business_blocks[0]
     by_name: dict[str, list[int]] = {}
     for i, biz in enumerate(district.businesses):
@@ -242,6 +241,8 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
 
     # hot spots
     hs = [int(h["block"]) for h in data.get("hotspots", [])]
+    hs_expected = min(tg.hotspot_count, int(np.count_nonzero(district.arrays.edge_in_area)))
+    hs_declared_ok = len(set(hs)) >= hs_expected and all(b in blocks and blocks[b][3] for b in hs)
     hs_gap = 0.0
     for h in hs:
         ok = sorted((t0, t1) for t0, t1 in dwells.get(h, []) if t1 - t0 >= tg.hotspot_dwell_min[0] - _TOL_T)
@@ -289,6 +290,7 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
         ("area_blocks_unvisited", 0, len(unvisited), not unvisited),
         ("businesses_unchecked", 0, len(unchecked), not unchecked),
         ("checkins_outside_hours", 0, len(outside), not outside),
+        ("hotspots_declared", f"{hs_expected} distinct blocks in the area", len(set(hs)), hs_declared_ok),
         ("hotspot_max_gap_min", f"<= {tg.hotspot_revisit_min}", round(hs_gap, 1),
          not hs or hs_gap <= tg.hotspot_revisit_min + _TOL_T),
         ("breaks_ok", True, not break_problems, not break_problems),
@@ -335,6 +337,22 @@ def _steps_agree(data: dict, timeline: dict) -> list[str]:
                 out.append(f"{w} step {i}: differs from the timeline")
                 break
     return out
+
+
+def _due_today(district, settings, day: str) -> list[int]:
+    """In-area businesses due for a check-in on ``day`` under the weekly rotation (docs/plan-schema.md).
+
+    Stated again here, independently of the planner: every business every shift day when
+    ``checkins_per_week`` >= the number of shift days; otherwise business ``j`` (j-th in the area, data
+    order) is due on shift days ``(j + floor(r * D / c)) mod D`` for ``r < c``.
+    """
+    area = [int(i) for i in np.flatnonzero(district.business_in_area())]
+    days = list(settings.shift.days)
+    c, n_days = settings.targets.checkins_per_week, len(days)
+    if c >= n_days or day not in days:
+        return area
+    d = days.index(day)
+    return [i for j, i in enumerate(area) if d in {(j + (r * n_days) // c) % n_days for r in range(c)}]
 
 
 def _hhmm(t: float) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 
+from patrol.district import District
 from patrol.errors import PlanError
-from patrol.plan_check import check_plan
+from patrol.plan_check import _due_today, check_plan
 from patrol.routing.daily_plan import plan_day
 
 
@@ -117,3 +119,27 @@ def test_not_a_plan(tmp_path, uptown):
     p.write_text("{}")
     with pytest.raises(PlanError):
         check_plan(p, uptown)
+
+
+def test_what_is_due_comes_from_the_settings_not_from_the_plan(plan, uptown, result):
+    bad = copy.deepcopy(plan)
+    bad["checkins_due"] = bad["checkins_due"][:3]  # a plan that "forgets" most of the day's businesses
+    assert len(check_plan(bad, uptown)["businesses_unchecked"]) == len(result["businesses_unchecked"])
+    # with one check-in a week, the rotation gives every business exactly one shift day, evenly spread
+    s = uptown.settings.replace(targets__checkins_per_week=1)
+    per_day = [_due_today(uptown, s, d) for d in s.shift.days]
+    assert sorted(i for day in per_day for i in day) == [int(i) for i in np.flatnonzero(uptown.business_in_area())]
+    assert max(map(len, per_day)) - min(map(len, per_day)) <= 1
+    # and it is the planner's rotation too (stated twice, independently)
+    from patrol.routing.daily_plan import checkins_due
+
+    district = District(s, uptown.graph.copy(), uptown.businesses)
+    assert [list(checkins_due(district, d)) for d in s.shift.days] == per_day
+
+
+def test_rejects_a_plan_that_drops_its_hot_spots(plan, uptown):
+    bad = copy.deepcopy(plan)
+    bad["hotspots"] = bad["hotspots"][:2]
+    r = check_plan(bad, uptown)
+    row = next(t for t in r["targets"] if t["target"] == "hotspots_declared")
+    assert not row["met"] and not r["all_targets_met"]
