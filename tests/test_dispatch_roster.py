@@ -58,3 +58,21 @@ def test_clock():
         local_moment("14:05", tz, on="June 2")
     with pytest.raises(InputError):
         local_moment("14:05", "Mars/Olympus")
+
+
+def test_pairs_plan_from_the_planner_dispatches_pairs(tmp_path, uptown):
+    """The planner's plan.json (walkers[name].members) gives dispatch its units, in pairs mode too."""
+    from patrol.dispatch.desk import Desk
+    from patrol.routing.daily_plan import plan_day
+    from patrol.timeline import Timeline
+
+    plan = plan_day(uptown, "tue", seed=0, time_limit_s=1.0, pairs=True).to_dict()
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    units = plan_units(path)
+    assert units and all(len(m) == 2 for m in units.values())
+    assert sorted(m for ms in units.values() for m in ms) == sorted(uptown.settings.roster.ambassador_names())
+    desk = Desk(uptown, timeline=Timeline.from_plan_file(path), units=units)
+    ranking = desk.rank("W Lake St & Girard Ave S", when="2026-12-01T14:05:00-06:00")
+    names = {c.ambassador for c in ranking.candidates}
+    assert names == set(units)  # pairs respond as one unit

@@ -45,14 +45,19 @@ class Unit:
 
 
 def plan_units(path: str | Path | None) -> dict[str, list[str]] | None:
-    """The ``units`` mapping (unit -> members) of a ``plan.json``, if it has a well-formed one."""
+    """The units (unit -> members) of a ``plan.json``: its ``walkers[name].members`` (docs/plan-schema.md),
+    or a top-level ``units`` mapping; ``None`` when the plan names none."""
     if path is None:
         return None
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise PlanError(f"cannot read plan {path}: {exc}", field="plan") from exc
-    units = data.get("units") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    units = data.get("units")
+    if not isinstance(units, dict) and isinstance(data.get("walkers"), dict):
+        units = {name: w.get("members") for name, w in data["walkers"].items() if isinstance(w, dict)}
     if not isinstance(units, dict):
         return None
     out = {}
