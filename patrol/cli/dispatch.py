@@ -210,13 +210,14 @@ def _dispatch(args: argparse.Namespace) -> int:
           f"{format_hhmm(ranking.minute)} local" + ("" if ranking.in_area else "  [OUTSIDE the patrol area]"))
     if ranking.message:
         print(f"  note: {ranking.message}")
-    print(f"  {'#':>2}  {'unit':<8} {'status':<9} {'ETA min':>7} {'metres':>7}  position")
+    wide = max([8, *(len(c.ambassador) for c in ranking.candidates)])
+    print(f"  {'#':>2}  {'unit':<{wide}} {'status':<9} {'ETA min':>7} {'metres':>7}  position")
     for c in ranking.candidates:
         pos = "-" if c.position is None else (c.position.source + (f", {c.position.age_min:.0f} min old"
                                                                   if c.position.age_min is not None else ""))
         extra = f"  ({c.reason})" if c.reason and c.reason != c.status else ""
-        print(f"  {c.rank or '':>2}  {c.ambassador:<8} {c.status:<9} {_fmt(c.eta_min):>7} {_fmt(c.distance_m, 0):>7}"
-              f"  {pos}{extra}")
+        print(f"  {c.rank or '':>2}  {c.ambassador:<{wide}} {c.status:<9} {_fmt(c.eta_min):>7} "
+              f"{_fmt(c.distance_m, 0):>7}  {pos}{extra}")
         if c.route is not None:
             print(f"      via {' -> '.join(c.route.streets)}")
     if args.map:
