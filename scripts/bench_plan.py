@@ -29,11 +29,41 @@ def timed(fn, *args, **kw):
     return out, time.perf_counter() - t
 
 
+def matrix(d, n_seeds: int, time_limit: float) -> dict:
+    """Plan every shift day for seeds ``0..n_seeds-1``; per target, how many plans meet it and the range."""
+    from patrol.plan_check import check_plan
+    from patrol.routing.daily_plan import plan_day
+
+    rows = []
+    for day in d.settings.shift.days:
+        for seed in range(n_seeds):
+            plan, secs = timed(plan_day, d, day, seed=seed, time_limit_s=time_limit)
+            check = check_plan(plan.to_dict(), d)
+            rows.append({"day": day, "seed": seed, "seconds": round(secs, 2), "all": check["all_targets_met"],
+                         "targets": {r["target"]: (r["achieved"], r["met"]) for r in check["targets"]}})
+            print(f"{day} seed {seed}: {secs:5.1f} s, all targets met: {check['all_targets_met']}", flush=True)
+    out = {"plans": len(rows), "all_targets_met": sum(r["all"] for r in rows),
+           "seconds_max": max(r["seconds"] for r in rows), "targets": {}}
+    print(f"{'target':28s} {'met':>7s} {'range':>18s}")
+    for name in rows[0]["targets"]:
+        vals = [r["targets"][name][0] for r in rows]
+        met = sum(r["targets"][name][1] for r in rows)
+        nums = [v for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+        rng = f"{min(nums)}-{max(nums)}" if nums else ""
+        out["targets"][name] = {"met": met, "range": rng}
+        print(f"{name:28s} {met:3d}/{len(rows):<3d} {rng:>18s}")
+    print(f"all targets met: {out['all_targets_met']}/{len(rows)}; slowest day {out['seconds_max']:.1f} s")
+    out["rows"] = rows
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=5.0, help="routing core budget per day (s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
+    ap.add_argument("--matrix", type=int, default=0, metavar="N",
+                    help="also plan every shift day for seeds 0..N-1 and count the targets met per target")
     args = ap.parse_args()
 
     from patrol.district import load_district
@@ -79,6 +109,8 @@ def main() -> int:
     print(f"{'week (Tue-Sat)':34s} {t_week:9.2f} {300:8d} {t_week / base:7.2f}")
     print("day targets (checker):", json.dumps(figures["day_targets"]))
     print("pairs targets (checker):", json.dumps(figures["pairs_targets"]))
+    if args.matrix:
+        figures["matrix"] = matrix(d, args.matrix, args.time_limit)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

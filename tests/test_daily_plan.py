@@ -14,7 +14,14 @@ from patrol.timeline import Timeline
 
 @pytest.fixture(scope="module")
 def day(uptown):
-    return plan_day(uptown, "tue", seed=0, time_limit_s=1.0)
+    """The default day: default iterations of the beats' search, with a time cap that a loaded machine
+    does not reach (so the plan is the one ``patrol plan --day tue --seed 0`` gives on an idle one)."""
+    return plan_day(uptown, "tue", seed=0, time_limit_s=60.0)
+
+
+@pytest.fixture(scope="module")
+def day_check(day, uptown):
+    return check_plan(day.to_dict(), uptown)
 
 
 def test_every_unit_starts_and_ends_at_the_base_inside_the_shift(day, uptown):
@@ -47,6 +54,26 @@ def test_shortfalls_match_the_independent_check(day, uptown):
     if r["businesses_unchecked"]:
         assert "checkins" in reported
     assert day.to_dict()["all_targets_met"] == (not day.shortfalls)
+
+
+@pytest.mark.xfail(strict=True, reason="not yet: check-ins (dense blocks) and area coverage still fall short on "
+                                       "the default day (balance on some seeds); see docs/bench/plan.md")
+def test_default_day_meets_every_target(day_check):
+    failed = [t for t in day_check["targets"] if not t["met"]]
+    assert day_check["all_targets_met"], failed
+
+
+def test_default_day_meets_the_targets_it_already_meets(day_check):
+    met = {t["target"]: t["achieved"] for t in day_check["targets"] if t["met"]}
+    for name in ("valid", "corridor_first_visit_min", "corridor_max_gap_min", "checkins_outside_hours", "breaks_ok",
+                 "min_on_street"):
+        assert name in met, day_check["targets"]
+    assert len(day_check["businesses_unchecked"]) < 58  # the committed planner left 58 of 201
+
+
+def test_same_seed_gives_the_same_plan(uptown, day):
+    again = plan_day(uptown, "tue", seed=0, time_limit_s=60.0)
+    assert again.to_dict()["timeline"] == day.to_dict()["timeline"]
 
 
 def test_hotspot_dwells_vary_with_the_seed(uptown, day):

@@ -61,6 +61,7 @@ def _sectors(district, required: np.ndarray, k: int) -> Beats:
 
 
 def plan_beats(district, k: int, required: np.ndarray, *, time_limit_s: float = 5.0, seed: int = 0,
+               max_iterations: int | None = None,
                progress: Callable[[float, float], None] | None = None) -> Beats:
     """Split the required blocks among ``k`` units (min-max closed walks from the base).
 
@@ -74,6 +75,9 @@ def plan_beats(district, k: int, required: np.ndarray, *, time_limit_s: float = 
     time_limit_s : float
         Budget of the routing core.
     seed : int
+    max_iterations : int, optional
+        Cap on the routing core's improvement iterations; with it (and a time limit that is not
+        reached) the beats do not depend on machine speed or load.
     progress : callable, optional
         Passed to the routing core.
 
@@ -94,7 +98,8 @@ def plan_beats(district, k: int, required: np.ndarray, *, time_limit_s: float = 
 
     try:
         sol = solve_coverage(a.n_nodes, a.edge_u, a.edge_v, a.edge_length, required, k, district.base_index,
-                             time_limit_s=time_limit_s, seed=seed, progress=progress)
+                             time_limit_s=time_limit_s, seed=seed, max_iterations=max_iterations,
+                             progress=progress)
     except PatrolError as exc:
         log.warning("routing core failed (%s): beats by sectors", exc.message)
         return _sectors(district, required, k)

@@ -6,11 +6,16 @@
    rotation of ``targets.checkins_per_week`` over the shift days), and staggered break slots
    (:mod:`.schedule_breaks`).
 2. **Beats.**  The area's non-corridor blocks split into balanced loops from the base by the routing core
-   (:mod:`.beats`, min-max k-Chinese-postman), one per walking unit.
+   (:mod:`.beats`, min-max k-Chinese-postman), one per walking unit.  The search runs a fixed number of
+   iterations (:data:`BEAT_ITERATIONS`; the time limit is only a safety cap), so a seed gives one plan.
 3. **Schedule.**  The time-stepped scheduler (:mod:`.schedule`) walks each beat at patrol speed around
    timetabled corridor sweeps, hot-spot dwells (seed-varied times), check-ins inside opening hours and
-   the breaks; everyone starts and ends at the base.  A few variants (planned or reactive dwells, sweep
-   chunk length, sub-seed) are scheduled and the one closest to the targets is kept.
+   the breaks; everyone starts and ends at the base.  The sweeps' spare time sits on the blocks with
+   businesses (most check-ins are on a few corridor blocks).  A fixed list of variants (planned or
+   reactive dwells, sweep chunk length, preference for blocks with many open businesses, sub-seed) is
+   scheduled, each is repaired (:mod:`.plan_repair`: idle time used for hot-spot dwells, unwalked
+   blocks, missed check-ins and evening out walking distance), and the one closest to the targets is
+   kept.
 
 The result says what it achieved and which targets fell short, by how much (``shortfalls``); the
 independent check is :func:`patrol.plan_check.check_plan`.  The plan.json schema is documented in
@@ -30,17 +35,20 @@ import numpy as np
 
 from patrol.errors import InputError
 from patrol.routing.beats import plan_beats
-from patrol.routing.schedule import ScheduleInput, Unit, run_schedule
+from patrol.routing.plan_repair import repair_day
+from patrol.routing.schedule import ScheduleInput, Unit, _Net, run_schedule
 from patrol.routing.schedule_breaks import plan_breaks
 from patrol.settings import DAYS, format_hhmm, settings_to_dict
 from patrol.timeline import Leg, Timeline
 
-__all__ = ["SCHEMA", "DailyPlan", "checkins_due", "plan_day", "plan_week"]
+__all__ = ["BEAT_ITERATIONS", "SCHEMA", "DailyPlan", "checkins_due", "plan_day", "plan_week"]
 
 log = logging.getLogger(__name__)
 
 #: Identifier of the plan.json layout written by :meth:`DailyPlan.to_dict`.
 SCHEMA = "patrol.plan/1"
+#: Improvement iterations of the routing core for the beats (about 2 s on the Uptown district).
+BEAT_ITERATIONS = 200
 
 
 def checkins_due(district, day: str) -> np.ndarray:
@@ -246,6 +254,9 @@ def _tally_steps(units: list[Unit], edge_length: np.ndarray) -> tuple[dict, dict
                     passes.setdefault(b, []).append(s["t1"])
                     run = None
                     continue
+                if abs(o1 - o0) <= 0.5:  # a sliver of a walk does not continue a pass (as in the checker)
+                    run = None
+                    continue
                 if run is not None and run[0] == b and abs(run[2] - o0) < 1e-6 and (o1 - o0) * run[3] > 0:
                     run[2] = o1
                 else:
@@ -274,6 +285,18 @@ def _score(summary: dict, short: list[dict], tg, n_due: int) -> float:
             + 0.5 * sum(1 for s in short if s["target"] in ("breaks", "min_on_street")))
 
 
+def _variants(seed: int) -> list[dict]:
+    """The scheduling variants tried for one day (a fixed list, so a seed always gives the same plan)."""
+    out = []
+    for r in range(3):
+        for pd in (True, False):
+            for cm in (45.0, 70.0):
+                for cw in (0.0, 3.0):
+                    out.append({"planned_dwells": pd, "chunk_min": cm, "cluster_weight": cw, "weighted_sweeps": True,
+                                "seed": seed + 7919 * r})
+    return out
+
+
 def _dwell_gap(dwells: list[tuple[float, float]], start: float, end: float) -> float:
     cur, worst = start, 0.0
     for t0, t1 in sorted(dwells):
@@ -285,7 +308,8 @@ def _dwell_gap(dwells: list[tuple[float, float]], start: float, end: float) -> f
 def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int = 0,
              time_limit_s: float | None = None, pairs: bool | None = None,
              checkin_due: np.ndarray | list[int] | None = None, history=None,
-             progress: Callable[[float, str], None] | None = None) -> DailyPlan:
+             progress: Callable[[float, str], None] | None = None,
+             max_iterations: int | None = BEAT_ITERATIONS) -> DailyPlan:
     """Plan one shift for the district's roster.
 
     Parameters
@@ -299,7 +323,12 @@ def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int =
     seed : int
         Varies hot-spot dwell times (and the routing core's search).
     time_limit_s : float, optional
-        Budget of the routing core for the beats (default 5 s).
+        Safety cap on the routing core's time for the beats (default 5 s).  The beats' search stops
+        after ``max_iterations`` iterations, so a plan does not depend on machine speed unless this cap
+        is reached first (then the plan logs it).
+    max_iterations : int or None
+        Improvement iterations of the routing core for the beats (default :data:`BEAT_ITERATIONS`);
+        ``None`` lets the time limit alone decide (not reproducible).
     pairs : bool, optional
         Units of two (default: ``roster.pairs``).
     checkin_due : array-like of int, optional
@@ -348,7 +377,10 @@ def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int =
     beat_units = [i for i, u in enumerate(units_info) if u["role"] != "rover"]
     limit = 5.0 if time_limit_s is None else float(time_limit_s)
     beats = plan_beats(district, len(beat_units), required, time_limit_s=limit, seed=seed,
-                       progress=lambda f, _best: report(0.05 + 0.5 * f, "beats"))
+                       max_iterations=max_iterations, progress=lambda f, _best: report(0.05 + 0.5 * f, "beats"))
+    if max_iterations is not None and beats.seconds >= 0.98 * limit:
+        log.warning("the beats' search reached its time cap (%.1f s) before %d iterations: the plan may differ "
+                    "between runs with the same seed", limit, max_iterations)
     def fresh_units() -> list[Unit]:
         return [Unit(u["name"], list(u["members"]), u["role"],
                      beats.blocks[beat_units.index(i)] if i in beat_units else [], slots[i])
@@ -368,14 +400,23 @@ def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int =
         biz_ref=[district.businesses[int(i)].name for i in due], checkin_min=float(tg.checkin_min), seed=seed,
     )
     # a small portfolio of scheduling variants; the plan with the smallest shortfall score is kept
-    variants = [{"planned_dwells": pd, "chunk_min": cm, "seed": seed + 7919 * r}
-                for r in range(2) for pd in (True, False) for cm in (45.0, 70.0)]
+    variants = _variants(seed)
+    net = _Net(inp)
+    corr_blocks = np.flatnonzero(inp.edge_corridor)
+    lo = start + tg.corridor_first_visit_min - tg.corridor_revisit_min
+
+    def corridor_ok(units: list[Unit]) -> bool:
+        passes, _, _ = _tally_steps(units, a.edge_length)
+        return all(_gaps(passes.get(int(b), []), lo, end) <= tg.corridor_revisit_min - 0.05 for b in corr_blocks)
     best = None
     for j, var in enumerate(variants):
         units = fresh_units()
         vin = dataclasses.replace(inp, **var)
         tallies = run_schedule(vin, units, progress=lambda f, j=j: report(0.55 + 0.4 * (j + f) / len(variants),
                                                                         "schedule"))
+        passes, _, _ = _tally_steps(units, a.edge_length)
+        tallies["repair"] = repair_day(vin, units, net, tallies["checked"], {b: len(x) for b, x in passes.items()},
+                                       balance_ratio_max=tg.balance_ratio_max, accept=corridor_ok)
         summary, short = _summarize(district, settings, vin, units, tallies, due, break_short)
         score = _score(summary, short, tg, due.size)
         log.debug("variant %s: score %.3f", var, score)

@@ -103,6 +103,8 @@ class ScheduleInput:
     planned_dwells: bool = True
     checkin_slack: int = 2
     hotspot_margin: float = 15.0
+    cluster_weight: float = 0.0  # minutes of detour a chase accepts per open business on the block (up to 8)
+    weighted_sweeps: bool = False  # sweeps' spare time on the blocks with businesses (else spread evenly)
 
 
 class _Net:
@@ -173,7 +175,8 @@ class _Scheduler:
         chunks, self.corridor_info = corridor_chunks(
             tour, inp.edge_length, self.net.dist, inp.base, start=inp.start, end=inp.end, speed=self.v,
             first=inp.corridor_first, revisit=inp.corridor_revisit, max_sweeps=max(1, free + (len(units) - free - 1)),
-            margin=inp.corridor_margin, chunk_min=inp.chunk_min, spare_units=len(units))
+            margin=inp.corridor_margin, chunk_min=inp.chunk_min, spare_units=len(units),
+            leg_weight=self.leg_weight() if inp.weighted_sweeps else None)
         chunks = assign_chunks(chunks, [u.breaks for u in units], [u.role for u in units], self.net.dist, self.v,
                                inp.base)
         self.chunks = chunks
@@ -191,6 +194,15 @@ class _Scheduler:
                     self.planned.setdefault(int(b), []).append((t1, c))
         for u in units:
             u.appts.sort(key=lambda c: c.start)
+
+    def leg_weight(self) -> np.ndarray:
+        """Per block, its share of a sweep's spare time: the due businesses on it, plus a little per minute
+        of walking (so a late unit can catch up anywhere)."""
+        inp = self.inp
+        w = 0.15 * inp.edge_length / self.v
+        if inp.biz_block.size:
+            w = w + np.bincount(inp.biz_block, minlength=inp.edge_length.size)[: inp.edge_length.size]
+        return w
 
     # ------------------------------------------------------------------ small helpers
     def home_ok(self, t: float, node: int) -> bool:
@@ -274,6 +286,8 @@ class _Scheduler:
         for off, i in stops:
             if stop_at is not None and (off - goal) * (1 if forward else -1) > 0:
                 continue
+            if abs(off - pos) <= 0.5:  # within half a metre: check in from here (no sliver of a walk)
+                off = pos
             arrive = t + abs(off - pos) / self.v
             done = arrive + inp.checkin_min
             remaining = abs(goal - off) / self.v
@@ -281,7 +295,8 @@ class _Scheduler:
                 continue
             if done + remaining > lim + _EPS or not self.reach_ok(u, done + remaining, to if stop_at is None else frm):
                 continue
-            if not self._no_cap and u.claim != ("biz", i) and u.checkins >= self.share + self.inp.checkin_slack and \
+            on_round = u.claim is not None and u.claim[0] == "biz" and int(inp.biz_block[u.claim[1]]) == b
+            if not self._no_cap and not on_round and u.checkins >= self.share + self.inp.checkin_slack and \
                     t < inp.start + 0.7 * (inp.end - inp.start):
                 continue
             claim = self.claims.get(("biz", i))
@@ -510,6 +525,10 @@ class _Scheduler:
                 return i
             u.claim = None
         best = None
+        open_on: dict[int, int] = {}  # per block, due businesses open now (a round of check-ins there)
+        for i in np.flatnonzero(~self.checked):
+            if inp.biz_open[i] <= u.t + 10 and u.t + 15 < inp.biz_close[i]:
+                open_on[int(inp.biz_block[i])] = open_on.get(int(inp.biz_block[i]), 0) + 1
         for i in np.flatnonzero(~self.checked):
             i = int(i)
             if ("biz", i) in self.claims:
@@ -519,8 +538,9 @@ class _Scheduler:
             arrive = u.t + (d + min(inp.biz_offset[i], inp.edge_length[b] - inp.biz_offset[i])) / self.v
             if arrive < inp.biz_open[i] - 20 or arrive + inp.checkin_min > inp.biz_close[i]:
                 continue
-            if best is None or d < best[0]:
-                best = (d, i)
+            key = d / self.v - inp.cluster_weight * min(open_on.get(b, 0), 8)
+            if best is None or key < best[0]:
+                best = (key, i)
         if best is None:
             return None
         i = best[1]

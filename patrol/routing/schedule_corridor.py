@@ -87,8 +87,12 @@ def corridor_tour(n_nodes: int, edge_u: np.ndarray, edge_v: np.ndarray, edge_len
 def corridor_chunks(tour: list[tuple[int, int, int]], edge_length: np.ndarray, dist: np.ndarray, base: int, *,
                     start: float, end: float, speed: float, first: float, revisit: float,
                     max_sweeps: int, margin: float = 8.0, chunk_min: float = 55.0,
-                    spare_units: int = 0) -> tuple[list[Chunk], dict]:
+                    spare_units: int = 0, leg_weight: np.ndarray | None = None) -> tuple[list[Chunk], dict]:
     """Timetabled sweeps along ``tour`` cut into chunks, plus an opening run.
+
+    The lap's spare time (the timetable is slower than walking) is spread evenly over the legs, or, with
+    ``leg_weight`` (per block), in proportion to the weights of the tour's legs (e.g. the businesses to
+    check in with on each block).
 
     Returns
     -------
@@ -105,7 +109,13 @@ def corridor_chunks(tour: list[tuple[int, int, int]], edge_length: np.ndarray, d
         k += 1
     k = min(k, max(1, max_sweeps))
     pace = max(1.0, k * (revisit - margin) / walk_lap)
-    steps = [(b, x, y, edge_length[b] / speed * pace) for b, x, y in tour]
+    if leg_weight is None:
+        steps = [(b, x, y, edge_length[b] / speed * pace) for b, x, y in tour]
+    else:  # the spare time of a lap goes where it is needed (blocks with check-ins), not evenly
+        w = np.array([float(leg_weight[b]) for b, _, _ in tour])
+        spare = walk_lap * (pace - 1.0)
+        w = w / w.sum() if w.sum() > 0 else np.full(len(tour), 1.0 / len(tour))
+        steps = [(b, x, y, edge_length[b] / speed + spare * wj) for (b, x, y), wj in zip(tour, w, strict=True)]
     lap = float(sum(s[3] for s in steps))
     cum = np.concatenate([[0.0], np.cumsum([s[3] for s in steps])])
     chunks: list[Chunk] = []
