@@ -23,7 +23,6 @@ own time arithmetic.  Definitions (also in ``docs/plan-schema.md``):
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import numpy as np
 
 from patrol.errors import PlanError
 from patrol.settings import parse_hhmm, settings_from_dict
+from patrol.timeline import read_plan_file
 
 __all__ = ["check_plan"]
 
@@ -39,17 +39,7 @@ _TOL_T = 1e-3
 
 
 def _load(plan: dict | str | Path) -> dict:
-    if isinstance(plan, dict):
-        return plan
-    try:
-        data = json.loads(Path(plan).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PlanError(f"plan file not found: {plan}", field="plan") from exc
-    except json.JSONDecodeError as exc:
-        raise PlanError(f"{plan} is not JSON: {exc}", field="plan") from exc
-    if not isinstance(data, dict) or "timeline" not in data:
-        raise PlanError(f"{plan} has no 'timeline' key (is it a patrol plan.json?)", field="timeline")
-    return data
+    return plan if isinstance(plan, dict) else read_plan_file(plan)
 
 
 def _blocks(district) -> dict[int, tuple[int, int, float, bool, bool, str]]:

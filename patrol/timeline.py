@@ -9,14 +9,16 @@ walks along one street block from one offset to another at constant speed, or st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
 from patrol.errors import PlanError
 
-__all__ = ["ACTIVITIES", "VISIBLE", "Leg", "Timeline"]
+__all__ = ["ACTIVITIES", "VISIBLE", "Leg", "Timeline", "read_plan_file"]
 
 #: Activity of a leg, and its integer code in :meth:`Timeline.to_arrays`.
 ACTIVITIES = {"walk": 0, "checkin": 1, "dwell": 2, "break": 3, "respond": 4, "post": 5}
@@ -56,6 +58,25 @@ class Leg:
             return self.off1
         f = min(max((t - self.t0) / (self.t1 - self.t0), 0.0), 1.0)
         return self.off0 + f * (self.off1 - self.off0)
+
+
+def read_plan_file(path: str | Path) -> dict:
+    """The content of a ``plan.json`` (any JSON object with a ``"timeline"`` key).
+
+    Raises
+    ------
+    PlanError
+        When the file is missing, not JSON, or not a plan.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PlanError(f"plan file not found: {path}", field="plan") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanError(f"{path} is not a readable JSON file: {exc}", field="plan") from exc
+    if not isinstance(data, dict) or "timeline" not in data:
+        raise PlanError(f"{path} has no 'timeline' key (is it a patrol plan.json?)", field="timeline")
+    return data
 
 
 class Timeline:
@@ -138,18 +159,7 @@ class Timeline:
         PlanError
             When the file is missing, not JSON, or has no timeline.
         """
-        import json
-        from pathlib import Path
-
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise PlanError(f"plan file not found: {path}", field="plan") from exc
-        except json.JSONDecodeError as exc:
-            raise PlanError(f"{path} is not JSON: {exc}", field="plan") from exc
-        if not isinstance(data, dict) or "timeline" not in data:
-            raise PlanError(f"{path} has no 'timeline' key (is it a patrol plan.json?)", field="timeline")
-        return cls.from_dict(data["timeline"])
+        return cls.from_dict(read_plan_file(path)["timeline"])
 
     @classmethod
     def from_dict(cls, data: dict[str, list[dict]]) -> Timeline:

@@ -19,11 +19,10 @@ Only **on shift** units are available to dispatch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from patrol.errors import PlanError
+from patrol.timeline import read_plan_file
 
 __all__ = ["AVAILABLE", "Unit", "duty_status", "plan_units", "roster_units"]
 
@@ -49,12 +48,7 @@ def plan_units(path: str | Path | None) -> dict[str, list[str]] | None:
     or a top-level ``units`` mapping; ``None`` when the plan names none."""
     if path is None:
         return None
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PlanError(f"cannot read plan {path}: {exc}", field="plan") from exc
-    if not isinstance(data, dict):
-        return None
+    data = read_plan_file(path)
     units = data.get("units")
     if not isinstance(units, dict) and isinstance(data.get("walkers"), dict):
         units = {name: w.get("members") for name, w in data["walkers"].items() if isinstance(w, dict)}

@@ -24,8 +24,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from patrol._json import to_jsonable
 from patrol.errors import InputError
 from patrol.report import charts
 
@@ -46,19 +45,6 @@ def _fmt(v: Any) -> str:
     return html.escape(str(v))
 
 
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON types from numpy scalars and arrays (recursively)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
-
-
 def write_report(report, out: str | Path, formats=FORMATS, *, district=None) -> list[Path]:
     """Write the report in the given formats into a folder; returns the files written.
 
@@ -75,7 +61,7 @@ def write_report(report, out: str | Path, formats=FORMATS, *, district=None) -> 
     written = []
     if "json" in formats:
         p = out / "report.json"
-        p.write_text(json.dumps(_jsonable(report.to_dict()), indent=2), encoding="utf-8")
+        p.write_text(json.dumps(to_jsonable(report.to_dict()), indent=2), encoding="utf-8")
         written.append(p)
     if "csv" in formats:
         written += _write_csv(report, out)
@@ -100,11 +86,11 @@ def _write_csv(report, out: Path) -> list[Path]:
         w.writerow(["measure", "key", "value", "unit", "n", "source", "kind", "needs", "detail"])
         for m in report.measures:
             w.writerow([m.name, "", m.value, m.unit, m.n, m.source, m.kind, m.needs or "",
-                        json.dumps(_jsonable(m.extra), sort_keys=True) if m.extra else ""])
+                        json.dumps(to_jsonable(m.extra), sort_keys=True) if m.extra else ""])
             for row in m.breakdown:
                 rest = {k: v for k, v in row.items() if k not in ("key", "value", "n")}
                 w.writerow([m.name, row["key"], row["value"], m.unit, row.get("n"), m.source, m.kind, "",
-                            json.dumps(_jsonable(rest), sort_keys=True) if rest else ""])
+                            json.dumps(to_jsonable(rest), sort_keys=True) if rest else ""])
     files = [p]
     p = out / "response_times.csv"
     with open(p, "w", newline="", encoding="utf-8") as fh:
