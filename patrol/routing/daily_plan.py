@@ -38,6 +38,8 @@ from patrol.routing.beats import plan_beats
 from patrol.routing.plan_repair import repair_day
 from patrol.routing.schedule import ScheduleInput, Unit, _Net, run_schedule
 from patrol.routing.schedule_breaks import plan_breaks
+from patrol.routing.segment_plan import try_segments
+from patrol.routing.segment_repair import even_out, fill_leftovers
 from patrol.settings import DAYS, format_hhmm, settings_to_dict
 from patrol.timeline import Leg, Timeline
 
@@ -372,23 +374,9 @@ def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int =
     units_info = _units(settings, pairs)
     slots, break_short = plan_breaks(settings, [len(u["members"]) for u in units_info], start=start, end=end)
 
-    report(0.05, "beats")
-    required = np.where(a.edge_in_area & ~a.edge_corridor, tg.area_visits_per_shift, 0).astype(np.int64)
-    beat_units = [i for i, u in enumerate(units_info) if u["role"] != "rover"]
-    limit = 5.0 if time_limit_s is None else float(time_limit_s)
-    beats = plan_beats(district, len(beat_units), required, time_limit_s=limit, seed=seed,
-                       max_iterations=max_iterations, progress=lambda f, _best: report(0.05 + 0.5 * f, "beats"))
-    if max_iterations is not None and beats.seconds >= 0.98 * limit:
-        log.warning("the beats' search reached its time cap (%.1f s) before %d iterations: the plan may differ "
-                    "between runs with the same seed", limit, max_iterations)
-    def fresh_units() -> list[Unit]:
-        return [Unit(u["name"], list(u["members"]), u["role"],
-                     beats.blocks[beat_units.index(i)] if i in beat_units else [], slots[i])
-                for i, u in enumerate(units_info)]
-
-    report(0.55, "schedule")
     bb, off, _ = district.business_blocks
     hours = [district.business_hours(int(i)) for i in due]
+    required = np.where(a.edge_in_area & ~a.edge_corridor, tg.area_visits_per_shift, 0).astype(np.int64)
     inp = ScheduleInput(
         n_nodes=a.n_nodes, edge_u=a.edge_u, edge_v=a.edge_v, edge_length=a.edge_length,
         edge_corridor=a.edge_corridor & a.edge_in_area, required_visits=required, base=district.base_index,
@@ -399,29 +387,82 @@ def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int =
         biz_open=np.array([h[0] for h in hours], float), biz_close=np.array([h[1] for h in hours], float),
         biz_ref=[district.businesses[int(i)].name for i in due], checkin_min=float(tg.checkin_min), seed=seed,
     )
-    # a small portfolio of scheduling variants; the plan with the smallest shortfall score is kept
-    variants = _variants(seed)
     net = _Net(inp)
+
+    def evaluate(units: list[Unit], tallies: dict, vin: ScheduleInput = inp) -> float:
+        summary, short = _summarize(district, settings, vin, units, tallies, due, break_short)
+        return _score(summary, short, tg, due.size)
+
     corr_blocks = np.flatnonzero(inp.edge_corridor)
+    area_blocks = np.flatnonzero(required > 0)
     lo = start + tg.corridor_first_visit_min - tg.corridor_revisit_min
 
-    def corridor_ok(units: list[Unit]) -> bool:
-        passes, _, _ = _tally_steps(units, a.edge_length)
-        return all(_gaps(passes.get(int(b), []), lo, end) <= tg.corridor_revisit_min - 0.05 for b in corr_blocks)
-    best = None
-    for j, var in enumerate(variants):
-        units = fresh_units()
-        vin = dataclasses.replace(inp, **var)
-        tallies = run_schedule(vin, units, progress=lambda f, j=j: report(0.55 + 0.4 * (j + f) / len(variants),
-                                                                        "schedule"))
-        passes, _, _ = _tally_steps(units, a.edge_length)
-        tallies["repair"] = repair_day(vin, units, net, tallies["checked"], {b: len(x) for b, x in passes.items()},
-                                       balance_ratio_max=tg.balance_ratio_max, accept=corridor_ok)
-        summary, short = _summarize(district, settings, vin, units, tallies, due, break_short)
-        score = _score(summary, short, tg, due.size)
-        log.debug("variant %s: score %.3f", var, score)
-        if best is None or score < best[0]:
-            best = (score, units, tallies, var)
+    def repair(units: list[Unit], tallies: dict, vin: ScheduleInput) -> None:
+        """Spare time first to check-ins left over, then to evening out walking (segment_repair)."""
+        cache = {u.name: _tally_steps([u], a.edge_length)[0] for u in units}
+
+        def accept(units: list[Unit], changed: Unit) -> bool:
+            mine = _tally_steps([changed], a.edge_length)[0]
+            merged: dict[int, list[float]] = {}
+            for u in units:
+                for b, ts in (mine if u is changed else cache[u.name]).items():
+                    merged.setdefault(b, []).extend(ts)
+            ok = all(_gaps(merged.get(int(b), []), lo, end) <= tg.corridor_revisit_min - 0.05 for b in corr_blocks) \
+                and all(len(merged.get(int(b), [])) >= required[b] for b in area_blocks)
+            if ok:
+                cache[changed.name] = mine
+            return ok
+
+        walked = np.zeros(a.edge_u.size, dtype=np.int64)
+        for b, ts in _tally_steps(units, a.edge_length)[0].items():
+            walked[b] = len(ts)
+        tallies["filled"] = fill_leftovers(vin, units, net, tallies["checked"], walked, accept)
+        even_out(vin, units, tg.balance_ratio_max, accept)
+
+    # 1. the segment design: every unit keeps a stretch of the corridor fresh and works from it
+    report(0.05, "segments")
+    best = try_segments(inp, net, units_info, slots, a.edge_name, float(settings.breaks.meal_min), evaluate, seed,
+                        repair=repair, progress=lambda f: report(0.05 + 0.45 * f, "segments"))
+    beats_info: dict[str, Any] = {}
+    if best is not None:
+        beats_info = {"method": "corridor segments + area tours",
+                      "segments": best[2]["corridor"].get("segments", []),
+                      "tours_m": [round(float(sum(a.edge_length[b] for b, _, _ in t)), 1) for t in best[2]["tours"]]}
+    # 2. when it falls short: the sweep design (beats from the base, timetabled corridor sweeps)
+    if best is None or best[0] > 0:
+        report(0.5, "beats")
+        beat_units = [i for i, u in enumerate(units_info) if u["role"] != "rover"]
+        limit = 5.0 if time_limit_s is None else float(time_limit_s)
+        beats = plan_beats(district, len(beat_units), required, time_limit_s=limit, seed=seed,
+                           max_iterations=max_iterations, progress=lambda f, _best: report(0.5 + 0.2 * f, "beats"))
+        if max_iterations is not None and beats.seconds >= 0.98 * limit:
+            log.warning("the beats' search reached its time cap (%.1f s) before %d iterations: the plan may differ "
+                        "between runs with the same seed", limit, max_iterations)
+
+        def fresh_units() -> list[Unit]:
+            return [Unit(u["name"], list(u["members"]), u["role"],
+                         beats.blocks[beat_units.index(i)] if i in beat_units else [], slots[i])
+                    for i, u in enumerate(units_info)]
+
+        def corridor_ok(units: list[Unit]) -> bool:
+            passes, _, _ = _tally_steps(units, a.edge_length)
+            return all(_gaps(passes.get(int(b), []), lo, end) <= tg.corridor_revisit_min - 0.05 for b in corr_blocks)
+
+        variants = _variants(seed)
+        for j, var in enumerate(variants):
+            units = fresh_units()
+            vin = dataclasses.replace(inp, **var)
+            tallies = run_schedule(vin, units, progress=lambda f, j=j: report(0.7 + 0.25 * (j + f) / len(variants),
+                                                                            "schedule"))
+            passes, _, _ = _tally_steps(units, a.edge_length)
+            tallies["repair"] = repair_day(vin, units, net, tallies["checked"], {b: len(x) for b, x in passes.items()},
+                                           balance_ratio_max=tg.balance_ratio_max, accept=corridor_ok)
+            score = evaluate(units, tallies, vin)
+            log.debug("sweep variant %s: score %.3f", var, score)
+            if best is None or score < best[0]:
+                best = (score, units, tallies, dict(var, design="sweeps"))
+                beats_info = {"method": beats.method, "lengths_m": [round(x, 1) for x in beats.lengths_m],
+                              "lower_bound_m": round(beats.lower_bound_m, 1), "seconds": round(beats.seconds, 2)}
     _, units, tallies, var = best
 
     report(0.95, "summary")
@@ -445,8 +486,6 @@ def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int =
         due_list.append({"index": i, "name": district.businesses[i].name, "block": int(bb[i]),
                          "offset_m": round(float(off[i]), 2), "hours": f"{format_hhmm(o)}-{format_hhmm(c)}",
                          "hours_from_data": bool(from_data), "checked": bool(tallies["checked"][j])})
-    beats_info = {"method": beats.method, "lengths_m": [round(x, 1) for x in beats.lengths_m],
-                  "lower_bound_m": round(beats.lower_bound_m, 1), "seconds": round(beats.seconds, 2)}
     report(1.0, "done")
     log.info("plan %s: %d units, %d shortfalls, %.1fs", day, len(units), len(short), summary["seconds"])
     return DailyPlan(district.name, day, date, int(seed), settings_to_dict(settings), units_info, hotspots,

@@ -1,0 +1,131 @@
+"""The segment design of a day: variants of :func:`.schedule_segments.run_segments` for one roster.
+
+A fixed list of variants (how many units own a corridor segment, the longest excursion, whether
+walking is paced, a sub-seed for the hot-spot times) is scheduled in order; each is scored by the
+caller and the first that meets every target ends the search.  Pacing needs the distances of its
+unpaced twin: a paced variant stands a unit still when it is ahead of 1.2 x the shortest distance
+walked in the twin (so the longest walk comes closer to the shortest).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from patrol.routing.corridor_segments import Segment, corridor_segments
+from patrol.routing.schedule import ScheduleInput, Unit, _Net
+from patrol.routing.schedule_segments import run_segments
+
+__all__ = ["PACE", "segment_variants", "try_segments"]
+
+log = logging.getLogger(__name__)
+
+#: A paced unit keeps its walking under this multiple of the shortest walk of the unpaced plan.
+PACE = 1.2
+
+
+def segment_variants(n_walkers: int, seed: int) -> list[dict[str, Any]]:
+    """The variants tried, best first on the Uptown benchmark (docs/bench/plan.md): one unit free of a
+    segment (which one varies: the break times differ), then every unit with a segment."""
+    out = []
+    if n_walkers > 1:
+        for r in range(3):
+            for free in range(3):
+                for cap in (45.0, 35.0):
+                    who = (n_walkers - 1 - free * (n_walkers // 3)) % n_walkers
+                    out.append({"segments": n_walkers - 1, "free": who, "excursion_cap": cap, "pace": False,
+                                "seed": seed + 7919 * r})
+                    out.append(dict(out[-1], pace=True))
+    for cap in (45.0, 35.0):
+        out.append({"segments": n_walkers, "free": -1, "excursion_cap": cap, "pace": False, "seed": seed})
+    return out
+
+
+def _segment_load(inp: ScheduleInput) -> np.ndarray:
+    """Minutes of work per block in a day: walking it twice an hour, its check-ins and hot-spot dwells."""
+    load = 2 * inp.edge_length / inp.speed_m_min * (inp.end - inp.start) / 60.0
+    np.add.at(load, inp.biz_block.astype(np.int64), inp.checkin_min)
+    n_dwells = np.ceil((inp.end - inp.start) / inp.hotspot_revisit) + 1
+    for h in inp.hotspots:
+        load[h] += inp.dwell_range[0] * n_dwells
+    return load
+
+
+def try_segments(inp: ScheduleInput, net: _Net, units_info: list[dict], slots: list, names: np.ndarray,
+                 meal_min: float, evaluate: Callable[[list[Unit], dict], float], seed: int,
+                 repair: Callable[[list[Unit], dict, ScheduleInput], None] | None = None,
+                 progress: Callable[[float], None] | None = None) -> tuple[float, list[Unit], dict, dict] | None:
+    """Schedule the segment variants in order and keep the best.
+
+    Parameters
+    ----------
+    inp : ScheduleInput
+    net : _Net
+    units_info : list of dict
+        ``name``, ``members``, ``role`` per unit.
+    slots : list of list of BreakSlot
+        Per unit, its breaks.
+    names : ndarray
+        Street name per block.
+    meal_min : float
+        Length of the meal break (rounds are kept short enough to take it inside the revisit limit).
+    evaluate : callable
+        ``evaluate(units, tallies)`` -> score (0 when every target is met).
+    seed : int
+    repair : callable, optional
+        ``repair(units, tallies, inp)``, applied to each variant before it is scored.
+    progress : callable, optional
+        ``progress(fraction)``.
+
+    Returns
+    -------
+    (score, units, tallies, variant) or None
+        The best variant; ``None`` when there are no units.
+    """
+    walkers = [i for i, u in enumerate(units_info) if u["role"] != "rover"]
+    if not walkers:
+        return None
+    corr = [int(b) for b in np.flatnonzero(inp.edge_corridor)]
+    load = _segment_load(inp)
+    max_round = inp.corridor_revisit - meal_min - 5.0
+    cache: dict[int, list[Segment]] = {}
+    variants = segment_variants(len(walkers), seed)
+    best = None
+    min_walk: dict[tuple, float] = {}
+    for j, var in enumerate(variants):
+        k = var["segments"]
+        if k not in cache:
+            cache[k] = corridor_segments(corr, k, edge_u=inp.edge_u, edge_v=inp.edge_v, edge_length=inp.edge_length,
+                                         names=names, load=load, speed_m_min=inp.speed_m_min, net=net,
+                                         max_round_min=max_round)
+        segs: list[Segment | None] = [None] * len(units_info)
+        holders = [w for j, w in enumerate(walkers) if j != var["free"]]
+        for i, s in zip(holders, cache[k], strict=False):
+            segs[i] = dataclasses.replace(s, route=list(s.route))
+        units = [Unit(u["name"], list(u["members"]), u["role"], [], slots[i]) for i, u in enumerate(units_info)]
+        twin = (k, var["free"], var["excursion_cap"], var["seed"])
+        target = None
+        if var["pace"]:
+            if twin not in min_walk:
+                continue
+            target = {u["name"]: PACE * min_walk[twin] for u in units_info}
+        vin = dataclasses.replace(inp, seed=var["seed"])
+        tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target)
+        if not var["pace"]:
+            dists = [u.walk_m for u in units if u.role != "rover"] or [u.walk_m for u in units]
+            min_walk[twin] = float(min(dists))
+        if repair is not None:
+            repair(units, tallies, vin)
+        score = evaluate(units, tallies)
+        log.debug("segment variant %s: score %.3f", var, score)
+        if best is None or score < best[0]:
+            best = (score, units, tallies, dict(var, design="segments"))
+        if progress is not None:
+            progress((j + 1) / len(variants))
+        if score <= 0:
+            break
+    return best

@@ -1,0 +1,259 @@
+"""Repairs of a scheduled day that only trade *spare* time: check-ins left over, and walking evened out.
+
+A *window* is a run of a unit's steps made only of walking and standing that starts and ends at the
+same corner.  Its time can be spent otherwise as long as the plan still keeps what it promised,
+which the caller's ``accept(units, unit)`` decides (``unit`` is the one changed; corridor gaps and
+area blocks walked are what can suffer, as the repairs never touch check-ins, dwells or breaks):
+
+* :func:`fill_leftovers`: a business not yet checked in with, or an area block not yet walked, gets
+  a trip in a run of walking or standing between two corners (from the first corner to it and on to
+  the second, in the same time), and the unit stands at the end for what is left;
+* :func:`even_out`: the unit that walks most stands still for a window instead (its longest first),
+  and the one that walks least walks up and down its block while it would have stood.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from patrol.routing.schedule import ScheduleInput, Unit, _Net
+
+__all__ = ["even_out", "fill_leftovers"]
+
+log = logging.getLogger(__name__)
+
+_EPS = 1e-6
+_MOVABLE = ("walk", "post")
+
+
+def _node_at(inp: ScheduleInput, b: int, off: float) -> int | None:
+    if abs(off) <= 1e-6:
+        return int(inp.edge_u[b])
+    if abs(off - inp.edge_length[b]) <= 1e-6:
+        return int(inp.edge_v[b])
+    return None
+
+
+def _windows(inp: ScheduleInput, steps: list[dict], longest: float, *, same_corner: bool = True
+             ) -> list[tuple[int, int, int, int]]:
+    """``(first, last + 1, from_corner, to_corner)`` of every run of walk/post steps between corners up to
+    ``longest`` minutes (back to the same corner when ``same_corner``), shortest first for each start."""
+    out = []
+    n = len(steps)
+    for i in range(n):
+        s = steps[i]
+        if s["activity"] not in _MOVABLE:
+            continue
+        x = _node_at(inp, s["block"], s["off0"])
+        if x is None:
+            continue
+        for j in range(i, n):
+            e = steps[j]
+            if e["activity"] not in _MOVABLE or e["t1"] - s["t0"] > longest + _EPS:
+                break
+            y = _node_at(inp, e["block"], e["off1"])
+            if y is not None and (y == x or not same_corner) and e["t1"] - s["t0"] > _EPS:
+                out.append((i, j + 1, x, y))
+    return out
+
+
+def _path_legs(inp: ScheduleInput, net: _Net, x: int, y: int, t: float) -> tuple[list[dict], float]:
+    legs = []
+    v = inp.speed_m_min
+    while x != y:
+        b, nxt = net.next_hop(x, y)
+        L = float(inp.edge_length[b])
+        fwd = int(inp.edge_u[b]) == x
+        legs.append({"t0": t, "t1": t + L / v, "activity": "walk", "block": int(b), "off0": 0.0 if fwd else L,
+                     "off1": L if fwd else 0.0, "ref": ""})
+        t += L / v
+        x = nxt
+    return legs, t
+
+
+def _stand(b: int, off: float, t0: float, t1: float, ref: str = "standing post") -> dict:
+    return {"t0": t0, "t1": t1, "activity": "post", "block": int(b), "off0": off, "off1": off, "ref": ref}
+
+
+def _trip(inp: ScheduleInput, net: _Net, x: int, y: int, target: tuple[str, int], t0: float, t_end: float,
+          stand_at: tuple[int, float]) -> list[dict] | None:
+    """Steps from corner ``x`` at ``t0`` to corner ``y`` by ``t_end`` that check in with a business
+    (``("biz", i)``) or walk a block end to end (``("block", b)``) on the way, standing for what is left."""
+    v = inp.speed_m_min
+    kind, i = target
+    if kind == "biz":
+        b, off = int(inp.biz_block[i]), float(inp.biz_offset[i])
+    else:
+        b, off = int(i), 0.0
+    L = float(inp.edge_length[b])
+    ends = [(int(inp.edge_u[b]), 0.0, int(inp.edge_v[b]), L), (int(inp.edge_v[b]), L, int(inp.edge_u[b]), 0.0)]
+    if kind == "biz":  # in and out by the same end
+        e, eoff, _, _ = min(ends, key=lambda p: net.dist[x, p[0]] + net.dist[p[0], y] + 2 * abs(off - p[1]))
+        need = (net.dist[x, e] + net.dist[e, y] + 2 * abs(off - eoff)) / v + inp.checkin_min
+    else:  # through the block
+        e, eoff, f, foff = min(ends, key=lambda p: net.dist[x, p[0]] + net.dist[p[2], y])
+        need = (net.dist[x, e] + L + net.dist[f, y]) / v
+    if t0 + need > t_end + _EPS:
+        return None
+    legs, t = _path_legs(inp, net, x, e, t0)
+    if kind == "biz":
+        if abs(off - eoff) > 0.5:
+            legs.append({"t0": t, "t1": t + abs(off - eoff) / v, "activity": "walk", "block": b, "off0": eoff,
+                         "off1": off, "ref": ""})
+            t += abs(off - eoff) / v
+        else:
+            off = eoff
+        if not (inp.biz_open[i] <= t + _EPS and t + inp.checkin_min <= inp.biz_close[i] + _EPS):
+            return None
+        legs.append({"t0": t, "t1": t + inp.checkin_min, "activity": "checkin", "block": b, "off0": off,
+                     "off1": off, "ref": inp.biz_ref[i], "business": int(i)})
+        t += inp.checkin_min
+        if abs(off - eoff) > _EPS:
+            legs.append({"t0": t, "t1": t + abs(off - eoff) / v, "activity": "walk", "block": b, "off0": off,
+                         "off1": eoff, "ref": ""})
+            t += abs(off - eoff) / v
+        last = e
+    else:
+        legs.append({"t0": t, "t1": t + L / v, "activity": "walk", "block": b, "off0": eoff, "off1": foff, "ref": ""})
+        t += L / v
+        last = f
+    back, t = _path_legs(inp, net, last, y, t)
+    legs += back
+    if legs and legs[-1]["activity"] != "checkin":
+        stand_at = (legs[-1]["block"], legs[-1]["off1"])
+    elif x != y:
+        return None  # a check-in at the very corner with nothing after it: keep it simple
+    if t_end - t > _EPS:
+        legs.append(_stand(stand_at[0], stand_at[1], t, t_end))
+    else:
+        legs[-1]["t1"] = t_end
+    return legs
+
+
+def _walked(steps: list[dict]) -> float:
+    return float(sum(abs(s["off1"] - s["off0"]) for s in steps if s["activity"] == "walk"))
+
+
+def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np.ndarray, walked: np.ndarray,
+                   accept: Callable[[list[Unit], Unit], bool], *, longest: float = 60.0, max_tries: int = 300) -> int:
+    """Check in with the businesses, and walk the area blocks, left over, on trips made in runs of spare
+    walking or standing (from one corner to another, in the same time).
+
+    Units that walk the most are tried first (a trip replaces walking by a check-in).  ``checked`` (per
+    business) and ``walked`` (passes per block) are updated in place.
+
+    Returns
+    -------
+    int
+        Items added.
+    """
+    added = 0
+    todo: list[tuple[str, int]] = [("block", int(b)) for b in np.flatnonzero(inp.required_visits > walked)]
+    todo += [("biz", int(i)) for i in sorted(np.flatnonzero(~checked), key=lambda i: (inp.biz_close[i], i))]
+    for target in todo:
+        tries = 0
+        done = False
+        for u in sorted(units, key=lambda u: (-_walked(u.steps), u.name)):
+            if done or tries >= max_tries:
+                break
+            for a, b, x, y in _windows(inp, u.steps, longest):
+                t0, t1 = u.steps[a]["t0"], u.steps[b - 1]["t1"]
+                if target[0] == "biz" and (t1 < inp.biz_open[target[1]] or t0 > inp.biz_close[target[1]]):
+                    continue
+                first = u.steps[a]
+                legs = _trip(inp, net, x, y, target, t0, t1, (first["block"], first["off0"]))
+                if legs is None:
+                    continue
+                tries += 1
+                old = u.steps[a:b]
+                u.steps[a:b] = legs
+                if accept(units, u):
+                    if target[0] == "biz":
+                        checked[target[1]] = True
+                        u.checkins += 1
+                    else:
+                        walked[target[1]] += 1
+                    added += 1
+                    done = True
+                    break
+                u.steps[a:a + len(legs)] = old
+                if tries >= max_tries:
+                    break
+    for u in units:
+        u.walk_m = _walked(u.steps)
+    return added
+
+
+def _pace_legs(b: int, off: float, L: float, t0: float, t1: float, v: float) -> list[dict]:
+    """Walk up and down block ``b`` from ``off`` and back to it between ``t0`` and ``t1``."""
+    far = 0.0 if off > L / 2 else L
+    reach = abs(far - off)
+    if reach < 1.0 or t1 - t0 < 0.5:
+        return [_stand(b, off, t0, t1)]
+    legs = []
+    t = t0
+    while t1 - t > 0.5:
+        d = min(reach, (t1 - t) * v / 2)
+        tgt = off + (d if far > off else -d)
+        legs.append({"t0": t, "t1": t + d / v, "activity": "walk", "block": b, "off0": off, "off1": tgt, "ref": ""})
+        legs.append({"t0": t + d / v, "t1": t + 2 * d / v, "activity": "walk", "block": b, "off0": tgt, "off1": off,
+                     "ref": ""})
+        t += 2 * d / v
+    if t1 - t > _EPS:
+        legs.append(_stand(b, off, t, t1))
+    return legs
+
+
+def even_out(inp: ScheduleInput, units: list[Unit], ratio_max: float, accept: Callable[[list[Unit], Unit], bool], *,
+             longest: float = 25.0, max_rounds: int = 60) -> float:
+    """Bring longest / shortest walking distance under ``ratio_max`` by trading spare time.
+
+    Returns
+    -------
+    float
+        The ratio reached.
+    """
+    walkers = [u for u in units if u.role != "rover"] or units
+    if len(walkers) < 2:
+        return 1.0
+    v = inp.speed_m_min
+    for _ in range(max_rounds):
+        dist = {u.name: _walked(u.steps) for u in walkers}
+        lo_u = min(walkers, key=lambda u: (dist[u.name], u.name))
+        hi_u = max(walkers, key=lambda u: (dist[u.name], u.name))
+        if dist[lo_u.name] <= 0 or dist[hi_u.name] <= ratio_max * 0.99 * dist[lo_u.name]:
+            break
+        changed = False
+        # the shortest walker walks while it would stand
+        for j, s in enumerate(lo_u.steps):
+            if s["activity"] != "post" or s["t1"] - s["t0"] < 1.0:
+                continue
+            legs = _pace_legs(s["block"], s["off0"], float(inp.edge_length[s["block"]]), s["t0"], s["t1"], v)
+            lo_u.steps[j:j + 1] = legs
+            changed = True
+            break
+        if not changed:
+            # the longest walker stands for a window instead (the largest one that keeps the promises)
+            excess = dist[hi_u.name] - ratio_max * 0.99 * dist[lo_u.name]
+            wins = sorted(_windows(inp, hi_u.steps, longest),
+                          key=lambda w: -_walked(hi_u.steps[w[0]:w[1]]))
+            for a, b, _x, _y in wins:
+                gain = _walked(hi_u.steps[a:b])
+                if gain <= 0 or gain > excess + 0.35 * dist[lo_u.name]:
+                    continue
+                first = hi_u.steps[a]
+                old = hi_u.steps[a:b]
+                hi_u.steps[a:b] = [_stand(first["block"], first["off0"], first["t0"], hi_u.steps[b - 1]["t1"])]
+                if accept(units, hi_u):
+                    changed = True
+                    break
+                hi_u.steps[a:a + 1] = old
+        if not changed:
+            break
+    for u in units:
+        u.walk_m = _walked(u.steps)
+    dists = [u.walk_m for u in walkers]
+    return float(max(dists) / min(dists)) if min(dists) > 0 else float("inf")
