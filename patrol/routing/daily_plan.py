@@ -5,17 +5,21 @@
 1. **Duties.**  Hot spots from :mod:`patrol.demand`, the businesses due for a check-in today (the weekly
    rotation of ``targets.checkins_per_week`` over the shift days), and staggered break slots
    (:mod:`.schedule_breaks`).
-2. **Beats.**  The area's non-corridor blocks split into balanced loops from the base by the routing core
-   (:mod:`.beats`, min-max k-Chinese-postman), one per walking unit.  The search runs a fixed number of
-   iterations (:data:`BEAT_ITERATIONS`; the time limit is only a safety cap), so a seed gives one plan.
-3. **Schedule.**  The time-stepped scheduler (:mod:`.schedule`) walks each beat at patrol speed around
-   timetabled corridor sweeps, hot-spot dwells (seed-varied times), check-ins inside opening hours and
-   the breaks; everyone starts and ends at the base.  The sweeps' spare time sits on the blocks with
-   businesses (most check-ins are on a few corridor blocks).  A fixed list of variants (planned or
-   reactive dwells, sweep chunk length, preference for blocks with many open businesses, sub-seed) is
-   scheduled, each is repaired (:mod:`.plan_repair`: idle time used for hot-spot dwells, unwalked
-   blocks, missed check-ins and evening out walking distance), and the one closest to the targets is
-   kept.
+2. **Segment design** (:mod:`.segment_plan`).  The corridor is cut into stretches, one per unit but one
+   (:mod:`.corridor_segments`); each unit walks its stretch out and back again and again and takes a stop
+   (a check-in, a dwell, a break, an excursion off its round) only when its no-stop continuation still
+   passes every block of its stretch within the revisit limit, so the corridor target holds by
+   construction (:mod:`.schedule_segments`).  The unit without a stretch is free to go far.  Check-ins are
+   shared out by a minimum-cost flow that gives each unit an equal share of standing time at the least
+   detour (:mod:`.checkin_assign`; equal standing time is what makes walking distances equal), the area's
+   other blocks by a flow of tour minutes, each unit's walked as one routing-core tour in pieces
+   (:mod:`.area_tours`).  Spare time is then traded for what is left over and for evening out walking
+   (:mod:`.segment_repair`).  A fixed list of variants (which unit is free, excursion length, pacing,
+   sub-seed of the hot-spot times) is tried in order until one meets every target.
+3. **Sweep design**, only when no segment variant meets every target: beats from the base by the routing
+   core (:mod:`.beats`, a fixed number of iterations, :data:`BEAT_ITERATIONS`), timetabled corridor sweeps
+   and the step scheduler (:mod:`.schedule`, :mod:`.plan_repair`).  The plan closest to the targets of
+   both designs is kept.
 
 The result says what it achieved and which targets fell short, by how much (``shortfalls``); the
 independent check is :func:`patrol.plan_check.check_plan`.  The plan.json schema is documented in
@@ -43,7 +47,7 @@ from patrol.routing.segment_repair import even_out, fill_leftovers
 from patrol.settings import DAYS, format_hhmm, settings_to_dict
 from patrol.timeline import Leg, Timeline
 
-__all__ = ["BEAT_ITERATIONS", "SCHEMA", "DailyPlan", "checkins_due", "plan_day", "plan_week"]
+__all__ = ["BEAT_ITERATIONS", "SCHEMA", "DailyPlan", "checkins_due", "plan_day", "plan_week", "schedule_input"]
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +311,26 @@ def _dwell_gap(dwells: list[tuple[float, float]], start: float, end: float) -> f
     return float(max(worst, end - cur))
 
 
+def schedule_input(district, settings, hotspots: list[int], due: np.ndarray, seed: int = 0) -> ScheduleInput:
+    """The scheduler's view of a day: blocks, targets, hot spots and the due businesses (in minutes)."""
+    a = district.arrays
+    tg = settings.targets
+    bb, off, _ = district.business_blocks
+    hours = [district.business_hours(int(i)) for i in due]
+    required = np.where(a.edge_in_area & ~a.edge_corridor, tg.area_visits_per_shift, 0).astype(np.int64)
+    return ScheduleInput(
+        n_nodes=a.n_nodes, edge_u=a.edge_u, edge_v=a.edge_v, edge_length=a.edge_length,
+        edge_corridor=a.edge_corridor & a.edge_in_area, required_visits=required, base=district.base_index,
+        start=float(settings.shift.start_min), end=float(settings.shift.end_min),
+        speed_m_min=settings.speeds.patrol_m_s * 60.0, corridor_first=float(tg.corridor_first_visit_min),
+        corridor_revisit=float(tg.corridor_revisit_min), hotspots=list(hotspots),
+        hotspot_revisit=float(tg.hotspot_revisit_min), dwell_range=tuple(tg.hotspot_dwell_min),
+        biz_block=bb[due] if due.size else np.zeros(0, np.int64), biz_offset=off[due] if due.size else np.zeros(0),
+        biz_open=np.array([h[0] for h in hours], float), biz_close=np.array([h[1] for h in hours], float),
+        biz_ref=[district.businesses[int(i)].name for i in due], checkin_min=float(tg.checkin_min), seed=seed,
+    )
+
+
 def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int = 0,
              time_limit_s: float | None = None, pairs: bool | None = None,
              checkin_due: np.ndarray | list[int] | None = None, history=None,
@@ -376,17 +400,8 @@ def plan_day(district, day: str = "tue", *, date: str | None = None, seed: int =
 
     bb, off, _ = district.business_blocks
     hours = [district.business_hours(int(i)) for i in due]
-    required = np.where(a.edge_in_area & ~a.edge_corridor, tg.area_visits_per_shift, 0).astype(np.int64)
-    inp = ScheduleInput(
-        n_nodes=a.n_nodes, edge_u=a.edge_u, edge_v=a.edge_v, edge_length=a.edge_length,
-        edge_corridor=a.edge_corridor & a.edge_in_area, required_visits=required, base=district.base_index,
-        start=float(start), end=float(end), speed_m_min=settings.speeds.patrol_m_s * 60.0,
-        corridor_first=float(tg.corridor_first_visit_min), corridor_revisit=float(tg.corridor_revisit_min),
-        hotspots=hot, hotspot_revisit=float(tg.hotspot_revisit_min), dwell_range=tuple(tg.hotspot_dwell_min),
-        biz_block=bb[due] if due.size else np.zeros(0, np.int64), biz_offset=off[due] if due.size else np.zeros(0),
-        biz_open=np.array([h[0] for h in hours], float), biz_close=np.array([h[1] for h in hours], float),
-        biz_ref=[district.businesses[int(i)].name for i in due], checkin_min=float(tg.checkin_min), seed=seed,
-    )
+    inp = schedule_input(district, settings, hot, due, seed)
+    required = inp.required_visits
     net = _Net(inp)
 
     def evaluate(units: list[Unit], tallies: dict, vin: ScheduleInput = inp) -> float:

@@ -95,6 +95,7 @@ class _SegmentScheduler:
         self.hs_owner: dict[int, int] = {}
         self.hs_last: dict[int, float] = {}
         self.hs_target: dict[int, float] = {}
+        self.hs_lead: dict[int, float] = {}
         self.hs_dwells: dict[int, list[tuple[float, float]]] = {h: [] for h in inp.hotspots}
         owners = [i for i, s in enumerate(segments) if s is not None] or list(range(len(units)))
         for h in inp.hotspots:
@@ -105,6 +106,7 @@ class _SegmentScheduler:
                 self.hs_owner[h] = min(owners, key=lambda i: (self._seg_dist(i, h), i))
             self.hs_last[h] = inp.start
             self.hs_target[h] = inp.start + self._draw(first=True)
+            self.hs_lead[h] = self._draw_lead()
         for u in units:
             u.node, u.t = inp.base, inp.start
         n_dwells = np.ceil((inp.end - inp.start) / inp.hotspot_revisit)
@@ -153,6 +155,10 @@ class _SegmentScheduler:
         lo, hi = self.dwell_window
         rev = self.inp.hotspot_revisit
         return float(self.rng.uniform(0.5 * lo * rev if first else lo * rev, hi * rev))
+
+    def _draw_lead(self) -> float:
+        """Minutes before its latest start at which a dwell is forced (drawn, so forced dwells vary too)."""
+        return float(self.rng.uniform(self.dwell_lead, 2 * self.dwell_lead))
 
     def _seg_dist(self, i: int, h: int) -> float:
         s = self.seg[i]
@@ -320,7 +326,7 @@ class _SegmentScheduler:
         u = self.units[k]
         best = None
         for h, latest in self._latest(k).items():
-            if u.t + _EPS >= min(self.hs_target[h], latest - self.dwell_lead) and (best is None or latest < best[0]):
+            if u.t + _EPS >= min(self.hs_target[h], latest - self.hs_lead[h]) and (best is None or latest < best[0]):
                 best = (latest, h)
         return None if best is None else best[1]
 
@@ -352,6 +358,7 @@ class _SegmentScheduler:
         self.hs_dwells[h].append((t0, u.t))
         self.hs_last[h] = u.t
         self.hs_target[h] = u.t + self._draw()
+        self.hs_lead[h] = self._draw_lead()
         if back:
             for b, frm in self._path(u.node, path[0][1] if path else u.node):
                 self._walk_block(u, b, frm, [], own=False)

@@ -20,12 +20,16 @@ from patrol.routing.corridor_segments import Segment, corridor_segments
 from patrol.routing.schedule import ScheduleInput, Unit, _Net
 from patrol.routing.schedule_segments import run_segments
 
-__all__ = ["PACE", "segment_variants", "try_segments"]
+__all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "segment_variants", "try_segments"]
 
 log = logging.getLogger(__name__)
 
 #: A paced unit keeps its walking under this multiple of the shortest walk of the unpaced plan.
 PACE = 1.2
+#: Variants tried before giving up on a roster that stays far from the targets (pairs, a short roster).
+GIVE_UP_AFTER = 6
+#: ... "far": a score (see ``daily_plan._score``) above this.
+GIVE_UP_SCORE = 0.5
 
 
 def segment_variants(n_walkers: int, seed: int) -> list[dict[str, Any]]:
@@ -127,5 +131,8 @@ def try_segments(inp: ScheduleInput, net: _Net, units_info: list[dict], slots: l
         if progress is not None:
             progress((j + 1) / len(variants))
         if score <= 0:
+            break
+        if j + 1 >= GIVE_UP_AFTER and best[0] > GIVE_UP_SCORE:
+            log.info("segment design: best score %.2f after %d variants; not trying the rest", best[0], j + 1)
             break
     return best

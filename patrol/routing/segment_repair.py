@@ -138,12 +138,14 @@ def _walked(steps: list[dict]) -> float:
 
 
 def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np.ndarray, walked: np.ndarray,
-                   accept: Callable[[list[Unit], Unit], bool], *, longest: float = 60.0, max_tries: int = 300) -> int:
+                   accept: Callable[[list[Unit], Unit], bool], *, longest: float = 60.0, max_tries: int = 300,
+                   max_total: int = 600) -> int:
     """Check in with the businesses, and walk the area blocks, left over, on trips made in runs of spare
     walking or standing (from one corner to another, in the same time).
 
     Units that walk the most are tried first (a trip replaces walking by a check-in).  ``checked`` (per
-    business) and ``walked`` (passes per block) are updated in place.
+    business) and ``walked`` (passes per block) are updated in place.  At most ``max_tries`` trips are
+    tried per item and ``max_total`` in all (each try is checked by ``accept``).
 
     Returns
     -------
@@ -153,7 +155,11 @@ def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np
     added = 0
     todo: list[tuple[str, int]] = [("block", int(b)) for b in np.flatnonzero(inp.required_visits > walked)]
     todo += [("biz", int(i)) for i in sorted(np.flatnonzero(~checked), key=lambda i: (inp.biz_close[i], i))]
+    total = 0
     for target in todo:
+        if total >= max_total:
+            log.info("leftover repair: stopped after %d tries, %d items left", total, len(todo))
+            break
         tries = 0
         done = False
         for u in sorted(units, key=lambda u: (-_walked(u.steps), u.name)):
@@ -168,6 +174,7 @@ def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np
                 if legs is None:
                     continue
                 tries += 1
+                total += 1
                 old = u.steps[a:b]
                 u.steps[a:b] = legs
                 if accept(units, u):
