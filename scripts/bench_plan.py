@@ -30,18 +30,25 @@ def timed(fn, *args, **kw):
 
 
 def matrix(d, n_seeds: int, time_limit: float) -> dict:
-    """Plan every shift day for seeds ``0..n_seeds-1``; per target, how many plans meet it and the range."""
+    """Plan every shift day for seeds ``0..n_seeds-1`` and the CLI's default seed of the day; per target, how
+    many plans meet it and the range."""
+    import hashlib
+
     from patrol.plan_check import check_plan
     from patrol.routing.daily_plan import plan_day
 
     rows = []
     for day in d.settings.shift.days:
-        for seed in range(n_seeds):
+        # seeds 0..N-1, and the seed `patrol plan --day DAY` uses when none is given (derived from the day)
+        cli_seed = int.from_bytes(hashlib.sha256(day.encode()).digest()[:4], "big") % 1_000_000
+        for seed in [*range(n_seeds), cli_seed]:
             plan, secs = timed(plan_day, d, day, seed=seed, time_limit_s=time_limit)
             check = check_plan(plan.to_dict(), d)
             rows.append({"day": day, "seed": seed, "seconds": round(secs, 2), "all": check["all_targets_met"],
+                         "design": plan.summary["variant"].get("design"),
                          "targets": {r["target"]: (r["achieved"], r["met"]) for r in check["targets"]}})
-            print(f"{day} seed {seed}: {secs:5.1f} s, all targets met: {check['all_targets_met']}", flush=True)
+            print(f"{day} seed {seed}: {secs:5.1f} s, all targets met: {check['all_targets_met']} "
+                  f"({plan.summary['variant'].get('design')})", flush=True)
     out = {"plans": len(rows), "all_targets_met": sum(r["all"] for r in rows),
            "seconds_max": max(r["seconds"] for r in rows), "targets": {}}
     print(f"{'target':28s} {'met':>7s} {'range':>18s}")

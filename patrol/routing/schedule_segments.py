@@ -154,7 +154,7 @@ class _SegmentScheduler:
     def _draw(self, first: bool = False) -> float:
         lo, hi = self.dwell_window
         rev = self.inp.hotspot_revisit
-        return float(self.rng.uniform(0.5 * lo * rev if first else lo * rev, hi * rev))
+        return float(self.rng.uniform(0.2 * rev if first else lo * rev, hi * rev))
 
     def _draw_lead(self) -> float:
         """Minutes before its latest start at which a dwell is forced (drawn, so forced dwells vary too)."""
@@ -333,6 +333,10 @@ class _SegmentScheduler:
     def _dwell_by(self, k: int) -> float:
         """Latest start of the next dwell among the unit's hot spots (inf when none is needed)."""
         return float(min(self._latest(k).values(), default=np.inf))
+
+    def _next_target(self, k: int) -> float:
+        """The earliest drawn dwell time among the unit's hot spots still needing dwells (inf when none)."""
+        return float(min((self.hs_target[h] for h in self._latest(k)), default=np.inf))
 
     def _to_hotspot(self, k: int) -> float:
         """Minutes from the unit's corner to the nearest of its hot spots still needing dwells."""
@@ -534,7 +538,8 @@ class _SegmentScheduler:
         cap = self.excursion_cap if self.seg[k] is not None else 2 * self.excursion_cap
         if nb is not None:
             cap = min(cap, nb.start - u.t)
-        cap = min(cap, self.inp.end - u.t - self.home[u.node], self._dwell_by(k) - u.t - self._to_hotspot(k)) - reserve
+        due_by = min(self._dwell_by(k), max(self._next_target(k), u.t + self.excursion_cap / 3))
+        cap = min(cap, self.inp.end - u.t - self.home[u.node], due_by - u.t - self._to_hotspot(k)) - reserve
         budget = self._slack(k, cap) if self.seg[k] is not None else cap
         build = self._tour_piece if kind == "tour" else self._excursion
         while budget >= 3.0:
@@ -597,7 +602,8 @@ class _SegmentScheduler:
             return
         if self._try_dwell(k):
             return
-        reserve = self._dwell_minutes() if self._dwell_by(k) < u.t + self.excursion_cap + 30.0 else 0.0
+        soon = self._next_target(k) < u.t + 20.0
+        reserve = self._dwell_minutes() if soon or self._dwell_by(k) < u.t + self.excursion_cap + 30.0 else 0.0
         ahead = [i for i in self.biz_on_block.get(b, []) if not self.checked[i] and self._open(i, u.t)
                  and self._mine(k, i, u.t)]
         if not ahead and self._excursions(k, reserve):
