@@ -1,25 +1,32 @@
 """The segment scheduler: each unit keeps its corridor segment fresh and works from it.
 
-Every walking unit owns one corridor segment (:mod:`.corridor_segments`) and walks its round again and
-again.  A stop of any kind (a check-in on the block it is walking, a hot-spot dwell, a break, an
-*excursion* off the round that comes back to the same corner) is taken only when the unit's
-*no-stop continuation* still passes every block of its segment before the block's deadline (its last
-pass plus the revisit limit, less a margin), through the next planned break and one round after it.
-The continuation is simulated exactly (block by block, waiting for the break at its planned start),
-so the corridor target holds by construction as long as a round fits in the revisit limit.
+A walking unit with a corridor segment (:mod:`.corridor_segments`) walks its round again and again.  A
+stop of any kind (a check-in on the block it is walking, a hot-spot dwell, a break, an *excursion* off
+the round that ends at one of its corners) is taken only when the unit's *no-stop continuation* still
+passes every block of its segment before the block's deadline (its last pass plus the revisit limit,
+less a margin), through the next planned break and one round after it.  The continuation is simulated
+exactly (block by block, waiting for the break at its planned start), so the corridor target holds by
+construction as long as a round fits in the revisit limit.
+
+Before the day: hot spots go to the unit whose segment holds them (else the nearest), check-ins to units
+by :func:`.checkin_assign.assign_checkins` (equal standing time, least detour, within reach), area
+blocks to units and into one tour each by :mod:`.area_tours`.
 
 At each corner, in order:
 
 1. its planned break, at its planned time (a unit waits at the corner for it rather than start a block
    it cannot finish before), so the on-street minimum of :mod:`.schedule_breaks` holds;
 2. home, when the next block would not leave time to walk back to the base by the shift end;
-3. a hot-spot dwell when one of its hot spots is due (at a seed-varied time, well before the limit);
-   hot spots on the segment are dwelt on from the round, others by an excursion;
-4. an excursion: a closed walk from this corner over the nearest area blocks not yet walked and
-   open businesses off the corridor not yet checked in with, as long as the time left allows;
-5. the next block of the round, checking in on the way with the open businesses due on it.
+3. a hot-spot dwell when one of its hot spots is due (at the seed's drawn time, or at the latest a
+   round's walk before a break in the way); hot spots off the segment by an excursion;
+4. an excursion, when the next block has none of its businesses open: the next piece of its area tour
+   (first in the morning, when few businesses are open) or a trip to its businesses off the segment;
+   once its own work is done, anyone's (and anyone's area block or business near the end of the day);
+5. a short stand, when pacing is on and it has walked more than its pace;
+6. the next block of the round, checking in on the way with its open businesses on it.
 
-Units without a segment (a rover lead) make open excursions (not back to the same corner).
+A unit without a segment (the free unit, or a rover) walks its tour first, checking in on the way also
+with businesses another unit would need a trip for, and makes open excursions (not back to a corner).
 Deterministic for a given input and seed.
 """
 
