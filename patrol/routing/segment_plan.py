@@ -1,8 +1,9 @@
 """The segment design of a day: variants of :func:`.schedule_segments.run_segments` for one roster.
 
-A fixed list of variants (how many units own a corridor segment, the longest excursion, whether
-walking is paced, a sub-seed for the hot-spot times) is scheduled in order; each is scored by the
-caller and the first that meets every target ends the search.  Pacing needs the distances of its
+A fixed list of variants (how many units own a corridor segment and which one is free, the longest
+excursion, whether walking is paced, a sub-seed for the hot-spot times) is scheduled in order; each is
+scored by the caller and the first that meets every target ends the search.  A roster that stays far
+from the targets after a few variants (pairs, very short rosters) stops early.  Pacing needs the distances of its
 unpaced twin: a paced variant stands a unit still when it is ahead of 1.2 x the shortest distance
 walked in the twin (so the longest walk comes closer to the shortest).
 """
