@@ -382,7 +382,7 @@ class _SegmentScheduler:
             x = nxt
         return out
 
-    def _try_dwell(self, k: int, reserve_only: bool = False) -> bool:
+    def _try_dwell(self, k: int) -> bool:
         u = self.units[k]
         h = self._due_hotspot(k)
         if h is None:

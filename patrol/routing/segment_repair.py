@@ -6,8 +6,8 @@ which the caller's ``accept(units, unit)`` decides (``unit`` is the one changed;
 area blocks walked are what can suffer, as the repairs never touch check-ins, dwells or breaks):
 
 * :func:`fill_leftovers`: a business not yet checked in with, or an area block not yet walked, gets
-  a trip in a run of walking or standing between two corners (from the first corner to it and on to
-  the second, in the same time), and the unit stands at the end for what is left;
+  a trip in a window (from its corner there and back, in the same time), and the unit stands at the
+  corner for what is left;
 * :func:`even_out`: the unit that walks most stands still for a window instead (its longest first),
   and the one that walks least walks up and down its block while it would have stood.
 """
@@ -37,10 +37,9 @@ def _node_at(inp: ScheduleInput, b: int, off: float) -> int | None:
     return None
 
 
-def _windows(inp: ScheduleInput, steps: list[dict], longest: float, *, same_corner: bool = True
-             ) -> list[tuple[int, int, int, int]]:
-    """``(first, last + 1, from_corner, to_corner)`` of every run of walk/post steps between corners up to
-    ``longest`` minutes (back to the same corner when ``same_corner``), shortest first for each start."""
+def _windows(inp: ScheduleInput, steps: list[dict], longest: float) -> list[tuple[int, int, int, int]]:
+    """``(first, last + 1, corner, corner)`` of every run of walk/post steps from a corner back to it, up to
+    ``longest`` minutes, shortest first for each start."""
     out = []
     n = len(steps)
     for i in range(n):
@@ -55,7 +54,7 @@ def _windows(inp: ScheduleInput, steps: list[dict], longest: float, *, same_corn
             if e["activity"] not in _MOVABLE or e["t1"] - s["t0"] > longest + _EPS:
                 break
             y = _node_at(inp, e["block"], e["off1"])
-            if y is not None and (y == x or not same_corner) and e["t1"] - s["t0"] > _EPS:
+            if y == x and e["t1"] - s["t0"] > _EPS:
                 out.append((i, j + 1, x, y))
     return out
 
@@ -140,8 +139,8 @@ def _walked(steps: list[dict]) -> float:
 def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np.ndarray, walked: np.ndarray,
                    accept: Callable[[list[Unit], Unit], bool], *, longest: float = 60.0, max_tries: int = 300,
                    max_total: int = 600) -> int:
-    """Check in with the businesses, and walk the area blocks, left over, on trips made in runs of spare
-    walking or standing (from one corner to another, in the same time).
+    """Check in with the businesses, and walk the area blocks, left over, on trips made in windows of spare
+    walking or standing (from a corner there and back, in the same time).
 
     Units that walk the most are tried first (a trip replaces walking by a check-in).  ``checked`` (per
     business) and ``walked`` (passes per block) are updated in place.  At most ``max_tries`` trips are
