@@ -1,11 +1,11 @@
 # Two commands on a fresh machine (Python >= 3.11 and make):
 #   make run    plan today's patrol on the embedded Uptown district (writes out/ and maps/)
-#   make test   run the test suite (ruff + pytest)
+#   make test   run the test suite (ruff + mypy + pytest)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint typecheck bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[all,dev]"
 	touch $@
 
-run: $(VENV)/.installed
+# compile the Numba kernels once, ahead of the first plan (cached on disk next to the sources)
+$(VENV)/.warm: $(VENV)/.installed
+	$(BIN)/patrol warmup
+	touch $@
+
+run: $(VENV)/.warm
 	$(BIN)/patrol district info
 	$(BIN)/patrol plan --day tue --out out/tue
 	$(BIN)/patrol plan check out/tue/plan.json
@@ -22,7 +27,10 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: lint
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -22,14 +22,17 @@ The API is small on purpose (other modules reuse it): :func:`load_incident_histo
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from patrol.district import District
 from patrol.errors import InputError
+from patrol.paths import node_distances
 
 __all__ = ["IncidentHistory", "block_demand", "load_incident_history", "load_transit_stops", "top_hotspots"]
 
@@ -54,6 +57,8 @@ class IncidentHistory:
     type : numpy.ndarray of object (str)
     source : str
         The file it came from.
+    columns : dict
+        The column mapping it was read with (standard name -> the file's name).
     """
 
     lat: np.ndarray
@@ -61,11 +66,19 @@ class IncidentHistory:
     time: np.ndarray
     type: np.ndarray
     source: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.lat.size)
 
-    def blocks(self, district) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def digest(self) -> str:
+        """A digest of the incidents' places (what the hot spots depend on)."""
+        h = hashlib.sha256(np.ascontiguousarray(self.lat, dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(self.lon, dtype=np.float64).tobytes())
+        return "sha256:" + h.hexdigest()[:32]
+
+    def blocks(self, district: District) -> tuple[np.ndarray, np.ndarray]:
         """``(block, keep)``: nearest block per incident and the mask of those within ``max_snap_m``."""
         if len(self) == 0:
             return np.zeros(0, np.int64), np.zeros(0, bool)
@@ -161,10 +174,11 @@ def load_incident_history(path: str | Path, columns: dict[str, str] | None = Non
         raise InputError(f"{path.name} is not a UTF-8 CSV file", field="history") from exc
     log.info("read %d incidents from %s", len(lat), path)
     return IncidentHistory(np.asarray(lat, float), np.asarray(lon, float),
-                           np.asarray(times, dtype="datetime64[s]"), np.asarray(types, dtype=object), str(path))
+                           np.asarray(times, dtype="datetime64[s]"), np.asarray(types, dtype=object), str(path),
+                           dict(columns or {}))
 
 
-def load_transit_stops(district) -> tuple[np.ndarray, np.ndarray]:
+def load_transit_stops(district: District) -> tuple[np.ndarray, np.ndarray]:
     """``(lat, lon)`` of the district's transit stops (``transit_stops.csv``: name, lat, lon), or empties."""
     folder = getattr(district, "folder", None)
     path = Path(folder) / "transit_stops.csv" if folder else None
@@ -183,10 +197,8 @@ def load_transit_stops(district) -> tuple[np.ndarray, np.ndarray]:
 
 def _smooth(district, raw: np.ndarray, bandwidth_m: float) -> np.ndarray:
     """Gaussian smoothing of per-block values along the network (block midpoint distances)."""
-    from scipy.sparse.csgraph import dijkstra
-
     a = district.arrays
-    dist = dijkstra(a.scipy_csr(), directed=False)
+    dist = node_distances(a)
     u, v, half = a.edge_u, a.edge_v, a.edge_length / 2
     src = np.flatnonzero(raw > 0)
     if src.size == 0:
@@ -200,7 +212,8 @@ def _smooth(district, raw: np.ndarray, bandwidth_m: float) -> np.ndarray:
     return raw[src] @ kernel
 
 
-def block_demand(district, history: IncidentHistory | None = None, *, bandwidth_m: float = 120.0) -> np.ndarray:
+def block_demand(district: District, history: IncidentHistory | None = None, *,
+                 bandwidth_m: float = 120.0) -> np.ndarray:
     """Demand weight per street block, normalized to sum to 1 over the patrol area (0 outside it).
 
     Parameters
@@ -243,7 +256,7 @@ def block_demand(district, history: IncidentHistory | None = None, *, bandwidth_
     return w / total if total > 0 else w
 
 
-def top_hotspots(district, k: int, history: IncidentHistory | None = None, *,
+def top_hotspots(district: District, k: int, history: IncidentHistory | None = None, *,
                  demand: np.ndarray | None = None, min_length_m: float = 20.0) -> np.ndarray:
     """The ``k`` highest-demand blocks of the patrol area, no two touching, highest first.
 

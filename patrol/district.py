@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from functools import cached_property
 from importlib import resources
@@ -18,12 +19,12 @@ import numpy as np
 
 from patrol.arrays import GraphArrays, graph_arrays
 from patrol.businesses import Business, opening_minutes, read_businesses
-from patrol.errors import ConfigError, DistrictError, GeocodeError
+from patrol.errors import ConfigError, DistrictError, GeocodeError, PlanError
 from patrol.geocode import Geocoder, Location
 from patrol.graph import annotate_graph, validate_graph
 from patrol.settings import Settings, load_settings
 
-__all__ = ["District", "default_district_path", "load_district"]
+__all__ = ["District", "check_plan_district", "default_district_path", "district_for_plan", "load_district"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,36 @@ class District:
     @property
     def name(self) -> str:
         return self.settings.district.name
+
+    @property
+    def source(self) -> str | None:
+        """Where the district was loaded from: ``"embedded"`` (the packaged Uptown), a folder, or ``None``."""
+        if self.folder is None:
+            return None
+        folder = Path(self.folder).resolve()
+        try:
+            if folder == default_district_path().resolve():
+                return "embedded"
+        except DistrictError:
+            pass
+        return str(folder)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of the district's data: street blocks (ends, length, name) and businesses.
+
+        Plans record it, so a plan is never judged or dispatched on another district's streets.  Settings
+        are not part of it (a what-if with other settings runs on the same streets); they are compared
+        one by one by the checker.
+        """
+        h = hashlib.sha256()
+        a = self.arrays
+        for e in range(a.n_edges):
+            h.update(f"{a.node_ids[a.edge_u[e]]}|{a.node_ids[a.edge_v[e]]}|{a.edge_length[e]:.2f}|"
+                     f"{a.edge_name[e]}\n".encode())
+        for b in self.businesses:
+            h.update(f"{b.name}|{b.category}|{b.lat:.6f}|{b.lon:.6f}|{b.hours}\n".encode())
+        return "sha256:" + h.hexdigest()[:32]
 
     @cached_property
     def arrays(self) -> GraphArrays:
@@ -199,3 +230,49 @@ def load_district(path: str | Path | None = None, *, settings: Settings | None =
     log.info("loaded district %s from %s: %d nodes, %d blocks", name, folder, district.arrays.n_nodes,
              district.arrays.n_edges)
     return district
+
+
+def district_for_plan(plan: dict, path: str | Path | None = None) -> District:
+    """The district a plan was made for.
+
+    With ``path`` that district is loaded and must be the plan's (same fingerprint); without it the plan's
+    own ``district_source`` is loaded (the embedded district, or the folder it names).
+
+    Raises
+    ------
+    PlanError
+        When the plan names no district, its district cannot be found, or ``path`` holds another one.
+    """
+    name = plan.get("district")
+    if path is None:
+        src = plan.get("district_source")
+        if src is None:
+            raise PlanError(f"the plan does not say where its district ({name!r}) is; give --district",
+                            field="district")
+        if src != "embedded" and not (Path(src) / "district.toml").is_file():
+            raise PlanError(f"the plan was made for district {name!r} at {src}, which is not there; give --district",
+                            field="district")
+        district = load_district(None if src == "embedded" else src)
+    else:
+        district = load_district(path)
+    check_plan_district(plan, district)
+    return district
+
+
+def check_plan_district(plan: dict, district: District) -> None:
+    """Refuse a plan made for other streets than ``district``'s (by the fingerprint the plan records).
+
+    Raises
+    ------
+    PlanError
+        When the plan records no fingerprint or another one.
+    """
+    name, fingerprint = plan.get("district"), plan.get("district_fingerprint")
+    if fingerprint is None:
+        raise PlanError("the plan does not record its district's fingerprint (made by an older patrol?); plan again",
+                        field="district_fingerprint")
+    if district.fingerprint != fingerprint:
+        raise PlanError(f"the plan was made for district {name!r} ({fingerprint}), not for {district.name!r} "
+                        f"({district.fingerprint}) at {district.folder}", field="district",
+                        details={"plan_district": name, "plan_fingerprint": fingerprint,
+                                 "district": district.name, "district_fingerprint": district.fingerprint})

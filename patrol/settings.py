@@ -68,14 +68,17 @@ def parse_hhmm(text: str, *, field_name: str = "time") -> int:
 
 
 def format_hhmm(minutes: float) -> str:
-    """``HH:MM`` of minutes after midnight (rounded down to the minute).
+    """``HH:MM`` of minutes after midnight, rounded down to the minute (within 1e-6 min, so that a time
+    computed as 629.9999999 reads 10:30): the one time formatter of plans, sheets, checks and dispatch.
 
     Examples
     --------
     >>> format_hhmm(630.7)
     '10:30'
+    >>> format_hhmm(629.99999999)
+    '10:30'
     """
-    m = int(minutes // 1)
+    m = int((minutes + 1e-6) // 1)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 

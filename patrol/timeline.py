@@ -10,8 +10,8 @@ walks along one street block from one offset to another at constant speed, or st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,11 @@ class Leg:
     activity : str
         One of :data:`ACTIVITIES`.
     ref : str
-        What the activity is about (a business name for a check-in, a hot-spot id, ...), or "".
+        What the activity is about in words (a business name for a check-in, a hot spot, the kind of a
+        break), or "".
+    business : int
+        For a check-in, the business's index in the district's list (``district.businesses``), the id
+        the checker matches on (names repeat); -1 otherwise.
     """
 
     t0: float
@@ -51,6 +55,7 @@ class Leg:
     off1: float
     activity: str = "walk"
     ref: str = ""
+    business: int = -1
 
     def position(self, t: float) -> float:
         """Offset along the block at time ``t`` (clamped to the leg)."""
@@ -93,7 +98,7 @@ class Timeline:
         When a walker's legs overlap in time or an activity is unknown.
     """
 
-    def __init__(self, legs: dict[str, Iterable[Leg]]):
+    def __init__(self, legs: Mapping[str, Iterable[Leg]]):
         self.legs: dict[str, list[Leg]] = {}
         for walker, items in legs.items():
             seq = sorted(items, key=lambda leg: (leg.t0, leg.t1))
@@ -148,7 +153,18 @@ class Timeline:
         }
 
     def to_dict(self) -> dict[str, list[dict]]:
-        return {w: [asdict(leg) for leg in seq] for w, seq in self.legs.items()}
+        """Walker -> legs as JSON objects (``business`` only on check-ins)."""
+        out: dict[str, list[dict]] = {}
+        for w, seq in self.legs.items():
+            rows = []
+            for leg in seq:
+                row = {"t0": leg.t0, "t1": leg.t1, "block": leg.block, "off0": leg.off0, "off1": leg.off1,
+                       "activity": leg.activity, "ref": leg.ref}
+                if leg.business >= 0:
+                    row["business"] = leg.business
+                rows.append(row)
+            out[w] = rows
+        return out
 
     @classmethod
     def from_plan_file(cls, path) -> Timeline:

@@ -161,7 +161,7 @@ def bench_compile() -> None:
         "from patrol.coverage.synthetic import grid_arrays, random_walkers\n"
         "from patrol.coverage.presence import sample_timeline, block_neighbourhoods, presence_counts\n"
         "from patrol.coverage.response import response_minutes\n"
-        "from patrol.coverage.montecarlo import node_distances\n"
+        "from patrol.paths import node_distances\n"
         "g = grid_arrays(4); tl = random_walkers(g, 2, end_min=610)\n"
         "t0 = time.perf_counter(); pos = sample_timeline(tl, 600, 610)\n"
         "nb = block_neighbourhoods(g, 30.0); presence_counts(pos, g, nb)\n"

@@ -73,10 +73,11 @@ def main() -> int:
                     help="also plan every shift day for seeds 0..N-1 and count the targets met per target")
     args = ap.parse_args()
 
-    from patrol.district import load_district
     from patrol.plan_check import check_plan
-    from patrol.routing import solve_coverage
     from patrol.routing.daily_plan import plan_day, plan_week
+
+    from patrol.district import load_district
+    from patrol.routing import solve_coverage
 
     d = load_district()
     a = d.arrays

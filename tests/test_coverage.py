@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from patrol.coverage.montecarlo import IncidentModel, bootstrap_ci, draw_incidents, node_distances, simulate_day
+from patrol.coverage.montecarlo import IncidentModel, bootstrap_ci, draw_incidents, simulate_day
 from patrol.coverage.presence import (
     block_neighbourhoods,
     hotspot_compliance,
@@ -28,6 +28,7 @@ from patrol.coverage.tracks import minutes_after_midnight, timeline_from_pings
 from patrol.coverage.weights import block_weights, top_blocks
 from patrol.district import District, load_district
 from patrol.errors import ConfigError, InputError
+from patrol.paths import node_distances
 from patrol.timeline import Leg, Timeline
 
 

@@ -8,9 +8,9 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import dijkstra
 
 from patrol.coverage import kernels, reference
-from patrol.coverage.montecarlo import node_distances
 from patrol.coverage.presence import block_neighbourhoods, sample_timeline
 from patrol.coverage.synthetic import grid_arrays, random_walkers
+from patrol.paths import node_distances
 from patrol.timeline import Leg, Timeline
 
 
@@ -99,19 +99,6 @@ def test_revisit_scan_agrees_and_counts_runs():
     assert recent[:, 4].all() and not recent[:, 3].any()
 
 
-def test_bounded_distances_agree_with_scipy(grid):
-    for limit in (0.0, 150.0, 400.0):
-        ptr, nbr, dist = kernels.bounded_distances(grid.indptr, grid.indices, grid.weights, limit)
-        rptr, rnbr, rdist = reference.bounded_distances(grid.indptr, grid.indices, grid.weights, limit)
-        np.testing.assert_array_equal(ptr, rptr)
-        np.testing.assert_array_equal(nbr, rnbr)
-        np.testing.assert_array_equal(dist, rdist)
-        full = dijkstra(grid.scipy_csr(), directed=False, limit=limit)
-        i = np.repeat(np.arange(grid.n_nodes), np.diff(ptr))
-        np.testing.assert_allclose(full[i, nbr], dist, rtol=1e-12)
-        assert np.isfinite(full).sum() == nbr.size
-
-
 def _scipy_field(pos_block, pos_off, ok, a):
     base = a.scipy_csr().tocoo()
     n = a.n_nodes
@@ -193,7 +180,7 @@ def test_response_field_light_edges_and_heap_fallback_agree(grid, walk, monkeypa
     np.testing.assert_array_equal(kernels.response_field(*args), ref)
     # heap fallback (taken when the bucket queue's entry pool runs out): run the kernel's Python code with
     # the bucket queue reporting an overflow on every step
-    monkeypatch.setattr(kernels, "_dijkstra_buckets", lambda *a: False)
+    monkeypatch.setattr(kernels, "dijkstra_buckets", lambda *a: False)
     got = kernels.response_field.py_func(pos.block[:3], pos_off[:3], pos.visible()[:3], grid.edge_u, grid.edge_v,
                                          el, grid.indptr, grid.indices, w, grid.n_nodes)
     np.testing.assert_array_equal(got, ref[:3])

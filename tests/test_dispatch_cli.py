@@ -24,8 +24,18 @@ def plan_file(tmp_path_factory):
         act = "break" if name == "amb4" else "walk"
         legs[name] = [Leg(600.0, 1080.0, b, 0.0, float(L[b]) if act == "walk" else 0.0, act)]
     path = tmp_path_factory.mktemp("plan") / "plan.json"
-    path.write_text(json.dumps({"timeline": Timeline(legs).to_dict()}))
+    path.write_text(json.dumps({"district": d.name, "district_fingerprint": d.fingerprint,
+                                "district_source": "embedded", "timeline": Timeline(legs).to_dict()}))
     return path
+
+
+def test_a_plan_for_other_streets_is_refused(capsys, plan_file, tmp_path):
+    other = json.loads(plan_file.read_text())
+    other["district_fingerprint"] = "sha256:" + "0" * 32  # made for other streets
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(other))
+    code, _, err = run(capsys, "dispatch", "--at", "Lake & Girard", "--time", "14:05", *DAY, "--plan", str(path))
+    assert code == 6 and "was made for district" in err
 
 
 def run(capsys, *argv):

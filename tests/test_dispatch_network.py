@@ -1,15 +1,12 @@
-"""Point-to-point walking distances and routes (patrol.dispatch.network, ._dijkstra)."""
+"""Point-to-point walking distances and routes (patrol.dispatch.network)."""
 
 from __future__ import annotations
-
-import math
 
 import networkx as nx
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from patrol.dispatch._dijkstra import point_dijkstra, point_dijkstra_py
 from patrol.dispatch.network import Network
 from patrol.district import load_district
 from patrol.errors import InputError
@@ -47,25 +44,6 @@ def _nx_point_distance(G: nx.MultiGraph, p1: tuple[int, float], p2: tuple[int, f
     if p1 == p2:
         return 0.0
     return nx.dijkstra_path_length(H, "P1", "P2", weight="weight")
-
-
-def test_numba_kernel_matches_reference(net):
-    rng = np.random.default_rng(7)
-    for _ in range(20):
-        b = int(rng.integers(net.arrays.n_edges))
-        o = float(rng.uniform(0, net.arrays.edge_length[b]))
-        seeds = np.array([net.arrays.edge_u[b], net.arrays.edge_v[b]], dtype=np.int64)
-        sd = np.array([o, net.arrays.edge_length[b] - o])
-        limit = float(rng.choice([np.inf, 400.0]))
-        d1, p1, e1 = point_dijkstra(net._indptr, net._indices, net._weights, net._csr_edge, seeds, sd, limit)
-        d2, p2, e2 = point_dijkstra_py(net._indptr, net._indices, net._weights, net._csr_edge, seeds, sd, limit)
-        assert_allclose(d1, d2)
-        # predecessors may differ on exact ties, but each must be consistent with the distances
-        for d, p, e in ((d1, p1, e1), (d2, p2, e2)):
-            for x in np.flatnonzero((p >= 0) & np.isfinite(d)):
-                assert d[p[x]] + net.arrays.edge_length[e[x]] == pytest.approx(d[x])
-        if math.isfinite(limit):
-            assert np.all(~np.isfinite(d1) | (d1 <= limit + net.arrays.edge_length.max()))
 
 
 def test_distances_equal_networkx_with_offsets(district, net):

@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from patrol.dispatch.clock import day_start, iso, local_minute, local_moment, parse_time
+from patrol.dispatch.desk import Desk
 from patrol.dispatch.roster import Unit, duty_status, plan_units
 from patrol.errors import InputError, PlanError
+from patrol.planning import plan_day
+from patrol.timeline import Timeline
 
 PAIR = Unit("team1", ("lead", "amb2"))
 KW = {"minute": 14 * 60, "on_shift_day": True, "shift": (600, 1080), "in_plan": False}
@@ -62,11 +65,7 @@ def test_clock():
 
 def test_pairs_plan_from_the_planner_dispatches_pairs(tmp_path, uptown):
     """The planner's plan.json (walkers[name].members) gives dispatch its units, in pairs mode too."""
-    from patrol.dispatch.desk import Desk
-    from patrol.routing.daily_plan import plan_day
-    from patrol.timeline import Timeline
-
-    plan = plan_day(uptown, "tue", seed=0, time_limit_s=1.0, pairs=True).to_dict()
+    plan = plan_day(uptown, "tue", seed=0, pairs=True).to_dict()
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan))
     units = plan_units(path)

@@ -1,28 +1,36 @@
-"""The independent plan checker: accepts the planner's plan, rejects plans broken on purpose."""
+"""The independent plan checker (patrol.planning.check): it accepts the planner's plan, and judges every
+plan against the district, so plans tampered with or made for something else fail."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from patrol.district import District
+import patrol.planning.check as check_module
+from patrol.district import District, district_for_plan
 from patrol.errors import PlanError
-from patrol.plan_check import _due_today, check_plan
-from patrol.routing.daily_plan import plan_day
+from patrol.planning import checkins_due, plan_day
+from patrol.planning.check import _due_today, check_plan
 
 
 @pytest.fixture(scope="module")
 def plan(uptown) -> dict:
-    p = plan_day(uptown, "tue", seed=0, time_limit_s=1.0)
+    p = plan_day(uptown, "tue", seed=0)
     return json.loads(json.dumps(p.to_dict()))
 
 
 @pytest.fixture(scope="module")
 def result(plan, uptown) -> dict:
     return check_plan(plan, uptown)
+
+
+def _row(result: dict, name: str) -> dict:
+    return next(t for t in result["targets"] if t["target"] == name)
 
 
 def _broken(plan: dict, walker: str, i: int, **changes) -> dict:
@@ -41,24 +49,19 @@ def _first(plan: dict, activity: str) -> tuple[str, int]:
     raise AssertionError(f"no {activity} leg")
 
 
-def test_planner_output_is_valid(result):
+def test_the_checker_imports_nothing_from_the_planner():
+    tree = ast.parse(Path(check_module.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | \
+        {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.startswith("patrol.planning")}, imported
+
+
+def test_planner_output_is_valid_and_judged_by_the_district(result):
     assert result["valid"], result["problems"][:5]
     assert result["breaks_ok"], result["break_problems"]
-    assert result["checkins_outside_hours"] == []
-    assert result["min_on_street"] >= 6
-
-
-def test_keys_and_target_table(result):
-    for key in ("valid", "corridor_max_gap_min", "area_blocks_unvisited", "businesses_unchecked",
-                "checkins_outside_hours", "hotspot_max_gap_min", "breaks_ok", "min_on_street", "balance_ratio",
-                "all_targets_met"):
-        assert key in result
-    assert result["all_targets_met"] == all(r["met"] for r in result["targets"])
-
-
-def test_checker_agrees_with_the_planners_own_shortfalls(plan, result):
-    assert result["all_targets_met"] == plan["all_targets_met"] or not result["all_targets_met"]
-    assert abs(result["corridor_max_gap_min"] - plan["summary"]["corridor_max_gap_min"]) < 1.0
+    assert result["checkins_outside_hours"] == [] and result["min_on_street"] >= 6
+    assert not result["settings_differences"] and not result["roster_problems"] and not result["hotspot_problems"]
+    assert "Uptown" in result["judged_against"]
 
 
 def test_rejects_a_jump_between_blocks_that_do_not_touch(plan, uptown):
@@ -70,15 +73,14 @@ def test_rejects_a_jump_between_blocks_that_do_not_touch(plan, uptown):
                and a.edge_length[b] >= leg["off1"] and a.edge_length[b] >= leg["off0"]
                and abs(a.edge_length[b] - a.edge_length[leg["block"]]) < 30)
     r = check_plan(_broken(plan, w, i, block=far), uptown)
-    assert not r["valid"] and any("do not touch" in p for p in r["problems"])
+    assert not r["valid"] and any("do not touch" in p for p in r["problems"]) and not r["all_targets_met"]
 
 
 def test_rejects_a_checkin_outside_opening_hours(plan, uptown):
     w, i = _first(plan, "checkin")
     leg = plan["timeline"][w][i]
     bad = copy.deepcopy(plan)
-    # move the whole timeline of that walker to 05:00: every check-in is before opening
-    shift = 300 - leg["t0"]
+    shift = 300 - leg["t0"]  # move the whole walker to 05:00: every check-in is before opening
     for seq in (bad["timeline"][w], bad["walkers"][w]["steps"]):
         for x in seq:
             x["t0"] += shift
@@ -92,26 +94,22 @@ def test_rejects_a_walk_faster_than_the_speed(plan, uptown):
     w, i = _first(plan, "walk")
     leg = plan["timeline"][w][i]
     dist = abs(leg["off1"] - leg["off0"])
-    fast_t1 = leg["t0"] + dist / 60.0 / 3  # three times the patrol speed
-    bad = _broken(plan, w, i, t1=fast_t1)
+    bad = _broken(plan, w, i, t1=leg["t0"] + dist / 60.0 / 3)  # three times the patrol speed
     r = check_plan(bad, uptown)
     assert not r["valid"] and any("faster than" in p for p in r["problems"])
 
 
 def test_rejects_a_missing_break(plan, uptown):
     w, i = _first(plan, "break")
-    bad = _broken(plan, w, i, activity="post", ref="")
-    r = check_plan(bad, uptown)
-    assert not r["breaks_ok"] and any(p.startswith(w) for p in r["break_problems"])
-    assert not r["all_targets_met"]
+    r = check_plan(_broken(plan, w, i, activity="post", ref=""), uptown)
+    assert not r["breaks_ok"] and any(p.startswith(w) for p in r["break_problems"]) and not r["all_targets_met"]
 
 
 def test_rejects_steps_that_disagree_with_the_timeline(plan, uptown):
     bad = copy.deepcopy(plan)
     w = next(iter(bad["walkers"]))
     bad["walkers"][w]["steps"][3]["t0"] += 5
-    r = check_plan(bad, uptown)
-    assert not r["valid"]
+    assert not check_plan(bad, uptown)["valid"]
 
 
 def test_not_a_plan(tmp_path, uptown):
@@ -119,6 +117,110 @@ def test_not_a_plan(tmp_path, uptown):
     p.write_text("{}")
     with pytest.raises(PlanError):
         check_plan(p, uptown)
+
+
+# ---------------------------------------------------------------------------------------- tampered plans
+def test_relaxed_settings_fail_unless_the_what_if_flag_is_given(plan, uptown):
+    bad = copy.deepcopy(plan)
+    bad["settings"]["targets"]["corridor_revisit_min"] = 600
+    bad["settings"]["targets"]["balance_ratio_max"] = 9.0
+    r = check_plan(bad, uptown)
+    assert not _row(r, "settings")["met"] and not r["all_targets_met"]
+    assert any("corridor_revisit_min: plan 600, district 60" in d for d in r["settings_differences"])
+    own = check_plan(bad, uptown, own_settings=True)
+    assert own["all_targets_met"] and "what-if" in own["judged_against"]
+    assert own["settings_differences"] == r["settings_differences"]  # still listed
+
+
+def test_one_walker_standing_at_the_base_all_day_fails(uptown):
+    """The smallest cheat: one unit, posted at the base from start to end, with settings to match."""
+    s = uptown.settings.replace(roster__size=1, targets__corridor_revisit_min=600, targets__hotspot_count=0,
+                                targets__checkins_per_week=0, targets__area_visits_per_shift=0,
+                                breaks__meal_min=0, breaks__rest_count=0, breaks__min_on_street=1)
+    a = uptown.arrays
+    b = int(np.flatnonzero((a.edge_u == uptown.base_index) | (a.edge_v == uptown.base_index))[0])
+    off = 0.0 if a.edge_u[b] == uptown.base_index else float(a.edge_length[b])
+    leg = {"t0": 600.0, "t1": 1080.0, "block": b, "off0": off, "off1": off, "activity": "post", "ref": ""}
+    from patrol.settings import settings_to_dict
+
+    cheat = {"district": uptown.name, "day": "tue", "settings": settings_to_dict(s), "hotspots": [],
+             "walkers": {"lead": {"members": ["lead"], "role": "walker", "steps": [leg]}},
+             "timeline": {"lead": [leg]}}
+    r = check_plan(cheat, uptown)
+    assert r["valid"]  # it is a real walk (it just does nothing)
+    assert not r["all_targets_met"]
+    for row in ("settings", "roster", "corridor_max_gap_min", "businesses_unchecked", "hotspots"):
+        assert not _row(r, row)["met"], row
+    assert any("amb8 is on the roster but has no route" in p for p in r["roster_problems"])
+
+
+def test_fewer_walkers_fail(plan, uptown):
+    bad = copy.deepcopy(plan)
+    for key in ("timeline", "walkers"):
+        del bad[key]["amb8"]
+    r = check_plan(bad, uptown)
+    assert not _row(r, "roster")["met"] and any("amb8" in p for p in r["roster_problems"])
+
+
+def test_inflated_members_fail_and_count_nobody_extra(plan, uptown, result):
+    bad = copy.deepcopy(plan)
+    bad["walkers"]["amb2"]["members"] = ["amb2", "amb9", "amb10"]
+    r = check_plan(bad, uptown)
+    assert not _row(r, "roster")["met"]
+    assert r["min_on_street"] == result["min_on_street"]  # people counted from the roster, not the plan
+
+
+def test_a_walker_relabelled_as_rover_to_escape_the_balance_fails(plan, uptown, result):
+    bad = copy.deepcopy(plan)
+    longest = max(result["walk_km"], key=result["walk_km"].get)
+    bad["walkers"][longest]["role"] = "rover"
+    r = check_plan(bad, uptown)
+    assert not _row(r, "roster")["met"]
+    assert r["balance_ratio"] == result["balance_ratio"]  # roles come from the roster
+
+
+def test_invented_hot_spots_fail_and_the_gap_is_measured_on_the_real_ones(plan, uptown, result):
+    bad = copy.deepcopy(plan)
+    dwelt = sorted({leg["block"] for legs in bad["timeline"].values() for leg in legs if leg["activity"] == "post"})
+    bad["hotspots"] = [{"id": j + 1, "block": b} for j, b in enumerate(dwelt[:5])]
+    r = check_plan(bad, uptown)
+    assert not _row(r, "hotspots")["met"] and r["hotspot_problems"]
+    assert r["hotspot_max_gap_min"] == result["hotspot_max_gap_min"]
+    assert r["hotspots"] == result["hotspots"]
+
+
+def test_dropped_hot_spots_fail(plan, uptown):
+    bad = copy.deepcopy(plan)
+    bad["hotspots"] = bad["hotspots"][:2]
+    r = check_plan(bad, uptown)
+    assert not _row(r, "hotspots")["met"] and not r["all_targets_met"]
+
+
+def test_teleporting_steps_fail(plan, uptown):
+    bad = copy.deepcopy(plan)
+    w = "amb3"
+    legs = bad["timeline"][w]
+    j = next(i for i, leg in enumerate(legs) if leg["activity"] == "walk" and i > 5)
+    far = max(range(len(legs)), key=lambda i: abs(legs[i]["block"] - legs[j]["block"]))
+    for seq in (bad["timeline"][w], bad["walkers"][w]["steps"]):
+        seq[j] = dict(seq[j], block=legs[far]["block"], off0=legs[far]["off0"], off1=legs[far]["off1"])
+    r = check_plan(bad, uptown)
+    assert not r["valid"] and any(w in p for p in r["problems"])
+
+
+def test_checkins_are_matched_by_business_id_and_place(plan, uptown):
+    w, i = _first(plan, "checkin")
+    leg = plan["timeline"][w][i]
+    # the same leg with another business's name still counts for its own business (ids, not names) ...
+    renamed = _broken(plan, w, i, ref="A name shared by many shops")
+    assert check_plan(renamed, uptown)["checkins_outside_hours"] == []
+    # ... and an id of a business elsewhere is not a check-in with it
+    bb = uptown.business_blocks[0]
+    other = next(j for j in range(len(uptown.businesses)) if int(bb[j]) != leg["block"])
+    r = check_plan(_broken(plan, w, i, business=other), uptown)
+    assert any(c["problem"] == "not at that business" for c in r["checkins_outside_hours"])
+    r = check_plan(_broken(plan, w, i, business=None), uptown)
+    assert any("no business id" in c["problem"] for c in r["checkins_outside_hours"])
 
 
 def test_what_is_due_comes_from_the_settings_not_from_the_plan(plan, uptown, result):
@@ -131,15 +233,27 @@ def test_what_is_due_comes_from_the_settings_not_from_the_plan(plan, uptown, res
     assert sorted(i for day in per_day for i in day) == [int(i) for i in np.flatnonzero(uptown.business_in_area())]
     assert max(map(len, per_day)) - min(map(len, per_day)) <= 1
     # and it is the planner's rotation too (stated twice, independently)
-    from patrol.routing.daily_plan import checkins_due
-
     district = District(s, uptown.graph.copy(), uptown.businesses)
     assert [list(checkins_due(district, d)) for d in s.shift.days] == per_day
 
 
-def test_rejects_a_plan_that_drops_its_hot_spots(plan, uptown):
-    bad = copy.deepcopy(plan)
-    bad["hotspots"] = bad["hotspots"][:2]
-    r = check_plan(bad, uptown)
-    row = next(t for t in r["targets"] if t["target"] == "hotspots_declared")
-    assert not row["met"] and not r["all_targets_met"]
+# ---------------------------------------------------------------------------------------- whose district
+def test_a_plan_names_its_district_and_another_one_is_refused(plan, uptown, tmp_path):
+    assert plan["district_source"] == "embedded" and plan["district_fingerprint"] == uptown.fingerprint
+    assert district_for_plan(plan).fingerprint == uptown.fingerprint
+    # the same district folder with one street renamed is another district's data
+    folder = tmp_path / "renamed"
+    import shutil
+
+    shutil.copytree(uptown.folder, folder)
+    seg = folder / "street_segments.csv"
+    text = seg.read_text()
+    seg.write_text(text.replace("Hennepin Ave S", "Hennepin Avenue South", 1))
+    with pytest.raises(PlanError, match="was made for district"):
+        district_for_plan(plan, folder)
+    moved = dict(plan, district_source=str(tmp_path / "gone"))
+    with pytest.raises(PlanError, match="not there"):
+        district_for_plan(moved)
+    old = {k: v for k, v in plan.items() if k != "district_fingerprint"}
+    with pytest.raises(PlanError, match="fingerprint"):
+        district_for_plan(old)

@@ -168,8 +168,6 @@ def test_cli_run_text_and_errors(tmp_path, capsys):
 
 
 def test_planned_strategy_uses_the_daily_plan():
-    pytest.importorskip("patrol.routing.daily_plan", reason="the daily planner (patrol.routing.daily_plan) "
-                        "is not in this checkout yet")
     scn = load_scenario(SCENARIOS / "uptown-8-planned.toml")
     r = run_scenario(scn, 2)
     assert r.summary["visible_hours"] > 0

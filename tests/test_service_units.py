@@ -95,7 +95,9 @@ def test_plan_endpoint_serves_the_plan_given_at_startup(tmp_path, uptown):
 
     plan = tmp_path / "plan.json"
     legs = [{"t0": 600, "t1": 1080, "block": 4, "off0": 0.0, "off1": 0.0, "activity": "post", "ref": ""}]
-    plan.write_text(json.dumps({"date": "2026-06-02", "timeline": {"amb2": legs}}))
+    plan.write_text(json.dumps({"date": "2026-06-02", "district": uptown.name,
+                                "district_fingerprint": uptown.fingerprint, "district_source": "embedded",
+                                "timeline": {"amb2": legs}}))
     app = create_app(ServiceConfig(db_path=str(tmp_path / "r.db"), plan_path=str(plan)))
     store = app.state.patrol.keys
     viewer, _ = store.create("viewer", name="v")

@@ -83,8 +83,7 @@ def test_sweep_equals_serial_processes():
 
 @pytest.mark.slow
 def test_sweep_with_planned_routes_scores_the_same_plan():
-    pytest.importorskip("patrol.routing.daily_plan", reason="the daily planner is not in this checkout")
-    scns = expand_grid({"roster.size": [4]}, {**BASE, "strategy": {"kind": "planned", "time_limit_s": 1.0}},
+    scns = expand_grid({"roster.size": [4]}, {**BASE, "strategy": {"kind": "planned"}},
                        name="plan")
     _same(run_serial(scns, 2), run_sweep(scns, 2, n_workers=2, processes=False))
 

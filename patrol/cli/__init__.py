@@ -28,6 +28,7 @@ _VERB_MODULES = (
     "patrol.cli.scenario",
     "patrol.cli.serve",
     "patrol.cli.report",
+    "patrol.cli.warmup",
 )
 
 

@@ -155,20 +155,39 @@ def _open_record(args, district):
     return Record(_db_path(args, district), actor=getattr(args, "actor", None))
 
 
-def _timeline(path):
+def _district_and_plan(args):
+    """The district (``--district``, else the plan's own) and the plan's content (``--plan``), refusing a plan
+    made for other streets."""
+    from patrol.district import district_for_plan
+    from patrol.timeline import read_plan_file
+
+    path = getattr(args, "plan", None)
     if not path:
-        return None, None
+        return load_district_arg(args), None
+    plan = read_plan_file(path)
+    return district_for_plan(plan, getattr(args, "district", None)), plan
+
+
+def _plan_of(args, district):
+    """The content of ``--plan`` (None without it), refused when made for another district's streets."""
+    from patrol.district import check_plan_district
+    from patrol.timeline import read_plan_file
+
+    if not getattr(args, "plan", None):
+        return None
+    plan = read_plan_file(args.plan)
+    check_plan_district(plan, district)
+    return plan
+
+
+def _desk(district, record, plan):
+    from patrol.dispatch.desk import Desk
     from patrol.dispatch.roster import plan_units
     from patrol.timeline import Timeline
 
-    return Timeline.from_plan_file(path), plan_units(path)
-
-
-def _desk(args, district, record):
-    from patrol.dispatch.desk import Desk
-
-    timeline, units = _timeline(getattr(args, "plan", None))
-    return Desk(district, record=record, timeline=timeline, units=units)
+    if plan is None:
+        return Desk(district, record=record)
+    return Desk(district, record=record, timeline=Timeline.from_dict(plan["timeline"]), units=plan_units(plan))
 
 
 def _fmt(v, digits=1):
@@ -179,7 +198,7 @@ def _fmt(v, digits=1):
 def _dispatch(args: argparse.Namespace) -> int:
     from patrol.dispatch.record import Record
 
-    district = load_district_arg(args)
+    district, plan = _district_and_plan(args)
     when = _moment(args, district)
     db = _db_path(args, district)
     record = None
@@ -191,7 +210,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise InputError("no positions: no record of pings (--db, default "
                          f"{district.settings.dispatch.db}) and no plan (--plan PLAN.json)", field="positions")
     try:
-        desk = _desk(args, district, record)
+        desk = _desk(district, record, plan)
         ranking = desk.rank(args.at, when=when, top_routes=max(args.top, 0))
     finally:
         if record is not None:
@@ -254,7 +273,7 @@ def _write_map(district, ranking, path: str) -> None:
 
 # ---------------------------------------------------------------------------------------- incident verbs
 def _with_record(args, fn):
-    district = load_district_arg(args)
+    district = _district_and_plan(args)[0] if getattr(args, "plan", None) else load_district_arg(args)
     record = _open_record(args, district)
     try:
         return fn(district, record)
@@ -291,8 +310,8 @@ def _new(args: argparse.Namespace) -> int:
 
 def _assign(args: argparse.Namespace) -> int:
     def run(district, record):
-        a = _desk(args, district, record).assign(args.id, args.ambassador, when=_moment(args, district),
-                                                 note=args.note, eta_min=args.eta)
+        desk = _desk(district, record, _plan_of(args, district))
+        a = desk.assign(args.id, args.ambassador, when=_moment(args, district), note=args.note, eta_min=args.eta)
         if args.json:
             print_json(a.to_dict())
         else:

@@ -1,4 +1,8 @@
-"""``patrol plan``: daily patrol plans (``--day``, ``--week``) and the independent ``patrol plan check``."""
+"""``patrol plan``: daily patrol plans (``--day``, ``--week``) and the independent ``patrol plan check``.
+
+Exit codes: 0 when every target is met, 1 when the plan was written (or checked) but a target is missed,
+and the error's own code (:mod:`patrol.errors`) when nothing could be planned or checked.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,13 @@ import argparse
 import hashlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from patrol.cli._common import add_district_arg, load_district_arg, print_json
 from patrol.errors import InputError
+
+if TYPE_CHECKING:
+    from patrol.demand import IncidentHistory
 
 __all__ = ["register"]
 
@@ -28,11 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None,
                    help="seed (varies hot-spot dwell times); default: derived from --date, else from the day, so "
                         "plans differ day to day and the same date always gives the same plan")
-    p.add_argument("--time-limit", type=float, default=None, help="routing core budget in seconds (default 5)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="wall-clock budget of each day's plan in seconds (default: none; the search stops at the "
+                        "first variant meeting every target)")
     p.add_argument("--pairs", action="store_true", help="units of two ambassadors")
     p.add_argument("--history", default=None, help="incident-history CSV for the hot spots (lat, lon, time, type)")
     p.add_argument("--history-columns", default=None,
                    help="column mapping, e.g. lat=centerLat,lon=centerLong,time=reportedDate,type=offense")
+    p.add_argument("--own-settings", action="store_true",
+                   help="with 'check': judge a what-if plan against the settings it was made with, not the "
+                        "district's (the output says so)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_run)
 
@@ -74,10 +87,10 @@ def _seed(args, day: str) -> int:
     return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") % 1_000_000
 
 
-def _history(args):
+def _history(args: argparse.Namespace) -> IncidentHistory | None:
     if not args.history:
         return None
-    from patrol.demand import load_incident_history
+    from patrol.demand import load_incident_history  # the CLI imports what a verb needs when it runs
 
     cols = None
     if args.history_columns:
@@ -94,8 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         return _check(args)
     if args.file:
         raise InputError(f"unexpected argument {args.file!r} (did you mean `patrol plan check FILE`?)", field="file")
-    from patrol.plan_export import write_outputs
-    from patrol.routing.daily_plan import plan_day, plan_week
+    from patrol.planning import plan_day, plan_week, write_outputs
 
     district = load_district_arg(args)
     history = _history(args)
@@ -118,9 +130,10 @@ def _run(args: argparse.Namespace) -> int:
         paths = write_outputs(data, district, out, map_path=Path(args.maps) / f"plan-{day}.html")
         results[day] = {"out": str(out), "summary": data["summary"], "shortfalls": data["shortfalls"],
                         "files": {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in paths.items()}}
+    met = all(not r["shortfalls"] for r in results.values())
     if args.json:
         print_json(results if args.week else next(iter(results.values())))
-        return 0
+        return 0 if met else 1
     for day, r in results.items():
         s = r["summary"]
         print(f"{day}: wrote {r['out']}/plan.json, routes.geojson, gpx/, sheets.html and {r['files'].get('map')}")
@@ -133,22 +146,30 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"   - {x['target']}: required {x['required']}, achieved {x['achieved']} ({x['detail']})")
         else:
             print("  all targets met (confirm with `patrol plan check`)")
-    return 0
+    return 0 if met else 1
 
 
 def _check(args: argparse.Namespace) -> int:
-    from patrol.plan_check import check_plan
-
     if not args.file:
         raise InputError("give the plan to check: patrol plan check DIR/plan.json", field="file")
     path = Path(args.file)
     if path.is_dir():
         path = path / "plan.json"
-    result = check_plan(path, load_district_arg(args))
+    from patrol.district import district_for_plan
+    from patrol.planning import check_plan
+    from patrol.timeline import read_plan_file
+
+    plan = read_plan_file(path)
+    result = check_plan(plan, district_for_plan(plan, args.district), own_settings=args.own_settings)
     if args.json:
         print_json(result)
     else:
         print(f"{path}: {'all targets met' if result['all_targets_met'] else 'targets NOT all met'}")
+        print(f"  judged against {result['judged_against']}")
+        for d in result["settings_differences"][:10]:
+            print(f"  setting: {d}")
+        for p in result["roster_problems"][:10]:
+            print(f"  roster: {p}")
         print(f"  {'target':28s} {'required':>24s} {'achieved':>12s}")
         for row in result["targets"]:
             mark = "ok " if row["met"] else "NO "

@@ -1,6 +1,7 @@
 """Numba kernels of coverage scoring: positions, presence, revisit runs, network distances, dispatch.
 
-The kernels see only arrays and integers (no graphs, no timelines, nothing else from ``patrol``);
+The kernels see only arrays and integers (no graphs, no timelines; from ``patrol`` only the compiled
+shortest-path searches of :mod:`patrol.path_kernels` and the cache switch of :mod:`patrol._numba`);
 :mod:`patrol.coverage.presence`, :mod:`~patrol.coverage.response` and
 :mod:`~patrol.coverage.montecarlo` build those arrays and map the results back.  Every kernel has a
 plain NumPy / pure Python twin of the same name in :mod:`patrol.coverage.reference`; the tests check
@@ -16,21 +17,17 @@ Conventions
   (``indptr``, ``indices``, ``weights``), node indices contiguous.
 
 The kernels are single-threaded: on a shared 2-core machine Numba's thread pool cost more than it
-gained (the Uptown presence kernel took 18 ms with 2 threads, 0.2 ms with one).  The on-disk
-compilation cache is on unless ``PATROL_NUMBA_CACHE`` is ``0``/``false``/``no``/``off``
-(read once, at import).
+gained (the Uptown presence kernel took 18 ms with 2 threads, 0.2 ms with one).
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-from numba import njit
+
+from patrol._numba import njit
+from patrol.path_kernels import dijkstra_buckets, dijkstra_heap
 
 __all__ = [
-    "CACHE",
-    "bounded_distances",
     "dispatch_incidents",
     "point_distance",
     "presence_counts",
@@ -41,13 +38,11 @@ __all__ = [
 ]
 
 #: Bucket width of the response field's queue: the longest block / this (edges shorter than a bucket are
-#: handled exactly by reprocessing; see :func:`_dijkstra_buckets`).
+#: handled exactly by reprocessing; see :func:`patrol.path_kernels.dijkstra_buckets`).
 BUCKETS_PER_BLOCK = 64
-#: Whether compiled kernels are cached on disk (``PATROL_NUMBA_CACHE``, default on).
-CACHE = os.environ.get("PATROL_NUMBA_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-@njit(cache=CACHE)
+@njit
 def sample_positions(walker, t0, t1, block, off0, off1, activity, n_walkers, times):  # pragma: no cover - numba
     """Position and activity of every walker at every time step.
 
@@ -99,7 +94,7 @@ def sample_positions(walker, t0, t1, block, off0, off1, activity, n_walkers, tim
     return pos_block, pos_off, pos_act
 
 
-@njit(cache=CACHE)
+@njit
 def presence_counts(pos_block, pos_off, pos_ok, nb_indptr, nb_block, nb_du, nb_dv, edge_length, visibility_m,
                     n_blocks):  # pragma: no cover - numba
     """How many walkers are present on (or can see) each block at each step.
@@ -145,7 +140,7 @@ def presence_counts(pos_block, pos_off, pos_ok, nb_indptr, nb_block, nb_du, nb_d
     return counts
 
 
-@njit(cache=CACHE)
+@njit
 def revisit_scan(counts, window_steps):  # pragma: no cover - numba
     """Recent-visit flags and every run of absence, per block.
 
@@ -196,174 +191,15 @@ def revisit_scan(counts, window_steps):  # pragma: no cover - numba
     return recent, run_block, run_len
 
 
-@njit(cache=CACHE, inline="always")
-def _sift_up(heap, pos, dist, i):  # pragma: no cover - numba
-    v = heap[i]
-    d = dist[v]
-    while i > 0:
-        p = (i - 1) >> 1
-        u = heap[p]
-        if dist[u] > d or (dist[u] == d and u > v):
-            heap[i] = u
-            pos[u] = i
-            i = p
-        else:
-            break
-    heap[i] = v
-    pos[v] = i
-
-
-@njit(cache=CACHE, inline="always")
-def _sift_down(heap, pos, dist, size):  # pragma: no cover - numba
-    v = heap[0]
-    d = dist[v]
-    i = 0
-    while True:
-        a = 2 * i + 1
-        if a >= size:
-            break
-        b = a + 1
-        c = a
-        if b < size and (dist[heap[b]] < dist[heap[a]] or (dist[heap[b]] == dist[heap[a]] and heap[b] < heap[a])):
-            c = b
-        u = heap[c]
-        if dist[u] < d or (dist[u] == d and u < v):
-            heap[i] = u
-            pos[u] = i
-            i = c
-        else:
-            break
-    heap[i] = v
-    pos[v] = i
-
-
-@njit(cache=CACHE)
-def _dijkstra(src_node, src_dist, n_src, indptr, indices, weights, limit, dist, heap, pos,
-              settled):  # pragma: no cover - numba
-    """Multi-source Dijkstra into ``dist`` (pre-filled with inf) with an indexed binary heap.
-
-    ``heap`` (n_nodes) and ``pos`` (n_nodes, pre-filled with -1) are work arrays; nodes beyond ``limit``
-    stay at inf.  The settled nodes (exactly those with a finite distance) are written to ``settled`` in
-    settling order, their ``pos`` set to -2; returns their number.
-    """
-    size = 0
-    n_settled = 0
-    for i in range(n_src):
-        v = src_node[i]
-        d = src_dist[i]
-        if d < dist[v] and d <= limit:
-            dist[v] = d
-            if pos[v] < 0:
-                heap[size] = v
-                pos[v] = size
-                size += 1
-            _sift_up(heap, pos, dist, pos[v])
-    while size > 0:
-        v = heap[0]
-        pos[v] = -2
-        settled[n_settled] = v
-        n_settled += 1
-        size -= 1
-        if size > 0:
-            heap[0] = heap[size]
-            pos[heap[0]] = 0
-            _sift_down(heap, pos, dist, size)
-        d = dist[v]
-        for k in range(indptr[v], indptr[v + 1]):
-            u = indices[k]
-            if pos[u] == -2:
-                continue
-            nd = d + weights[k]
-            if nd < dist[u] and nd <= limit:
-                dist[u] = nd
-                if pos[u] < 0:
-                    heap[size] = u
-                    pos[u] = size
-                    size += 1
-                _sift_up(heap, pos, dist, pos[u])
-    return n_settled
-
-
-@njit(cache=CACHE)
-def _dijkstra_buckets(src_node, src_dist, n_src, indptr, indices, weights, delta, n_buckets, dist, head, nxt,
-                      node_of, label_of):  # pragma: no cover - numba
-    """Multi-source shortest distances with a circular bucket queue (delta-stepping, one thread).
-
-    Bucket ``k`` holds labels in ``[k delta, (k+1) delta)``.  A bucket is emptied repeatedly: a node whose
-    label drops again while its bucket is processed (through an edge shorter than ``delta``) is simply
-    processed again, so any positive ``delta`` is exact.  Each final label is ``min(dist[u] + w)`` over
-    the final labels of its neighbours, the same floating-point numbers as a heap Dijkstra gives.
-    ``head`` (``n_buckets``, all -1) and the entry pool ``nxt``/``node_of``/``label_of`` are work arrays;
-    ``dist`` is pre-filled with inf.  Returns False when the pool ran out (the caller then resets ``head``
-    and redoes the step with the heap).
-    """
-    cap = nxt.size
-    n_entries = 0
-    free = -1
-    live = 0
-    for i in range(n_src):
-        v = src_node[i]
-        d = src_dist[i]
-        if d < dist[v]:
-            dist[v] = d
-            if free >= 0:
-                e = free
-                free = nxt[e]
-            elif n_entries < cap:
-                e = n_entries
-                n_entries += 1
-            else:
-                return False
-            bb = int(d / delta) % n_buckets
-            node_of[e] = v
-            label_of[e] = d
-            nxt[e] = head[bb]
-            head[bb] = e
-            live += 1
-    k = 0
-    while live > 0:
-        b = k % n_buckets
-        while head[b] >= 0:
-            e = head[b]
-            head[b] = nxt[e]
-            live -= 1
-            v = node_of[e]
-            d = label_of[e]
-            nxt[e] = free
-            free = e
-            if d != dist[v]:  # stale: v got a lower label since
-                continue
-            for j in range(indptr[v], indptr[v + 1]):
-                u = indices[j]
-                nd = d + weights[j]
-                if nd < dist[u]:
-                    dist[u] = nd
-                    if free >= 0:
-                        f = free
-                        free = nxt[f]
-                    elif n_entries < cap:
-                        f = n_entries
-                        n_entries += 1
-                    else:
-                        return False
-                    bb = int(nd / delta) % n_buckets
-                    node_of[f] = u
-                    label_of[f] = nd
-                    nxt[f] = head[bb]
-                    head[bb] = f
-                    live += 1
-        k += 1
-    return True
-
-
-@njit(cache=CACHE)
+@njit
 def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indptr, indices, weights,
                    n_nodes):  # pragma: no cover - numba
     """Network distance (m) from the nearest available walker to every node, at every step.
 
     Each available walker at offset ``o`` on block ``b`` seeds the block's ends with ``o`` (``u``)
     and ``len_b - o`` (``v``); a multi-source shortest-path search over the CSR adjacency does the rest
-    (a bucket queue, :func:`_dijkstra_buckets`; a binary heap if its entry pool runs out; both exact).
+    (a bucket queue, :func:`patrol.path_kernels.dijkstra_buckets`; a binary heap if its entry pool runs out;
+    both exact).
 
     Parameters
     ----------
@@ -385,6 +221,9 @@ def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indp
     heap = np.empty(n_nodes, np.int64)
     pos = np.empty(n_nodes, np.int64)
     settled = np.empty(n_nodes, np.int64)
+    pred = np.empty(n_nodes, np.int64)
+    pred_edge = np.empty(n_nodes, np.int64)
+    no_edge = np.full(indices.size, -1, np.int64)
     src_node = np.empty(2 * n_walkers, np.int64)
     src_dist = np.empty(2 * n_walkers, np.float64)
     w_max = 0.0
@@ -411,18 +250,21 @@ def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indp
             src_node[n_src + 1] = edge_v[b]
             src_dist[n_src + 1] = edge_length[b] - pos_off[s, w]
             n_src += 2
-        if not _dijkstra_buckets(src_node, src_dist, n_src, indptr, indices, weights, delta, n_buckets, dist, head,
-                                 nxt, node_of, label_of):
+        if not dijkstra_buckets(src_node, src_dist, n_src, indptr, indices, weights, delta, n_buckets, dist, head,
+                                nxt, node_of, label_of):
             head[:] = -1
             dist[:] = np.inf
             pos[:] = -1
-            _dijkstra(src_node, src_dist, n_src, indptr, indices, weights, np.inf, dist, heap, pos, settled)
+            pred[:] = -1
+            pred_edge[:] = -1
+            dijkstra_heap(src_node, src_dist, n_src, indptr, indices, weights, no_edge, np.inf, dist, pred, pred_edge,
+                          heap, pos, settled)
         for v in range(n_nodes):
             out[s, v] = dist[v]
     return out
 
 
-@njit(cache=CACHE)
+@njit
 def response_field_apsp(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, node_dist):  # pragma: no cover
     """:func:`response_field` from all-pairs node distances (small networks: ``n_nodes**2`` floats).
 
@@ -452,53 +294,7 @@ def response_field_apsp(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length,
     return out
 
 
-@njit(cache=CACHE)
-def bounded_distances(indptr, indices, weights, limit):  # pragma: no cover - numba
-    """Every node pair within ``limit`` metres on the network, as CSR.
-
-    Returns
-    -------
-    ptr : int64 (n_nodes + 1,)
-    nbr : int64
-        For node ``i``, the reached nodes ``nbr[ptr[i]:ptr[i+1]]`` in increasing index order
-        (``i`` itself included, at distance 0).
-    dist : float64
-        Their distances.
-    """
-    n = indptr.size - 1
-    counts = np.zeros(n + 1, np.int64)
-    dist = np.full(n, np.inf)
-    heap = np.empty(n, np.int64)
-    pos = np.full(n, -1, np.int64)
-    src = np.zeros(1, np.int64)
-    sd = np.zeros(1, np.float64)
-    settled = np.empty(n, np.int64)
-    for i in range(n):
-        src[0] = i
-        c = _dijkstra(src, sd, 1, indptr, indices, weights, limit, dist, heap, pos, settled)
-        counts[i + 1] = c
-        for j in range(c):
-            dist[settled[j]] = np.inf
-            pos[settled[j]] = -1
-    ptr = np.cumsum(counts)
-    nbr = np.empty(ptr[n], np.int64)
-    out = np.empty(ptr[n], np.float64)
-    for i in range(n):
-        src[0] = i
-        c = _dijkstra(src, sd, 1, indptr, indices, weights, limit, dist, heap, pos, settled)
-        order = np.sort(settled[:c])
-        j = ptr[i]
-        for v in order:
-            nbr[j] = v
-            out[j] = dist[v]
-            j += 1
-        for v in order:
-            dist[v] = np.inf
-            pos[v] = -1
-    return ptr, nbr, out
-
-
-@njit(cache=CACHE)
+@njit
 def point_distance(b1, o1, b2, o2, node_dist, edge_u, edge_v, edge_length):  # pragma: no cover - numba
     """Network distance between two points on blocks, given all-pairs node distances."""
     l1 = edge_length[b1]
@@ -515,7 +311,7 @@ def point_distance(b1, o1, b2, o2, node_dist, edge_u, edge_v, edge_length):  # p
     return d
 
 
-@njit(cache=CACHE)
+@njit
 def dispatch_incidents(inc_step, inc_frac, inc_block, inc_off, inc_busy, pos_block, pos_off, pos_ok, step_min,
                        node_dist, edge_u, edge_v, edge_length, speed_m_min):  # pragma: no cover - numba
     """Send each incident, in time order, to the nearest available walker.

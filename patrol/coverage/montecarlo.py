@@ -38,7 +38,6 @@ __all__ = [
     "IncidentModel",
     "bootstrap_ci",
     "draw_incidents",
-    "node_distances",
     "simulate_day",
 ]
 
@@ -127,13 +126,6 @@ def draw_incidents(model: IncidentModel, start_min: float, end_min: float, weigh
     return t, types, blocks, offsets, busy
 
 
-def node_distances(arrays) -> np.ndarray:
-    """All-pairs shortest walking distances between nodes (metres)."""
-    from scipy.sparse.csgraph import dijkstra
-
-    return dijkstra(arrays.scipy_csr(), directed=False)
-
-
 def simulate_day(positions: Positions, arrays, node_dist: np.ndarray, weights: np.ndarray, model: IncidentModel,
                  response_m_s: float, rng: np.random.Generator, *, use_reference: bool = False) -> DayIncidents:
     """Draw a day's incidents and dispatch each to the nearest available ambassador.
@@ -144,7 +136,7 @@ def simulate_day(positions: Positions, arrays, node_dist: np.ndarray, weights: n
         The day's timeline sampled per step (available = visible activity).
     arrays : GraphArrays
     node_dist : ndarray
-        All-pairs node distances (:func:`node_distances`).
+        All-pairs node distances (:func:`patrol.paths.node_distances`).
     weights : ndarray
         Demand weight per block.
     model : IncidentModel

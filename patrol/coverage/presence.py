@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from patrol.coverage import kernels
+from patrol import path_kernels, path_reference
+from patrol.coverage import kernels, reference
 from patrol.errors import InputError
 from patrol.timeline import ACTIVITIES, VISIBLE, Timeline
 
@@ -120,11 +121,7 @@ def sample_timeline(timeline: Timeline, start_min: float, end_min: float, step_m
 
 
 def _impl(use_reference: bool):
-    if use_reference:
-        from patrol.coverage import reference
-
-        return reference
-    return kernels
+    return reference if use_reference else kernels
 
 
 @dataclass(frozen=True)
@@ -161,8 +158,8 @@ def block_neighbourhoods(arrays, visibility_m: float = 0.0, *, use_reference: bo
     """
     if not visibility_m >= 0:
         raise InputError(f"visibility_m must be >= 0, got {visibility_m}", field="visibility_m")
-    impl = _impl(use_reference)
-    ptr, nbr, dist = impl.bounded_distances(arrays.indptr, arrays.indices, arrays.weights, float(visibility_m))
+    paths_impl = path_reference if use_reference else path_kernels
+    ptr, nbr, dist = paths_impl.bounded_distances(arrays.indptr, arrays.indices, arrays.weights, float(visibility_m))
     n_nodes = arrays.indptr.size - 1
     m = arrays.edge_u.size
     # (node i, block c, distance from i to the nearer end of c) for every node j within reach of i

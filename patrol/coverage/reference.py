@@ -6,12 +6,11 @@ not speed.  They are the baseline of ``scripts/bench_coverage.py``.
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 
+from patrol.path_reference import dijkstra
+
 __all__ = [
-    "bounded_distances",
     "dispatch_incidents",
     "point_distance",
     "presence_counts",
@@ -87,30 +86,11 @@ def revisit_scan(counts, window_steps):
     return recent, np.array(run_block, np.int64), np.array(run_len, np.int64)
 
 
-def _dijkstra(sources, indptr, indices, weights, n_nodes, limit=np.inf):
-    dist = np.full(n_nodes, np.inf)
-    heap = []
-    for v, d in sources:
-        if d < dist[v] and d <= limit:
-            dist[v] = d
-            heapq.heappush(heap, (d, v))
-    while heap:
-        d, v = heapq.heappop(heap)
-        if d > dist[v]:
-            continue
-        for k in range(indptr[v], indptr[v + 1]):
-            u = int(indices[k])
-            nd = d + float(weights[k])
-            if nd < dist[u] and nd <= limit:
-                dist[u] = nd
-                heapq.heappush(heap, (nd, u))
-    return dist
-
-
 def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indptr, indices, weights, n_nodes):
     """Reference of :func:`patrol.coverage.kernels.response_field` (pure Python heap Dijkstra per step)."""
     n_steps, n_walkers = pos_block.shape
     out = np.empty((n_steps, n_nodes), np.float32)
+    no_edge = np.full(len(indices), -1, np.int64)
     for s in range(n_steps):
         sources = []
         for w in range(n_walkers):
@@ -119,22 +99,8 @@ def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indp
                 continue
             sources.append((int(edge_u[b]), float(pos_off[s, w])))
             sources.append((int(edge_v[b]), float(edge_length[b] - pos_off[s, w])))
-        out[s] = _dijkstra(sources, indptr, indices, weights, n_nodes)
+        out[s] = dijkstra(sources, indptr, indices, weights, no_edge, n_nodes)[0]
     return out
-
-
-def bounded_distances(indptr, indices, weights, limit):
-    """Reference of :func:`patrol.coverage.kernels.bounded_distances` (pure Python heap Dijkstra)."""
-    n = indptr.size - 1
-    ptr = [0]
-    nbr, out = [], []
-    for i in range(n):
-        d = _dijkstra([(i, 0.0)], indptr, indices, weights, n, limit)
-        hit = np.flatnonzero(d <= limit)
-        nbr.extend(hit.tolist())
-        out.extend(d[hit].tolist())
-        ptr.append(len(nbr))
-    return np.array(ptr, np.int64), np.array(nbr, np.int64), np.array(out, np.float64)
 
 
 def point_distance(b1, o1, b2, o2, node_dist, edge_u, edge_v, edge_length):

@@ -25,13 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from patrol.coverage.montecarlo import BUSY_MIN, IncidentModel, bootstrap_ci, node_distances, simulate_day
+from patrol.coverage.montecarlo import BUSY_MIN, IncidentModel, bootstrap_ci, simulate_day
 from patrol.coverage.presence import block_neighbourhoods, hotspot_compliance, presence_counts, sample_timeline
 from patrol.coverage.presence import score_presence as _score_presence
 from patrol.coverage.response import response_minutes, score_response
 from patrol.coverage.strategies import STRATEGIES, StrategyOptions, build_timeline, unit_names
 from patrol.coverage.weights import block_weights, hotspots
 from patrol.errors import ConfigError
+from patrol.paths import node_distances
 from patrol.settings import DAYS, Settings, load_settings, read_toml, settings_from_dict
 from patrol.timeline import Timeline
 from patrol.vocab import DISPATCHABLE_TYPES
@@ -204,7 +205,7 @@ def scenario_from_dict(data: dict[str, Any], *, name: str = "scenario", base_dir
     strategy = StrategyOptions(
         name=kind, posts=posts,
         post_radius_min=_num(stt, "strategy", "post_radius_min", 5.0, lo=0.5, hi=60),
-        time_limit_s=_num(stt, "strategy", "time_limit_s", 10.0, lo=0.1, hi=3600),
+        time_limit_s=_num(stt, "strategy", "time_limit_s", None, lo=0.1, hi=3600),
         plan_seed=plan_seed, day=day,
     )
 

@@ -4,7 +4,7 @@ Each strategy turns a district (with the scenario's roster, shift, area, corrido
 settings) and a seed into a :class:`~patrol.timeline.Timeline` of the day:
 
 ``planned``
-    The daily plan (:func:`patrol.routing.daily_plan.plan_day`).
+    The daily plan (:func:`patrol.planning.plan_day`).
 ``posts``
     Ambassadors stationed at the best ``k`` points of the walking network: a maximal-coverage choice
     (demand weight of area blocks whose midpoint is within ``post_radius_min`` minutes at response
@@ -25,9 +25,10 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from patrol.errors import ConfigError, PlanError
+from patrol.paths import ShortestPaths, all_pairs, node_distances
+from patrol.planning.plan import plan_day
 from patrol.settings import parse_hhmm
 from patrol.timeline import Leg, Timeline
 
@@ -56,7 +57,7 @@ class StrategyOptions:
     name: str = "planned"
     posts: int = 0
     post_radius_min: float = 5.0
-    time_limit_s: float = 10.0
+    time_limit_s: float | None = None
     plan_seed: int | None = None
     day: str = "tue"
 
@@ -109,33 +110,15 @@ def shift_breaks(settings, n_units: int) -> list[list[tuple[float, float]]]:
 
 
 # ---------------------------------------------------------------------------------------------- paths
-def _node_dist(arrays) -> tuple[np.ndarray, np.ndarray]:
-    dist, pred = dijkstra(arrays.scipy_csr(), directed=False, return_predecessors=True)
-    return dist, pred
-
-
-def _block_between(arrays) -> dict[tuple[int, int], int]:
-    best: dict[tuple[int, int], int] = {}
-    for e in np.argsort(arrays.edge_length, kind="stable")[::-1]:
-        u, v = int(arrays.edge_u[e]), int(arrays.edge_v[e])
-        best[(u, v)] = int(e)
-        best[(v, u)] = int(e)
-    return best
-
-
-def _path_legs(arrays, pred_row: np.ndarray, between: dict, src: int, dst: int, t: float,
+def _path_legs(arrays, sp: ShortestPaths, src: int, dst: int, t: float,
                speed_m_min: float) -> tuple[list[Leg], float]:
-    """Walk legs along the shortest path ``src -> dst`` (``pred_row``: predecessors from ``src``)."""
-    nodes = [dst]
-    while nodes[-1] != src:
-        p = int(pred_row[nodes[-1]])
-        if p < 0:
-            raise PlanError(f"node {dst} is not reachable from node {src}", field="strategy")
-        nodes.append(p)
-    nodes.reverse()
+    """Walk legs along a shortest path from node ``src`` to node ``dst``, starting at ``t``."""
+    try:
+        steps = sp.path(src, dst)
+    except ValueError as exc:
+        raise PlanError(f"node {dst} is not reachable from node {src}", field="strategy") from exc
     legs = []
-    for a, b in zip(nodes, nodes[1:], strict=False):
-        e = between[(a, b)]
+    for e, a in steps:
         length = float(arrays.edge_length[e])
         fwd = int(arrays.edge_u[e]) == a
         dt = length / speed_m_min
@@ -209,7 +192,7 @@ def choose_posts(arrays, weights: np.ndarray, k: int, radius_m: float, *, node_d
     if dem.size == 0:
         raise ConfigError("no block with demand inside the area to place posts on", field="area")
     if node_dist is None:
-        node_dist, _ = _node_dist(arrays)
+        node_dist = node_distances(arrays)
     if candidates is None:
         candidates = np.unique(np.concatenate([arrays.edge_u[dem], arrays.edge_v[dem]]))
     half = arrays.edge_length[dem] / 2
@@ -248,9 +231,8 @@ def posts_timeline(district, weights: np.ndarray, options: StrategyOptions) -> T
     names = unit_names(st)
     k = options.posts or len(names)
     radius = st.speeds.response_m_s * 60.0 * options.post_radius_min
-    node_dist, pred = _node_dist(arrays)
-    posts = choose_posts(arrays, weights, k, radius, node_dist=node_dist)
-    between = _block_between(arrays)
+    sp = all_pairs(arrays)
+    posts = choose_posts(arrays, weights, k, radius, node_dist=sp.dist)
     speed = st.speeds.patrol_m_s * 60.0
     base = district.base_index
     breaks = shift_breaks(st, len(names))
@@ -258,7 +240,7 @@ def posts_timeline(district, weights: np.ndarray, options: StrategyOptions) -> T
     legs = {}
     for i, name in enumerate(names):
         node = int(posts[i % posts.size])
-        walk, t = _path_legs(arrays, pred[base], between, base, node, float(st.shift.start_min), speed)
+        walk, t = _path_legs(arrays, sp, base, node, float(st.shift.start_min), speed)
         walk = [leg for leg in walk if leg.t0 < t_end]
         block, off = _at_node(arrays, node, np.asarray(weights, float) + arrays.edge_in_area)
         todo = [(a, b) for a, b in breaks[i] if b > t]
@@ -327,15 +309,15 @@ def random_walk_timeline(district, seed: int) -> Timeline:
     if not allowed.any():
         raise ConfigError("the scenario's area holds no street block to walk", field="area")
     names = unit_names(st)
-    node_dist, pred = _node_dist(arrays)
+    sp = all_pairs(arrays)
     base = district.base_index
     touch = np.zeros(arrays.n_nodes, bool)
     touch[arrays.edge_u[allowed]] = True
     touch[arrays.edge_v[allowed]] = True
-    entry = int(np.flatnonzero(touch)[np.argmin(node_dist[base, touch])])
+    entry = int(np.flatnonzero(touch)[np.argmin(sp.dist[base, touch])])
     speed = st.speeds.patrol_m_s * 60.0
     t0, t1 = float(st.shift.start_min), float(st.shift.end_min)
-    lead_in, t_entry = _path_legs(arrays, pred[base], _block_between(arrays), base, entry, t0, speed)
+    lead_in, t_entry = _path_legs(arrays, sp, base, entry, t0, speed)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
     breaks = shift_breaks(st, len(names))
     walks = random_walk_legs(arrays, allowed, [entry] * len(names), t_entry, t1, speed, rng, breaks)
@@ -344,18 +326,7 @@ def random_walk_timeline(district, seed: int) -> Timeline:
 
 # ------------------------------------------------------------------------------------------------ plan
 def planned_timeline(district, options: StrategyOptions, seed: int) -> Timeline:
-    """The daily plan's timeline.
-
-    Raises
-    ------
-    ConfigError
-        When the daily planner (``patrol.routing.daily_plan``) is not installed.
-    """
-    try:
-        from patrol.routing.daily_plan import plan_day
-    except ImportError as exc:
-        raise ConfigError("strategy 'planned' needs patrol.routing.daily_plan, which this installation lacks; "
-                          "use strategy 'posts' or 'random_walk'", field="scenario.strategy") from exc
+    """The daily plan's timeline (:func:`patrol.planning.plan_day`)."""
     plan_seed = int(seed if options.plan_seed is None else options.plan_seed)
     plan = plan_day(district, day=options.day, seed=plan_seed, time_limit_s=options.time_limit_s,
                     pairs=district.settings.roster.pairs)

@@ -16,11 +16,12 @@ where and on what duty (:mod:`~patrol.dispatch.roster`, :mod:`~patrol.dispatch.p
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import cached_property
 
 from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
 from patrol.dispatch.network import Network
-from patrol.dispatch.positions import unit_position
+from patrol.dispatch.positions import Position, unit_position
 from patrol.dispatch.ranking import Ranking, rank_units
 from patrol.dispatch.record import Assignment, Incident, Record
 from patrol.dispatch.roster import AVAILABLE, Unit, duty_status, roster_units
@@ -105,7 +106,7 @@ class Desk:
             self._geocoded[key] = loc
         return loc
 
-    def situation(self, when=None) -> list[tuple[Unit, str, str, object]]:
+    def situation(self, when: str | datetime | None = None) -> list[tuple[Unit, str, str, Position | None]]:
         """Per unit: ``(unit, duty status, status source, Position or None)`` at a moment."""
         moment = parse_time(when)
         tz = self._tz
@@ -119,7 +120,7 @@ class Desk:
             busy = self.record.busy(moment)
             explicit = {k: v.status for k, v in self.record.duty_at(moment, since=day_start(moment, tz)).items()}
             pings = self.record.latest_pings(moment, names=list(self._names))
-        out = []
+        out: list[tuple[Unit, str, str, Position | None]] = []
         for unit in self.units:
             activity, in_plan = None, False
             if self.timeline is not None:
@@ -191,7 +192,7 @@ class Desk:
             When the incident has no point on the network.
         """
         inc = incident if isinstance(incident, Incident) else self._need_record().get_incident(incident)
-        if inc.block is None:
+        if inc.block is None or inc.lat is None or inc.lon is None:
             raise InputError(f"incident {inc.id} has no point on the street network", field="incident_id")
         loc = Location(lat=inc.lat, lon=inc.lon, block=inc.block, offset_m=inc.offset_m or 0.0,
                        matched=inc.matched or inc.location_text, kind="point", in_area=bool(inc.in_area))
@@ -293,7 +294,10 @@ class Desk:
                 cand = next((c for c in ranking.candidates if c.ambassador == unit.name), None)
         elif ambassador is None:
             raise InputError("name the ambassador: the incident has no point to rank from", field="ambassador")
-        unit = self.unit(cand.ambassador if cand is not None else ambassador)
+        name = cand.ambassador if cand is not None else ambassador
+        if name is None:
+            raise InputError("name the ambassador", field="ambassador")
+        unit = self.unit(name)
         if cand is not None and not cand.available:
             log.warning("assigning %s although %s", unit.name, cand.reason)
         return rec.assign(inc.id, unit.name, members=list(unit.members),

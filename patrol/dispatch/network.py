@@ -8,7 +8,7 @@ A point on the network is ``(block, offset_m)``: ``offset_m`` metres along the b
   shortest node-to-node path, and the walk from an end of the second block to the second point.
 
 :meth:`Network.field` runs one Dijkstra from a point (its block's two ends seeded with their
-distance to the point; Numba kernel in :mod:`patrol.dispatch._dijkstra`), after which the distance
+distance to the point; :func:`patrol.paths.from_point`), after which the distance
 to any other point is O(1) (:meth:`DistanceField.distance_to`) and the route is read back from the
 predecessors (:meth:`DistanceField.route_to`).  The graph is undirected (walking ignores one-way
 rules), so the route *to* the source point is the reverse of the path *from* it.
@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from patrol.arrays import GraphArrays
-from patrol.dispatch._dijkstra import point_dijkstra
+from patrol.district import District
 from patrol.errors import InputError
+from patrol.paths import from_point
 
 __all__ = ["DistanceField", "Network", "Route"]
 
@@ -76,10 +77,6 @@ class Network:
 
     def __init__(self, arrays: GraphArrays, geometries: list | None = None):
         self.arrays = arrays
-        self._indptr = np.ascontiguousarray(arrays.indptr, dtype=np.int64)
-        self._indices = np.ascontiguousarray(arrays.indices, dtype=np.int64)
-        self._weights = np.ascontiguousarray(arrays.weights, dtype=np.float64)
-        self._csr_edge = np.ascontiguousarray(arrays.csr_edge, dtype=np.int64)
         self._u = arrays.edge_u
         self._v = arrays.edge_v
         self._len = arrays.edge_length
@@ -104,7 +101,7 @@ class Network:
         return cls(arrays, geoms)
 
     @classmethod
-    def from_district(cls, district) -> Network:
+    def from_district(cls, district: District) -> Network:
         """The network of a :class:`patrol.district.District`."""
         return cls.from_graph(district.graph, district.arrays)
 
@@ -137,10 +134,7 @@ class Network:
             Stop the search beyond this many metres (nodes farther away get ``inf``).
         """
         b, o = self.check_point(block, offset_m)
-        seeds = np.array([self._u[b], self._v[b]], dtype=np.int64)
-        seed_d = np.array([o, self._len[b] - o], dtype=np.float64)
-        dist, pred, pred_edge = point_dijkstra(self._indptr, self._indices, self._weights, self._csr_edge,
-                                               seeds, seed_d, float(limit))
+        dist, pred, pred_edge = from_point(self.arrays, b, o, limit=limit)
         return DistanceField(self, b, o, dist, pred, pred_edge)
 
     def distance(self, block_a: int, offset_a: float, block_b: int, offset_b: float) -> float:
@@ -148,16 +142,17 @@ class Network:
         return self.field(block_a, offset_a).distance_to(block_b, offset_b)
 
     # ------------------------------------------------------------------ geometry
-    def _cumlen(self, b: int) -> list[float]:
-        c = self._cum[b]
-        if c is None:
-            g = self._geoms[b]
-            lat0 = math.radians(float(g[:, 1].mean()))
-            seg = np.hypot(np.diff(g[:, 0]) * math.cos(lat0), np.diff(g[:, 1]))
+    def _cumlen(self, b: int) -> tuple[list[float], list[tuple[float, float]]]:
+        """Cumulative drawn length along block ``b`` at each vertex, and the vertices (cached)."""
+        c, g = self._cum[b], self._coords[b]
+        if c is None or g is None:
+            geom = self._geoms[b]
+            lat0 = math.radians(float(geom[:, 1].mean()))
+            seg = np.hypot(np.diff(geom[:, 0]) * math.cos(lat0), np.diff(geom[:, 1]))
             c = [0.0, *np.cumsum(seg).tolist()]
-            self._cum[b] = c
-            self._coords[b] = [(float(x), float(y)) for x, y in g]
-        return c
+            g = [(float(x), float(y)) for x, y in geom]
+            self._cum[b], self._coords[b] = c, g
+        return c, g
 
     def point_on_block(self, block: int, offset_m: float) -> tuple[float, float]:
         """Approximate ``(lon, lat)`` of a point (fraction of the block's drawn line)."""
@@ -165,8 +160,7 @@ class Network:
 
     def block_piece(self, block: int, off0: float, off1: float) -> list[tuple[float, float]]:
         """Coordinates of a block from offset ``off0`` to ``off1`` (reversed when ``off1 < off0``)."""
-        c = self._cumlen(block)
-        g = self._coords[block]
+        c, g = self._cumlen(block)
         length = self._len_list[block]
         if length <= 0 or c[-1] <= 0:
             return [g[0], g[0]]

@@ -10,6 +10,7 @@ fix too far from every street (stored unsnapped) gives no ping position.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -72,13 +73,13 @@ def unit_position(unit: Unit, *, moment: datetime, minute: float, pings: dict, t
     locate : callable
         ``locate(block, offset_m) -> (lat, lon)`` for plan positions.
     """
-    best, best_age = None, None
+    best, best_age = None, math.inf
     for name in unit.names():
         p = pings.get(name)
         if p is None or p.block is None:
             continue
         age = (moment - parse_time(p.t)).total_seconds() / 60.0
-        if best_age is None or age < best_age:
+        if age < best_age:
             best, best_age = p, age
     if best is not None and best_age <= stale_min:
         return Position(int(best.block), float(best.offset_m or 0.0), best.lat, best.lon, "ping", False,
@@ -91,7 +92,7 @@ def unit_position(unit: Unit, *, moment: datetime, minute: float, pings: dict, t
                     block, off, activity = pos
                     lat, lon = locate(int(block), float(off))
                     return Position(int(block), float(off), lat, lon, "plan", True,
-                                    None if best_age is None else round(best_age, 2), None, activity)
+                                    None if best is None else round(best_age, 2), None, activity)
     if best is not None:
         return Position(int(best.block), float(best.offset_m or 0.0), best.lat, best.lon, "stale ping", True,
                         round(best_age, 2), best.accuracy_m)

@@ -122,15 +122,17 @@ def rank_units(network: Network, block: int, offset_m: float,
         Available and reachable units ranked first, then the others in name order.
     """
     fld = network.field(block, offset_m, limit=limit_m)
-    with_pos = [i for i, e in enumerate(entries) if e[3] is not None]
-    if len(with_pos) <= _SMALL:  # plain Python beats NumPy's call overhead for a handful of units
-        dist = [fld.distance_to(e[3].block, e[3].offset_m) if e[3] is not None else math.inf for e in entries]
+    placed = [(i, e[3]) for i, e in enumerate(entries) if e[3] is not None]
+    dist: list[float]
+    if len(placed) <= _SMALL:  # plain Python beats NumPy's call overhead for a handful of units
+        dist = [math.inf] * len(entries)
+        for i, p in placed:
+            dist[i] = fld.distance_to(p.block, p.offset_m)
     else:
-        dist = np.full(len(entries), np.inf)
-        b = np.array([entries[i][3].block for i in with_pos], dtype=np.int64)
-        o = np.array([entries[i][3].offset_m for i in with_pos], dtype=np.float64)
-        dist[with_pos] = fld.distances_to(b, o)
-        dist = dist.tolist()
+        far = np.full(len(entries), np.inf)
+        far[[i for i, _ in placed]] = fld.distances_to(np.array([p.block for _, p in placed], dtype=np.int64),
+                                                      np.array([p.offset_m for _, p in placed], dtype=np.float64))
+        dist = far.tolist()
     cands: list[Candidate] = []
     for (unit, status, src, pos), d in zip(entries, dist, strict=True):
         c = Candidate(unit.name, list(unit.members), status, src, status == AVAILABLE, position=pos)
@@ -147,10 +149,10 @@ def rank_units(network: Network, block: int, offset_m: float,
             c.available, c.reason = False, "unreachable on the street network"
         cands.append(c)
     ok = sorted((c for c in cands if c.available),
-                key=lambda c: tie_key(c.eta_min * 60.0, c.estimated, c.ambassador))
+                key=lambda c: tie_key((c.eta_min or 0.0) * 60.0, bool(c.estimated), c.ambassador))
     rest = sorted((c for c in cands if not c.available), key=lambda c: c.ambassador)
     for i, c in enumerate(ok):
         c.rank = i + 1
-        if i < top_routes:
+        if i < top_routes and c.position is not None:
             c.route = fld.route_to(c.position.block, c.position.offset_m)
     return ok + rest

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from patrol.settings import Settings
 from patrol.timeline import read_plan_file
 
 __all__ = ["AVAILABLE", "Unit", "duty_status", "plan_units", "roster_units"]
@@ -43,12 +44,12 @@ class Unit:
         return (self.name, *[m for m in self.members if m != self.name])
 
 
-def plan_units(path: str | Path | None) -> dict[str, list[str]] | None:
-    """The units (unit -> members) of a ``plan.json``: its ``walkers[name].members`` (docs/plan-schema.md),
-    or a top-level ``units`` mapping; ``None`` when the plan names none."""
-    if path is None:
+def plan_units(plan: str | Path | dict | None) -> dict[str, list[str]] | None:
+    """The units (unit -> members) of a ``plan.json`` (its path or content): its ``walkers[name].members``
+    (docs/plan-schema.md), or a top-level ``units`` mapping; ``None`` when the plan names none."""
+    if plan is None:
         return None
-    data = read_plan_file(path)
+    data = plan if isinstance(plan, dict) else read_plan_file(plan)
     units = data.get("units")
     if not isinstance(units, dict) and isinstance(data.get("walkers"), dict):
         units = {name: w.get("members") for name, w in data["walkers"].items() if isinstance(w, dict)}
@@ -61,7 +62,7 @@ def plan_units(path: str | Path | None) -> dict[str, list[str]] | None:
     return out or None
 
 
-def roster_units(settings, units: dict[str, list[str]] | None = None) -> list[Unit]:
+def roster_units(settings: Settings, units: dict[str, list[str]] | None = None) -> list[Unit]:
     """The responding units of a district's roster (see the module docstring)."""
     if units:
         return [Unit(name, tuple(members)) for name, members in units.items()]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from patrol.dispatch.clock import iso, parse_time, zone
+from patrol.planning.duties import checkins_due
 from patrol.report import measures as M
 from patrol.report import queries
 from patrol.report.period import Period
@@ -114,10 +115,8 @@ def planned_checkins(district, period: Period, plans: dict) -> tuple[dict[str, i
 
     A shift day with a plan counts the plan's ``checkin`` legs (their ``ref`` is the business name);
     other shift days take the weekly rotation of ``targets.checkins_per_week``
-    (:func:`patrol.routing.daily_plan.checkins_due`).
+    (:func:`patrol.planning.duties.checkins_due`).
     """
-    from patrol.routing.daily_plan import checkins_due
-
     planned: Counter = Counter()
     used_plans, used_rotation = 0, 0
     for d in period.shift_dates(district.settings.shift.days):

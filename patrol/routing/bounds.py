@@ -21,8 +21,8 @@ import math
 import networkx as nx
 import numpy as np
 
+from patrol.paths import all_pairs_shortest_paths
 from patrol.routing.problem import CoverageProblem, make_problem
-from patrol.routing.shortest import all_pairs_shortest_paths
 
 __all__ = ["lower_bounds", "odd_matching_cost", "problem_bounds"]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
-from numba import njit
 
+from patrol._numba import njit
+from patrol.paths import ShortestPaths, path_edges
 from patrol.routing.bounds import odd_matching_cost
 from patrol.routing.problem import CoverageProblem
-from patrol.routing.shortest import ShortestPaths, path_edges
 
 __all__ = ["euler_giant_tour", "nearest_neighbour_tour"]
 
@@ -53,7 +53,7 @@ def euler_giant_tour(problem: CoverageProblem, sp: ShortestPaths, svc_edge: np.n
     return np.asarray(tour, dtype=np.int64)
 
 
-@njit(cache=True)
+@njit
 def nearest_neighbour_tour(su, sv, dist, depot, width, rand):  # pragma: no cover - numba
     """Nearest-neighbour giant tour; ``rand`` holds one uniform number per step (pick among ``width``)."""
     m = su.shape[0]

@@ -15,14 +15,15 @@ starting with service ``i`` in orientation ``o``.  With both tables every neighb
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from patrol._numba import njit
 
 __all__ = ["join_cost", "route_cost", "route_orientations", "route_tables"]
 
 INF = np.inf
 
 
-@njit(cache=True)
+@njit
 def route_cost(seq, n, su, sv, sl, dist, depot):  # pragma: no cover - numba
     """Cost of the route ``seq[:n]`` with optimal service orientations."""
     if n == 0:
@@ -41,7 +42,7 @@ def route_cost(seq, n, su, sv, sl, dist, depot):  # pragma: no cover - numba
     return min(f0 + dist[sv[s], depot], f1 + dist[su[s], depot])
 
 
-@njit(cache=True)
+@njit
 def route_tables(seq, n, su, sv, sl, dist, depot, fwd, bwd):  # pragma: no cover - numba
     """Fill ``fwd[:n]`` and ``bwd[:n]`` (shape ``(>=n, 2)``) for route ``seq[:n]``; return its cost."""
     if n == 0:
@@ -66,7 +67,7 @@ def route_tables(seq, n, su, sv, sl, dist, depot, fwd, bwd):  # pragma: no cover
     return min(fwd[n - 1, 0] + dist[sv[s], depot], fwd[n - 1, 1] + dist[su[s], depot])
 
 
-@njit(cache=True)
+@njit
 def join_cost(seq_a, fwd_a, p, seq_b, bwd_b, q, n_b, mids, n_mid, su, sv, sl, dist, depot):  # pragma: no cover
     """Cost of ``seq_a[:p+1] + mids[:n_mid] + seq_b[q:n_b]`` from the tables of both parts.
 
@@ -112,7 +113,7 @@ def join_cost(seq_a, fwd_a, p, seq_b, bwd_b, q, n_b, mids, n_mid, su, sv, sl, di
     return best
 
 
-@njit(cache=True)
+@njit
 def route_orientations(seq, n, su, sv, sl, dist, depot):  # pragma: no cover - numba
     """Optimal orientation (0: ``su -> sv``, 1: ``sv -> su``) of each service of ``seq[:n]``."""
     out = np.zeros(n, dtype=np.int64)

@@ -19,8 +19,8 @@ Moves, all priced in O(1) with :func:`patrol.routing.evaluate.join_cost`:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from patrol._numba import njit
 from patrol.routing.evaluate import join_cost, route_tables
 
 __all__ = ["local_search", "refresh", "ruin_recreate"]
@@ -28,7 +28,7 @@ __all__ = ["local_search", "refresh", "ruin_recreate"]
 EPS = 1e-7
 
 
-@njit(cache=True)
+@njit
 def _pair_better(ca, cb, na, nb):  # pragma: no cover - numba
     om = max(ca, cb)
     nm = max(na, nb)
@@ -39,20 +39,20 @@ def _pair_better(ca, cb, na, nb):  # pragma: no cover - numba
     return False
 
 
-@njit(cache=True)
+@njit
 def refresh(routes, lens, costs, fwd, bwd, r, su, sv, sl, dist, depot):  # pragma: no cover - numba
     """Recompute the cost and tables of route ``r``."""
     costs[r] = route_tables(routes[r], lens[r], su, sv, sl, dist, depot, fwd[r], bwd[r])
 
 
-@njit(cache=True)
+@njit
 def _apply_intra(seq, p, mids, n_mid):  # pragma: no cover - numba
     """Overwrite ``seq[p+1 : p+1+n_mid]`` with ``mids`` (the rewritten middle of a same-length route)."""
     for x in range(n_mid):
         seq[p + 1 + x] = mids[x]
 
 
-@njit(cache=True)
+@njit
 def _intra(routes, lens, costs, fwd, bwd, a, tmp, su, sv, sl, dist, depot):  # pragma: no cover
     """First improving segment reversal or chain relocation inside route ``a``.
 
@@ -109,7 +109,7 @@ def _intra(routes, lens, costs, fwd, bwd, a, tmp, su, sv, sl, dist, depot):  # p
     return False
 
 
-@njit(cache=True)
+@njit
 def _inter(routes, lens, costs, fwd, bwd, a, b, tmp, mids, su, sv, sl, dist, depot):  # pragma: no cover
     sa = routes[a]
     sb = routes[b]
@@ -189,7 +189,7 @@ def _inter(routes, lens, costs, fwd, bwd, a, b, tmp, mids, su, sv, sl, dist, dep
     return False
 
 
-@njit(cache=True)
+@njit
 def local_search(routes, lens, costs, fwd, bwd, su, sv, sl, dist, depot, max_moves):  # pragma: no cover
     """Apply improving moves until a local optimum (or ``max_moves`` moves); return the move count.
 
@@ -233,7 +233,7 @@ def local_search(routes, lens, costs, fwd, bwd, su, sv, sl, dist, depot, max_mov
     return moves
 
 
-@njit(cache=True)
+@njit
 def ruin_recreate(routes, lens, costs, fwd, bwd, removed, su, sv, sl, dist, depot):  # pragma: no cover
     """Remove the services ``removed`` (ids) and reinsert them one by one, in that order.
 

@@ -19,7 +19,7 @@ HGS-CARP on its 12 reference cases):
 =========================================================================  ========  =============
 method                                                                     gap       HGS
 =========================================================================  ========  =============
-OR-Tools routing (:mod:`.ortools_model`), first solution only              87.6 %    -
+OR-Tools routing model (removed), first solution only                      87.6 %    -
 OR-Tools routing + guided local search 2 s                                 10.2 %    -
   ... then our local search                                                5.3 %     -
 split of giant tours + local search (no ILS, ~0.05 s)                      3.05 %    1.025 / 1.063
@@ -28,14 +28,17 @@ OR-Tools GLS 1 s as an extra start + split + ILS (2 s in all)              1.47 
 =========================================================================  ========  =============
 
 At 10 s: mean gap 1.35 %, 50/69 proven optimal, equal to HGS-CARP on all 12 reference cases.  OR-Tools'
-global span cost balances poorly, so the OR-Tools start is optional (``SearchOptions.ortools_start_s``) and
-off by default.  On Uptown (235 services, k = 8) a 25 % largest ruin beat 5, 10 and 40 %; skipping
-relocations into the longer route of a pair (they can be free when the target already walks the block)
-made results worse.  CP-SAT was not used: no part of the search needed an exact sub-model at these sizes.
+global span cost balances poorly, and as an extra start it cost quality at equal time, so the OR-Tools
+routing model was removed (git history: ``patrol/routing/ortools_model.py``).  On Uptown (235 services,
+k = 8) a 25 % largest ruin beat 5, 10 and 40 %; skipping relocations into the longer route of a pair (they
+can be free when the target already walks the block) made results worse.  CP-SAT was not used: no part of
+the search needed an exact sub-model at these sizes.
 
 Results are reproducible for a fixed seed when the search stops on the bound or on ``max_iterations``;
 when it stops on ``time_limit_s`` the number of iterations done, hence the result, depends on the machine.
-The first call in a fresh environment compiles the numba kernels (about 20 s, then cached on disk).
+The first call in a process compiles the Numba kernels, or loads them from the on-disk cache
+(:func:`warm_up`, on a tiny instance) *before* the search's clock starts, so compilation never eats into
+``time_limit_s``; ``patrol warmup`` fills the cache ahead of the first real run.
 """
 
 from __future__ import annotations
@@ -49,18 +52,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from patrol.errors import InfeasibleError, InputError, SolverError
+from patrol.paths import ShortestPaths, all_pairs_shortest_paths, path_edges
 from patrol.routing.bounds import problem_bounds
 from patrol.routing.construct import euler_giant_tour, nearest_neighbour_tour
 from patrol.routing.evaluate import route_orientations
 from patrol.routing.local_search import local_search, refresh, ruin_recreate
-from patrol.routing.ortools_model import ortools_routes
 from patrol.routing.problem import CoverageProblem, make_problem
-from patrol.routing.shortest import ShortestPaths, all_pairs_shortest_paths, path_edges
 from patrol.routing.solution import CoverageSolution
 from patrol.routing.split import split_tour
 from patrol.routing.validate import validate_walks
 
-__all__ = ["SearchOptions", "solve_coverage"]
+__all__ = ["SearchOptions", "solve_coverage", "warm_up"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +83,6 @@ class SearchOptions:
         Largest share of services removed by one ruin.
     patience : int
         Non-improving iterations before the search restarts from the best solution.
-    ortools_start_s : float
-        If > 0, also start from the OR-Tools routing model (:mod:`.ortools_model`) run this long.
     """
 
     n_starts: int = 8
@@ -90,7 +90,6 @@ class SearchOptions:
     p_resplit: float = 0.1
     max_ruin_frac: float = 0.25
     patience: int = 200
-    ortools_start_s: float = 0.0
 
 
 class _Search:
@@ -105,6 +104,7 @@ class _Search:
         self.sv = problem.edge_v[svc_edge].copy()
         self.sl = problem.edge_length[svc_edge].copy()
         self.m = svc_edge.shape[0]
+        self.euler_tour: np.ndarray | None = None
 
     def state_from_split(self, tour: np.ndarray) -> dict[str, np.ndarray]:
         routes, lens = split_tour(tour, self.k, self.su, self.sv, self.sl, self.dist, self.depot)
@@ -163,15 +163,6 @@ def _run_search(search: _Search, lb: float, integral: bool, *, time_limit_s: flo
         for r, seq in enumerate(initial_routes):
             routes[r, : len(seq)] = seq
         starts.append(("given", search.make_state(routes, lens)))
-    if options.ortools_start_s > 0:
-        routes_or = ortools_routes(search.su, search.sv, search.sl, search.dist, search.depot, search.k,
-                                   time_limit_s=options.ortools_start_s)
-        if routes_or is not None:
-            lens = np.asarray([len(r) for r in routes_or], dtype=np.int64)
-            routes = np.zeros((search.k, max(search.m, 1)), dtype=np.int64)
-            for r, seq in enumerate(routes_or):
-                routes[r, : len(seq)] = seq
-            starts.append(("ortools", search.make_state(routes, lens)))
     if search.euler_tour is not None:
         starts.append(("euler-split", search.state_from_split(search.euler_tour)))
     for i in range(options.n_starts + (1 if search.euler_tour is None else 0)):
@@ -280,6 +271,38 @@ def _expand(problem: CoverageProblem, sp: ShortestPaths, search: _Search, st: di
     return walks_nodes, walks_edges, serves, serve_steps, np.asarray(lengths, dtype=np.float64)
 
 
+_warm = False
+
+
+def warm_up() -> float:
+    """Compile the search's Numba kernels, or load them from the disk cache, on a tiny instance.
+
+    Called by :func:`solve_coverage` before its clock starts (so compilation is never counted in a time
+    limit) and by ``patrol warmup``.  Runs once per process.
+
+    Returns
+    -------
+    float
+        Seconds spent (0 after the first call).
+    """
+    global _warm
+    if _warm:
+        return 0.0
+    _warm = True
+    t = time.perf_counter()
+    # a 3 x 3 grid of blocks of uneven lengths, every block required, 3 walkers from a corner: no start is
+    # optimal, so the iterated local search runs and every kernel is compiled with the argument types of
+    # real calls (int64 ids, float64 lengths)
+    nodes = np.arange(16).reshape(4, 4)
+    u = np.concatenate([nodes[:, :-1].ravel(), nodes[:-1, :].ravel()]).astype(np.int64)
+    v = np.concatenate([nodes[:, 1:].ravel(), nodes[1:, :].ravel()]).astype(np.int64)
+    length = 100.0 + 37.0 * ((np.arange(u.size) * 7) % 5)
+    solve_coverage(16, u, v, length, np.ones(u.size, dtype=np.int64), 3, 0, time_limit_s=60.0, max_iterations=20)
+    seconds = time.perf_counter() - t
+    logger.debug("routing kernels ready in %.2f s", seconds)
+    return seconds
+
+
 def solve_coverage(n_nodes: int, edge_u, edge_v, edge_length, required_counts, k: int, depot: int, *,
                    max_route_length: float | None = None, time_limit_s: float = 10.0, seed: int = 0,
                    progress: Callable[[float, float], None] | None = None,
@@ -328,6 +351,7 @@ def solve_coverage(n_nodes: int, edge_u, edge_v, edge_length, required_counts, k
     SolverError
         No walk set within ``max_route_length`` found, or an internal inconsistency.
     """
+    warm_up()
     t0 = time.perf_counter()
     if not isinstance(time_limit_s, int | float) or not time_limit_s >= 0:
         raise InputError(f"time_limit_s must be >= 0, got {time_limit_s!r}", field="time_limit_s")

@@ -8,12 +8,13 @@ then chooses at most ``k`` pieces minimizing the longest, ties broken by the tot
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from patrol._numba import njit
 
 __all__ = ["segment_costs", "split_tour"]
 
 
-@njit(cache=True)
+@njit
 def segment_costs(tour, su, sv, sl, dist, depot):  # pragma: no cover - numba
     """``C[i, j]`` = cost of one route serving ``tour[i:j]`` (``C[i, i] = 0``)."""
     m = tour.shape[0]
@@ -36,7 +37,7 @@ def segment_costs(tour, su, sv, sl, dist, depot):  # pragma: no cover - numba
     return c
 
 
-@njit(cache=True)
+@njit
 def split_tour(tour, k, su, sv, sl, dist, depot):  # pragma: no cover - numba
     """Split ``tour`` into ``k`` consecutive routes (some possibly empty) minimizing (max, total).
 

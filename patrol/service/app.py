@@ -65,17 +65,21 @@ def build_state(config: ServiceConfig) -> ServiceState:
     Raises
     ------
     PlanError
-        When ``config.plan_path`` is not a readable plan for this district.
+        When ``config.plan_path`` is not a readable plan, or was made for other streets than the district's
+        (without ``config.district_path`` the plan's own district is served).
     """
-    from patrol.district import load_district
+    from patrol.district import district_for_plan, load_district
 
-    district = load_district(config.district_path)
     timeline = units = None
     if config.plan_path:
         from patrol.dispatch.roster import plan_units
-        from patrol.timeline import Timeline
+        from patrol.timeline import Timeline, read_plan_file
 
-        timeline, units = Timeline.from_plan_file(config.plan_path), plan_units(config.plan_path)
+        plan = read_plan_file(config.plan_path)
+        district = district_for_plan(plan, config.district_path)  # the plan's district, or refuse a mismatch
+        timeline, units = Timeline.from_dict(plan["timeline"]), plan_units(plan)
+    else:
+        district = load_district(config.district_path)
     record = Record(config.db_path, actor="service")
     desk = Desk(district, record=record, timeline=timeline, units=units)
     desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call

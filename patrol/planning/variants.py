@@ -1,4 +1,4 @@
-"""The segment design of a day: variants of :func:`.schedule_segments.run_segments` for one roster.
+"""The variants of a day tried in order: :func:`.scheduler.run_segments` with other knobs, for one roster.
 
 A fixed list of variants (how many units own a corridor segment and which one is free, the longest
 excursion, whether walking is paced, a sub-seed for the hot-spot times) is scheduled in order; each is
@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from patrol.routing.corridor_segments import Segment, corridor_segments
-from patrol.routing.schedule import ScheduleInput, Unit, _Net
-from patrol.routing.schedule_segments import run_segments
+from patrol.paths import ShortestPaths
+from patrol.planning.model import BreakSlot, DayInput, Unit, UnitSpec
+from patrol.planning.scheduler import run_segments
+from patrol.planning.segments import Segment, corridor_segments
 
 __all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "segment_variants", "try_segments"]
 
@@ -29,7 +32,7 @@ log = logging.getLogger(__name__)
 PACE = 1.2
 #: Variants tried before giving up on a roster that stays far from the targets (pairs, a short roster).
 GIVE_UP_AFTER = 6
-#: ... "far": a score (see ``daily_plan._score``) above this.
+#: ... "far": a score (see :func:`.score.score`) above this.
 GIVE_UP_SCORE = 0.5
 
 
@@ -50,7 +53,7 @@ def segment_variants(n_walkers: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-def _segment_load(inp: ScheduleInput) -> np.ndarray:
+def _segment_load(inp: DayInput) -> np.ndarray:
     """Minutes of work per block in a day: walking it twice an hour, its check-ins and hot-spot dwells."""
     load = 2 * inp.edge_length / inp.speed_m_min * (inp.end - inp.start) / 60.0
     np.add.at(load, inp.biz_block.astype(np.int64), inp.checkin_min)
@@ -60,18 +63,19 @@ def _segment_load(inp: ScheduleInput) -> np.ndarray:
     return load
 
 
-def try_segments(inp: ScheduleInput, net: _Net, units_info: list[dict], slots: list, names: np.ndarray,
+def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], slots: list[list[BreakSlot]],
+                 names: np.ndarray,
                  meal_min: float, evaluate: Callable[[list[Unit], dict], float], seed: int,
-                 repair: Callable[[list[Unit], dict, ScheduleInput], None] | None = None,
-                 progress: Callable[[float], None] | None = None) -> tuple[float, list[Unit], dict, dict] | None:
+                 repair: Callable[[list[Unit], dict, DayInput], None] | None = None,
+                 progress: Callable[[float], None] | None = None, deadline: float = math.inf,
+                 ) -> tuple[float, list[Unit], dict, dict] | None:
     """Schedule the segment variants in order and keep the best.
 
     Parameters
     ----------
-    inp : ScheduleInput
-    net : _Net
-    units_info : list of dict
-        ``name``, ``members``, ``role`` per unit.
+    inp : DayInput
+    net : ShortestPaths
+    units_info : list of UnitSpec
     slots : list of list of BreakSlot
         Per unit, its breaks.
     names : ndarray
@@ -85,13 +89,15 @@ def try_segments(inp: ScheduleInput, net: _Net, units_info: list[dict], slots: l
         ``repair(units, tallies, inp)``, applied to each variant before it is scored.
     progress : callable, optional
         ``progress(fraction)``.
+    deadline : float
+        :func:`time.perf_counter` value after which no further variant is started (the best so far is kept).
 
     Returns
     -------
     (score, units, tallies, variant) or None
         The best variant; ``None`` when there are no units.
     """
-    walkers = [i for i, u in enumerate(units_info) if u["role"] != "rover"]
+    walkers = [i for i, u in enumerate(units_info) if u.role != "rover"]
     if not walkers:
         return None
     corr = [int(b) for b in np.flatnonzero(inp.edge_corridor)]
@@ -101,6 +107,7 @@ def try_segments(inp: ScheduleInput, net: _Net, units_info: list[dict], slots: l
     variants = segment_variants(len(walkers), seed)
     best = None
     min_walk: dict[tuple, float] = {}
+    tours: dict[tuple, list[tuple[int, int, int]]] = {}
     for j, var in enumerate(variants):
         k = var["segments"]
         if k not in cache:
@@ -111,15 +118,16 @@ def try_segments(inp: ScheduleInput, net: _Net, units_info: list[dict], slots: l
         holders = [w for j, w in enumerate(walkers) if j != var["free"]]
         for i, s in zip(holders, cache[k], strict=False):
             segs[i] = dataclasses.replace(s, route=list(s.route))
-        units = [Unit(u["name"], list(u["members"]), u["role"], [], slots[i]) for i, u in enumerate(units_info)]
+        units = [Unit(u.name, list(u.members), u.role, slots[i]) for i, u in enumerate(units_info)]
         twin = (k, var["free"], var["excursion_cap"], var["seed"])
         target = None
         if var["pace"]:
             if twin not in min_walk:
                 continue
-            target = {u["name"]: PACE * min_walk[twin] for u in units_info}
+            target = {u.name: PACE * min_walk[twin] for u in units_info}
         vin = dataclasses.replace(inp, seed=var["seed"])
-        tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target)
+        tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target,
+                               tour_cache=tours, tour_time_s=max(0.5, min(10.0, deadline - time.perf_counter())))
         if not var["pace"]:
             dists = [u.walk_m for u in units if u.role != "rover"] or [u.walk_m for u in units]
             min_walk[twin] = float(min(dists))
@@ -135,5 +143,8 @@ def try_segments(inp: ScheduleInput, net: _Net, units_info: list[dict], slots: l
             break
         if j + 1 >= GIVE_UP_AFTER and best[0] > GIVE_UP_SCORE:
             log.info("segment design: best score %.2f after %d variants; not trying the rest", best[0], j + 1)
+            break
+        if time.perf_counter() >= deadline:
+            log.info("time limit reached after %d of %d variants (best score %.2f)", j + 1, len(variants), best[0])
             break
     return best

@@ -14,12 +14,15 @@ area blocks walked are what can suffer, as the repairs never touch check-ins, dw
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 
 import numpy as np
 
-from patrol.routing.schedule import ScheduleInput, Unit, _Net
+from patrol.paths import ShortestPaths
+from patrol.planning.model import DayInput, Unit
+from patrol.timeline import Leg
 
 __all__ = ["even_out", "fill_leftovers"]
 
@@ -29,7 +32,7 @@ _EPS = 1e-6
 _MOVABLE = ("walk", "post")
 
 
-def _node_at(inp: ScheduleInput, b: int, off: float) -> int | None:
+def _node_at(inp: DayInput, b: int, off: float) -> int | None:
     if abs(off) <= 1e-6:
         return int(inp.edge_u[b])
     if abs(off - inp.edge_length[b]) <= 1e-6:
@@ -37,48 +40,49 @@ def _node_at(inp: ScheduleInput, b: int, off: float) -> int | None:
     return None
 
 
-def _windows(inp: ScheduleInput, steps: list[dict], longest: float) -> list[tuple[int, int, int, int]]:
+def _windows(inp: DayInput, steps: list[Leg], longest: float) -> list[tuple[int, int, int, int]]:
     """``(first, last + 1, corner, corner)`` of every run of walk/post steps from a corner back to it, up to
     ``longest`` minutes, shortest first for each start."""
     out = []
     n = len(steps)
     for i in range(n):
         s = steps[i]
-        if s["activity"] not in _MOVABLE:
+        if s.activity not in _MOVABLE:
             continue
-        x = _node_at(inp, s["block"], s["off0"])
+        x = _node_at(inp, s.block, s.off0)
         if x is None:
             continue
         for j in range(i, n):
             e = steps[j]
-            if e["activity"] not in _MOVABLE or e["t1"] - s["t0"] > longest + _EPS:
+            if e.activity not in _MOVABLE or e.t1 - s.t0 > longest + _EPS:
                 break
-            y = _node_at(inp, e["block"], e["off1"])
-            if y == x and e["t1"] - s["t0"] > _EPS:
+            y = _node_at(inp, e.block, e.off1)
+            if y == x and e.t1 - s.t0 > _EPS:
                 out.append((i, j + 1, x, y))
     return out
 
 
-def _path_legs(inp: ScheduleInput, net: _Net, x: int, y: int, t: float) -> tuple[list[dict], float]:
+def _walk(b: int, off0: float, off1: float, t: float, v: float) -> Leg:
+    return Leg(t, t + abs(off1 - off0) / v, int(b), float(off0), float(off1), "walk")
+
+
+def _path_legs(inp: DayInput, net: ShortestPaths, x: int, y: int, t: float) -> tuple[list[Leg], float]:
     legs = []
     v = inp.speed_m_min
-    while x != y:
-        b, nxt = net.next_hop(x, y)
+    for b, frm in net.path(x, y):
         L = float(inp.edge_length[b])
-        fwd = int(inp.edge_u[b]) == x
-        legs.append({"t0": t, "t1": t + L / v, "activity": "walk", "block": int(b), "off0": 0.0 if fwd else L,
-                     "off1": L if fwd else 0.0, "ref": ""})
-        t += L / v
-        x = nxt
+        fwd = int(inp.edge_u[b]) == frm
+        legs.append(_walk(b, 0.0 if fwd else L, L if fwd else 0.0, t, v))
+        t = legs[-1].t1
     return legs, t
 
 
-def _stand(b: int, off: float, t0: float, t1: float, ref: str = "standing post") -> dict:
-    return {"t0": t0, "t1": t1, "activity": "post", "block": int(b), "off0": off, "off1": off, "ref": ref}
+def _stand(b: int, off: float, t0: float, t1: float, ref: str = "standing post") -> Leg:
+    return Leg(t0, t1, int(b), off, off, "post", ref)
 
 
-def _trip(inp: ScheduleInput, net: _Net, x: int, y: int, target: tuple[str, int], t0: float, t_end: float,
-          stand_at: tuple[int, float]) -> list[dict] | None:
+def _trip(inp: DayInput, net: ShortestPaths, x: int, y: int, target: tuple[str, int], t0: float, t_end: float,
+          stand_at: tuple[int, float]) -> list[Leg] | None:
     """Steps from corner ``x`` at ``t0`` to corner ``y`` by ``t_end`` that check in with a business
     (``("biz", i)``) or walk a block end to end (``("block", b)``) on the way, standing for what is left."""
     v = inp.speed_m_min
@@ -100,43 +104,40 @@ def _trip(inp: ScheduleInput, net: _Net, x: int, y: int, target: tuple[str, int]
     legs, t = _path_legs(inp, net, x, e, t0)
     if kind == "biz":
         if abs(off - eoff) > 0.5:
-            legs.append({"t0": t, "t1": t + abs(off - eoff) / v, "activity": "walk", "block": b, "off0": eoff,
-                         "off1": off, "ref": ""})
-            t += abs(off - eoff) / v
+            legs.append(_walk(b, eoff, off, t, v))
+            t = legs[-1].t1
         else:
             off = eoff
         if not (inp.biz_open[i] <= t + _EPS and t + inp.checkin_min <= inp.biz_close[i] + _EPS):
             return None
-        legs.append({"t0": t, "t1": t + inp.checkin_min, "activity": "checkin", "block": b, "off0": off,
-                     "off1": off, "ref": inp.biz_ref[i], "business": int(i)})
+        legs.append(Leg(t, t + inp.checkin_min, b, off, off, "checkin", inp.biz_ref[i], int(inp.biz_index[i])))
         t += inp.checkin_min
         if abs(off - eoff) > _EPS:
-            legs.append({"t0": t, "t1": t + abs(off - eoff) / v, "activity": "walk", "block": b, "off0": off,
-                         "off1": eoff, "ref": ""})
-            t += abs(off - eoff) / v
+            legs.append(_walk(b, off, eoff, t, v))
+            t = legs[-1].t1
         last = e
     else:
-        legs.append({"t0": t, "t1": t + L / v, "activity": "walk", "block": b, "off0": eoff, "off1": foff, "ref": ""})
-        t += L / v
+        legs.append(_walk(b, eoff, foff, t, v))
+        t = legs[-1].t1
         last = f
     back, t = _path_legs(inp, net, last, y, t)
     legs += back
-    if legs and legs[-1]["activity"] != "checkin":
-        stand_at = (legs[-1]["block"], legs[-1]["off1"])
+    if legs and legs[-1].activity != "checkin":
+        stand_at = (legs[-1].block, legs[-1].off1)
     elif x != y:
         return None  # a check-in at the very corner with nothing after it: keep it simple
     if t_end - t > _EPS:
         legs.append(_stand(stand_at[0], stand_at[1], t, t_end))
     else:
-        legs[-1]["t1"] = t_end
+        legs[-1] = dataclasses.replace(legs[-1], t1=t_end)
     return legs
 
 
-def _walked(steps: list[dict]) -> float:
-    return float(sum(abs(s["off1"] - s["off0"]) for s in steps if s["activity"] == "walk"))
+def _walked(steps: list[Leg]) -> float:
+    return float(sum(abs(s.off1 - s.off0) for s in steps if s.activity == "walk"))
 
 
-def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np.ndarray, walked: np.ndarray,
+def fill_leftovers(inp: DayInput, units: list[Unit], net: ShortestPaths, checked: np.ndarray, walked: np.ndarray,
                    accept: Callable[[list[Unit], Unit], bool], *, longest: float = 60.0, max_tries: int = 300,
                    max_total: int = 600) -> int:
     """Check in with the businesses, and walk the area blocks, left over, on trips made in windows of spare
@@ -165,11 +166,11 @@ def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np
             if done or tries >= max_tries:
                 break
             for a, b, x, y in _windows(inp, u.steps, longest):
-                t0, t1 = u.steps[a]["t0"], u.steps[b - 1]["t1"]
+                t0, t1 = u.steps[a].t0, u.steps[b - 1].t1
                 if target[0] == "biz" and (t1 < inp.biz_open[target[1]] or t0 > inp.biz_close[target[1]]):
                     continue
                 first = u.steps[a]
-                legs = _trip(inp, net, x, y, target, t0, t1, (first["block"], first["off0"]))
+                legs = _trip(inp, net, x, y, target, t0, t1, (first.block, first.off0))
                 if legs is None:
                     continue
                 tries += 1
@@ -193,7 +194,7 @@ def fill_leftovers(inp: ScheduleInput, units: list[Unit], net: _Net, checked: np
     return added
 
 
-def _pace_legs(b: int, off: float, L: float, t0: float, t1: float, v: float) -> list[dict]:
+def _pace_legs(b: int, off: float, L: float, t0: float, t1: float, v: float) -> list[Leg]:
     """Walk up and down block ``b`` from ``off`` and back to it between ``t0`` and ``t1``."""
     far = 0.0 if off > L / 2 else L
     reach = abs(far - off)
@@ -204,16 +205,15 @@ def _pace_legs(b: int, off: float, L: float, t0: float, t1: float, v: float) -> 
     while t1 - t > 0.5:
         d = min(reach, (t1 - t) * v / 2)
         tgt = off + (d if far > off else -d)
-        legs.append({"t0": t, "t1": t + d / v, "activity": "walk", "block": b, "off0": off, "off1": tgt, "ref": ""})
-        legs.append({"t0": t + d / v, "t1": t + 2 * d / v, "activity": "walk", "block": b, "off0": tgt, "off1": off,
-                     "ref": ""})
-        t += 2 * d / v
+        legs.append(_walk(b, off, tgt, t, v))
+        legs.append(_walk(b, tgt, off, legs[-1].t1, v))
+        t = legs[-1].t1
     if t1 - t > _EPS:
         legs.append(_stand(b, off, t, t1))
     return legs
 
 
-def even_out(inp: ScheduleInput, units: list[Unit], ratio_max: float, accept: Callable[[list[Unit], Unit], bool], *,
+def even_out(inp: DayInput, units: list[Unit], ratio_max: float, accept: Callable[[list[Unit], Unit], bool], *,
              longest: float = 25.0, max_rounds: int = 60) -> float:
     """Bring longest / shortest walking distance under ``ratio_max`` by trading spare time.
 
@@ -235,9 +235,9 @@ def even_out(inp: ScheduleInput, units: list[Unit], ratio_max: float, accept: Ca
         changed = False
         # the shortest walker walks while it would stand
         for j, s in enumerate(lo_u.steps):
-            if s["activity"] != "post" or s["t1"] - s["t0"] < 1.0:
+            if s.activity != "post" or s.t1 - s.t0 < 1.0:
                 continue
-            legs = _pace_legs(s["block"], s["off0"], float(inp.edge_length[s["block"]]), s["t0"], s["t1"], v)
+            legs = _pace_legs(s.block, s.off0, float(inp.edge_length[s.block]), s.t0, s.t1, v)
             lo_u.steps[j:j + 1] = legs
             changed = True
             break
@@ -252,7 +252,7 @@ def even_out(inp: ScheduleInput, units: list[Unit], ratio_max: float, accept: Ca
                     continue
                 first = hi_u.steps[a]
                 old = hi_u.steps[a:b]
-                hi_u.steps[a:b] = [_stand(first["block"], first["off0"], first["t0"], hi_u.steps[b - 1]["t1"])]
+                hi_u.steps[a:b] = [_stand(first.block, first.off0, first.t0, hi_u.steps[b - 1].t1)]
                 if accept(units, hi_u):
                     changed = True
                     break

@@ -38,11 +38,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from patrol.routing.area_tours import area_tours, assign_area
-from patrol.routing.checkin_assign import assign_checkins
-from patrol.routing.corridor_segments import Segment
-from patrol.routing.schedule import ScheduleInput, Unit, _Net
-from patrol.routing.schedule_breaks import BreakSlot
+from patrol.paths import ShortestPaths
+from patrol.planning.assign import assign_area, assign_checkins
+from patrol.planning.model import BreakSlot, DayInput, Unit
+from patrol.planning.segments import Segment
+from patrol.planning.tours import area_tours
+from patrol.timeline import Leg
 
 __all__ = ["run_segments"]
 
@@ -52,11 +53,12 @@ _EPS = 1e-6
 
 
 class _SegmentScheduler:
-    def __init__(self, inp: ScheduleInput, units: list[Unit], net: _Net, segments: list[Segment | None], *,
+    def __init__(self, inp: DayInput, units: list[Unit], net: ShortestPaths, segments: list[Segment | None], *,
                  margin: float, excursion_cap: float, dwell_window: tuple[float, float], release_min: float,
                  tour_first_min: float, area_release_min: float, walk_target: dict[str, float] | None,
-                 progress: Callable[[float], None] | None):
+                 progress: Callable[[float], None] | None, tour_cache: dict | None, tour_time_s: float):
         self.inp, self.units, self.net, self.seg = inp, units, net, segments
+        self.tour_cache, self.tour_time_s = tour_cache, tour_time_s
         self.v = inp.speed_m_min
         self.margin = margin
         self.excursion_cap = excursion_cap
@@ -77,12 +79,14 @@ class _SegmentScheduler:
             self.biz_on_block.setdefault(int(b), []).append(i)
         self.pos = [0] * len(units)
         self.own = [set(sg.blocks) if sg is not None else set() for sg in segments]
-        self.ret_min: list[np.ndarray | None] = []
-        self.ret_node: list[np.ndarray | None] = []
+        # per unit with a segment: from every node, minutes back to the nearest corner of its round and that
+        # corner (a unit without a segment never goes back: zero minutes, to where it is)
+        self.ret_min: list[np.ndarray] = []
+        self.ret_node: list[np.ndarray] = []
         for sg in segments:
             if sg is None:
-                self.ret_min.append(None)
-                self.ret_node.append(None)
+                self.ret_min.append(np.zeros(inp.n_nodes))
+                self.ret_node.append(np.arange(inp.n_nodes))
                 continue
             nodes = np.array(sorted(sg.nodes))
             d = net.dist[:, nodes]
@@ -106,7 +110,7 @@ class _SegmentScheduler:
         self.hs_dwells: dict[int, list[tuple[float, float]]] = {h: [] for h in inp.hotspots}
         owners = [i for i, s in enumerate(segments) if s is not None] or list(range(len(units)))
         for h in inp.hotspots:
-            on = [i for i in owners if segments[i] is not None and h in segments[i].blocks]
+            on = [i for i in owners if h in self.own[i]]
             if on:
                 self.hs_owner[h] = on[0]
             else:
@@ -155,7 +159,7 @@ class _SegmentScheduler:
                             dist=net.dist, speed_m_min=self.v, max_trip_min=self._reach(segments))
         self.area_owner = {int(b): int(k) for b, k in zip(blocks.tolist(), owner.tolist(), strict=True)}
         return area_tours(inp.n_nodes, inp.edge_u, inp.edge_v, inp.edge_length, blocks, owner, rounds, net.dist,
-                          seed=inp.seed)
+                          seed=inp.seed, cache=self.tour_cache, time_limit_s=self.tour_time_s)
 
     # ------------------------------------------------------------------ helpers
     def _draw(self, first: bool = False) -> float:
@@ -177,28 +181,27 @@ class _SegmentScheduler:
         return next((b for j, b in enumerate(u.breaks) if j not in u.breaks_taken), None)
 
     def _add(self, u: Unit, activity: str, t1: float, block: int, off0: float, off1: float, ref: str = "",
-             **extra) -> None:
-        step = {"t0": u.t, "t1": t1, "activity": activity, "block": int(block), "off0": float(off0),
-                "off1": float(off1), "ref": ref}
-        step.update(extra)
-        u.steps.append(step)
+             business: int = -1) -> None:
+        """Append a step; ``business`` is a position in the day's due list (stored as the district's index)."""
+        biz = int(self.inp.biz_index[business]) if business >= 0 else -1
+        u.steps.append(Leg(u.t, t1, int(block), float(off0), float(off1), activity, ref, biz))
         if activity == "walk":
             u.walk_m += abs(off1 - off0)
         u.t = t1
 
     def _stand(self, u: Unit) -> tuple[int, float]:
         if u.steps:
-            return u.steps[-1]["block"], u.steps[-1]["off1"]
+            return u.steps[-1].block, u.steps[-1].off1
         inp = self.inp
         blocks = np.flatnonzero((inp.edge_u == u.node) | (inp.edge_v == u.node))
         b = int(blocks[0])
         return b, (0.0 if inp.edge_u[b] == u.node else float(inp.edge_length[b]))
 
-    def _stay(self, u: Unit, activity: str, t1: float, ref: str = "", **extra) -> None:
+    def _stay(self, u: Unit, activity: str, t1: float, ref: str = "") -> None:
         if t1 <= u.t + _EPS:
             return
         b, off = self._stand(u)
-        self._add(u, activity, t1, b, off, off, ref, **extra)
+        self._add(u, activity, t1, b, off, off, ref)
 
     def _passed(self, u: Unit, b: int, own: bool) -> None:
         self.passes.setdefault(b, []).append(u.t)
@@ -320,7 +323,8 @@ class _SegmentScheduler:
             latest = self.hs_last[h] + inp.hotspot_revisit - 2.0 - d
             if nb is not None and nb.start < latest + d and nb.end > latest:
                 # before the break, with a round's walk to spare (the round has to be walked between them)
-                latest = min(latest, nb.start - d - (self.seg[k].minutes + 2.0 if self.seg[k] is not None else 0.0))
+                seg = self.seg[k]
+                latest = min(latest, nb.start - d - (seg.minutes + 2.0 if seg is not None else 0.0))
             out[h] = latest
         nxt = np.inf
         for h in sorted(out, key=lambda h: (-out[h], h)):
@@ -363,24 +367,15 @@ class _SegmentScheduler:
         a = int(inp.edge_u[h])
         off = 0.0 if u.node == a else float(inp.edge_length[h])
         t0 = u.t
-        self._add(u, "dwell", u.t + self._dwell_minutes(), h, off, off, f"hotspot {inp.hotspots.index(h) + 1}",
-                  hotspot=inp.hotspots.index(h) + 1)
+        self._add(u, "dwell", u.t + self._dwell_minutes(), h, off, off, f"hot spot {inp.hotspots.index(h) + 1}")
         u.dwell_min += self._dwell_minutes()
         self.hs_dwells[h].append((t0, u.t))
         self.hs_last[h] = u.t
         self.hs_target[h] = u.t + self._draw()
         self.hs_lead[h] = self._draw_lead()
         if back:
-            for b, frm in self._path(u.node, path[0][1] if path else u.node):
+            for b, frm in self.net.path(u.node, path[0][1] if path else u.node):
                 self._walk_block(u, b, frm, [], own=False)
-
-    def _path(self, x: int, y: int) -> list[tuple[int, int]]:
-        out = []
-        while x != y:
-            b, nxt = self.net.next_hop(x, y)
-            out.append((b, x))
-            x = nxt
-        return out
 
     def _try_dwell(self, k: int) -> bool:
         u = self.units[k]
@@ -402,7 +397,7 @@ class _SegmentScheduler:
             return False
         cost = 2 * metres / self.v + d
         if self._fits(k, cost):
-            self._do_dwell(k, h, self._path(u.node, near), back=self.seg[k] is not None)
+            self._do_dwell(k, h, self.net.path(u.node, near), back=self.seg[k] is not None)
             return True
         return False
 
@@ -477,14 +472,14 @@ class _SegmentScheduler:
             if not stops and self.need[b] <= self.walked[b]:
                 taken.add(b)
                 continue
-            plan += [(hb, hf, []) for hb, hf in self._path(cur, frm)]
+            plan += [(hb, hf, []) for hb, hf in self.net.path(cur, frm)]
             plan.append((b, frm, stops))
             taken.add(b)
             used += go + self.minutes[b] + len(stops) * inp.checkin_min
             cur = to
         if s is not None and plan:
             y = int(self.ret_node[k][cur])
-            plan += [(hb, hf, []) for hb, hf in self._path(cur, y)]
+            plan += [(hb, hf, []) for hb, hf in self.net.path(cur, y)]
             cur = y
         return plan, cur
 
@@ -512,7 +507,8 @@ class _SegmentScheduler:
             j = len(tour)
         if j >= len(tour):
             return [], u.node
-        plan = [(hb, hf, []) for hb, hf in self._path(u.node, tour[j][1])]
+        plan: list[tuple[int, int, list[tuple[float, int]]]] = [(hb, hf, []) for hb, hf in
+                                                                 self.net.path(u.node, tour[j][1])]
         used = self._plan_minutes(plan)
         useful = False
         back = self.seg[k] is not None
@@ -532,7 +528,7 @@ class _SegmentScheduler:
         cur = tour[j - 1][2]
         if back:
             y = int(self.ret_node[k][cur])
-            plan += [(hb, hf, []) for hb, hf in self._path(cur, y)]
+            plan += [(hb, hf, []) for hb, hf in self.net.path(cur, y)]
             cur = y
         self._piece_end = j
         return plan, cur
@@ -575,7 +571,7 @@ class _SegmentScheduler:
 
     # ------------------------------------------------------------------ the unit's next step
     def _go_home(self, u: Unit) -> None:
-        for b, frm in self._path(u.node, self.inp.base):
+        for b, frm in self.net.path(u.node, self.inp.base):
             self._walk_block(u, b, frm, [], own=False)
         self._stay(u, "post", self.inp.end, "at the base")
         u.done = True
@@ -586,7 +582,7 @@ class _SegmentScheduler:
         if nb is not None and u.t >= nb.start - _EPS:
             t0 = max(u.t, float(nb.start))
             self._stay(u, "post", t0, "standing post")
-            self._stay(u, "break", t0 + (nb.end - nb.start), f"{nb.kind} break", kind=nb.kind)
+            self._stay(u, "break", t0 + (nb.end - nb.start), f"{nb.kind} break")
             u.breaks_taken.add(u.breaks.index(nb))
             return
         if s is None:
@@ -666,15 +662,16 @@ class _SegmentScheduler:
                 last_report = u.t
 
 
-def run_segments(inp: ScheduleInput, units: list[Unit], net: _Net, segments: list[Segment | None], *,
+def run_segments(inp: DayInput, units: list[Unit], net: ShortestPaths, segments: list[Segment | None], *,
                  margin: float = 1.0, excursion_cap: float = 45.0, dwell_window: tuple[float, float] = (0.65, 0.85),
                  release_min: float = 75.0, tour_first_min: float = 120.0, area_release_min: float = 100.0,
-                 walk_target: dict[str, float] | None = None, progress: Callable[[float], None] | None = None) -> dict:
+                 walk_target: dict[str, float] | None = None, progress: Callable[[float], None] | None = None,
+                 tour_cache: dict | None = None, tour_time_s: float = 10.0) -> dict:
     """Schedule the shift with one corridor segment per unit (in place: ``unit.steps``).
 
     Parameters
     ----------
-    inp : ScheduleInput
+    inp : DayInput
     units : list of Unit
     net : _Net
         Shortest paths on the district.
@@ -688,6 +685,10 @@ def run_segments(inp: ScheduleInput, units: list[Unit], net: _Net, segments: lis
     dwell_window : (float, float)
         Next dwell on a hot spot between these fractions of the revisit limit after the last one
         (drawn from the seed).
+    tour_cache : dict, optional
+        Area tours already found (kept across the variants of a day; see :func:`.tours.area_tours`).
+    tour_time_s : float
+        Wall-clock cap of the area tours' search (they stop on an iteration count first).
 
     Returns
     -------
@@ -700,7 +701,7 @@ def run_segments(inp: ScheduleInput, units: list[Unit], net: _Net, segments: lis
     sch = _SegmentScheduler(inp, units, net, segments, margin=margin, excursion_cap=excursion_cap,
                             dwell_window=dwell_window, release_min=release_min, tour_first_min=tour_first_min,
                             area_release_min=area_release_min, walk_target=walk_target,
-                            progress=progress)
+                            progress=progress, tour_cache=tour_cache, tour_time_s=tour_time_s)
     sch.run()
     return {"checked": sch.checked, "passes": sch.passes, "hotspot_dwells": sch.hs_dwells, "assign": sch.assign,
             "tours": sch.tours, "tour_pos": sch.tour_pos,

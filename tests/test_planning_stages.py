@@ -1,5 +1,5 @@
-"""The segment design of the daily plan: corridor segments, check-in and area assignment, the scheduler's
-corridor promise, and the repairs of spare time."""
+"""The stages of the daily plan (patrol.planning): corridor segments, check-in and area assignment, area
+tours, the scheduler's corridor promise, and the repairs of spare time."""
 
 from __future__ import annotations
 
@@ -8,24 +8,25 @@ import itertools
 import numpy as np
 import pytest
 
-from patrol.demand import block_demand, top_hotspots
-from patrol.routing.area_tours import area_tours, assign_area
-from patrol.routing.checkin_assign import assign_checkins
-from patrol.routing.corridor_segments import _split, corridor_segments
-from patrol.routing.daily_plan import _tally_steps, _units, checkins_due, schedule_input
-from patrol.routing.schedule import Unit, _Net
-from patrol.routing.schedule_breaks import plan_breaks
-from patrol.routing.schedule_segments import run_segments
-from patrol.routing.segment_plan import _segment_load
-from patrol.routing.segment_repair import _walked, even_out, fill_leftovers
+from patrol.paths import all_pairs
+from patrol.planning.assign import assign_area, assign_checkins
+from patrol.planning.breaks import plan_breaks
+from patrol.planning.duties import checkins_due, day_input, hotspots, unit_specs
+from patrol.planning.model import Unit
+from patrol.planning.repair import _walked, even_out, fill_leftovers
+from patrol.planning.scheduler import run_segments
+from patrol.planning.score import tally
+from patrol.planning.segments import _split, corridor_segments
+from patrol.planning.tours import area_tours
+from patrol.planning.variants import _segment_load
+from patrol.timeline import Leg
 
 
 @pytest.fixture(scope="module")
-def day_input(uptown):
-    s = uptown.settings
-    hot = [int(b) for b in top_hotspots(uptown, s.targets.hotspot_count, demand=block_demand(uptown, None))]
-    inp = schedule_input(uptown, s, hot, checkins_due(uptown, "tue"), seed=0)
-    return inp, _Net(inp)
+def day(uptown):
+    hot, _ = hotspots(uptown)
+    inp = day_input(uptown, uptown.settings, hot, checkins_due(uptown, "tue"), seed=0)
+    return inp, all_pairs(uptown.arrays)
 
 
 def _segments(uptown, inp, net, k):
@@ -36,8 +37,8 @@ def _segments(uptown, inp, net, k):
 
 
 @pytest.mark.parametrize("k", [1, 2, 7, 8, 12])
-def test_segments_cover_the_corridor_once_with_closed_rounds(uptown, day_input, k):
-    inp, net = day_input
+def test_segments_cover_the_corridor_once_with_closed_rounds(uptown, day, k):
+    inp, net = day
     segs = _segments(uptown, inp, net, k)
     assert 1 <= len(segs) <= k
     blocks = sorted(b for s in segs for b in s.blocks)
@@ -53,8 +54,8 @@ def test_segments_cover_the_corridor_once_with_closed_rounds(uptown, day_input, 
         assert s.minutes == pytest.approx(sum(inp.edge_length[b] for b, _, _ in route) / inp.speed_m_min)
 
 
-def test_eight_segments_keep_rounds_short_enough_for_a_meal_break(uptown, day_input):
-    inp, net = day_input
+def test_eight_segments_keep_rounds_short_enough_for_a_meal_break(uptown, day):
+    inp, net = day
     segs = _segments(uptown, inp, net, 7)
     assert max(s.minutes for s in segs) <= 25.0  # 60 - 30 (meal) - 5, so a meal fits inside the revisit limit
 
@@ -71,8 +72,8 @@ def test_split_minimizes_the_largest_piece():
         assert best == pytest.approx(brute)
 
 
-def test_checkins_go_to_the_unit_passing_them_in_equal_shares(uptown, day_input):
-    inp, net = day_input
+def test_checkins_go_to_the_unit_passing_them_in_equal_shares(uptown, day):
+    inp, net = day
     segs = _segments(uptown, inp, net, 4)
     own = [set(s.blocks) for s in segs]
     fixed = np.zeros(4)
@@ -96,8 +97,8 @@ def test_checkins_go_to_the_unit_passing_them_in_equal_shares(uptown, day_input)
             assert counts[mine[0]] >= round(len(inp.biz_ref) / 4) - 1
 
 
-def test_checkins_beyond_a_units_reach_go_to_one_that_can_reach_them(uptown, day_input):
-    inp, net = day_input
+def test_checkins_beyond_a_units_reach_go_to_one_that_can_reach_them(uptown, day):
+    inp, net = day
     segs = _segments(uptown, inp, net, 3)
     reach = np.array([0.0, 0.0, np.inf])  # only the third unit can leave its round
     got = assign_checkins(inp.biz_block, inp.biz_offset, [s.nodes for s in segs], [set(s.blocks) for s in segs],
@@ -108,8 +109,8 @@ def test_checkins_beyond_a_units_reach_go_to_one_that_can_reach_them(uptown, day
             assert int(inp.biz_block[i]) in segs[k].blocks
 
 
-def test_area_blocks_are_shared_within_reach_and_toured(uptown, day_input):
-    inp, net = day_input
+def test_area_blocks_are_shared_within_reach_and_toured(uptown, day):
+    inp, net = day
     segs = _segments(uptown, inp, net, 4)
     blocks = np.flatnonzero(inp.required_visits > 0)
     rounds = [s.nodes for s in segs]
@@ -132,10 +133,10 @@ def test_area_blocks_are_shared_within_reach_and_toured(uptown, day_input):
 
 
 def _schedule(uptown, inp, net, k_segments=7, **kw):
-    units_info = _units(uptown.settings, False)
+    units_info = unit_specs(uptown.settings, False)
     slots, _ = plan_breaks(uptown.settings, [1] * len(units_info), start=int(inp.start), end=int(inp.end))
     segs = _segments(uptown, inp, net, k_segments) + [None] * (len(units_info) - k_segments)
-    units = [Unit(u["name"], list(u["members"]), u["role"], [], slots[i]) for i, u in enumerate(units_info)]
+    units = [Unit(u.name, list(u.members), u.role, slots[i]) for i, u in enumerate(units_info)]
     tallies = run_segments(inp, units, net, segs, **kw)
     return units, segs, tallies
 
@@ -145,10 +146,10 @@ def _gaps(times, lo, hi):
     return max(b - a for a, b in zip(pts, pts[1:], strict=False))
 
 
-def test_segment_units_keep_their_corridor_fresh_by_construction(uptown, day_input):
-    inp, net = day_input
+def test_segment_units_keep_their_corridor_fresh_by_construction(uptown, day):
+    inp, net = day
     units, segs, tallies = _schedule(uptown, inp, net)
-    passes, _, _ = _tally_steps(units, inp.edge_length)
+    passes = tally(units, inp.edge_length).passes
     for s in segs:
         if s is None:
             continue
@@ -156,26 +157,26 @@ def test_segment_units_keep_their_corridor_fresh_by_construction(uptown, day_inp
             assert _gaps(passes.get(b, []), inp.start, inp.end) <= inp.corridor_revisit
     # breaks at their planned times, everyone home at the base by the shift end
     for u in units:
-        taken = [(st["t0"], st["t1"]) for st in u.steps if st["activity"] == "break"]
+        taken = [(st.t0, st.t1) for st in u.steps if st.activity == "break"]
         assert taken == [(float(b.start), float(b.end)) for b in u.breaks]
-        assert u.steps[-1]["t1"] <= inp.end + 1e-6
+        assert u.steps[-1].t1 <= inp.end + 1e-6
         for s0, s1 in zip(u.steps, u.steps[1:], strict=False):
-            assert s1["t0"] == pytest.approx(s0["t1"])
+            assert s1.t0 == pytest.approx(s0.t1)
     # every check-in inside opening hours, and only once
     seen = []
     for u in units:
         for st in u.steps:
-            if st["activity"] == "checkin":
-                i = st["business"]
-                assert inp.biz_open[i] <= st["t0"] + 1e-6 and st["t1"] <= inp.biz_close[i] + 1e-6
+            if st.activity == "checkin":
+                i = int(np.flatnonzero(inp.biz_index == st.business)[0])
+                assert inp.biz_open[i] <= st.t0 + 1e-6 and st.t1 <= inp.biz_close[i] + 1e-6
                 seen.append(i)
     assert len(seen) == len(set(seen)) == int(tallies["checked"].sum())
 
 
-def test_hotspot_dwells_depend_on_the_seed(uptown, day_input):
+def test_hotspot_dwells_depend_on_the_seed(uptown, day):
     import dataclasses
 
-    inp, net = day_input
+    inp, net = day
     _, _, t0 = _schedule(uptown, inp, net)
     _, _, t1 = _schedule(uptown, dataclasses.replace(inp, seed=5), net)
     _, _, again = _schedule(uptown, inp, net)
@@ -188,16 +189,16 @@ def _corner_post_day(inp, net, x, t0, t1):
     blocks = np.flatnonzero((inp.edge_u == x) | (inp.edge_v == x))
     b = int(blocks[0])
     off = 0.0 if inp.edge_u[b] == x else float(inp.edge_length[b])
-    return [{"t0": t0, "t1": t1, "activity": "post", "block": b, "off0": off, "off1": off, "ref": "standing post"}]
+    return [Leg(t0, t1, b, off, off, "post", "standing post")]
 
 
-def test_spare_time_is_traded_for_a_leftover_checkin_only_when_accepted(day_input):
-    inp, net = day_input
+def test_spare_time_is_traded_for_a_leftover_checkin_only_when_accepted(day):
+    inp, net = day
     i = int(np.flatnonzero(inp.biz_open <= 660)[0])
     x = int(inp.edge_u[inp.biz_block[i]])
-    u = Unit("u", ["u"], "walker", [], [])
+    u = Unit("u", ["u"], "walker", [])
     u.steps = _corner_post_day(inp, net, x, 700.0, 760.0)
-    before = [dict(s) for s in u.steps]
+    before = list(u.steps)
     checked = np.zeros(len(inp.biz_ref), dtype=bool)
     checked[np.arange(len(checked)) != i] = True
     walked = inp.required_visits.copy()
@@ -205,44 +206,41 @@ def test_spare_time_is_traded_for_a_leftover_checkin_only_when_accepted(day_inpu
     assert u.steps == before and not checked[i]
     assert fill_leftovers(inp, [u], net, checked, walked, lambda units, changed: True) == 1
     assert checked[i]
-    acts = [s for s in u.steps if s["activity"] == "checkin"]
-    assert len(acts) == 1 and acts[0]["business"] == i and acts[0]["t1"] - acts[0]["t0"] == inp.checkin_min
-    assert u.steps[0]["t0"] == 700.0 and u.steps[-1]["t1"] == pytest.approx(760.0)
+    acts = [s for s in u.steps if s.activity == "checkin"]
+    assert len(acts) == 1 and acts[0].business == inp.biz_index[i] and acts[0].t1 - acts[0].t0 == inp.checkin_min
+    assert u.steps[0].t0 == 700.0 and u.steps[-1].t1 == pytest.approx(760.0)
     for s0, s1 in zip(u.steps, u.steps[1:], strict=False):
-        assert s1["t0"] == pytest.approx(s0["t1"])
+        assert s1.t0 == pytest.approx(s0.t1)
     for s in u.steps:
-        if s["activity"] == "walk":
-            assert abs(s["off1"] - s["off0"]) <= inp.speed_m_min * (s["t1"] - s["t0"]) * (1 + 1e-9)
+        if s.activity == "walk":
+            assert abs(s.off1 - s.off0) <= inp.speed_m_min * (s.t1 - s.t0) * (1 + 1e-9)
 
 
-def test_even_out_brings_walking_distances_closer(day_input):
-    inp, _net = day_input
+def test_even_out_brings_walking_distances_closer(day):
+    inp, _net = day
     x = inp.base
-    walker, stander = Unit("w", ["w"], "walker", [], []), Unit("s", ["s"], "walker", [], [])
+    walker, stander = Unit("w", ["w"], "walker", []), Unit("s", ["s"], "walker", [])
     b = int(np.flatnonzero((inp.edge_u == x) | (inp.edge_v == x))[0])
     L = float(inp.edge_length[b])
     fwd = inp.edge_u[b] == x
     t = 600.0
     for _ in range(20):  # the walker goes up and down one block for a while
         for o0, o1 in ((0.0, L), (L, 0.0)) if fwd else ((L, 0.0), (0.0, L)):
-            walker.steps.append({"t0": t, "t1": t + L / inp.speed_m_min, "activity": "walk", "block": b, "off0": o0,
-                                 "off1": o1, "ref": ""})
+            walker.steps.append(Leg(t, t + L / inp.speed_m_min, b, o0, o1, "walk"))
             t += L / inp.speed_m_min
     x_off = 0.0 if fwd else L
     far = L - x_off
     t_back = 600.0 + 2 * L / inp.speed_m_min
     stander.steps = [
-        {"t0": 600.0, "t1": 600.0 + L / inp.speed_m_min, "activity": "walk", "block": b, "off0": x_off, "off1": far,
-         "ref": ""},
-        {"t0": 600.0 + L / inp.speed_m_min, "t1": t_back, "activity": "walk", "block": b, "off0": far,
-         "off1": x_off, "ref": ""},
-        {"t0": t_back, "t1": t, "activity": "post", "block": b, "off0": x_off, "off1": x_off, "ref": "standing post"},
+        Leg(600.0, 600.0 + L / inp.speed_m_min, b, x_off, far, "walk"),
+        Leg(600.0 + L / inp.speed_m_min, t_back, b, far, x_off, "walk"),
+        Leg(t_back, t, b, x_off, x_off, "post", "standing post"),
     ]
     ratio0 = _walked(walker.steps) / _walked(stander.steps)
     ratio = even_out(inp, [walker, stander], 1.25, lambda units, changed: True)
     assert ratio < ratio0 and ratio <= 1.25 + 1e-9
     for u in (walker, stander):
-        assert u.steps[0]["t0"] == 600.0 and u.steps[-1]["t1"] == pytest.approx(t)
+        assert u.steps[0].t0 == 600.0 and u.steps[-1].t1 == pytest.approx(t)
         for s0, s1 in zip(u.steps, u.steps[1:], strict=False):
-            assert s1["t0"] == pytest.approx(s0["t1"])
-            assert (s1["block"], s1["off0"]) == (s0["block"], s0["off1"]) or s1["block"] != s0["block"]
+            assert s1.t0 == pytest.approx(s0.t1)
+            assert (s1.block, s1.off0) == (s0.block, s0.off1) or s1.block != s0.block

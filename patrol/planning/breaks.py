@@ -9,22 +9,12 @@ dropped silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from patrol.settings import parse_hhmm
+from patrol.planning.model import BreakSlot, Shortfall
+from patrol.settings import Settings, format_hhmm, parse_hhmm
 
-__all__ = ["BreakSlot", "plan_breaks"]
-
-
-@dataclass(frozen=True)
-class BreakSlot:
-    """One planned break: ``start`` and ``end`` in minutes after midnight, ``kind`` meal or rest."""
-
-    start: int
-    end: int
-    kind: str
+__all__ = ["plan_breaks"]
 
 
 def _place(occ: np.ndarray, t0: int, dur: int, people: int, cap: int, lo: int, hi: int, ideal: float,
@@ -42,8 +32,8 @@ def _place(occ: np.ndarray, t0: int, dur: int, people: int, cap: int, lo: int, h
     return None
 
 
-def plan_breaks(settings, people: list[int], *, start: int, end: int, min_gap: int = 30
-                ) -> tuple[list[list[BreakSlot]], list[dict]]:
+def plan_breaks(settings: Settings, people: list[int], *, start: int, end: int, min_gap: int = 30
+                ) -> tuple[list[list[BreakSlot]], list[Shortfall]]:
     """Break slots per unit.
 
     Parameters
@@ -60,7 +50,7 @@ def plan_breaks(settings, people: list[int], *, start: int, end: int, min_gap: i
     -------
     slots : list of list of BreakSlot
         Per unit, sorted by time.
-    shortfalls : list of dict
+    shortfalls : list of Shortfall
         Breaks that could not be placed within the rules (then placed ignoring the on-street
         minimum if possible, and said so).
     """
@@ -70,7 +60,7 @@ def plan_breaks(settings, people: list[int], *, start: int, end: int, min_gap: i
     cap = total - min_street
     occ = np.zeros(max(end - start, 1), dtype=np.int64)
     slots: list[list[BreakSlot]] = [[] for _ in people]
-    shortfalls: list[dict] = []
+    shortfalls: list[Shortfall] = []
     ws, we = (parse_hhmm(t) for t in br.meal_window)
     ws, we = max(ws, start), min(we, end)
     order = list(range(len(people)))
@@ -86,18 +76,17 @@ def plan_breaks(settings, people: list[int], *, start: int, end: int, min_gap: i
         occ[s - start: s - start + dur] += people[u]
         slots[u].append(BreakSlot(s, s + dur, kind))
         if relaxed:
-            shortfalls.append({"target": "min_on_street", "required": min_street,
-                               "achieved": total - int(occ[s - start: s - start + dur].max()),
-                               "detail": f"{kind} break of unit {u + 1} at {s // 60:02d}:{s % 60:02d} leaves "
-                                         f"fewer than {min_street} on the street"})
+            shortfalls.append(Shortfall(
+                "min_on_street", f">= {min_street} people", f"{total - int(occ[s - start: s - start + dur].max())}",
+                f"{kind} break of unit {u + 1} at {format_hhmm(s)} leaves fewer than {min_street} on the street"))
         return True
 
     if br.meal_min > 0:
         for u in order:
             if we - ws < br.meal_min or not put(u, br.meal_min, ws, we, ws, "meal"):
-                shortfalls.append({"target": "breaks", "required": f"{br.meal_min}-min meal in "
-                                   f"{br.meal_window[0]}-{br.meal_window[1]}", "achieved": "none",
-                                   "detail": f"no room for the meal break of unit {u + 1} in the window and shift"})
+                shortfalls.append(Shortfall(
+                    "breaks", f"{br.meal_min}-min meal in {br.meal_window[0]}-{br.meal_window[1]}", "none",
+                    f"no room for the meal break of unit {u + 1} in the window and shift"))
     if br.rest_count > 0 and br.rest_min > 0:
         for u in order:
             meal = next((b for b in slots[u] if b.kind == "meal"), None)
@@ -115,8 +104,8 @@ def plan_breaks(settings, people: list[int], *, start: int, end: int, min_gap: i
             for j in range(br.rest_count):
                 ok = j < len(ideals) and put(u, br.rest_min, start + 15, end - 15, ideals[j][0], "rest")
                 if not ok:
-                    shortfalls.append({"target": "breaks", "required": f"{br.rest_count} x {br.rest_min}-min rest",
-                                       "achieved": f"{j}", "detail": f"no room for rest break {j + 1} of unit {u + 1}"})
+                    shortfalls.append(Shortfall("breaks", f"{br.rest_count} x {br.rest_min}-min rest", f"{j}",
+                                                     f"no room for rest break {j + 1} of unit {u + 1}"))
     for s in slots:
         s.sort(key=lambda b: b.start)
     return slots, shortfalls

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from patrol._json import to_jsonable
+from patrol.district import District
 
 __all__ = ["write_geojson", "write_gpx", "write_map", "write_outputs", "write_plan_json", "write_sheets"]
 
@@ -61,7 +62,7 @@ def _geoms(district) -> dict[int, Any]:
     return _GEOM_CACHE[key]
 
 
-def write_geojson(plan: dict, district, path: str | Path) -> Path:
+def write_geojson(plan: dict, district: District, path: str | Path) -> Path:
     """routes.geojson: a LineString per walk step and a Point per check-in, dwell, break and post.
 
     Properties: ``walker``, ``activity``, ``t0``/``t1`` (HH:MM), ``street``, ``ref``.
@@ -72,6 +73,7 @@ def write_geojson(plan: dict, district, path: str | Path) -> Path:
         for s in info["steps"]:
             props = {"walker": w, "activity": s["activity"], "t0": _hhmm(s["t0"]), "t1": _hhmm(s["t1"]),
                      "street": s.get("street", ""), "ref": s.get("ref", "")}
+            geom: dict[str, Any]
             if s["activity"] == "walk":
                 coords = _leg_coords(district, s)
                 if len(coords) < 2:
@@ -87,14 +89,14 @@ def write_geojson(plan: dict, district, path: str | Path) -> Path:
     return path
 
 
-def _when(plan: dict, district, minutes: float) -> dt.datetime:
+def _when(plan: dict, district: District, minutes: float) -> dt.datetime:
     date = dt.date.fromisoformat(plan["date"]) if plan.get("date") else dt.date.today()
     tz = ZoneInfo(district.settings.district.timezone)
     local = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=minutes)
     return local.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
-def write_gpx(plan: dict, district, folder: str | Path) -> list[Path]:
+def write_gpx(plan: dict, district: District, folder: str | Path) -> list[Path]:
     """``gpx/<walker>.gpx``: a GPX 1.1 track with times, and a waypoint per check-in and dwell."""
     import gpxpy.gpx
 
@@ -131,7 +133,7 @@ def write_gpx(plan: dict, district, folder: str | Path) -> list[Path]:
     return out
 
 
-def write_sheets(plan: dict, district, path: str | Path) -> Path:
+def write_sheets(plan: dict, district: District, path: str | Path) -> Path:
     """sheets.html: a printable route sheet per walker (timeline, streets in order, businesses to visit)."""
     e = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Route sheets {e(plan['day'])}</title>",
@@ -177,7 +179,7 @@ def write_sheets(plan: dict, district, path: str | Path) -> Path:
     return path
 
 
-def write_map(plan: dict, district, path: str | Path) -> Path:
+def write_map(plan: dict, district: District, path: str | Path) -> Path:
     """A folium map: one colour and layer per walker, popups with times; offline (Leaflet inlined)."""
     import folium
 
@@ -211,7 +213,8 @@ def write_map(plan: dict, district, path: str | Path) -> Path:
     return maps.save_map(m, path)
 
 
-def write_outputs(plan: dict, district, out_dir: str | Path, *, map_path: str | Path | None = None) -> dict[str, Any]:
+def write_outputs(plan: dict, district: District, out_dir: str | Path, *,
+                  map_path: str | Path | None = None) -> dict[str, Any]:
     """Write plan.json, routes.geojson, gpx/, sheets.html into ``out_dir`` and the map; return the paths."""
     out = Path(out_dir)
     paths: dict[str, Any] = {

@@ -1,8 +1,21 @@
 """Independent checker of a daily plan: recompute every target from plan.json and the district.
 
-Shares no code with the planner (:mod:`patrol.routing`): it reads the plan's ``timeline`` (the legs
-dispatch, coverage and the report use), rebuilds block adjacency from ``district.graph`` and does its
-own time arithmetic.  Definitions (also in ``docs/plan-schema.md``):
+Shares no code with the planner (the rest of :mod:`patrol.planning`): it reads the plan's ``timeline``
+(the legs dispatch, coverage and the report use), rebuilds block adjacency from ``district.graph``, does its
+own time arithmetic, and takes every rule from the **district**, never from the plan under check:
+
+* **settings**: the district's (``district.toml``), with only the day's roster changes the plan declares
+  (``day_roster``: pairs) applied; any other difference between the plan's recorded settings and the
+  district's is listed and fails the check, unless ``own_settings=True`` (a what-if judged against its own
+  settings; the result says so in ``judged_against``);
+* **roster**: the walking units follow from the district's roster (names, pairs, the lead's role); a plan
+  with a unit missing, an unknown one, other members or another role fails;
+* **hot spots**: recomputed from the district's data (:mod:`patrol.demand`, or the incident history the plan
+  names, whose digest must match); the gap is measured on them, not on the plan's list;
+* **check-ins**: matched by business id (the leg's ``business``, an index into the district's list) and
+  its place; the businesses due come from the weekly rotation of the settings.
+
+Definitions (also in ``docs/plan-schema.md``):
 
 * **valid**: every leg is on a real block with offsets inside it; each walker's legs are contiguous in
   time; each leg starts where the previous one ended (same block and offset, or the same street
@@ -18,18 +31,21 @@ own time arithmetic.  Definitions (also in ``docs/plan-schema.md``):
 * **breaks**: per person, one break leg of at least ``meal_min`` inside the meal window and
   ``rest_count`` further break legs of at least ``rest_min``.
 * **on street**: people on walk/checkin/dwell/post legs, at every moment of the shift.
-* **balance**: longest / shortest walking distance, rovers excluded.
+* **balance**: longest / shortest walking distance, rovers (by the district's roster) excluded.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from patrol.errors import PlanError
-from patrol.settings import parse_hhmm, settings_from_dict
+from patrol.demand import IncidentHistory, load_incident_history, top_hotspots
+from patrol.district import District
+from patrol.errors import PatrolError, PlanError
+from patrol.settings import Settings, format_hhmm, parse_hhmm, settings_from_dict, settings_to_dict
 from patrol.timeline import read_plan_file
 
 __all__ = ["check_plan"]
@@ -42,7 +58,7 @@ def _load(plan: dict | str | Path) -> dict:
     return plan if isinstance(plan, dict) else read_plan_file(plan)
 
 
-def _blocks(district) -> dict[int, tuple[int, int, float, bool, bool, str]]:
+def _blocks(district: District) -> dict[int, tuple[int, int, float, bool, bool, str]]:
     return {int(d["block"]): (d["u"], d["v"], float(d["length"]), bool(d["in_area"]), bool(d["corridor"]),
                               d["name"]) for _, _, d in district.graph.edges(data=True)}
 
@@ -60,35 +76,139 @@ def _max_gap(events: list[float], lo: float, hi: float) -> float:
     return float(max(b - a for a, b in zip(pts, pts[1:], strict=False)))
 
 
-def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
-    """Recompute every target of a plan.
+#: Settings a plan may change for its day without leaving the district's rules: the day's roster.
+DAY_ROSTER_KEYS = ("pairs",)
+
+
+def _settings(data: dict, district: District, own: bool) -> tuple[Settings, str, list[str]]:
+    """The settings to judge by, in words which ones, and every difference between the plan's and the
+    district's (the day's roster changes applied first)."""
+    day = data.get("day_roster") or {}
+    unknown = sorted(set(day) - set(DAY_ROSTER_KEYS))
+    expected = district.settings
+    if "pairs" in day:
+        expected = expected.replace(roster__pairs=bool(day["pairs"]))
+    recorded = data.get("settings")
+    differences = [f"day_roster.{k}: not a change a day's plan may make" for k in unknown]
+    if not isinstance(recorded, dict):
+        differences.append("the plan does not record the settings it was made with")
+    else:
+        want = settings_to_dict(expected)
+        for table in sorted(set(want) | set(recorded)):
+            got_t, want_t = recorded.get(table, {}), want.get(table, {})
+            if not isinstance(got_t, dict) or not isinstance(want_t, dict):
+                if got_t != want_t:
+                    differences.append(f"{table}: plan {got_t!r}, district {want_t!r}")
+                continue
+            for key in sorted(set(want_t) | set(got_t)):
+                if _norm(got_t.get(key)) != _norm(want_t.get(key)):
+                    differences.append(f"{table}.{key}: plan {got_t.get(key)!r}, district {want_t.get(key)!r}")
+    if own and isinstance(recorded, dict):
+        try:
+            own_settings = settings_from_dict(recorded, base=district.settings)
+        except PatrolError as exc:
+            raise PlanError(f"the plan's own settings are not valid: {exc.message}", field="settings") from exc
+        return own_settings, "the plan's own settings (a what-if), not the district's", differences
+    name = f"the settings of district {district.name!r}"
+    if day:
+        name += " with the day's roster (" + ", ".join(f"{k}={day[k]!r}" for k in sorted(day)) + ")"
+    return expected, name, differences
+
+
+def _norm(value: Any) -> Any:
+    """Settings values compared as JSON would hold them (tuples as lists)."""
+    if isinstance(value, tuple | list):
+        return [_norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    return value
+
+
+def _expected_units(settings: Settings) -> dict[str, tuple[list[str], str]]:
+    """The walking units the roster gives: name -> (members, role), stated here independently of the planner.
+
+    Ambassadors are ``roster.names`` (else ``lead``, ``amb2``, ...), the leads first; in pairs mode
+    consecutive ambassadors walk together (``a+b``); with ``lead_role = "rover"`` (not in pairs mode) a unit
+    led by a lead is a rover, unless every unit would be one.
+    """
+    r = settings.roster
+    names = r.ambassador_names()
+    leads = set(names[: r.leads])
+    groups = [names[i: i + 2] for i in range(0, len(names), 2)] if r.pairs else [[n] for n in names]
+    roles = ["rover" if (not r.pairs and r.lead_role == "rover" and g[0] in leads) else "walker" for g in groups]
+    if all(x == "rover" for x in roles):
+        roles = ["walker"] * len(groups)
+    return {"+".join(g): (list(g), role) for g, role in zip(groups, roles, strict=True)}
+
+
+def _roster_problems(data: dict, timeline: dict, expected: dict[str, tuple[list[str], str]]) -> list[str]:
+    out = []
+    walkers = data.get("walkers")
+    if not isinstance(walkers, dict):
+        return ["the plan has no 'walkers' table"]
+    for w in sorted(set(timeline) - set(expected)):
+        out.append(f"{w} walks in the plan but is not a unit of the roster ({', '.join(expected)})")
+    for w in sorted(set(expected) - set(timeline)):
+        out.append(f"{w} is on the roster but has no route in the plan")
+    for w in sorted(set(walkers) ^ set(timeline)):
+        out.append(f"{w}: in {'walkers' if w in walkers else 'the timeline'} only")
+    for w, info in walkers.items():
+        if w not in expected or not isinstance(info, dict):
+            continue
+        members, role = expected[w]
+        if list(info.get("members", [])) != members:
+            out.append(f"{w}: members {info.get('members')!r}, the roster says {members!r}")
+        if info.get("role", "walker") != role:
+            out.append(f"{w}: role {info.get('role')!r}, the roster says {role!r}")
+    return out
+
+
+def _hotspots(data: dict, district: District, settings: Settings) -> tuple[list[int], str | None]:
+    """The day's hot spots recomputed from the district's data (or the history file the plan names), and why
+    they could not be when that is the case."""
+    source = data.get("hotspot_source") or {"history": None}
+    history: IncidentHistory | None = None
+    if source.get("history"):
+        try:
+            history = load_incident_history(source["history"], source.get("columns") or None)
+        except PatrolError as exc:
+            return [], f"the plan's hot spots come from {source['history']}, which cannot be read: {exc.message}"
+        if history.digest != source.get("digest"):
+            return [], f"{source['history']} has changed since the plan was made (digest differs)"
+    return [int(b) for b in top_hotspots(district, settings.targets.hotspot_count, history)], None
+
+
+def check_plan(plan: dict | str | Path, district: District, *, own_settings: bool = False) -> dict[str, Any]:
+    """Recompute every target of a plan against the district's rules.
 
     Parameters
     ----------
     plan : dict, str or Path
         plan.json content or its path.
-    district : patrol.district.District
-        The street graph and businesses the plan refers to.  Targets, shift and roster come from the
-        plan's recorded ``settings`` when present (so plans made with overrides check against what
-        they were asked to do), else from the district.
+    district : District
+        The district the plan is for (see :func:`patrol.district.district_for_plan`): its streets,
+        businesses, settings and roster are the rules.
+    own_settings : bool
+        Judge a what-if plan against the settings it records instead of the district's (the result's
+        ``judged_against`` says so; the differences are still listed).
 
     Returns
     -------
     dict
-        ``valid``, ``problems`` (first 50), ``corridor_max_gap_min``, ``corridor_first_visit_min``,
-        ``area_blocks_unvisited`` (list), ``businesses_unchecked`` (list of names),
-        ``checkins_outside_hours`` (list), ``hotspot_max_gap_min``, ``breaks_ok``, ``break_problems``,
-        ``min_on_street``, ``balance_ratio``, ``walk_km``, ``targets`` (table of target vs achieved)
-        and ``all_targets_met``.
+        ``valid``, ``problems`` (first 50), ``judged_against``, ``settings_differences``, ``roster_problems``,
+        ``hotspots`` (recomputed blocks), ``hotspot_problems``, ``corridor_max_gap_min``,
+        ``corridor_first_visit_min``, ``corridor_worst_gaps``, ``area_blocks_unvisited`` (list),
+        ``businesses_unchecked`` (list of names), ``checkins_outside_hours`` (list), ``hotspot_max_gap_min``,
+        ``breaks_ok``, ``break_problems``, ``min_on_street``, ``balance_ratio``, ``walk_km``, ``targets``
+        (table of target vs achieved) and ``all_targets_met``.
 
     Raises
     ------
     PlanError
-        When the file is not a plan.
+        When the file is not a plan, or its own settings are asked for and are not valid.
     """
     data = _load(plan)
-    settings = settings_from_dict(data["settings"], base=district.settings) if "settings" in data \
-        else district.settings
+    settings, judged, differences = _settings(data, district, own_settings)
     tg, br = settings.targets, settings.breaks
     start, end = settings.shift.start_min, settings.shift.end_min
     speed = settings.speeds.patrol_m_s * 60.0
@@ -97,13 +217,15 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
     timeline = data.get("timeline")
     if not isinstance(timeline, dict) or not timeline:
         raise PlanError("plan has an empty or malformed 'timeline'", field="timeline")
-    walkers = data.get("walkers", {})
-    members = {w: list(walkers.get(w, {}).get("members", [w])) for w in timeline}
-    roles = {w: walkers.get(w, {}).get("role", "walker") for w in timeline}
+    expected = _expected_units(settings)
+    roster_problems = _roster_problems(data, timeline, expected)
+    # people and roles from the roster, never from the plan: a unit the roster does not know counts nobody
+    members = {w: expected[w][0] if w in expected else [] for w in timeline}
+    roles = {w: expected[w][1] if w in expected else "walker" for w in timeline}
     problems: list[str] = []
     passes: dict[int, list[float]] = {}
     dwells: dict[int, list[tuple[float, float]]] = {}
-    checkins: list[tuple[str, int, float, float, str]] = []
+    checkins: list[tuple[str, int, float, float, float, str, int]] = []
     breaks: dict[str, list[tuple[float, float]]] = {}
     walk_m: dict[str, float] = {}
     visible: list[tuple[float, float, int]] = []
@@ -123,6 +245,9 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
             except (KeyError, TypeError, ValueError):
                 problems.append(f"{w} leg {i}: malformed")
                 continue
+            if not all(math.isfinite(x) for x in (t0, t1, o0, o1)):
+                problems.append(f"{w} leg {i}: times and offsets must be finite numbers")
+                continue
             blk = blocks.get(b)
             if blk is None:
                 problems.append(f"{w} leg {i}: block {b} does not exist")
@@ -136,7 +261,7 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
                 dt = t1 - t0
                 dist = abs(o1 - o0)
                 if dist > _TOL_M and (dt <= 0 or dist / dt > speed * 1.01):
-                    problems.append(f"{w} leg {i} ({_hhmm(t0)}): {dist:.0f} m in {dt:.2f} min is faster than "
+                    problems.append(f"{w} leg {i} ({format_hhmm(t0)}): {dist:.0f} m in {dt:.2f} min is faster than "
                                     f"{settings.speeds.patrol_m_s} m/s")
                 walk_m[w] += dist
             elif abs(o1 - o0) > _TOL_M:
@@ -145,16 +270,17 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
                 if _node_at(blk, o0) != base:
                     problems.append(f"{w}: does not start at the base")
                 if t0 < start - _TOL_T:
-                    problems.append(f"{w}: starts at {_hhmm(t0)}, before the shift")
+                    problems.append(f"{w}: starts at {format_hhmm(t0)}, before the shift")
             if prev is not None:
                 pb, po, pt = prev
                 if abs(t0 - pt) > _TOL_T:
-                    problems.append(f"{w} leg {i}: starts at {_hhmm(t0)} but the previous leg ended at {_hhmm(pt)}")
+                    problems.append(f"{w} leg {i}: starts at {format_hhmm(t0)} but the previous leg ended at "
+                                    f"{format_hhmm(pt)}")
                 same_point = pb == b and abs(po - o0) <= _TOL_M
                 pn, n0 = _node_at(blocks[pb], po), _node_at(blk, o0)
                 if not same_point and (pn is None or pn != n0):
-                    problems.append(f"{w} leg {i} ({_hhmm(t0)}): jumps from block {pb} to block {b}, which do not "
-                                    f"touch there")
+                    problems.append(f"{w} leg {i} ({format_hhmm(t0)}): jumps from block {pb} to block {b}, "
+                                    f"which do not touch there")
             # passes (a block shorter than a metre counts when walked at all)
             if act == "walk" and blk[2] < 1.0:
                 passes.setdefault(b, []).append(t1)
@@ -174,7 +300,9 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
             if act == "dwell":
                 dwells.setdefault(b, []).append((t0, t1))
             if act == "checkin":
-                checkins.append((w, b, t0, t1, str(leg.get("ref", ""))))
+                biz = leg.get("business")
+                checkins.append((w, b, o0, t0, t1, str(leg.get("ref", "")),
+                                 int(biz) if isinstance(biz, int) and not isinstance(biz, bool) else -1))
             if act == "break":
                 breaks[w].append((t0, t1))
             elif act in ("walk", "checkin", "dwell", "post"):
@@ -184,55 +312,61 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
             if _node_at(blocks[prev[0]], prev[1]) != base:
                 problems.append(f"{w}: does not end at the base")
             if prev[2] > end + _TOL_T:
-                problems.append(f"{w}: ends at {_hhmm(prev[2])}, after the shift")
+                problems.append(f"{w}: ends at {format_hhmm(prev[2])}, after the shift")
     problems += _steps_agree(data, timeline)
 
     # corridor and area
-    a = district.arrays
     corr = [b for b, v in blocks.items() if v[3] and v[4]]
     lo = start + tg.corridor_first_visit_min - tg.corridor_revisit_min
     corr_gap = {b: _max_gap(passes.get(b, []), lo, end) for b in corr}
     corridor_max = max(corr_gap.values(), default=0.0)
     worst_gaps = []
-    for b in sorted(corr_gap, key=corr_gap.get, reverse=True)[:5]:
-        pts = [lo] + sorted(passes.get(b, [])) + [end]
+    for b in sorted(corr_gap, key=lambda x: corr_gap[x], reverse=True)[:5]:
+        pts = [lo, *sorted(passes.get(b, [])), end]
         j = int(np.argmax(np.diff(pts)))
         worst_gaps.append({"block": b, "street": blocks[b][5], "gap_min": round(corr_gap[b], 1),
-                      "from": _hhmm(pts[j]), "to": _hhmm(pts[j + 1])})
+                           "from": format_hhmm(pts[j]), "to": format_hhmm(pts[j + 1])})
     first = max((min(passes.get(b, [end])) - start for b in corr), default=0.0)
     area = [b for b, v in blocks.items() if v[3] and not v[4]]
     unvisited = sorted(b for b in area if len(passes.get(b, [])) < tg.area_visits_per_shift)
 
-    # check-ins
+    # check-ins, by business id and place
     # What is due is derived here from the settings, not taken from the plan, so a plan cannot leave out work.
     due_idx = _due_today(district, settings, str(data.get("day", "")))
-    bb = district.business_blocks[0]
-    by_name: dict[str, list[int]] = {}
-    for i, biz in enumerate(district.businesses):
-        by_name.setdefault(biz.name, []).append(i)
+    bb, boff, _ = district.business_blocks
     checked: set[int] = set()
     outside: list[dict] = []
-    for w, b, t0, t1, ref in checkins:
-        match = [i for i in by_name.get(ref, []) if int(bb[i]) == b]
-        if not match:
-            outside.append({"walker": w, "business": ref, "time": _hhmm(t0), "problem": "not at that business"})
+    for w, b, off, t0, t1, ref, i in checkins:
+        if not 0 <= i < len(district.businesses):
+            outside.append({"walker": w, "business": ref, "time": format_hhmm(t0),
+                            "problem": "no business id of this district"})
             continue
-        i = match[0]
+        if int(bb[i]) != b or abs(float(boff[i]) - off) > 2 * _TOL_M + 1.0:
+            outside.append({"walker": w, "business": district.businesses[i].name, "time": format_hhmm(t0),
+                            "problem": "not at that business"})
+            continue
         o, c, _ = district.business_hours(i)
         if t1 - t0 < tg.checkin_min - _TOL_T:
-            outside.append({"walker": w, "business": ref, "time": _hhmm(t0), "problem": "shorter than required"})
+            outside.append({"walker": w, "business": ref, "time": format_hhmm(t0), "problem": "shorter than required"})
             continue
         if t0 < o - _TOL_T or t1 > c + _TOL_T:
-            outside.append({"walker": w, "business": ref, "time": _hhmm(t0),
-                            "problem": f"outside opening hours {_hhmm(o)}-{_hhmm(c)}"})
+            outside.append({"walker": w, "business": ref, "time": format_hhmm(t0),
+                            "problem": f"outside opening hours {format_hhmm(o)}-{format_hhmm(c)}"})
             continue
         checked.add(i)
     unchecked = [district.businesses[i].name for i in due_idx if i not in checked]
 
-    # hot spots
-    hs = [int(h["block"]) for h in data.get("hotspots", [])]
-    hs_expected = min(tg.hotspot_count, int(np.count_nonzero(district.arrays.edge_in_area)))
-    hs_declared_ok = len(set(hs)) >= hs_expected and all(b in blocks and blocks[b][3] for b in hs)
+    # hot spots: the district's, recomputed; the plan's list only has to agree
+    hs, why = _hotspots(data, district, settings)
+    hotspot_problems = [why] if why else []
+    try:
+        declared = [int(h["block"]) for h in data.get("hotspots", [])]
+    except (KeyError, TypeError, ValueError):
+        declared = []
+        hotspot_problems.append("the plan's hot-spot list is malformed")
+    if why is None and sorted(declared) != sorted(hs):
+        hotspot_problems.append(f"the plan declares hot spots on blocks {sorted(declared)}, the district's data "
+                                f"gives {sorted(hs)}")
     hs_gap = 0.0
     for h in hs:
         ok = sorted((t0, t1) for t0, t1 in dwells.get(h, []) if t1 - t0 >= tg.hotspot_dwell_min[0] - _TOL_T)
@@ -273,6 +407,10 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
     valid = not problems
     rows = [
         ("valid", "walks on real blocks, speed, shift, base", "ok" if valid else f"{len(problems)} problems", valid),
+        ("settings", "the district's" if not own_settings else "the plan's own (what-if)",
+         "same" if not differences else f"{len(differences)} differ", own_settings or not differences),
+        ("roster", "the district's units, members and roles", "ok" if not roster_problems
+         else f"{len(roster_problems)} problems", not roster_problems),
         ("corridor_first_visit_min", f"<= {tg.corridor_first_visit_min}", round(first, 1),
          first <= tg.corridor_first_visit_min + _TOL_T),
         ("corridor_max_gap_min", f"<= {tg.corridor_revisit_min}", round(corridor_max, 1),
@@ -280,19 +418,24 @@ def check_plan(plan: dict | str | Path, district) -> dict[str, Any]:
         ("area_blocks_unvisited", 0, len(unvisited), not unvisited),
         ("businesses_unchecked", 0, len(unchecked), not unchecked),
         ("checkins_outside_hours", 0, len(outside), not outside),
-        ("hotspots_declared", f"{hs_expected} distinct blocks in the area", len(set(hs)), hs_declared_ok),
+        ("hotspots", "those of the district's data", "same" if not hotspot_problems else "differ",
+         not hotspot_problems),
         ("hotspot_max_gap_min", f"<= {tg.hotspot_revisit_min}", round(hs_gap, 1),
-         not hs or hs_gap <= tg.hotspot_revisit_min + _TOL_T),
+         why is None and (not hs or hs_gap <= tg.hotspot_revisit_min + _TOL_T)),
         ("breaks_ok", True, not break_problems, not break_problems),
         ("min_on_street", f">= {need_on}", min_on, min_on >= need_on),
         ("balance_ratio", f"<= {tg.balance_ratio_max}", round(ratio, 3) if np.isfinite(ratio) else None,
          len(dists) < 2 or ratio <= tg.balance_ratio_max + 1e-9),
     ]
-    del a
     return {
         "valid": valid,
         "problems": problems[:50],
         "problem_count": len(problems),
+        "judged_against": judged,
+        "settings_differences": differences,
+        "roster_problems": roster_problems,
+        "hotspots": hs,
+        "hotspot_problems": hotspot_problems,
         "corridor_max_gap_min": round(corridor_max, 2),
         "corridor_first_visit_min": round(first, 2),
         "corridor_worst_gaps": worst_gaps,
@@ -329,7 +472,7 @@ def _steps_agree(data: dict, timeline: dict) -> list[str]:
     return out
 
 
-def _due_today(district, settings, day: str) -> list[int]:
+def _due_today(district: District, settings: Settings, day: str) -> list[int]:
     """In-area businesses due for a check-in on ``day`` under the weekly rotation (docs/plan-schema.md).
 
     Stated again here, independently of the planner: every business every shift day when
@@ -343,8 +486,3 @@ def _due_today(district, settings, day: str) -> list[int]:
         return area
     d = days.index(day)
     return [i for j, i in enumerate(area) if d in {(j + (r * n_days) // c) % n_days for r in range(c)}]
-
-
-def _hhmm(t: float) -> str:
-    m = int(t // 1)
-    return f"{m // 60:02d}:{m % 60:02d}"

@@ -1,0 +1,127 @@
+"""The planner's records: a day's input in contiguous indices and minutes, the walking units, their steps.
+
+Every stage of :mod:`patrol.planning` reads a :class:`DayInput` (built once by
+:func:`patrol.planning.duties.day_input`) and writes :class:`Unit` state; a unit's steps are
+:class:`patrol.timeline.Leg` records (a check-in carries its business's district index), so the plan's
+steps *are* its timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from patrol.timeline import Leg
+
+__all__ = ["BreakSlot", "DayInput", "Shortfall", "Unit", "UnitSpec"]
+
+
+@dataclass(frozen=True)
+class BreakSlot:
+    """One planned break: ``start`` and ``end`` in minutes after midnight, ``kind`` meal or rest."""
+
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A walking unit of the day's roster: one ambassador, or a pair.
+
+    Attributes
+    ----------
+    name : str
+        ``amb3``, or ``amb3+amb4`` for a pair.
+    members : tuple of str
+        The ambassadors in it.
+    role : str
+        ``walker``, or ``rover`` (a lead who stays free to respond; left out of the balance).
+    """
+
+    name: str
+    members: tuple[str, ...]
+    role: str = "walker"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "members": list(self.members), "role": self.role}
+
+
+@dataclass
+class Unit:
+    """A walking unit while it is scheduled: where it is, its clock, and the steps so far."""
+
+    name: str
+    members: list[str]
+    role: str
+    breaks: list[BreakSlot]
+    node: int = 0
+    t: float = 0.0
+    steps: list[Leg] = field(default_factory=list)
+    walk_m: float = 0.0
+    checkins: int = 0
+    dwell_min: float = 0.0
+    breaks_taken: set[int] = field(default_factory=set)
+    done: bool = False
+
+    @property
+    def people(self) -> int:
+        return len(self.members)
+
+
+@dataclass(frozen=True)
+class DayInput:
+    """Everything the scheduler needs about one day, in contiguous node/block indices and minutes.
+
+    The due businesses are listed in one order (``biz_*`` arrays, position ``i``); ``biz_index[i]`` is
+    the business's index in the district's list.
+    """
+
+    n_nodes: int
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length: np.ndarray
+    edge_corridor: np.ndarray  # corridor blocks inside the area
+    required_visits: np.ndarray  # per block, passes required (area blocks off the corridor), else 0
+    base: int
+    start: float
+    end: float
+    speed_m_min: float
+    corridor_first: float
+    corridor_revisit: float
+    hotspots: list[int]
+    hotspot_revisit: float
+    dwell_range: tuple[int, int]
+    biz_index: np.ndarray
+    biz_block: np.ndarray
+    biz_offset: np.ndarray
+    biz_open: np.ndarray
+    biz_close: np.ndarray
+    biz_ref: list[str]
+    checkin_min: float
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A target the plan does not meet: what was required, what it achieves, and why.
+
+    Attributes
+    ----------
+    target : str
+        ``corridor_revisit``, ``area_coverage``, ``checkins``, ``hotspot_revisit``, ``balance``, ``breaks``
+        or ``min_on_street``.
+    required, achieved : str
+        In words with units (``<= 60 min``, ``61.1 min``).
+    detail : str
+        Which blocks, businesses, units or breaks, and the reason when one is known.
+    """
+
+    target: str
+    required: str
+    achieved: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"target": self.target, "required": self.required, "achieved": self.achieved, "detail": self.detail}

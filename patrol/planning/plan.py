@@ -1,0 +1,324 @@
+"""Daily patrol plans: a timed walking route per ambassador (or pair) that meets the program's targets.
+
+:func:`plan_day` runs the pipeline of :mod:`patrol.planning` once:
+
+1. **duties** (:mod:`.duties`, :mod:`.breaks`): the units, the businesses due today, the hot spots, and
+   staggered break slots;
+2. **variants** (:mod:`.variants`) of the **segment design**: the corridor cut into stretches, one per unit
+   but one (:mod:`.segments`); check-ins and area blocks shared out (:mod:`.assign`) and each unit's area
+   blocks put in one tour (:mod:`.tours`); the shift scheduled corner by corner (:mod:`.scheduler`),
+   each unit taking a stop only when its stretch stays fresh; spare time traded for what is left over
+   and for even walking (:mod:`.repair`); each variant scored (:mod:`.score`) until one meets every
+   target or the time limit is reached;
+3. the result as a :class:`DailyPlan` (plan.json, see ``docs/plan-schema.md``), written out by
+   :mod:`.export` and judged independently by :mod:`.check`.
+
+The plan says what it achieved and which targets fell short, by how much (``shortfalls``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from patrol.demand import IncidentHistory
+from patrol.district import District
+from patrol.errors import InputError
+from patrol.paths import all_pairs
+from patrol.planning.breaks import plan_breaks
+from patrol.planning.duties import checkins_due, day_input, hotspots, unit_specs
+from patrol.planning.model import DayInput, Shortfall, Unit, UnitSpec
+from patrol.planning.repair import even_out, fill_leftovers
+from patrol.planning.score import gap, score, summarize, tally
+from patrol.planning.variants import try_segments
+from patrol.settings import DAYS, format_hhmm, settings_to_dict
+from patrol.timeline import Leg, Timeline
+
+__all__ = ["SCHEMA", "DailyPlan", "plan_day", "plan_week"]
+
+log = logging.getLogger(__name__)
+
+#: Identifier of the plan.json layout written by :meth:`DailyPlan.to_dict`.
+SCHEMA = "patrol.plan/2"
+
+
+@dataclass
+class DailyPlan:
+    """One day's plan: timed steps per unit, what it achieves, and its shortfalls.
+
+    Attributes
+    ----------
+    district : District
+        The district planned (its name and fingerprint go into plan.json).
+    day, date : str
+    seed : int
+    settings : dict
+        The settings the plan was made with (``settings_to_dict``).
+    units : list of UnitSpec
+    hotspots, due : list of dict
+        The day's hot spots (with their dwells) and the businesses due (with their status).
+    steps : dict of str to list of Leg
+        Per unit, its timed steps (they are its timeline).
+    summary : dict
+        The plan's own tallies (see ``docs/plan-schema.md``).
+    shortfalls : list of Shortfall
+        Every target not met.
+    design : dict
+        How the plan was made (segments, tours).
+    day_roster : dict
+        The day's changes to the district's roster (``pairs``), which the checker applies.
+    hotspot_source : dict
+        Where the hot spots came from: ``{"history": None}`` for the demand model of the district's data,
+        else the incident-history file, its column mapping and a digest of its incidents.
+    """
+
+    district: District
+    day: str
+    date: str | None
+    seed: int
+    settings: dict[str, Any]
+    units: list[UnitSpec]
+    hotspots: list[dict[str, Any]]
+    due: list[dict[str, Any]]
+    steps: dict[str, list[Leg]]
+    summary: dict[str, Any]
+    shortfalls: list[Shortfall]
+    design: dict[str, Any] = field(default_factory=dict)
+    day_roster: dict[str, Any] = field(default_factory=dict)
+    hotspot_source: dict[str, Any] = field(default_factory=lambda: {"history": None})
+
+    @property
+    def all_targets_met(self) -> bool:
+        return not self.shortfalls
+
+    def timeline(self) -> Timeline:
+        """The plan as a :class:`patrol.timeline.Timeline` (its steps)."""
+        return Timeline(self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan.json content (see ``docs/plan-schema.md``)."""
+        d = self.district
+        walkers = {}
+        for unit in self.units:
+            walkers[unit.name] = {"members": list(unit.members), "role": unit.role,
+                                  "steps": [_step_json(d, s) for s in self.steps[unit.name]],
+                                  "summary": self.summary["units"][unit.name]}
+        return {
+            "schema": SCHEMA,
+            "district": d.name,
+            "district_fingerprint": d.fingerprint,
+            "district_source": d.source,
+            "day": self.day,
+            "date": self.date,
+            "seed": self.seed,
+            "shift": {"start": self.settings["shift"]["start"], "end": self.settings["shift"]["end"]},
+            "pairs": bool(self.settings["roster"]["pairs"]),
+            "settings": self.settings,
+            "day_roster": self.day_roster,
+            "hotspot_source": self.hotspot_source,
+            "hotspots": self.hotspots,
+            "checkins_due": self.due,
+            "design": self.design,
+            "walkers": walkers,
+            "summary": {k: v for k, v in self.summary.items() if k != "units"},
+            "shortfalls": [s.to_dict() for s in self.shortfalls],
+            "all_targets_met": self.all_targets_met,
+            "timeline": self.timeline().to_dict(),
+        }
+
+
+def _step_json(district: District, s: Leg) -> dict[str, Any]:
+    """A step as plan.json writes it: the leg, plus its time, street and corners (for sheets and people)."""
+    a = district.arrays
+    out: dict[str, Any] = {"t0": round(s.t0, 4), "t1": round(s.t1, 4), "activity": s.activity, "block": s.block,
+                           "off0": round(s.off0, 3), "off1": round(s.off1, 3), "ref": s.ref,
+                           "time": format_hhmm(s.t0), "street": str(a.edge_name[s.block])}
+    if s.activity == "walk":
+        L = a.edge_length[s.block]
+        for key, off in (("from_node", s.off0), ("to_node", s.off1)):
+            if abs(off) < 1e-6:
+                out[key] = int(a.node_ids[a.edge_u[s.block]])
+            elif abs(off - L) < 1e-6:
+                out[key] = int(a.node_ids[a.edge_v[s.block]])
+        out["length_m"] = round(abs(s.off1 - s.off0), 2)
+        if "to_node" in out:
+            out["node_label"] = district.graph.nodes[out["to_node"]].get("label", "")
+    if s.business >= 0:
+        out["business"] = s.business
+    return out
+
+
+def _repair(inp: DayInput, units: list[Unit], checked: np.ndarray, net, balance_max: float) -> int:
+    """Spare time first to what is left over, then to evening out walking (:mod:`.repair`); a change is kept
+    only when every corridor gap and area pass still holds.  Returns the number of items added."""
+    lo = inp.start + inp.corridor_first - inp.corridor_revisit
+    corr = np.flatnonzero(inp.edge_corridor)
+    area = np.flatnonzero(inp.required_visits > 0)
+    cache = {u.name: tally([u], inp.edge_length).passes for u in units}
+
+    def accept(units: list[Unit], changed: Unit) -> bool:
+        mine = tally([changed], inp.edge_length).passes
+        merged: dict[int, list[float]] = {}
+        for u in units:
+            for b, ts in (mine if u is changed else cache[u.name]).items():
+                merged.setdefault(b, []).extend(ts)
+        ok = all(gap(merged.get(int(b), []), lo, inp.end) <= inp.corridor_revisit - 0.05 for b in corr) \
+            and all(len(merged.get(int(b), [])) >= inp.required_visits[b] for b in area)
+        if ok:
+            cache[changed.name] = mine
+        return ok
+
+    walked = np.zeros(inp.edge_u.size, dtype=np.int64)
+    for b, ts in tally(units, inp.edge_length).passes.items():
+        walked[b] = len(ts)
+    added = fill_leftovers(inp, units, net, checked, walked, accept)
+    even_out(inp, units, balance_max, accept)
+    return added
+
+
+def plan_day(district: District, day: str = "tue", *, date: str | None = None, seed: int = 0,
+             time_limit_s: float | None = None, pairs: bool | None = None,
+             checkin_due: np.ndarray | list[int] | None = None, history: IncidentHistory | None = None,
+             progress: Callable[[float, str], None] | None = None) -> DailyPlan:
+    """Plan one shift for the district's roster.
+
+    Parameters
+    ----------
+    district : District
+        Its settings (roster, shift, speeds, breaks, targets) drive the plan.
+    day : str
+        A shift day (``tue``...).
+    date : str, optional
+        ISO date of the day (for GPX times and the sheets).
+    seed : int
+        Varies hot-spot dwell times.  The plan does not depend on the machine's speed unless the time limit
+        cuts the search short (then it is logged and said in the summary).
+    time_limit_s : float, optional
+        Wall-clock budget of the whole plan (default: none; the search stops at the first variant that
+        meets every target, after 38 variants at most).  When it runs out the best plan so far is kept.
+    pairs : bool, optional
+        Units of two (default: ``roster.pairs``).
+    checkin_due : array-like of int, optional
+        Business indices due today (default: :func:`patrol.planning.duties.checkins_due`).
+    history : patrol.demand.IncidentHistory, optional
+        Incident history for the hot spots (default: business density and transit stops).
+    progress : callable, optional
+        ``progress(fraction, stage)``.
+
+    Returns
+    -------
+    DailyPlan
+
+    Raises
+    ------
+    InputError
+        Unknown day, bad seed or time limit.
+    """
+    t_begin = time.perf_counter()
+    if day not in DAYS:
+        raise InputError(f"unknown day {day!r}; use {', '.join(DAYS)}", field="day")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}", field="seed")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise InputError(f"time limit must be > 0 s, got {time_limit_s!r}", field="time_limit_s")
+    deadline = math.inf if time_limit_s is None else t_begin + float(time_limit_s)
+    settings = district.settings
+    pairs = settings.roster.pairs if pairs is None else bool(pairs)
+    if pairs != settings.roster.pairs:
+        settings = settings.replace(roster__pairs=pairs)
+    a = district.arrays
+    tg = settings.targets
+    start, end = settings.shift.start_min, settings.shift.end_min
+    report = progress or (lambda f, s: None)
+
+    report(0.0, "duties")
+    hot, demand = hotspots(district, history)
+    due = np.asarray(checkin_due if checkin_due is not None else checkins_due(district, day), dtype=np.int64)
+    specs = unit_specs(settings, pairs)
+    slots, break_short = plan_breaks(settings, [len(u.members) for u in specs], start=start, end=end)
+    inp = day_input(district, settings, hot, due, seed)
+    net = all_pairs(a)
+
+    def evaluate(units: list[Unit], tallies: dict) -> float:
+        summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"],
+                                   break_short)
+        return score(summary, short, tg)
+
+    def repair(units: list[Unit], tallies: dict, vin: DayInput) -> None:
+        tallies["filled"] = _repair(vin, units, tallies["checked"], net, tg.balance_ratio_max)
+
+    report(0.05, "segments")
+    best = try_segments(inp, net, specs, slots, a.edge_name, float(settings.breaks.meal_min), evaluate, seed,
+                        repair=repair, progress=lambda f: report(0.05 + 0.9 * f, "segments"), deadline=deadline)
+    if best is None:
+        raise InputError("the roster has no walking unit", field="roster")
+    _, units, tallies, var = best
+
+    report(0.95, "summary")
+    dwells_by_block = tally(units, a.edge_length).dwells
+    summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"], break_short)
+    summary["seconds"] = round(time.perf_counter() - t_begin, 2)
+    summary["variant"] = {k: v for k, v in var.items() if k != "seed"} | {"schedule_seed": int(var["seed"])}
+    summary["time_limit_reached"] = time.perf_counter() >= deadline
+    if pairs:
+        summary["note"] = ("pairs mode: a pair walks, checks in and takes its breaks together; the on-street "
+                           "minimum is counted in people (2 per pair)")
+    bb, off, _ = district.business_blocks
+    hot_list = []
+    for r, b in enumerate(hot):
+        lat, lon = district.geocoder.point_on_block(b, a.edge_length[b] / 2)
+        hot_list.append({"id": r + 1, "block": b, "street": str(a.edge_name[b]), "demand": round(float(demand[b]), 5),
+                         "lat": round(lat, 6), "lon": round(lon, 6),
+                         "dwells": [[round(x, 2), round(y, 2)] for x, y in dwells_by_block.get(b, [])]})
+    due_list = []
+    for j, i in enumerate(due.tolist()):
+        o, c, from_data = district.business_hours(i)
+        due_list.append({"index": i, "name": district.businesses[i].name, "block": int(bb[i]),
+                         "offset_m": round(float(off[i]), 2), "hours": f"{format_hhmm(o)}-{format_hhmm(c)}",
+                         "hours_from_data": bool(from_data), "checked": bool(tallies["checked"][j])})
+    design = {"method": "corridor segments + area tours",
+              "segments": tallies["corridor"].get("segments", []),
+              "tours_m": [round(float(sum(a.edge_length[b] for b, _, _ in t)), 1) for t in tallies["tours"]]}
+    report(1.0, "done")
+    log.info("plan %s: %d units, %d shortfalls, %.1fs", day, len(units), len(short), summary["seconds"])
+    source: dict[str, Any] = {"history": None}
+    if history is not None:
+        source = {"history": history.source, "columns": dict(history.columns), "digest": history.digest}
+    return DailyPlan(district, day, date, int(seed), settings_to_dict(settings), specs, hot_list, due_list,
+                     {u.name: u.steps for u in units}, summary, short, design, {"pairs": pairs}, source)
+
+
+def plan_week(district: District, *, seed: int = 0, time_limit_s: float | None = None, pairs: bool | None = None,
+              history: IncidentHistory | None = None, progress: Callable[[float, str], None] | None = None,
+              week_start: str | None = None) -> dict[str, DailyPlan]:
+    """Plans for every shift day, with the check-in rotation; days differ (seed + day index).
+
+    Parameters
+    ----------
+    time_limit_s : float, optional
+        Budget of each day's plan.
+    week_start : str, optional
+        ISO date of the week's Monday; each day's date follows from it.
+
+    Returns
+    -------
+    dict
+        Day -> :class:`DailyPlan`, in shift-day order.
+    """
+    days = list(district.settings.shift.days)
+    out = {}
+    for j, day in enumerate(days):
+        date = None
+        if week_start:
+            date = (dt.date.fromisoformat(week_start) + dt.timedelta(days=DAYS.index(day))).isoformat()
+        sub = None if progress is None else (lambda f, s, j=j, day=day: progress((j + f) / len(days), f"{day} {s}"))
+        out[day] = plan_day(district, day, date=date, seed=seed + 1000 * j, time_limit_s=time_limit_s, pairs=pairs,
+                            history=history, progress=sub)
+    return out

@@ -1,0 +1,169 @@
+"""How a scheduled day does against its targets: the planner's own tallies, summary, shortfalls and score.
+
+The planner uses this to choose among variants and to report its shortfalls honestly; the independent
+judge of a written plan is :mod:`patrol.planning.check`, which shares none of this code.
+
+* a **pass** of a block is a walk from one end of it to the other (stops on the block allowed), counted
+  when the far end is reached; blocks shorter than a metre count when walked at all;
+* the **corridor gap** of a block is the longest of: its first pass after (shift start + first-visit
+  limit - revisit limit), the time between passes, and the shift end after its last pass;
+* the **hot-spot gap** is the longest time within the shift with no dwell of at least the minimum length;
+* **balance** is the longest walking distance over the shortest (rovers left out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from patrol.district import District
+from patrol.planning.model import DayInput, Shortfall, Unit
+from patrol.settings import Settings, Targets, format_hhmm
+
+__all__ = ["Tally", "gap", "score", "summarize", "tally"]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """From the scheduled steps: pass times per block, dwell intervals per block, metres walked per unit."""
+
+    passes: dict[int, list[float]]
+    dwells: dict[int, list[tuple[float, float]]]
+    walked: dict[str, float]
+
+
+def gap(times: list[float], start: float, end: float) -> float:
+    """The longest interval between ``start``, the sorted ``times`` and ``end``."""
+    pts = [start, *sorted(times), end]
+    return float(max(b - a for a, b in zip(pts, pts[1:], strict=False)))
+
+
+def _dwell_gap(dwells: list[tuple[float, float]], start: float, end: float) -> float:
+    cur, worst = start, 0.0
+    for t0, t1 in sorted(dwells):
+        worst = max(worst, t0 - cur)
+        cur = max(cur, t1)
+    return float(max(worst, end - cur))
+
+
+def tally(units: list[Unit], edge_length: np.ndarray) -> Tally:
+    """Passes, dwells and walking of the units' steps (see the module docstring)."""
+    passes: dict[int, list[float]] = {}
+    dwells: dict[int, list[tuple[float, float]]] = {}
+    walked: dict[str, float] = {}
+    for u in units:
+        total = 0.0
+        run: list | None = None
+        for s in u.steps:
+            b, o0, o1 = s.block, s.off0, s.off1
+            L = float(edge_length[b])
+            if s.activity == "walk":
+                total += abs(o1 - o0)
+                if L < 1.0:
+                    passes.setdefault(b, []).append(s.t1)
+                    run = None
+                    continue
+                if abs(o1 - o0) <= 0.5:  # a sliver of a walk does not continue a pass (as in the checker)
+                    run = None
+                    continue
+                if run is not None and run[0] == b and abs(run[2] - o0) < 1e-6 and (o1 - o0) * run[3] > 0:
+                    run[2] = o1
+                else:
+                    run = [b, o0, o1, 1 if o1 > o0 else -1]
+                if min(run[1], run[2]) < 1e-6 and max(run[1], run[2]) > L - 1e-6:
+                    passes.setdefault(b, []).append(s.t1)
+                    run = None
+            elif run is not None and run[0] != b:
+                run = None
+            if s.activity == "dwell":
+                dwells.setdefault(b, []).append((s.t0, s.t1))
+        walked[u.name] = total
+    return Tally(passes, dwells, walked)
+
+
+def summarize(district: District, settings: Settings, inp: DayInput, units: list[Unit], checked: np.ndarray,
+              corridor: dict[str, Any], break_short: list[Shortfall]) -> tuple[dict[str, Any], list[Shortfall]]:
+    """The plan's summary (``docs/plan-schema.md``) and its shortfalls, from the units' steps.
+
+    ``checked`` is per due business (the order of ``inp.biz_*``); ``corridor`` the scheduler's description
+    of the corridor segments.
+    """
+    a = district.arrays
+    t = settings.targets
+    start, end = inp.start, inp.end
+    tl = tally(units, inp.edge_length)
+    for u in units:
+        u.walk_m = tl.walked[u.name]
+    corr = np.flatnonzero(inp.edge_corridor)
+    corr_gaps = {int(b): gap(tl.passes.get(int(b), []), start + t.corridor_first_visit_min - t.corridor_revisit_min,
+                             end) for b in corr}
+    first = float(max((min(tl.passes.get(int(b), [end])) - start for b in corr), default=0.0))
+    area_need = np.flatnonzero(inp.required_visits > 0)
+    unvisited = [int(b) for b in area_need if len(tl.passes.get(int(b), [])) < inp.required_visits[b]]
+    unchecked = [int(inp.biz_index[i]) for i in np.flatnonzero(~checked)]
+    dmin = inp.dwell_range[0]
+    hs_gap = max((_dwell_gap([d for d in tl.dwells.get(h, []) if d[1] - d[0] >= dmin - 1e-6], start, end)
+                  for h in inp.hotspots), default=0.0)
+    per_unit = {u.name: {
+        "walk_km": round(u.walk_m / 1000, 3),
+        "checkins": u.checkins,
+        "dwell_min": round(u.dwell_min, 1),
+        "break_min": round(sum(b.end - b.start for b in u.breaks), 1),
+        "start": format_hhmm(u.steps[0].t0) if u.steps else None,
+        "end": format_hhmm(u.steps[-1].t1) if u.steps else None,
+    } for u in units}
+    walkers = [u for u in units if u.role != "rover"] or units
+    dists = [u.walk_m for u in walkers]
+    ratio = float(max(dists) / min(dists)) if dists and min(dists) > 0 else float("inf")
+    corr_max = max(corr_gaps.values(), default=0.0)
+    summary = {
+        "corridor_max_gap_min": round(corr_max, 2),
+        "corridor_first_visit_min": round(first, 2),
+        "area_blocks_unvisited": len(unvisited),
+        "businesses_due": int(inp.biz_index.size),
+        "businesses_checked": int(checked.sum()),
+        "businesses_unchecked": len(unchecked),
+        "hotspot_max_gap_min": round(hs_gap, 2),
+        "balance_ratio": round(ratio, 3) if np.isfinite(ratio) else None,
+        "total_walk_km": round(sum(u.walk_m for u in units) / 1000, 2),
+        "corridor": corridor,
+        "units": per_unit,
+    }
+    short: list[Shortfall] = []
+    if corr_max > t.corridor_revisit_min + 1e-6:
+        worst = max(corr_gaps, key=lambda b: corr_gaps[b])
+        over = sum(g > t.corridor_revisit_min + 1e-6 for g in corr_gaps.values())
+        short.append(Shortfall("corridor_revisit", f"<= {t.corridor_revisit_min} min", f"{corr_max:.1f} min",
+                               f"worst block {worst} ({a.edge_name[worst]}); {over} corridor blocks over the limit"))
+    if unvisited:
+        short.append(Shortfall("area_coverage", f"{area_need.size} blocks walked",
+                               f"{area_need.size - len(unvisited)}",
+                               f"{len(unvisited)} blocks not walked: {unvisited[:20]}"))
+    if unchecked:
+        short.append(Shortfall("checkins", f"{inp.biz_index.size} businesses",
+                               f"{inp.biz_index.size - len(unchecked)}",
+                               f"{len(unchecked)} not checked in with: "
+                               + ", ".join(district.businesses[i].name for i in unchecked[:15])))
+    if inp.hotspots and hs_gap > t.hotspot_revisit_min + 1e-6:
+        short.append(Shortfall("hotspot_revisit", f"<= {t.hotspot_revisit_min} min", f"{hs_gap:.1f} min",
+                               "longest time a hot spot went without a dwell"))
+    if len(walkers) > 1 and ratio > t.balance_ratio_max + 1e-9:
+        short.append(Shortfall("balance", f"<= {t.balance_ratio_max}", f"{ratio:.2f}",
+                               "longest / shortest walking distance"))
+    short.extend(break_short)
+    return summary, short
+
+
+def score(summary: dict[str, Any], short: list[Shortfall], tg: Targets) -> float:
+    """How far a plan is from its targets (0 when all are met); used to pick among scheduling variants."""
+    def over(x: float | None, limit: float) -> float:
+        return max(0.0, (x - limit) / limit) if x is not None else 1.0
+
+    return (3 * over(summary["corridor_max_gap_min"], tg.corridor_revisit_min)
+            + summary["area_blocks_unvisited"] / 50
+            + summary["businesses_unchecked"] / max(summary["businesses_due"], 1)
+            + over(summary["hotspot_max_gap_min"], tg.hotspot_revisit_min)
+            + over(summary["balance_ratio"], tg.balance_ratio_max)
+            + 0.5 * sum(1 for s in short if s.target in ("breaks", "min_on_street")))

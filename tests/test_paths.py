@@ -1,0 +1,89 @@
+"""Shortest paths (patrol.paths and its kernels): against networkx and SciPy, kernels against their twins."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.sparse.csgraph import dijkstra
+
+from patrol import path_kernels, path_reference, paths
+from patrol.coverage.synthetic import grid_arrays
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return grid_arrays(12, spacing_m=80.0, jitter=0.3, seed=3)
+
+
+def test_all_pairs_equal_networkx_and_paths_add_up(uptown):
+    a = uptown.arrays
+    sp = paths.all_pairs(a)
+    G = nx.MultiGraph()
+    for e in range(a.n_edges):
+        G.add_edge(int(a.edge_u[e]), int(a.edge_v[e]), key=e, w=float(a.edge_length[e]))
+    for src in (uptown.base_index, 0, 57):
+        ref = nx.single_source_dijkstra_path_length(G, src, weight="w")
+        assert_allclose(sp.dist[src], [ref.get(i, np.inf) for i in range(a.n_nodes)], rtol=1e-12)
+    rng = np.random.default_rng(5)
+    for x, y in rng.integers(a.n_nodes, size=(40, 2)):
+        x, y = int(x), int(y)
+        steps = sp.path(x, y)
+        node, total = x, 0.0
+        for b, frm in steps:  # each step starts where the previous ended, on a real block
+            assert frm == node and node in (a.edge_u[b], a.edge_v[b])
+            node = int(a.edge_v[b] if a.edge_u[b] == node else a.edge_u[b])
+            total += a.edge_length[b]
+        assert node == y and total == pytest.approx(sp.dist[x, y])
+        nodes, edges = paths.path_edges(sp, x, y)  # the same length (ties may take other blocks)
+        assert nodes[0] == x and nodes[-1] == y and len(edges) == len(nodes) - 1
+        for b, p, q in zip(edges, nodes, nodes[1:], strict=False):
+            assert {p, q} == {int(a.edge_u[b]), int(a.edge_v[b])}
+        assert sum(a.edge_length[b] for b in edges) == pytest.approx(sp.dist[x, y])
+    assert_allclose(paths.node_distances(a), sp.dist)
+
+
+def test_point_search_kernel_matches_its_twin(uptown):
+    a = uptown.arrays
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        b = int(rng.integers(a.n_edges))
+        o = float(rng.uniform(0, a.edge_length[b]))
+        seeds = np.array([a.edge_u[b], a.edge_v[b]], dtype=np.int64)
+        sd = np.array([o, a.edge_length[b] - o])
+        limit = float(rng.choice([np.inf, 400.0]))
+        d1, p1, e1 = path_kernels.point_dijkstra(a.indptr, a.indices, a.weights, a.csr_edge, seeds, sd, limit)
+        d2, p2, e2 = path_reference.point_dijkstra(a.indptr, a.indices, a.weights, a.csr_edge, seeds, sd, limit)
+        assert_allclose(d1, d2)
+        np.testing.assert_array_equal(p1, p2)  # both settle ties in (distance, node) order
+        np.testing.assert_array_equal(e1, e2)
+        for x in np.flatnonzero((p1 >= 0) & np.isfinite(d1)):  # each predecessor is consistent with distances
+            assert d1[p1[x]] + a.edge_length[e1[x]] == pytest.approx(d1[x])
+        if math.isfinite(limit):
+            assert np.all(~np.isfinite(d1) | (d1 <= limit))
+            whole = paths.from_point(a, b, o)[0]
+            assert_allclose(d1[np.isfinite(d1)], whole[np.isfinite(d1)])
+            assert np.all(whole[~np.isfinite(d1)] > limit)
+
+
+def test_within_agrees_with_scipy_and_its_twin(grid):
+    for limit in (0.0, 150.0, 400.0):
+        ptr, nbr, dist = paths.within(grid, limit)
+        rptr, rnbr, rdist = path_reference.bounded_distances(grid.indptr, grid.indices, grid.weights, limit)
+        np.testing.assert_array_equal(ptr, rptr)
+        np.testing.assert_array_equal(nbr, rnbr)
+        np.testing.assert_array_equal(dist, rdist)
+        full = dijkstra(grid.scipy_csr(), directed=False, limit=limit)
+        i = np.repeat(np.arange(grid.n_nodes), np.diff(ptr))
+        np.testing.assert_allclose(full[i, nbr], dist, rtol=1e-12)
+        assert np.isfinite(full).sum() == nbr.size
+
+
+def test_unreachable_target_is_an_error():
+    sp = paths.all_pairs_shortest_paths(4, np.array([0, 2]), np.array([1, 3]), np.array([1.0, 1.0]))
+    assert math.isinf(sp.dist[0, 3])
+    with pytest.raises(ValueError, match="not reachable"):
+        sp.path(0, 3)
