@@ -14,10 +14,13 @@ base       name, at (anything the geocoder accepts; snapped to the nearest inter
 roster     size, leads, pairs, lead_role (walker | rover), names (optional list)
 shift      days (mon..sun), start, end (HH:MM)
 speeds     patrol_m_s (default 1.0), response_m_s (default 1.4)
-breaks     meal_min, meal_window [start, end], rest_count, rest_min, min_on_street
+breaks     meal_min, meal_window [start, end], rest_count, rest_min, min_on_street, meal_after_h (a person
+           working fewer hours today takes no meal; rest breaks are pro-rated to the hours worked:
+           round(rest_count x hours / shift hours))
 targets    corridor_first_visit_min, corridor_revisit_min, area_visits_per_shift, checkins_per_week,
            checkin_min, hotspot_count, hotspot_dwell_min [min, max], hotspot_revisit_min,
-           balance_ratio_max
+           balance_ratio_max, priority (the order in which targets give way when not all can be met:
+           a list of breaks, corridor, hotspots, checkins, area, on_street, balance; default that order)
 business_hours  category ("amenity:cafe"), key ("shop") or "default" -> "HH:MM-HH:MM"
 dispatch   stale_ping_min, max_snap_m, db (SQLite path, relative to the working directory)
 """
@@ -35,6 +38,7 @@ from patrol.errors import ConfigError
 
 __all__ = [
     "DAYS",
+    "TARGET_PRIORITY",
     "Settings",
     "format_hhmm",
     "load_settings",
@@ -201,6 +205,11 @@ class Speeds:
                 raise ConfigError(f"speeds.{name} = {v} is not a walking speed (0.2-5 m/s)", field=f"speeds.{name}")
 
 
+#: The targets a plan can miss, in the default order in which they give way (first kept longest); validity
+#: (real blocks, walking speed, each person's hours, from and back to the base) never gives way.
+TARGET_PRIORITY = ("breaks", "corridor", "hotspots", "checkins", "area", "on_street", "balance")
+
+
 @dataclass(frozen=True)
 class Breaks:
     meal_min: int = 30
@@ -208,6 +217,7 @@ class Breaks:
     rest_count: int = 2
     rest_min: int = 15
     min_on_street: int = 6
+    meal_after_h: float = 5.0
 
     def check(self) -> None:
         if len(self.meal_window) != 2:
@@ -215,7 +225,7 @@ class Breaks:
         a, b = (parse_hhmm(t, field_name="breaks.meal_window") for t in self.meal_window)
         if b - a < self.meal_min:
             raise ConfigError("breaks.meal_window is shorter than breaks.meal_min", field="breaks.meal_window")
-        for name in ("meal_min", "rest_count", "rest_min", "min_on_street"):
+        for name in ("meal_min", "rest_count", "rest_min", "min_on_street", "meal_after_h"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"breaks.{name} must not be negative", field=f"breaks.{name}")
 
@@ -231,8 +241,12 @@ class Targets:
     hotspot_dwell_min: tuple[int, int] = (10, 15)
     hotspot_revisit_min: int = 120
     balance_ratio_max: float = 1.25
+    priority: tuple[str, ...] = TARGET_PRIORITY
 
     def check(self) -> None:
+        if sorted(self.priority) != sorted(TARGET_PRIORITY):
+            raise ConfigError(f"targets.priority must list each of {', '.join(TARGET_PRIORITY)} once, got "
+                              f"{list(self.priority)}", field="targets.priority")
         if len(self.hotspot_dwell_min) != 2 or not 0 < self.hotspot_dwell_min[0] <= self.hotspot_dwell_min[1]:
             raise ConfigError("targets.hotspot_dwell_min needs [min, max] with 0 < min <= max",
                               field="targets.hotspot_dwell_min")

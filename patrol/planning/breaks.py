@@ -1,48 +1,35 @@
 """Staggered break times: a meal break in its window and rest breaks, never too many off the street.
 
 Breaks are placed on a one-minute grid, unit by unit: meals first (inside ``breaks.meal_window`` and
-the shift), then rest breaks near evenly spaced ideal times in the stretches before and after the
-meal.  At every minute the people on break may not exceed ``people - min_on_street``; a unit's own
-breaks stay ``min_gap`` minutes apart.  What cannot be placed is returned as a shortfall, never
-dropped silently.
+the unit's hours), then rest breaks near evenly spaced ideal times in the stretches before and after the
+meal.  At every minute the people on break may not exceed the people on duty then less ``min_on_street``;
+a unit's own breaks stay ``min_gap`` minutes apart.  What cannot be placed is returned as a shortfall, with
+the count that makes it impossible when there is one, never dropped silently.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from patrol.planning.model import BreakSlot, Shortfall
-from patrol.settings import Settings, format_hhmm, parse_hhmm
+from patrol.planning.model import BreakSlot, Shortfall, UnitSpec
+from patrol.settings import Breaks, Settings, format_hhmm, parse_hhmm
 
 __all__ = ["plan_breaks"]
 
 
-def _place(occ: np.ndarray, t0: int, dur: int, people: int, cap: int, lo: int, hi: int, ideal: float,
-           own: list[BreakSlot], min_gap: int) -> int | None:
-    """Feasible start in ``[lo, hi - dur]`` nearest to ``ideal`` (grid relative to the shift start)."""
-    cands = np.arange(lo, hi - dur + 1)
-    if cands.size == 0:
-        return None
-    for s in cands[np.argsort(np.abs(cands - ideal), kind="stable")]:
-        s = int(s)
-        if any(s < b.end + min_gap and b.start < s + dur + min_gap for b in own):
-            continue
-        if occ[s - t0: s - t0 + dur].max(initial=0) + people <= cap:
-            return s
-    return None
-
-
-def plan_breaks(settings: Settings, people: list[int], *, start: int, end: int, min_gap: int = 30
+def plan_breaks(settings: Settings, units: list[UnitSpec], *, min_gap: int = 30
                 ) -> tuple[list[list[BreakSlot]], list[Shortfall]]:
-    """Break slots per unit.
+    """Break slots per unit, inside each unit's hours.
+
+    A unit working fewer than ``breaks.meal_after_h`` hours takes no meal; rest breaks are pro-rated to the
+    hours worked (``round(rest_count x hours / shift hours)``).  At every minute, the people on break may not
+    exceed the people on duty then less ``min_on_street`` (all of them when fewer are on duty).
 
     Parameters
     ----------
     settings : patrol.settings.Settings
-    people : list of int
-        People per unit (1, or 2 in pairs mode).
-    start, end : int
-        Shift, minutes after midnight.
+    units : list of UnitSpec
+        The day's units with their hours and members (a pair breaks together and counts as 2 people).
     min_gap : int
         Minutes between two breaks of the same unit.
 
@@ -51,61 +38,94 @@ def plan_breaks(settings: Settings, people: list[int], *, start: int, end: int, 
     slots : list of list of BreakSlot
         Per unit, sorted by time.
     shortfalls : list of Shortfall
-        Breaks that could not be placed within the rules (then placed ignoring the on-street
-        minimum if possible, and said so).
+        Breaks that could not be placed within the rules (then placed ignoring the on-street minimum if
+        possible), each with the reason when a count shows it cannot be done.
     """
     br = settings.breaks
-    total = int(sum(people))
-    min_street = min(br.min_on_street, total)
-    cap = total - min_street
-    occ = np.zeros(max(end - start, 1), dtype=np.int64)
-    slots: list[list[BreakSlot]] = [[] for _ in people]
+    start, end = settings.shift.start_min, settings.shift.end_min
+    people = [len(u.members) for u in units]
+    duty = np.zeros(max(end - start, 1), dtype=np.int64)
+    for spec, n in zip(units, people, strict=True):
+        duty[spec.start - start: spec.end - start] += n
+    cap = duty - np.minimum(br.min_on_street, duty)  # people allowed off the street, minute by minute
+    occ = np.zeros_like(duty)
+    slots: list[list[BreakSlot]] = [[] for _ in units]
     shortfalls: list[Shortfall] = []
-    ws, we = (parse_hhmm(t) for t in br.meal_window)
-    ws, we = max(ws, start), min(we, end)
-    order = list(range(len(people)))
+    ws0, we0 = (parse_hhmm(t) for t in br.meal_window)
+    shift_h = (end - start) / 60.0
+
+    def place(u: int, dur: int, lo: int, hi: int, ideal: float, limit: np.ndarray, gap: int) -> int | None:
+        cands = np.arange(lo, hi - dur + 1)
+        for t in cands[np.argsort(np.abs(cands - ideal), kind="stable")]:
+            t = int(t)
+            if any(t < b.end + gap and b.start < t + dur + gap for b in slots[u]):
+                continue
+            if np.all(occ[t - start: t - start + dur] + people[u] <= limit[t - start: t - start + dur]):
+                return t
+        return None
 
     def put(u: int, dur: int, lo: int, hi: int, ideal: float, kind: str) -> bool:
-        s = _place(occ, start, dur, people[u], cap, lo, hi, ideal, slots[u], min_gap)
-        relaxed = False
-        if s is None:  # keep the break, accept fewer people on the street, and say so
-            s = _place(occ, start, dur, people[u], total, lo, hi, ideal, slots[u], min_gap // 2)
-            relaxed = s is not None
-        if s is None:
+        t = place(u, dur, lo, hi, ideal, cap, min_gap)
+        relaxed = t is None
+        if relaxed:  # keep the break, accept fewer people on the street, and say so
+            t = place(u, dur, lo, hi, ideal, duty, min_gap // 2)
+        if t is None:
             return False
-        occ[s - start: s - start + dur] += people[u]
-        slots[u].append(BreakSlot(s, s + dur, kind))
+        occ[t - start: t - start + dur] += people[u]
+        slots[u].append(BreakSlot(t, t + dur, kind))
         if relaxed:
+            on = duty[t - start: t - start + dur] - occ[t - start: t - start + dur]
+            need = np.minimum(br.min_on_street, duty[t - start: t - start + dur])
             shortfalls.append(Shortfall(
-                "min_on_street", f">= {min_street} people", f"{total - int(occ[s - start: s - start + dur].max())}",
-                f"{kind} break of unit {u + 1} at {format_hhmm(s)} leaves fewer than {min_street} on the street"))
+                "min_on_street", f">= {br.min_on_street} people (or all on duty)", f"{int(on.min())}",
+                f"{kind} break of {units[u].name} at {format_hhmm(t)} leaves {int((need - on).max())} fewer on "
+                f"the street than required" + _meal_reason(units, people, br, ws0, we0, duty, cap, start)))
         return True
 
     if br.meal_min > 0:
-        for u in order:
+        for u, unit in enumerate(units):
+            if (unit.end - unit.start) / 60.0 < br.meal_after_h:
+                continue
+            ws, we = max(ws0, unit.start), min(we0, unit.end)
             if we - ws < br.meal_min or not put(u, br.meal_min, ws, we, ws, "meal"):
                 shortfalls.append(Shortfall(
                     "breaks", f"{br.meal_min}-min meal in {br.meal_window[0]}-{br.meal_window[1]}", "none",
-                    f"no room for the meal break of unit {u + 1} in the window and shift"))
+                    f"no room for the meal break of {unit.name} in the window and its hours"))
     if br.rest_count > 0 and br.rest_min > 0:
-        for u in order:
+        for u, unit in enumerate(units):
+            count = int(round(br.rest_count * (unit.end - unit.start) / 60.0 / shift_h))
             meal = next((b for b in slots[u] if b.kind == "meal"), None)
-            stretches = [(start + 30, meal.start), (meal.end, end - 30)] if meal else [(start + 30, end - 30)]
+            a0, b0 = unit.start + 30, unit.end - 30
+            stretches = [(a0, meal.start), (meal.end, b0)] if meal else [(a0, b0)]
             stretches = [(a, b) for a, b in stretches if b - a >= br.rest_min]
             lengths = np.array([b - a for a, b in stretches], float)
-            ideals: list[tuple[float, int, int]] = []
-            if lengths.size:
-                share = np.floor(br.rest_count * lengths / lengths.sum()).astype(int)
-                while share.sum() < br.rest_count:
+            ideals: list[float] = []
+            if lengths.size and count:
+                share = np.floor(count * lengths / lengths.sum()).astype(int)
+                while share.sum() < count:
                     share[int(np.argmax(lengths / (share + 1)))] += 1
                 for (a, b), n in zip(stretches, share, strict=True):
-                    for j in range(n):
-                        ideals.append((a + (b - a) * (j + 1) / (n + 1) - br.rest_min / 2, a, b))
-            for j in range(br.rest_count):
-                ok = j < len(ideals) and put(u, br.rest_min, start + 15, end - 15, ideals[j][0], "rest")
+                    ideals += [a + (b - a) * (j + 1) / (n + 1) - br.rest_min / 2 for j in range(n)]
+            for j in range(count):
+                ok = j < len(ideals) and put(u, br.rest_min, unit.start + 15, unit.end - 15, ideals[j], "rest")
                 if not ok:
-                    shortfalls.append(Shortfall("breaks", f"{br.rest_count} x {br.rest_min}-min rest", f"{j}",
-                                                     f"no room for rest break {j + 1} of unit {u + 1}"))
-    for s in slots:
-        s.sort(key=lambda b: b.start)
+                    shortfalls.append(Shortfall("breaks", f"{count} x {br.rest_min}-min rest", f"{j}",
+                                                f"no room for rest break {j + 1} of {unit.name} in its hours"))
+    for sl in slots:
+        sl.sort(key=lambda b: b.start)
     return slots, shortfalls
+
+
+def _meal_reason(units: list[UnitSpec], people: list[int], br: Breaks, ws: int, we: int, duty: np.ndarray,
+                 cap: np.ndarray, start: int) -> str:
+    """Why meals cannot all keep the on-street minimum, when a count shows it: people x meal minutes against
+    the window's minutes x people allowed off the street at a time."""
+    eating = sum(n for spec, n in zip(units, people, strict=True) if (spec.end - spec.start) / 60.0 >= br.meal_after_h)
+    lo, hi = max(ws - start, 0), max(we - start, 0)
+    room = int(cap[lo:hi].sum())
+    need = eating * br.meal_min
+    if need <= room:
+        return ""
+    at_once = int(cap[lo:hi].max()) if hi > lo else 0
+    return (f": {eating} meals x {br.meal_min} min = {need} person-minutes > the {we - ws}-min meal window with "
+            f"{at_once} off the street at a time ({room} person-minutes)")

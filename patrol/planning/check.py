@@ -5,11 +5,12 @@ Shares no code with the planner (the rest of :mod:`patrol.planning`): it reads t
 own time arithmetic, and takes every rule from the **district**, never from the plan under check:
 
 * **settings**: the district's (``district.toml``), with only the day's roster changes the plan declares
-  (``day_roster``: pairs) applied; any other difference between the plan's recorded settings and the
+  (``day_roster``: pairs, absent, only, hours) applied; any other difference between the plan's recorded settings and the
   district's is listed and fails the check, unless ``own_settings=True`` (a what-if judged against its own
   settings; the result says so in ``judged_against``);
-* **roster**: the walking units follow from the district's roster (names, pairs, the lead's role); a plan
-  with a unit missing, an unknown one, other members or another role fails;
+* **roster**: the walking units follow from the district's roster and the day's changes (names, pairs, the
+  lead's role, each person's hours); a plan with a unit missing, an unknown one, other members or another role
+  fails;
 * **hot spots**: recomputed from the district's data (:mod:`patrol.demand`, or the incident history the plan
   names, whose digest must match); the gap is measured on them, not on the plan's list;
 * **check-ins**: matched by business id (the leg's ``business``, an index into the district's list) and
@@ -20,23 +21,27 @@ Definitions (also in ``docs/plan-schema.md``):
 * **valid**: every leg is on a real block with offsets inside it; each walker's legs are contiguous in
   time; each leg starts where the previous one ended (same block and offset, or the same street
   corner); walking is never faster than the patrol speed (1 % tolerance); stationary legs do not move;
-  the first leg starts at the base at or after the shift start, the last ends at the base at or before
-  the shift end; the plan's ``steps`` agree with its timeline.
+  the first leg starts at the base at or after the unit's start, the last ends at the base at or before
+  its end (the shift, unless the day's roster gives other hours); the plan's ``steps`` agree with its
+  timeline.
 * **a pass** of a block: consecutive legs on the block that walk it from one end to the other
   (stationary legs in between allowed); it happens at the time the far end is reached.
 * **corridor gap**: per corridor block, the longest of (first pass - (shift start + first-visit limit
   - revisit limit)), time between consecutive passes, and (shift end - last pass).
 * **hot-spot gap**: per hot spot, the longest time within the shift with no dwell of at least the
   minimum length in progress on it.
-* **breaks**: per person, one break leg of at least ``meal_min`` inside the meal window and
-  ``rest_count`` further break legs of at least ``rest_min``.
-* **on street**: people on walk/checkin/dwell/post legs, at every moment of the shift.
-* **balance**: longest / shortest walking distance, rovers (by the district's roster) excluded.
+* **breaks**: per unit, one break leg of at least ``meal_min`` inside the meal window when it works at least
+  ``meal_after_h`` hours, and ``round(rest_count x hours / shift hours)`` further break legs of at least
+  ``rest_min``.
+* **on street**: people on walk/checkin/dwell/post legs, at every moment of the shift, at least
+  ``min_on_street`` or everyone then on duty.
+* **balance**: most / least walking per hour on duty, rovers (by the district's roster) excluded.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +82,7 @@ def _max_gap(events: list[float], lo: float, hi: float) -> float:
 
 
 #: Settings a plan may change for its day without leaving the district's rules: the day's roster.
-DAY_ROSTER_KEYS = ("pairs",)
+DAY_ROSTER_KEYS = ("pairs", "absent", "only", "hours")
 
 
 def _settings(data: dict, district: District, own: bool) -> tuple[Settings, str, list[str]]:
@@ -115,6 +120,60 @@ def _settings(data: dict, district: District, own: bool) -> tuple[Settings, str,
     return expected, name, differences
 
 
+@dataclass(frozen=True)
+class _Expected:
+    """A unit the district's roster gives for the day: its members, role and hours (minutes)."""
+
+    members: list[str]
+    role: str
+    start: int
+    end: int
+
+
+def _expected_units(settings: Settings, day: dict) -> tuple[dict[str, _Expected], list[str]]:
+    """The walking units the roster gives for the day, stated here independently of the planner, and the
+    problems of the day's roster itself.
+
+    Ambassadors are ``roster.names`` (else ``lead``, ``amb2``, ...), the leads first, minus the day's
+    ``absent`` ones (or only its ``only`` ones), each on the shift's hours unless ``hours`` gives theirs
+    (inside the shift); in pairs mode consecutive working ambassadors walk together on the hours both work;
+    with ``lead_role = "rover"`` (not in pairs mode) a unit led by a lead is a rover, unless every unit would
+    be one.
+    """
+    r = settings.roster
+    roster = r.ambassador_names()
+    start, end = settings.shift.start_min, settings.shift.end_min
+    problems = []
+    absent = [str(n) for n in day.get("absent", [])]
+    only = [str(n) for n in day.get("only", [])]
+    hours_in = day.get("hours", {}) if isinstance(day.get("hours", {}), dict) else {}
+    for n in [*absent, *only, *hours_in]:
+        if n not in roster:
+            problems.append(f"the day's roster names {n!r}, who is not on the district's roster")
+    working = [n for n in roster if n not in absent and (not only or n in only)]
+    hours = {n: (start, end) for n in working}
+    for n, span in hours_in.items():
+        try:
+            a, b = parse_hhmm(span[0]), parse_hhmm(span[1])
+        except (PatrolError, IndexError, TypeError):
+            problems.append(f"the day's hours of {n!r} are not [HH:MM, HH:MM]")
+            continue
+        if n in hours and start <= a < b <= end:
+            hours[n] = (a, b)
+        elif n in hours:
+            problems.append(f"the day's hours of {n} ({span[0]}-{span[1]}) are not inside the shift")
+    leads = set(roster[: r.leads])
+    groups = [working[i: i + 2] for i in range(0, len(working), 2)] if r.pairs else [[n] for n in working]
+    roles = ["rover" if (not r.pairs and r.lead_role == "rover" and g[0] in leads) else "walker" for g in groups]
+    if all(x == "rover" for x in roles):
+        roles = ["walker"] * len(groups)
+    out = {}
+    for g, role in zip(groups, roles, strict=True):
+        a, b = max(hours[n][0] for n in g), min(hours[n][1] for n in g)
+        out["+".join(g)] = _Expected(list(g), role, a, b)
+    return out, problems
+
+
 def _norm(value: Any) -> Any:
     """Settings values compared as JSON would hold them (tuples as lists)."""
     if isinstance(value, tuple | list):
@@ -124,24 +183,7 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _expected_units(settings: Settings) -> dict[str, tuple[list[str], str]]:
-    """The walking units the roster gives: name -> (members, role), stated here independently of the planner.
-
-    Ambassadors are ``roster.names`` (else ``lead``, ``amb2``, ...), the leads first; in pairs mode
-    consecutive ambassadors walk together (``a+b``); with ``lead_role = "rover"`` (not in pairs mode) a unit
-    led by a lead is a rover, unless every unit would be one.
-    """
-    r = settings.roster
-    names = r.ambassador_names()
-    leads = set(names[: r.leads])
-    groups = [names[i: i + 2] for i in range(0, len(names), 2)] if r.pairs else [[n] for n in names]
-    roles = ["rover" if (not r.pairs and r.lead_role == "rover" and g[0] in leads) else "walker" for g in groups]
-    if all(x == "rover" for x in roles):
-        roles = ["walker"] * len(groups)
-    return {"+".join(g): (list(g), role) for g, role in zip(groups, roles, strict=True)}
-
-
-def _roster_problems(data: dict, timeline: dict, expected: dict[str, tuple[list[str], str]]) -> list[str]:
+def _roster_problems(data: dict, timeline: dict, expected: dict[str, _Expected]) -> list[str]:
     out = []
     walkers = data.get("walkers")
     if not isinstance(walkers, dict):
@@ -155,11 +197,11 @@ def _roster_problems(data: dict, timeline: dict, expected: dict[str, tuple[list[
     for w, info in walkers.items():
         if w not in expected or not isinstance(info, dict):
             continue
-        members, role = expected[w]
-        if list(info.get("members", [])) != members:
-            out.append(f"{w}: members {info.get('members')!r}, the roster says {members!r}")
-        if info.get("role", "walker") != role:
-            out.append(f"{w}: role {info.get('role')!r}, the roster says {role!r}")
+        exp = expected[w]
+        if list(info.get("members", [])) != exp.members:
+            out.append(f"{w}: members {info.get('members')!r}, the roster says {exp.members!r}")
+        if info.get("role", "walker") != exp.role:
+            out.append(f"{w}: role {info.get('role')!r}, the roster says {exp.role!r}")
     return out
 
 
@@ -217,11 +259,12 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     timeline = data.get("timeline")
     if not isinstance(timeline, dict) or not timeline:
         raise PlanError("plan has an empty or malformed 'timeline'", field="timeline")
-    expected = _expected_units(settings)
-    roster_problems = _roster_problems(data, timeline, expected)
-    # people and roles from the roster, never from the plan: a unit the roster does not know counts nobody
-    members = {w: expected[w][0] if w in expected else [] for w in timeline}
-    roles = {w: expected[w][1] if w in expected else "walker" for w in timeline}
+    expected, day_problems = _expected_units(settings, data.get("day_roster") or {})
+    roster_problems = day_problems + _roster_problems(data, timeline, expected)
+    # people, roles and hours from the roster, never from the plan: a unit the roster does not know counts nobody
+    members = {w: expected[w].members if w in expected else [] for w in timeline}
+    roles = {w: expected[w].role if w in expected else "walker" for w in timeline}
+    hours = {w: (expected[w].start, expected[w].end) if w in expected else (start, end) for w in timeline}
     problems: list[str] = []
     passes: dict[int, list[float]] = {}
     dwells: dict[int, list[tuple[float, float]]] = {}
@@ -269,8 +312,9 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
             if prev is None and i == 0:
                 if _node_at(blk, o0) != base:
                     problems.append(f"{w}: does not start at the base")
-                if t0 < start - _TOL_T:
-                    problems.append(f"{w}: starts at {format_hhmm(t0)}, before the shift")
+                if t0 < hours[w][0] - _TOL_T:
+                    problems.append(f"{w}: starts at {format_hhmm(t0)}, before its hours "
+                                    f"({format_hhmm(hours[w][0])}-{format_hhmm(hours[w][1])})")
             if prev is not None:
                 pb, po, pt = prev
                 if abs(t0 - pt) > _TOL_T:
@@ -311,8 +355,9 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         if prev is not None:
             if _node_at(blocks[prev[0]], prev[1]) != base:
                 problems.append(f"{w}: does not end at the base")
-            if prev[2] > end + _TOL_T:
-                problems.append(f"{w}: ends at {format_hhmm(prev[2])}, after the shift")
+            if prev[2] > hours[w][1] + _TOL_T:
+                problems.append(f"{w}: ends at {format_hhmm(prev[2])}, after its hours "
+                                f"({format_hhmm(hours[w][0])}-{format_hhmm(hours[w][1])})")
     problems += _steps_agree(data, timeline)
 
     # corridor and area
@@ -376,32 +421,39 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
             cur = max(cur, t1)
         hs_gap = max(hs_gap, worst, end - cur)
 
-    # breaks
+    # breaks, by each unit's hours: no meal under meal_after_h hours, rest breaks pro-rated to the hours
     ws, we = (parse_hhmm(t) for t in br.meal_window)
     break_problems = []
     for w, items in breaks.items():
+        a, b = hours[w]
+        need_meal = br.meal_min > 0 and (b - a) / 60.0 >= br.meal_after_h
+        need_rest = int(round(br.rest_count * (b - a) / (end - start))) if br.rest_min > 0 else 0
         meal = next(((t0, t1) for t0, t1 in items if t1 - t0 >= br.meal_min - _TOL_T and t0 >= ws - _TOL_T
-                     and t1 <= we + _TOL_T), None) if br.meal_min > 0 else None
+                     and t1 <= we + _TOL_T), None) if need_meal else None
         rest = [x for x in items if x is not meal and x[1] - x[0] >= br.rest_min - _TOL_T]
-        if br.meal_min > 0 and meal is None:
+        if need_meal and meal is None:
             break_problems.append(f"{w}: no {br.meal_min}-min meal break in {br.meal_window[0]}-{br.meal_window[1]}")
-        if len(rest) < br.rest_count:
-            break_problems.append(f"{w}: {len(rest)} of {br.rest_count} rest breaks of {br.rest_min} min")
+        if len(rest) < need_rest:
+            break_problems.append(f"{w}: {len(rest)} of {need_rest} rest breaks of {br.rest_min} min")
 
-    # on street
-    cuts = sorted({start, end} | {t for t0, t1, _ in visible for t in (t0, t1) if start <= t <= end})
-    on = []
+    # on street: at every moment, the minimum or everyone then on duty (by the roster's hours)
+    duty = [(hours[w][0], hours[w][1], len(members[w])) for w in timeline]
+    cuts = sorted({start, end} | {t for t0, t1, _ in visible + duty for t in (t0, t1) if start <= t <= end})
+    min_on, short_on = None, 0
     for x, y in zip(cuts, cuts[1:], strict=False):
         if y - x <= _TOL_T:
             continue
         mid = (x + y) / 2
-        on.append(sum(n for t0, t1, n in visible if t0 <= mid < t1))
-    min_on = int(min(on)) if on else 0
-    people = sum(len(m) for m in members.values())
-    need_on = min(br.min_on_street, people)
+        on = sum(n for t0, t1, n in visible if t0 <= mid < t1)
+        need = min(br.min_on_street, sum(n for t0, t1, n in duty if t0 <= mid < t1))
+        min_on = on if min_on is None else min(min_on, on)
+        short_on = max(short_on, need - on)
+    min_on = int(min_on or 0)
+    need_on = min(br.min_on_street, sum(len(m) for m in members.values()))
 
-    # balance
-    dists = [walk_m[w] for w in timeline if roles[w] != "rover"] or list(walk_m.values())
+    # balance: walking per hour on duty, rovers (by the roster) left out
+    rates = {w: walk_m[w] * 60.0 / max(hours[w][1] - hours[w][0], 1e-9) for w in timeline}
+    dists = [rates[w] for w in timeline if roles[w] != "rover"] or list(rates.values())
     ratio = float(max(dists) / min(dists)) if dists and min(dists) > 0 else float("inf")
 
     valid = not problems
@@ -423,7 +475,7 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         ("hotspot_max_gap_min", f"<= {tg.hotspot_revisit_min}", round(hs_gap, 1),
          why is None and (not hs or hs_gap <= tg.hotspot_revisit_min + _TOL_T)),
         ("breaks_ok", True, not break_problems, not break_problems),
-        ("min_on_street", f">= {need_on}", min_on, min_on >= need_on),
+        ("min_on_street", f">= {need_on} (or all on duty)", min_on, short_on <= 0),
         ("balance_ratio", f"<= {tg.balance_ratio_max}", round(ratio, 3) if np.isfinite(ratio) else None,
          len(dists) < 2 or ratio <= tg.balance_ratio_max + 1e-9),
     ]

@@ -16,25 +16,59 @@ import numpy as np
 from patrol.demand import IncidentHistory, block_demand, top_hotspots
 from patrol.district import District
 from patrol.errors import InputError
-from patrol.planning.model import DayInput, UnitSpec
-from patrol.settings import Settings
+from patrol.planning.model import DayInput, DayRoster, UnitSpec
+from patrol.settings import Settings, format_hhmm
 
 __all__ = ["checkins_due", "day_input", "hotspots", "unit_specs"]
 
 
-def unit_specs(settings: Settings, pairs: bool) -> list[UnitSpec]:
-    """The roster's walking units, the lead(s) first.
+def unit_specs(settings: Settings, day: DayRoster | None = None) -> list[UnitSpec]:
+    """The day's walking units, the lead(s) first.
 
-    In pairs mode consecutive ambassadors walk together.  With ``roster.lead_role = "rover"`` the leads are
-    rovers (free to respond, no share of the walking), unless every unit would be one.
+    The roster's ambassadors (``roster.names``, else ``lead``, ``amb2``, ...) minus the day's absent ones
+    (or only the day's ``only`` ones), each on the shift's hours unless the day's roster gives theirs.  In
+    pairs mode consecutive working ambassadors walk together, on the hours both work.  With
+    ``roster.lead_role = "rover"`` the leads are rovers (free to respond, no share of the walking), unless
+    every unit would be one.
+
+    Raises
+    ------
+    InputError
+        Naming an ambassador not on the roster, hours outside the shift or backwards, or a day with nobody.
     """
-    names = settings.roster.ambassador_names()
-    leads = set(names[: settings.roster.leads])
-    groups = [names[i: i + 2] for i in range(0, len(names), 2)] if pairs else [[n] for n in names]
+    day = day or DayRoster()
+    roster = settings.roster.ambassador_names()
+    start, end = settings.shift.start_min, settings.shift.end_min
+    for field_name, names in (("absent", day.absent), ("only", day.only), ("hours", [h[0] for h in day.hours])):
+        unknown = [n for n in names if n not in roster]
+        if unknown:
+            raise InputError(f"not on the roster: {', '.join(unknown)} (the roster: {', '.join(roster)})",
+                             field=field_name)
+    if day.absent and day.only:
+        raise InputError("give the absent ones or the only ones working, not both", field="only")
+    working = [n for n in roster if n not in day.absent and (not day.only or n in day.only)]
+    if not working:
+        raise InputError("nobody is working today: the day's roster leaves no ambassador", field="absent")
+    hours = {n: (start, end) for n in working}
+    for n, a, b in day.hours:
+        if n not in hours:
+            raise InputError(f"{n} is not working today but has hours", field="hours")
+        if not start <= a < b <= end:
+            raise InputError(f"{n}: hours {format_hhmm(a)}-{format_hhmm(b)} must lie inside the shift "
+                             f"{settings.shift.start}-{settings.shift.end} and end after they start", field="hours")
+        hours[n] = (a, b)
+    pairs = settings.roster.pairs if day.pairs is None else day.pairs
+    leads = set(roster[: settings.roster.leads])
+    groups = [working[i: i + 2] for i in range(0, len(working), 2)] if pairs else [[n] for n in working]
     rover = not pairs and settings.roster.lead_role == "rover"
-    units = [UnitSpec("+".join(g), tuple(g), "rover" if rover and g[0] in leads else "walker") for g in groups]
+    units = []
+    for g in groups:
+        a, b = max(hours[n][0] for n in g), min(hours[n][1] for n in g)
+        if a >= b:
+            raise InputError(f"the pair {' and '.join(g)} has no hours in common", field="hours")
+        units.append(UnitSpec("+".join(g), tuple(g), "rover" if rover and g[0] in leads else "walker", a, b))
     if all(u.role == "rover" for u in units):
-        units = [UnitSpec(u.name, u.members, "walker") for u in units]
+        units = [UnitSpec(u.name, u.members, "walker", u.start, u.end) for u in units]
     return units
 
 

@@ -14,7 +14,46 @@ import numpy as np
 
 from patrol.timeline import Leg
 
-__all__ = ["BreakSlot", "DayInput", "Shortfall", "Unit", "UnitSpec"]
+__all__ = ["BreakSlot", "DayInput", "DayRoster", "Shortfall", "Unit", "UnitSpec"]
+
+
+@dataclass(frozen=True)
+class DayRoster:
+    """The day's changes to the district's roster (who is out, who comes late or leaves early, pairs).
+
+    Attributes
+    ----------
+    pairs : bool or None
+        Units of two today (``None``: as ``roster.pairs`` says).
+    absent : tuple of str
+        Ambassadors not working today.
+    only : tuple of str
+        When given, the only ambassadors working today (in roster order).
+    hours : tuple of (name, start, end)
+        Ambassadors working other hours than the shift: minutes after midnight, inside the shift.
+    """
+
+    pairs: bool | None = None
+    absent: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    hours: tuple[tuple[str, int, int], ...] = ()
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.absent or self.only or self.hours) or self.pairs is not None
+
+    def to_dict(self) -> dict[str, object]:
+        """As plan.json's ``day_roster`` (times as ``HH:MM``)."""
+        out: dict[str, object] = {}
+        if self.pairs is not None:
+            out["pairs"] = self.pairs
+        if self.absent:
+            out["absent"] = list(self.absent)
+        if self.only:
+            out["only"] = list(self.only)
+        if self.hours:
+            out["hours"] = {n: [f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}"] for n, a, b in self.hours}
+        return out
 
 
 @dataclass(frozen=True)
@@ -38,11 +77,15 @@ class UnitSpec:
         The ambassadors in it.
     role : str
         ``walker``, or ``rover`` (a lead who stays free to respond; left out of the balance).
+    start, end : int
+        The unit's hours today, minutes after midnight (the shift, unless the day's roster says otherwise).
     """
 
     name: str
     members: tuple[str, ...]
-    role: str = "walker"
+    role: str
+    start: int
+    end: int
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "members": list(self.members), "role": self.role}
@@ -56,6 +99,9 @@ class Unit:
     members: list[str]
     role: str
     breaks: list[BreakSlot]
+    start: float
+    end: float
+    start_node: int
     node: int = 0
     t: float = 0.0
     steps: list[Leg] = field(default_factory=list)

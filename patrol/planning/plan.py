@@ -18,6 +18,7 @@ The plan says what it achieved and which targets fell short, by how much (``shor
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -31,10 +32,10 @@ import numpy as np
 from patrol.demand import IncidentHistory
 from patrol.district import District
 from patrol.errors import InputError
-from patrol.paths import all_pairs
+from patrol.paths import ShortestPaths, all_pairs
 from patrol.planning.breaks import plan_breaks
 from patrol.planning.duties import checkins_due, day_input, hotspots, unit_specs
-from patrol.planning.model import DayInput, Shortfall, Unit, UnitSpec
+from patrol.planning.model import DayInput, DayRoster, Shortfall, Unit, UnitSpec
 from patrol.planning.repair import even_out, fill_leftovers
 from patrol.planning.score import gap, score, summarize, tally
 from patrol.planning.variants import try_segments
@@ -155,25 +156,35 @@ def _step_json(district: District, s: Leg) -> dict[str, Any]:
     return out
 
 
-def _repair(inp: DayInput, units: list[Unit], checked: np.ndarray, net, balance_max: float) -> int:
+def _repair(inp: DayInput, units: list[Unit], checked: np.ndarray, net: ShortestPaths, balance_max: float) -> int:
     """Spare time first to what is left over, then to evening out walking (:mod:`.repair`); a change is kept
     only when every corridor gap and area pass still holds.  Returns the number of items added."""
     lo = inp.start + inp.corridor_first - inp.corridor_revisit
-    corr = np.flatnonzero(inp.edge_corridor)
-    area = np.flatnonzero(inp.required_visits > 0)
+    corr = set(np.flatnonzero(inp.edge_corridor).tolist())
+    area = set(np.flatnonzero(inp.required_visits > 0).tolist())
     cache = {u.name: tally([u], inp.edge_length).passes for u in units}
 
+    def failing(blocks: set[int], mine: dict[int, list[float]], changed: str) -> set[int]:
+        """The corridor blocks over the limit and the area blocks short of passes, among ``blocks``."""
+        out = set()
+        for b in blocks:
+            times = [t for name, passes in cache.items() for t in (mine if name == changed else passes).get(b, ())]
+            if (b in corr and gap(times, lo, inp.end) > inp.corridor_revisit - 0.05) or \
+                    (b in area and len(times) < inp.required_visits[b]):
+                out.add(b)
+        return out
+
+    bad = failing(corr | area, {}, "")  # what already fails: a change must not leave any of it failing
+
     def accept(units: list[Unit], changed: Unit) -> bool:
+        nonlocal bad
         mine = tally([changed], inp.edge_length).passes
-        merged: dict[int, list[float]] = {}
-        for u in units:
-            for b, ts in (mine if u is changed else cache[u.name]).items():
-                merged.setdefault(b, []).extend(ts)
-        ok = all(gap(merged.get(int(b), []), lo, inp.end) <= inp.corridor_revisit - 0.05 for b in corr) \
-            and all(len(merged.get(int(b), [])) >= inp.required_visits[b] for b in area)
-        if ok:
-            cache[changed.name] = mine
-        return ok
+        touched = (set(mine) | set(cache[changed.name])) & (corr | area)  # only these blocks can change
+        if bad - touched or failing(touched, mine, changed.name):
+            return False
+        cache[changed.name] = mine
+        bad = set()
+        return True
 
     walked = np.zeros(inp.edge_u.size, dtype=np.int64)
     for b, ts in tally(units, inp.edge_length).passes.items():
@@ -184,7 +195,7 @@ def _repair(inp: DayInput, units: list[Unit], checked: np.ndarray, net, balance_
 
 
 def plan_day(district: District, day: str = "tue", *, date: str | None = None, seed: int = 0,
-             time_limit_s: float | None = None, pairs: bool | None = None,
+             time_limit_s: float | None = None, pairs: bool | None = None, roster: DayRoster | None = None,
              checkin_due: np.ndarray | list[int] | None = None, history: IncidentHistory | None = None,
              progress: Callable[[float, str], None] | None = None) -> DailyPlan:
     """Plan one shift for the district's roster.
@@ -204,7 +215,9 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
         Wall-clock budget of the whole plan (default: none; the search stops at the first variant that
         meets every target, after 38 variants at most).  When it runs out the best plan so far is kept.
     pairs : bool, optional
-        Units of two (default: ``roster.pairs``).
+        Units of two (default: the day's roster, else ``roster.pairs``).
+    roster : DayRoster, optional
+        The day's changes to the district's roster: who is absent, who works other hours, pairs.
     checkin_due : array-like of int, optional
         Business indices due today (default: :func:`patrol.planning.duties.checkins_due`).
     history : patrol.demand.IncidentHistory, optional
@@ -230,19 +243,21 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
         raise InputError(f"time limit must be > 0 s, got {time_limit_s!r}", field="time_limit_s")
     deadline = math.inf if time_limit_s is None else t_begin + float(time_limit_s)
     settings = district.settings
-    pairs = settings.roster.pairs if pairs is None else bool(pairs)
+    day_roster = roster or DayRoster()
+    if pairs is not None:
+        day_roster = dataclasses.replace(day_roster, pairs=bool(pairs))
+    pairs = settings.roster.pairs if day_roster.pairs is None else day_roster.pairs
     if pairs != settings.roster.pairs:
         settings = settings.replace(roster__pairs=pairs)
     a = district.arrays
     tg = settings.targets
-    start, end = settings.shift.start_min, settings.shift.end_min
     report = progress or (lambda f, s: None)
 
     report(0.0, "duties")
     hot, demand = hotspots(district, history)
     due = np.asarray(checkin_due if checkin_due is not None else checkins_due(district, day), dtype=np.int64)
-    specs = unit_specs(settings, pairs)
-    slots, break_short = plan_breaks(settings, [len(u.members) for u in specs], start=start, end=end)
+    specs = unit_specs(settings, day_roster)
+    slots, break_short = plan_breaks(settings, specs)
     inp = day_input(district, settings, hot, due, seed)
     net = all_pairs(a)
 
@@ -292,7 +307,7 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     if history is not None:
         source = {"history": history.source, "columns": dict(history.columns), "digest": history.digest}
     return DailyPlan(district, day, date, int(seed), settings_to_dict(settings), specs, hot_list, due_list,
-                     {u.name: u.steps for u in units}, summary, short, design, {"pairs": pairs}, source)
+                     {u.name: u.steps for u in units}, summary, short, design, day_roster.to_dict(), source)
 
 
 def plan_week(district: District, *, seed: int = 0, time_limit_s: float | None = None, pairs: bool | None = None,

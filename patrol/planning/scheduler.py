@@ -93,6 +93,14 @@ class _SegmentScheduler:
             self.ret_min.append(d.min(axis=1) / self.v)
             self.ret_node.append(nodes[d.argmin(axis=1)])
         self.blocks_of_interest = sorted({int(b) for b in np.flatnonzero(self.need > 0)} | set(self.biz_on_block))
+        self._boi = np.asarray(self.blocks_of_interest, dtype=np.int64)
+        self._own_mask = [np.isin(np.arange(m), sorted(o)) for o in self.own]
+        self._biz_due_by = np.minimum(inp.biz_close, inp.end) - release_min  # anyone's after this (see _mine)
+        # the rounds as plain Python lists, for the continuation simulated at every stop (:meth:`_fits`)
+        self._rounds = [None if sg is None else (
+            [b for b, _, _ in sg.route], [float(self.minutes[b]) for b, _, _ in sg.route],
+            [float(self.home[y]) for _, _, y in sg.route], [b in sg.blocks for b, _, _ in sg.route])
+            for sg in segments]
         self.release_min = release_min
         self.walk_target = walk_target
         self.post_min = 3.0
@@ -119,10 +127,15 @@ class _SegmentScheduler:
             self.hs_target[h] = inp.start + self._draw(first=True)
             self.hs_lead[h] = self._draw_lead()
         for u in units:
-            u.node, u.t = inp.base, inp.start
+            u.node, u.t = u.start_node, u.start
         n_dwells = np.ceil((inp.end - inp.start) / inp.hotspot_revisit)
         fixed = np.array([sum(n_dwells * self._dwell_minutes() for h in inp.hotspots if self.hs_owner[h] == k)
                           for k in range(len(units))], float)
+        # a unit on duty for part of the day gets a part of a share: it stands for the hours it is away
+        sharers = [k for k, u in enumerate(units) if u.role != "rover"]
+        share = len(inp.biz_ref) * inp.checkin_min / max(len(sharers), 1)
+        for k in sharers:
+            fixed[k] += (1.0 - (units[k].end - units[k].start) / max(inp.end - inp.start, 1.0)) * share
         fixed[[k for k, u in enumerate(units) if u.role == "rover"]] = np.inf  # rovers: no share
         anywhere = set().union(*(s.nodes for s in segments if s is not None)) or {inp.base}
         self.assign = assign_checkins(
@@ -148,7 +161,7 @@ class _SegmentScheduler:
         # a unit without a segment can be anywhere: its distance to a block is from the nearest corridor corner
         anywhere = set().union(*(s.nodes for s in segments if s is not None)) or {inp.base}
         near_sets = [s.nodes if s is not None else anywhere for s in segments]
-        street = inp.end - inp.start - np.array([sum(b.end - b.start for b in u.breaks) for u in self.units])
+        street = np.array([u.end - u.start - sum(b.end - b.start for b in u.breaks) for u in self.units])
         cycles = (inp.end - inp.start) / max(inp.corridor_revisit - self.margin, 1.0)
         rnd = np.array([s.minutes * cycles if s is not None else 0.0 for s in segments])
         mine = np.bincount(self.assign, minlength=len(segments)) * inp.checkin_min
@@ -176,6 +189,15 @@ class _SegmentScheduler:
         a, c = int(self.inp.edge_u[h]), int(self.inp.edge_v[h])
         nodes = s.nodes if s is not None else {self.inp.base}
         return min(min(self.net.dist[x, a], self.net.dist[x, c]) for x in nodes)
+
+    def _pending_break_min(self, u: Unit) -> float:
+        """Minutes of the unit's breaks still to take (each is taken in full, at the base at the latest)."""
+        return float(sum(b.end - b.start for j, b in enumerate(u.breaks) if j not in u.breaks_taken))
+
+    def _late(self, u: Unit, t: float, node: int) -> bool:
+        """Whether a unit at ``node`` at ``t`` could no longer walk home and take its remaining breaks by the
+        shift end: the one rule that keeps every plan inside each unit's hours."""
+        return t + self.home[node] + self._pending_break_min(u) > u.end + _EPS
 
     def _next_break(self, u: Unit) -> BreakSlot | None:
         return next((b for j, b in enumerate(u.breaks) if j not in u.breaks_taken), None)
@@ -262,33 +284,36 @@ class _SegmentScheduler:
         brk = [b for j, b in enumerate(u.breaks) if j not in u.breaks_taken]
         if brk and t > brk[0].start + _EPS:
             return False
-        if t + self.home[node] > self.inp.end + _EPS:
+        if self._late(u, t, node):
             return False
         if s is None:
             return True
-        rev, end, mg = self.inp.corridor_revisit, self.inp.end, self.margin
-        last = {b: self.last[b] for b in s.blocks}
-        pending = set(s.blocks)
-        route, n, p = s.route, len(s.route), self.pos[k] if pos is None else pos
+        rev, end, mg = self.inp.corridor_revisit, self.inp.end, self.margin  # the corridor's end: the shift's
+        rb, rdur, rhome, rown = self._rounds[k]  # type: ignore[misc]
+        last = {b: float(self.last[b]) for b in s.blocks}
+        todo = set(s.blocks)
+        n, p = len(rb), self.pos[k] if pos is None else pos
+        first_break = (float(brk[0].start), float(brk[0].end - brk[0].start)) if brk else None
+        pending = self._pending_break_min(u)  # the real unit heads home when these no longer fit (see _late)
         nb = 0
         for _ in range(6 * n + 20):
-            b, _x, y = route[p]
-            dur = self.minutes[b]
-            if nb < len(brk) and nb < 1 and t + dur > brk[nb].start + _EPS:
-                t = max(t, brk[nb].start) + (brk[nb].end - brk[nb].start)
-                nb += 1
-                pending = set(s.blocks)
+            b, dur = rb[p], rdur[p]
+            if nb == 0 and first_break is not None and t + dur > first_break[0] + _EPS:
+                t = max(t, first_break[0]) + first_break[1]
+                nb = 1
+                pending -= first_break[1]
+                todo = set(s.blocks)
                 continue
-            if t + dur + self.home[y] > end + _EPS:  # heads home from here
+            if t + dur + rhome[p] + pending > u.end + _EPS:  # heads home from here
                 return all(last[x] + rev - mg >= end - _EPS for x in s.blocks)
             t += dur
-            if b in last:
+            if rown[p]:
                 dl = last[b] + rev - mg
                 if dl < end and t > dl + _EPS:
                     return False
                 last[b] = t
-                pending.discard(b)
-            if not pending and (nb >= 1 or not brk):
+                todo.discard(b)
+            if not todo and (nb >= 1 or not brk):
                 return True
             p = (p + 1) % n
         return True
@@ -395,9 +420,10 @@ class _SegmentScheduler:
         urgent = u.t >= self._dwell_by(k) - self.dwell_lead
         if self.seg[k] is not None and metres > self._seg_dist(k, h) + 150 and not urgent:
             return False
-        cost = 2 * metres / self.v + d
-        if self._fits(k, cost):
-            self._do_dwell(k, h, self.net.path(u.node, near), back=self.seg[k] is not None)
+        back = self.seg[k] is not None
+        cost = (2 if back else 1) * metres / self.v + d
+        if self._fits(k, cost, node=None if back else near):  # without a round to go back to, it stays there
+            self._do_dwell(k, h, self.net.path(u.node, near), back=back)
             return True
         return False
 
@@ -407,7 +433,7 @@ class _SegmentScheduler:
         nothing else to do, which evens out walking distances)."""
         if self.walk_target is None:
             return False
-        frac = (u.t - self.inp.start) / max(self.inp.end - self.inp.start, 1.0)
+        frac = (u.t - u.start) / max(u.end - u.start, 1.0)
         return u.walk_m > self.walk_target.get(u.name, np.inf) * frac
 
     def _on_the_way(self, k: int, i: int, t: float) -> bool:
@@ -429,13 +455,20 @@ class _SegmentScheduler:
             return False
         return not any(self.assign[i] == k and not self.checked[i] for i in range(len(self.checked)))
 
-    def _useful(self, k: int, b: int, free: bool) -> bool:
-        if self.need[b] > self.walked[b] and (free or self.units[k].t >= self.area_release or not self.tours[k]):
-            return True
-        if self.seg[k] is not None and b in self.own[k]:
-            return False
+    def _useful_blocks(self, k: int, free: bool) -> list[int]:
+        """The blocks of interest worth an excursion for unit ``k`` now, in their order: an area block still to
+        walk (when it is the unit's turn: idle, the end of the day near, or no tour of its own), or a block with
+        a business still due that is the unit's (:meth:`_mine`, within the hour) or anyone's when ``free``;
+        never a block of its own segment for the businesses (it passes them anyway)."""
         t = self.units[k].t
-        return any(not self.checked[i] and (free or self._mine(k, i, t + 60.0)) for i in self.biz_on_block.get(b, ()))
+        walk = (self.need > self.walked) & (free or t >= self.area_release or not self.tours[k])
+        ok = ~self.checked & (free | (self.assign == k) | (t + 60.0 >= self._biz_due_by))
+        biz = np.zeros(self.need.size, dtype=bool)
+        biz[self.inp.biz_block[ok]] = True
+        if self.seg[k] is not None:
+            biz &= ~self._own_mask[k]
+        useful = (walk | biz)[self._boi]
+        return self._boi[useful].tolist()
 
     def _excursion(self, k: int, budget: float) -> tuple[list[tuple[int, int, list[tuple[float, int]]]], int]:
         """Greedy walk from the unit's corner: ``(block, from_node, check-ins)`` to traverse, within
@@ -444,7 +477,7 @@ class _SegmentScheduler:
         u, inp = self.units[k], self.inp
         s = self.seg[k]
         free = self._idle(k)
-        cands = [b for b in self.blocks_of_interest if self._useful(k, b, free)]
+        cands = self._useful_blocks(k, free)
         cur = u.node
         used = 0.0
         plan: list[tuple[int, int, list[tuple[float, int]]]] = []
@@ -542,7 +575,8 @@ class _SegmentScheduler:
         if nb is not None:
             cap = min(cap, nb.start - u.t)
         due_by = min(self._dwell_by(k), max(self._next_target(k), u.t + self.excursion_cap / 3))
-        cap = min(cap, self.inp.end - u.t - self.home[u.node], due_by - u.t - self._to_hotspot(k)) - reserve
+        cap = min(cap, u.end - u.t - self.home[u.node] - self._pending_break_min(u),
+                  due_by - u.t - self._to_hotspot(k)) - reserve
         budget = self._slack(k, cap) if self.seg[k] is not None else cap
         build = self._tour_piece if kind == "tour" else self._excursion
         while budget >= 3.0:
@@ -571,9 +605,18 @@ class _SegmentScheduler:
 
     # ------------------------------------------------------------------ the unit's next step
     def _go_home(self, u: Unit) -> None:
+        """Walk to the base, take the breaks still due there (at their planned time, or at once when that has
+        passed), and stand at the base until the shift ends."""
         for b, frm in self.net.path(u.node, self.inp.base):
             self._walk_block(u, b, frm, [], own=False)
-        self._stay(u, "post", self.inp.end, "at the base")
+        for j, br in enumerate(u.breaks):
+            if j in u.breaks_taken:
+                continue
+            t0 = min(max(u.t, float(br.start)), u.end - (br.end - br.start))
+            self._stay(u, "post", t0, "at the base")
+            self._stay(u, "break", u.t + (br.end - br.start), f"{br.kind} break")
+            u.breaks_taken.add(j)
+        self._stay(u, "post", u.end, "at the base")
         u.done = True
 
     def decide(self, k: int) -> None:
@@ -590,7 +633,7 @@ class _SegmentScheduler:
             return
         b, x, y = s.route[self.pos[k]]
         dur = self.minutes[b]
-        if u.t + dur + self.home[y] > inp.end + _EPS:
+        if self._late(u, u.t + dur, y):
             self._go_home(u)
             return
         if u.node != x:  # first steps of the day: walk to the segment
@@ -612,7 +655,7 @@ class _SegmentScheduler:
         if not ahead and self._excursions(k, reserve):
             return
         t_post = u.t + self.post_min
-        if not ahead and self._ahead_of_pace(u) and t_post + dur + self.home[y] <= inp.end and \
+        if not ahead and self._ahead_of_pace(u) and t_post + dur + self.home[y] <= u.end and \
                 (nb is None or t_post + dur <= nb.start + _EPS) and self._fits(k, self.post_min + reserve) \
                 and t_post + dur <= self._dwell_by(k) - reserve:
             self._stay(u, "post", u.t + self.post_min, "standing post")
@@ -623,7 +666,7 @@ class _SegmentScheduler:
         budget = min(budget, self._dwell_by(k) - u.t - dur)
         stops = self._checkin_plan(k, b, x, u.t, budget) if budget >= inp.checkin_min else []
         while stops and (not self._fits(k, len(stops) * inp.checkin_min + reserve)
-                         or u.t + len(stops) * inp.checkin_min + dur + self.home[y] > inp.end + _EPS):
+                         or u.t + len(stops) * inp.checkin_min + dur + self.home[y] > u.end + _EPS):
             stops = stops[:-1]
         self._walk_block(u, b, x, stops, own=True)
         self.pos[k] = (self.pos[k] + 1) % len(s.route)
@@ -632,12 +675,15 @@ class _SegmentScheduler:
         u = self.units[k]
         if self._try_dwell(k) or self._excursions(k, 0.0):
             return
-        lim = float(nb.start) if nb is not None else self.inp.end - self.home[u.node]
+        lim = float(nb.start) if nb is not None else u.end - self.home[u.node]
+        if u.node != self.inp.base and self._late(u, u.t + 2.0, u.node):
+            self._go_home(u)
+            return
         if u.node != self.inp.base and (nb is None or lim - u.t < 2):
             self._go_home(u) if nb is None else self._stay(u, "post", lim, "standing post")
             return
-        self._stay(u, "post", min(lim, u.t + 5.0) if lim > u.t + _EPS else self.inp.end, "standing post")
-        if u.t >= self.inp.end - _EPS:
+        self._stay(u, "post", min(lim, u.t + 5.0) if lim > u.t + _EPS else u.end, "standing post")
+        if u.t >= u.end - _EPS:
             u.done = True
 
     def run(self) -> None:

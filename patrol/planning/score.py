@@ -8,7 +8,8 @@ judge of a written plan is :mod:`patrol.planning.check`, which shares none of th
 * the **corridor gap** of a block is the longest of: its first pass after (shift start + first-visit
   limit - revisit limit), the time between passes, and the shift end after its last pass;
 * the **hot-spot gap** is the longest time within the shift with no dwell of at least the minimum length;
-* **balance** is the longest walking distance over the shortest (rovers left out).
+* **balance** is the most walking per hour on duty over the least (rovers left out; with everyone on the
+  shift's hours, the longest walking distance over the shortest).
 """
 
 from __future__ import annotations
@@ -53,12 +54,13 @@ def tally(units: list[Unit], edge_length: np.ndarray) -> Tally:
     passes: dict[int, list[float]] = {}
     dwells: dict[int, list[tuple[float, float]]] = {}
     walked: dict[str, float] = {}
+    lengths = edge_length.tolist()  # plain floats: this runs for every change the repairs try
     for u in units:
         total = 0.0
         run: list | None = None
         for s in u.steps:
             b, o0, o1 = s.block, s.off0, s.off1
-            L = float(edge_length[b])
+            L = lengths[b]
             if s.activity == "walk":
                 total += abs(o1 - o0)
                 if L < 1.0:
@@ -113,10 +115,11 @@ def summarize(district: District, settings: Settings, inp: DayInput, units: list
         "break_min": round(sum(b.end - b.start for b in u.breaks), 1),
         "start": format_hhmm(u.steps[0].t0) if u.steps else None,
         "end": format_hhmm(u.steps[-1].t1) if u.steps else None,
+        "hours": f"{format_hhmm(u.start)}-{format_hhmm(u.end)}",
     } for u in units}
     walkers = [u for u in units if u.role != "rover"] or units
-    dists = [u.walk_m for u in walkers]
-    ratio = float(max(dists) / min(dists)) if dists and min(dists) > 0 else float("inf")
+    rates = [u.walk_m / max(u.end - u.start, 1e-9) for u in walkers]
+    ratio = float(max(rates) / min(rates)) if rates and min(rates) > 0 else float("inf")
     corr_max = max(corr_gaps.values(), default=0.0)
     summary = {
         "corridor_max_gap_min": round(corr_max, 2),
@@ -151,7 +154,7 @@ def summarize(district: District, settings: Settings, inp: DayInput, units: list
                                "longest time a hot spot went without a dwell"))
     if len(walkers) > 1 and ratio > t.balance_ratio_max + 1e-9:
         short.append(Shortfall("balance", f"<= {t.balance_ratio_max}", f"{ratio:.2f}",
-                               "longest / shortest walking distance"))
+                               "most / least walking per hour on duty"))
     short.extend(break_short)
     return summary, short
 

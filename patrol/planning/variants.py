@@ -28,7 +28,8 @@ __all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "segment_variants", "try_se
 
 log = logging.getLogger(__name__)
 
-#: A paced unit keeps its walking under this multiple of the shortest walk of the unpaced plan.
+#: A paced unit keeps its walking under this multiple of the shortest walk (per hour on duty) of the unpaced
+#: plan.
 PACE = 1.2
 #: Variants tried before giving up on a roster that stays far from the targets (pairs, a short roster).
 GIVE_UP_AFTER = 6
@@ -36,10 +37,20 @@ GIVE_UP_AFTER = 6
 GIVE_UP_SCORE = 0.5
 
 
-def segment_variants(n_walkers: int, seed: int) -> list[dict[str, Any]]:
+def segment_variants(n_walkers: int, seed: int, rover: bool = False) -> list[dict[str, Any]]:
     """The variants tried, best first on the Uptown benchmark (docs/bench/plan.md): one unit free of a
-    segment (which one varies: the break times differ), then every unit with a segment."""
-    out = []
+    segment (which one varies: the break times differ), then every unit with a segment.
+
+    With a rover on the roster the rover is the free unit: every walker gets a segment first (the default
+    roster's shape), with and without pacing and with three sub-seeds, then the other variants.
+    """
+    out: list[dict[str, Any]] = []
+    if rover or n_walkers == 0:
+        for r in range(3):
+            for cap in (45.0, 35.0):
+                out.append({"segments": n_walkers, "free": -1, "excursion_cap": cap, "pace": False,
+                            "seed": seed + 7919 * r})
+                out.append(dict(out[-1], pace=True))
     if n_walkers > 1:
         for r in range(3):
             for free in range(3):
@@ -97,40 +108,43 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     (score, units, tallies, variant) or None
         The best variant; ``None`` when there are no units.
     """
-    walkers = [i for i, u in enumerate(units_info) if u.role != "rover"]
-    if not walkers:
+    # only walkers on duty all day hold a corridor segment; a rover or a unit on other hours is free
+    walkers = [i for i, u in enumerate(units_info) if u.role != "rover" and u.start <= inp.start and u.end >= inp.end]
+    if not units_info:
         return None
     corr = [int(b) for b in np.flatnonzero(inp.edge_corridor)]
     load = _segment_load(inp)
     max_round = inp.corridor_revisit - meal_min - 5.0
     cache: dict[int, list[Segment]] = {}
-    variants = segment_variants(len(walkers), seed)
+    variants = segment_variants(len(walkers), seed, rover=len(walkers) < len(units_info))
     best = None
     min_walk: dict[tuple, float] = {}
     tours: dict[tuple, list[tuple[int, int, int]]] = {}
     for j, var in enumerate(variants):
         k = var["segments"]
         if k not in cache:
-            cache[k] = corridor_segments(corr, k, edge_u=inp.edge_u, edge_v=inp.edge_v, edge_length=inp.edge_length,
-                                         names=names, load=load, speed_m_min=inp.speed_m_min, net=net,
-                                         max_round_min=max_round)
+            cache[k] = [] if k == 0 else corridor_segments(
+                corr, k, edge_u=inp.edge_u, edge_v=inp.edge_v, edge_length=inp.edge_length, names=names, load=load,
+                speed_m_min=inp.speed_m_min, net=net, max_round_min=max_round)
         segs: list[Segment | None] = [None] * len(units_info)
         holders = [w for j, w in enumerate(walkers) if j != var["free"]]
         for i, s in zip(holders, cache[k], strict=False):
             segs[i] = dataclasses.replace(s, route=list(s.route))
-        units = [Unit(u.name, list(u.members), u.role, slots[i]) for i, u in enumerate(units_info)]
+        units = [Unit(u.name, list(u.members), u.role, slots[i], float(u.start), float(u.end), inp.base)
+                 for i, u in enumerate(units_info)]
         twin = (k, var["free"], var["excursion_cap"], var["seed"])
         target = None
         if var["pace"]:
             if twin not in min_walk:
                 continue
-            target = {u.name: PACE * min_walk[twin] for u in units_info}
+            target = {u.name: PACE * min_walk[twin] * (u.end - u.start) / 60.0 for u in units_info}
         vin = dataclasses.replace(inp, seed=var["seed"])
         tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target,
                                tour_cache=tours, tour_time_s=max(0.5, min(10.0, deadline - time.perf_counter())))
-        if not var["pace"]:
-            dists = [u.walk_m for u in units if u.role != "rover"] or [u.walk_m for u in units]
-            min_walk[twin] = float(min(dists))
+        if not var["pace"]:  # the slowest walker's metres per hour on duty
+            rates = [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units if u.role != "rover"] or \
+                [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units]
+            min_walk[twin] = float(min(rates))
         if repair is not None:
             repair(units, tallies, vin)
         score = evaluate(units, tallies)

@@ -58,13 +58,18 @@ def odd_matching_cost(problem: CoverageProblem, dist: np.ndarray) -> tuple[float
     return float(sum(dist[a, b] for a, b in pairs)), pairs
 
 
-def problem_bounds(problem: CoverageProblem, dist: np.ndarray) -> tuple[float, float, float]:
-    """Bounds of a checked problem given its distance matrix: ``(lb, lb_cpp, lb_farthest)``."""
+def problem_bounds(problem: CoverageProblem, dist: np.ndarray,
+                   matching: float | None = None) -> tuple[float, float, float]:
+    """Bounds of a checked problem given its distance matrix: ``(lb, lb_cpp, lb_farthest)``.
+
+    ``matching`` is the cost of :func:`odd_matching_cost` when the caller already has it.
+    """
     req = problem.required_counts > 0
     if not np.any(req):
         return 0.0, 0.0, 0.0
     total = float(np.dot(problem.required_counts, problem.edge_length))
-    matching, _ = odd_matching_cost(problem, dist)
+    if matching is None:
+        matching, _ = odd_matching_cost(problem, dist)
     lb_cpp = (total + matching) / problem.k
     d = problem.depot
     u, v = problem.edge_u[req], problem.edge_v[req]

@@ -20,7 +20,8 @@ from patrol.routing.problem import CoverageProblem
 __all__ = ["euler_giant_tour", "nearest_neighbour_tour"]
 
 
-def euler_giant_tour(problem: CoverageProblem, sp: ShortestPaths, svc_edge: np.ndarray) -> np.ndarray | None:
+def euler_giant_tour(problem: CoverageProblem, sp: ShortestPaths, svc_edge: np.ndarray,
+                     pairs: list[tuple[int, int]] | None = None) -> np.ndarray | None:
     """Service order of a Chinese-postman tour from the depot, or ``None`` if there is none.
 
     Parameters
@@ -29,6 +30,8 @@ def euler_giant_tour(problem: CoverageProblem, sp: ShortestPaths, svc_edge: np.n
     sp : ShortestPaths
     svc_edge : numpy.ndarray
         Edge index of each service.
+    pairs : list of (int, int), optional
+        The odd-node matching (:func:`patrol.routing.bounds.odd_matching_cost`) when the caller has it.
 
     Returns
     -------
@@ -38,7 +41,8 @@ def euler_giant_tour(problem: CoverageProblem, sp: ShortestPaths, svc_edge: np.n
     graph = nx.MultiGraph()
     for s, e in enumerate(svc_edge.tolist()):
         graph.add_edge(int(problem.edge_u[e]), int(problem.edge_v[e]), svc=s)
-    _, pairs = odd_matching_cost(problem, sp.dist)
+    if pairs is None:
+        _, pairs = odd_matching_cost(problem, sp.dist)
     for a, b in pairs:
         nodes, edges = path_edges(sp, a, b)
         for i in range(len(edges)):

@@ -53,7 +53,7 @@ import numpy as np
 
 from patrol.errors import InfeasibleError, InputError, SolverError
 from patrol.paths import ShortestPaths, all_pairs_shortest_paths, path_edges
-from patrol.routing.bounds import problem_bounds
+from patrol.routing.bounds import odd_matching_cost, problem_bounds
 from patrol.routing.construct import euler_giant_tour, nearest_neighbour_tour
 from patrol.routing.evaluate import route_orientations
 from patrol.routing.local_search import local_search, refresh, ruin_recreate
@@ -357,7 +357,8 @@ def solve_coverage(n_nodes: int, edge_u, edge_v, edge_length, required_counts, k
         raise InputError(f"time_limit_s must be >= 0, got {time_limit_s!r}", field="time_limit_s")
     problem = make_problem(n_nodes, edge_u, edge_v, edge_length, required_counts, k, depot)
     sp = all_pairs_shortest_paths(problem.n_nodes, problem.edge_u, problem.edge_v, problem.edge_length)
-    lb, lb_cpp, lb_far = problem_bounds(problem, sp.dist)
+    matching, pairs = odd_matching_cost(problem, sp.dist)  # once: for the bound and for the Euler tour
+    lb, lb_cpp, lb_far = problem_bounds(problem, sp.dist, matching)
     if max_route_length is not None and lb > max_route_length * (1 + 1e-9):
         raise InfeasibleError(
             f"no plan can keep every walk within {max_route_length:g}: the longest walk is at least {lb:g}",
@@ -369,7 +370,7 @@ def solve_coverage(n_nodes: int, edge_u, edge_v, edge_length, required_counts, k
         st = search.make_state(np.zeros((problem.k, 1), dtype=np.int64), np.zeros(problem.k, dtype=np.int64))
         method, iterations = "empty", 0
     else:
-        search.euler_tour = euler_giant_tour(problem, sp, svc_edge)
+        search.euler_tour = euler_giant_tour(problem, sp, svc_edge, pairs)
         st, method, iterations = _run_search(search, lb, problem.integral, time_limit_s=float(time_limit_s),
                                              seed=seed, max_iterations=max_iterations, options=opts,
                                              progress=progress, t0=t0)
