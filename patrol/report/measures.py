@@ -94,7 +94,7 @@ LABELS: dict[str, str] = {
     # livability
     "default_target_min": "target for other types (min from the call)",
     "targets_min": "targets by type (min from the call)",
-    "within": "resolved within the target",
+    "within": "resolved within the target (incidents)",
     "target_min": "target (min from the call)",
     # surveys
     "positive": "positive answers",
