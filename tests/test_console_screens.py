@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -22,8 +23,6 @@ from test_service_console import retry
 
 from patrol.service.process import ServiceProcess, create_key
 
-pytestmark = pytest.mark.slow
-
 IN_BLOCK = 96  # a long block inside the patrol area (tests/report_record.py)
 LIVE = {"lead": (44.9470, -93.3000), "amb2": (44.9500, -93.2880), "amb3": (44.9485, -93.2950)}
 BROWSER_ZONE = "Europe/Paris"
@@ -31,6 +30,19 @@ LEGEND = ["cultural corridor", "patrol area streets", "other streets", "base (co
           "best route to the selected incident", "next best routes", "route of the unit sent", "on shift", "busy",
           "on break", "off duty", "live ping", "estimated from plan", "old ping"]
 HEADERS = ["Rank", "Unit", "Minutes on foot", "Distance", "Position from (age)", ""]
+
+
+def test_console_files_keep_to_the_policy():
+    """Script and style from files only (the Content-Security-Policy of issue 15 and the page's own)."""
+    static = Path(__file__).resolve().parents[1] / "patrol" / "service" / "static"
+    page = (static / "console.html").read_text(encoding="utf-8")
+    assert "script-src 'self'" in page and "style-src 'self'" in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)  # no inline script
+    assert not re.search(r"<style|\sstyle=|\son[a-z]+=", page)  # no inline style or handler
+    for js in static.glob("*.js"):
+        code = js.read_text(encoding="utf-8")
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function",
+                             code), js.name
 
 
 def _iso(t: datetime) -> str:
@@ -88,6 +100,7 @@ def _text(browser, css):
     return retry(lambda: browser.find_element(By.CSS_SELECTOR, css).text)
 
 
+@pytest.mark.slow
 def test_console_screens(shift, browser, screens):
     from selenium.webdriver.common.by import By
 

@@ -81,6 +81,8 @@ def test_report_screens(written, browser, screens):
     from selenium.webdriver.common.by import By
 
     path, _ = written
+    page = path.read_text(encoding="utf-8")
+    assert not re.search(r'(src|href)=(["\']|&quot;)https?://(?!leafletjs\.com)', page)  # offline: nothing fetched
     browser.get(path.as_uri())
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1200, min(height + 120, 16000))
