@@ -154,7 +154,7 @@ class Geocoder:
                 hits = self._business_index[partial[0].lower()]
             elif len(partial) > 1:
                 raise GeocodeError(f"{text!r} matches several places: {', '.join(partial[:8])}",
-                                   field="location", details={"close_matches": partial[:8]})
+                                   field="location", details={"close_matches": partial[:8], "unknown": text.strip()})
         if not hits:
             names = [b.name for b in self.businesses]
             close = difflib.get_close_matches(text, names, n=4, cutoff=0.6)
@@ -162,7 +162,7 @@ class Geocoder:
                                                                          n=3, cutoff=0.7)]
             raise GeocodeError(
                 f"unknown location {text!r}: not an intersection ('A & B'), a known place, or 'lat,lon'",
-                field="location", details={"close_matches": close},
+                field="location", details={"close_matches": close, "unknown": text.strip()},
             )
         biz = self.businesses[hits[0]]
         loc = self.snap(biz.lat, biz.lon, matched=biz.name)
@@ -184,7 +184,7 @@ class Geocoder:
         labels = [self._label(x) for x in close]
         hint = f"; close matches: {', '.join(labels)}" if labels else ""
         raise GeocodeError(f"unknown street {text.strip()!r}{hint}", field="location",
-                           details={"close_matches": labels})
+                           details={"close_matches": labels, "unknown": text.strip()})
 
     def snap(self, lat: float, lon: float, *, matched: str | None = None) -> Location:
         """Snap a WGS84 point onto the nearest block.

@@ -10,6 +10,8 @@ import pytest
 from patrol.district import District, load_district
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
+#: Screenshots of the pages, kept by CI as artifacts for a reviewer to look at.
+SCREENS = Path(__file__).resolve().parents[1] / "out" / "screens"
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +26,13 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED.resolve()
+
+
+@pytest.fixture(scope="session")
+def screens() -> Path:
+    """``out/screens/`` of the checkout: where browser tests save their screenshots."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    return SCREENS
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -105,6 +105,23 @@ def test_break_and_busy_are_excluded(district, record):
     assert desk.situation(T)[-1][1] == "on shift"
 
 
+def test_units_sent_keep_their_route(district, record):
+    desk = Desk(district, record=record)
+    _ping_all(desk, np.random.default_rng(5))
+    inc = desk.new_incident(AT, type="disturbance", source="phone", when="2026-06-02T19:01:00Z")
+    sent = desk.rank_incident(inc, when=T).ranked[-1].ambassador  # the farthest: no route among the top three
+    desk.assign(inc.id, sent, when="2026-06-02T19:04:00Z")
+    plain = {c.ambassador: c for c in desk.rank_incident(inc, when=T).candidates}
+    assert plain[sent].status == "busy" and plain[sent].route is None
+    r = {c.ambassador: c for c in desk.rank_incident(inc, when=T, route_also=frozenset({sent})).candidates}
+    c = r[sent]
+    want_m = _nx_eta_min(district, inc.block, inc.offset_m, c.position.block, c.position.offset_m) * \
+        district.settings.speeds.response_m_s * 60.0
+    assert c.rank is None and c.route is not None and c.route.distance_m == pytest.approx(want_m, rel=1e-9)
+    end = c.route.coordinates[-1]  # the route runs from the unit to the incident
+    assert end == pytest.approx(district.geocoder.point_on_block(inc.block, inc.offset_m)[::-1], abs=1e-6)
+
+
 def _plan(district, legs_for):
     return Timeline({name: legs_for(name, i) for i, name in enumerate(district.settings.roster.ambassador_names())})
 

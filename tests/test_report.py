@@ -144,7 +144,12 @@ def test_outcomes(report):
     assert (b.value, b.n) == (66.67, 3)
     h = report.measure("history_change")
     assert (h.value, h.n, h.extra["current"], h.extra["previous"]) == (50.0, 5, 3, 2)
-    assert h.extra["by_month"] == {"2026-05": 2, "2026-06": 4}  # in the area, every imported row
+    # in-area rows per 5-day period back to the first row (05-10): 05-08..12: 1, then 0, 0, 0, previous 2, this 3
+    assert [(p["from"], p["incidents"]) for p in h.extra["by_period"]] == [
+        ("2026-05-08", 1), ("2026-05-13", 0), ("2026-05-18", 0), ("2026-05-23", 0), ("2026-05-28", 2),
+        ("2026-06-02", 3)]
+    assert {r["key"]: (r["value"], r["previous"], r["change_pct"]) for r in h.breakdown} == {
+        "theft": (2, 1, 100.0), "vandalism": (1, 1, 0.0)}
     v = report.measure("violence_prevented")
     assert v.value is None and "follow-up" in v.needs
 

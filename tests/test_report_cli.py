@@ -51,8 +51,9 @@ def test_report_writes_html_csv_json(record, tmp_path, capsys):
     page.feed((out / "report.html").read_text(encoding="utf-8"))
     assert {"summary", "cannot", "outputs", "outcomes", "charts", "definitions", "presence_hours",
             "response_per_fte"} <= page.ids
-    pngs = [s for s in page.images if s.startswith("data:image/png;base64,")]
-    assert len(pngs) == 4  # response times, presence by hour, interactions over time, history by month
+    # response times, presence by hour, interactions over time, history by period: inline SVG
+    assert {"chart-response", "chart-presence-hour", "chart-interactions", "chart-history"} <= page.ids
+    assert page.tags.count("svg") == 4
     assert len(page.iframes) == 1 and "leaflet" in page.iframes[0].lower()
     assert '<script src="http' not in (out / "presence-map.html").read_text(encoding="utf-8")  # offline
     doc = json.loads((out / "report.json").read_text())

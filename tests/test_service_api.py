@@ -83,6 +83,7 @@ def test_roles(server):
     new = {"location": "Lake & Hennepin", "type": "disturbance"}
     # viewer: reads only
     assert client.get("/api/incidents", headers=v).status_code == 200
+    assert client.get("/api/district", headers=v).json()["timezone"] == "America/Chicago"  # data/uptown/district.toml
     assert client.post("/api/rank", json={"location": "Lake & Hennepin"}, headers=v).status_code == 200
     e = err(client.post("/api/incidents", json=new, headers=v), 403, "AuthError", "authorization")
     assert e["details"] == {"role": "viewer", "needs": "dispatch"}
@@ -271,6 +272,10 @@ def test_full_incident_life_cycle(server):
     assert top in e["message"]
     units = {u["name"]: u for u in client.get("/api/ambassadors", headers=d).json()["units"]}
     assert units[top]["status"] == "busy" and units[top]["incident_id"] == iid
+    # the unit sent keeps its route in the incident's ranking (the console draws it), though no longer ranked
+    now = {c["ambassador"]: c for c in client.get(f"/api/incidents/{iid}/ranking", headers=d).json()["ranking"]
+           ["candidates"]}
+    assert now[top]["rank"] is None and now[top]["route"]["geometry"]["type"] == "LineString"
     assert units["amb3"]["position"]["source"] == "ping" and units["amb3"]["position"]["age_min"] < 5
     backup = ranked[1]["ambassador"]
     assert client.post(f"/api/incidents/{iid}/assign", json={"ambassador": backup, "eta_min": 4},

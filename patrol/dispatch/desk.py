@@ -142,8 +142,11 @@ class Desk:
         return self.district.geocoder.point_on_block(block, offset_m)
 
     # ------------------------------------------------------------------ the ranking
-    def rank(self, at: str | Location, *, when=None, top_routes: int = 3) -> Ranking:
+    def rank(self, at: str | Location, *, when=None, top_routes: int = 3,
+             route_also: frozenset[str] = frozenset()) -> Ranking:
         """Rank the available units for an incident location at a moment (default now).
+
+        ``route_also`` names units that get a route whatever their rank (those already sent).
 
         Raises
         ------
@@ -154,7 +157,8 @@ class Desk:
         moment = parse_time(when)
         entries = self.situation(moment)
         cands = rank_units(self.network, loc.block, loc.offset_m, entries,
-                           speed_m_s=self.settings.speeds.response_m_s, top_routes=top_routes)
+                           speed_m_s=self.settings.speeds.response_m_s, top_routes=top_routes,
+                           route_also=route_also)
         minute = local_minute(moment, self._tz)
         location = {"text": at if isinstance(at, str) else loc.matched, "matched": loc.matched, "kind": loc.kind,
                     "lat": loc.lat, "lon": loc.lon, "block": loc.block, "offset_m": loc.offset_m,
@@ -181,7 +185,8 @@ class Desk:
                 notes.append("nobody available (" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + ")")
         return "; ".join(notes)
 
-    def rank_incident(self, incident: int | Incident, *, when=None, top_routes: int = 3) -> Ranking:
+    def rank_incident(self, incident: int | Incident, *, when=None, top_routes: int = 3,
+                      route_also: frozenset[str] = frozenset()) -> Ranking:
         """:meth:`rank` for a recorded incident's point (give the incident or its id).
 
         Raises
@@ -196,7 +201,7 @@ class Desk:
             raise InputError(f"incident {inc.id} has no point on the street network", field="incident_id")
         loc = Location(lat=inc.lat, lon=inc.lon, block=inc.block, offset_m=inc.offset_m or 0.0,
                        matched=inc.matched or inc.location_text, kind="point", in_area=bool(inc.in_area))
-        return self.rank(loc, when=when, top_routes=top_routes)
+        return self.rank(loc, when=when, top_routes=top_routes, route_also=route_also)
 
     # ------------------------------------------------------------------ record writes
     def _need_record(self) -> Record:

@@ -100,7 +100,8 @@ def tie_key(eta_s: float, estimated: bool, name: str) -> tuple:
 
 def rank_units(network: Network, block: int, offset_m: float,
                entries: list[tuple[Unit, str, str, Position | None]], *, speed_m_s: float,
-               top_routes: int = 3, limit_m: float = math.inf) -> list[Candidate]:
+               top_routes: int = 3, limit_m: float = math.inf,
+               route_also: frozenset[str] = frozenset()) -> list[Candidate]:
     """Rank units by walking time to the point ``(block, offset_m)``.
 
     Parameters
@@ -115,6 +116,9 @@ def rank_units(network: Network, block: int, offset_m: float,
         Routes are computed for this many of the best available units.
     limit_m : float
         Search radius (units farther away are reported unreachable); ``inf`` for the whole network.
+    route_also : frozenset of str
+        Units given a route whatever their rank or status (the units already sent to the incident,
+        so the dispatcher keeps seeing their way there).
 
     Returns
     -------
@@ -154,5 +158,8 @@ def rank_units(network: Network, block: int, offset_m: float,
     for i, c in enumerate(ok):
         c.rank = i + 1
         if i < top_routes and c.position is not None:
+            c.route = fld.route_to(c.position.block, c.position.offset_m)
+    for c in rest:
+        if c.ambassador in route_also and c.position is not None and c.distance_m is not None:
             c.route = fld.route_to(c.position.block, c.position.offset_m)
     return ok + rest

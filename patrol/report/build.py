@@ -77,6 +77,12 @@ class Report:
         Per incident response times (the histogram).
     interactions_by_day : dict
         Local date -> {interaction type: count} (the "over time" chart).
+    shift : (int, int)
+        The district's shift, local minutes after midnight (start, end): the presence-by-hour chart spans it.
+    previous_period : Period or None
+        The period of the same length just before (``None`` when not compared).
+    previous : dict
+        Measure name -> its value in the previous period (``None`` when it could not be computed there).
     """
 
     district: str
@@ -87,6 +93,9 @@ class Report:
     presence: Presence
     response_rows: list[dict] = field(default_factory=list)
     interactions_by_day: dict[str, dict[str, int]] = field(default_factory=dict)
+    shift: tuple[int, int] = (0, 24 * 60)
+    previous_period: Period | None = None
+    previous: dict[str, float | int | None] = field(default_factory=dict)
 
     def measure(self, name: str) -> M.Measure:
         """The measure called ``name`` (KeyError if none)."""
@@ -107,6 +116,9 @@ class Report:
             "presence_by_block": {str(b): round(float(h), 4) for b, h in enumerate(pres.by_block) if h > 0},
             "response_times": self.response_rows,
             "interactions_by_day": self.interactions_by_day,
+            "shift": {"start_min": self.shift[0], "end_min": self.shift[1]},
+            "previous_period": None if self.previous_period is None else self.previous_period.to_dict(),
+            "previous": dict(self.previous),
         }
 
 
@@ -150,7 +162,7 @@ def _presence_measure(pres: Presence, gap_min: float) -> M.Measure:
     rows = [{"key": k, "value": round(v, 2), "n": pres.pings_by_ambassador.get(k, 0)}
             for k, v in sorted(pres.by_ambassador.items())]
     return M.Measure("presence_hours", title, "output", round(pres.hours, 2), "hours", n, pres.source, definition,
-                     breakdown=rows, extra=extra)
+                     breakdown=rows, extra=extra, key_label="ambassador", value_label="hours present")
 
 
 def _violence_measure() -> M.Measure:
@@ -162,8 +174,9 @@ def _violence_measure() -> M.Measure:
             "de-escalated"))
 
 
-def build_report(district, db: str | Path, period: Period, options: ReportOptions | None = None) -> Report:
-    """Compute every measure of the program for a period.
+def build_report(district, db: str | Path, period: Period, options: ReportOptions | None = None, *,
+                 compare: bool = True) -> Report:
+    """Compute every measure of the program for a period (and, to compare, for the period before it).
 
     Parameters
     ----------
@@ -172,6 +185,8 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
         The record's SQLite file (read only).
     period : Period
     options : ReportOptions, optional
+    compare : bool
+        Also compute every measure for the period of the same length just before (:attr:`Report.previous`).
 
     Returns
     -------
@@ -228,6 +243,12 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
     by_day: dict[str, Counter] = defaultdict(Counter)
     for r in interactions:
         by_day[parse_time(r["at"]).astimezone(tz).date().isoformat()][r["type"]] += 1
-    return Report(district.name, period, iso(), opts, out, pres, rows,
-                  {d: dict(sorted(c.items())) for d, c in sorted(by_day.items())})
+    report = Report(district.name, period, iso(), opts, out, pres, rows,
+                    {d: dict(sorted(c.items())) for d, c in sorted(by_day.items())},
+                    shift=(s.shift.start_min, s.shift.end_min))
+    if compare:
+        before = build_report(district, db, period.previous(), opts, compare=False)
+        report.previous_period = before.period
+        report.previous = {m.name: m.value for m in before.measures}
+    return report
 

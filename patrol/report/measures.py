@@ -26,6 +26,8 @@ from patrol.vocab import LIVABILITY_TYPES, REFERRAL_TYPES
 
 __all__ = [
     "BUSINESS_TYPES",
+    "FEW_RECORDS",
+    "LABELS",
     "NON_PERSON_TYPES",
     "Measure",
     "business_feels_safer",
@@ -33,6 +35,7 @@ __all__ = [
     "community_satisfaction",
     "count_events",
     "deescalation_share",
+    "few_records",
     "event_measures",
     "fte",
     "history_change",
@@ -52,6 +55,59 @@ BUSINESS_TYPES = frozenset({"business check-in", "business engagement"})
 #: Interaction types that are not with a person (left out of "interactions with community members").
 NON_PERSON_TYPES = frozenset({"graffiti removed", "graffiti reported", "hazard reported"})
 _TENSIONS = ("tensions de-escalated", "tensions not de-escalated")
+
+#: A figure based on fewer records than this is shown with a caution.  Below 30 records the 95 % interval of a
+#: share is wider than +/- 18 points (1.96 * sqrt(0.25 / 30)), and one record more or less moves an average or a
+#: count between periods by a visible step: read such figures as an indication, not a trend.
+FEW_RECORDS = 30
+
+#: Plain words for the keys of :attr:`Measure.extra` and the extra columns of :attr:`Measure.breakdown`, in the
+#: program's own terms (the report never prints an internal key).
+LABELS: dict[str, str] = {
+    # presence
+    "estimated": "partly estimated from plans",
+    "gap_min": "longest gap between two pings still counted as presence (min)",
+    "days_measured": "days measured from pings",
+    "days_planned": "days taken from plans (estimated)",
+    # business check-ins
+    "planned": "check-ins planned",
+    "planned_source": "planned from",
+    "completion_pct": "planned check-ins done (%)",
+    "businesses_planned": "businesses with a check-in planned",
+    "businesses_visited": "businesses checked in with",
+    # de-escalation
+    "de_escalated": "incidents where tensions were de-escalated",
+    "not_de_escalated": "incidents where tensions were not de-escalated",
+    "intervention_without_result": "de-escalation attempts with no result recorded (not counted)",
+    # response times
+    "mean": "average (min)",
+    "median": "median (min)",
+    "p90": "9 in 10 incidents within (min)",
+    "min": "fastest (min)",
+    "max": "slowest (min)",
+    "ambassadors": "ambassadors who responded",
+    "call_to_scene_min": "call to on scene, average (min)",
+    # per FTE
+    "scheduled_hours": "scheduled ambassador-hours",
+    "shift_weeks": "shift weeks",
+    "fte": "full-time equivalents (FTE, 40 h a week)",
+    # livability
+    "default_target_min": "target for other types (min from the call)",
+    "targets_min": "targets by type (min from the call)",
+    "within": "resolved within the target (incidents)",
+    "target_min": "target (min from the call)",
+    # surveys
+    "positive": "positive answers",
+    "threshold": "lowest rating counted as positive (1 to 5)",
+    "feel_safer": "businesses that feel safer",
+    "responses": "survey answers (a business's latest answer counts)",
+    # incident history
+    "current": "incidents in this period",
+    "previous": "incidents in the previous period",
+    "previous_from": "previous period from",
+    "previous_to": "previous period to",
+    "change_pct": "change (%)",
+}
 
 
 @dataclass
@@ -81,6 +137,8 @@ class Measure:
         Rows ``{"key": ..., "value": ..., "n": ...}`` (and extra columns) by type, business, ...
     extra : dict
         Further numbers (median, planned total, counts behind a share, ...).
+    key_label, value_label : str
+        Headings of the breakdown's ``key`` and ``value`` columns in plain words (other columns: :data:`LABELS`).
     """
 
     name: str
@@ -94,6 +152,8 @@ class Measure:
     needs: str | None = None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    key_label: str = ""
+    value_label: str = ""
 
     @property
     def computed(self) -> bool:
@@ -101,6 +161,11 @@ class Measure:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def few_records(m: Measure) -> bool:
+    """Whether a computed figure rests on fewer than :data:`FEW_RECORDS` records (shown with a caution)."""
+    return m.value is not None and m.n < FEW_RECORDS
 
 
 def _missing(name: str, title: str, kind: str, unit: str, source: str, needs: str, definition: str = "",
@@ -196,7 +261,7 @@ def event_measures(interactions: list[dict], outcomes: list[dict], since: str, u
         if name == "graffiti":
             definition += "; counts logged entries (the record has no tag count per entry)"
         out.append(Measure(name, title, "output", total, unit, n, "record", definition,
-                           breakdown=rows if len(rows) > 1 else []))
+                           breakdown=rows if len(rows) > 1 else [], key_label="graffiti tags", value_label=unit))
     return out
 
 
@@ -232,7 +297,7 @@ def referrals_by_type(interactions: list[dict], outcomes: list[dict], since: str
                    n, "record",
                    "interactions of type 'referral' (with their referral type) plus referrals recorded on incidents, "
                    "once per incident and type; 'service referrals' actions without a typed referral count as "
-                   "'unspecified'", breakdown=rows)
+                   "'unspecified'", breakdown=rows, key_label="referral type", value_label="referrals")
 
 
 def interactions_by_audience(interactions: list[dict], since: str, until: str) -> list[Measure]:
@@ -254,7 +319,8 @@ def interactions_by_audience(interactions: list[dict], since: str, until: str) -
     ):
         counts = Counter(r["type"] for r in sel)
         out.append(Measure(name, title, "output", len(sel), "interactions", len(sel), "record", definition,
-                           breakdown=[{"key": k, "value": v, "n": v} for k, v in sorted(counts.items())]))
+                           breakdown=[{"key": k, "value": v, "n": v} for k, v in sorted(counts.items())],
+                           key_label="interaction type", value_label="interactions"))
     return out
 
 
@@ -286,7 +352,8 @@ def checkins(interactions: list[dict], planned: dict[str, int], since: str, unti
     return Measure("business_checkins", "Business check-ins done vs planned, per business", "output",
                    sum(done.values()), "check-ins", n, "record",
                    f"business check-in interactions per business; planned from the {planned_source}; completion = "
-                   "sum over businesses of min(done, planned) / planned", breakdown=rows, extra=extra)
+                   "sum over businesses of min(done, planned) / planned", breakdown=rows, extra=extra,
+                   key_label="business", value_label="check-ins done")
 
 
 # ---------------------------------------------------------------------------------------- outcomes
@@ -404,7 +471,8 @@ def response_per_fte(assignments: list[dict], responded: int, fte_info: dict[str
                   "(each FTE weighs the same); breakdown per ambassador")
     if rows:
         m1 = Measure("response_per_fte", title, "outcome", round(sum(r["value"] for r in rows) / len(rows), 2), "min",
-                     n_rows, "record", definition, breakdown=rows, extra={"ambassadors": len(rows)})
+                     n_rows, "record", definition, breakdown=rows, extra={"ambassadors": len(rows)},
+                     key_label="ambassador", value_label="assignment to on scene, average (min)")
     else:
         m1 = _missing("response_per_fte", title, "outcome", "min", "record",
                       "assignments with an 'on scene' time for incidents received in the period", definition)
@@ -447,7 +515,8 @@ def livability_resolved(incidents: list[dict], resolved_at: dict[int, str], targ
                         "livability incidents received in the period", definition, **extra)
     within = sum(v[0] for v in per.values())
     return Measure("livability_resolved", title, "outcome", _pct(within, len(rows)), "%", len(rows), "record",
-                   definition, breakdown=breakdown, extra={**extra, "within": within})
+                   definition, breakdown=breakdown, extra={**extra, "within": within}, key_label="incident type",
+                   value_label="resolved within the target (%)")
 
 
 def community_satisfaction(rows: list[dict], threshold: int = 4) -> Measure:
@@ -472,14 +541,15 @@ def community_satisfaction(rows: list[dict], threshold: int = 4) -> Measure:
     return Measure("community_satisfaction", title, "outcome", _pct(yes, len(rows)), "%", len(rows), "survey",
                    definition, breakdown=[{"key": k, "value": _pct(v[0], v[1]), "n": v[1], "positive": v[0]}
                                           for k, v in sorted(per.items())],
-                   extra={"positive": yes, "threshold": threshold})
+                   extra={"positive": yes, "threshold": threshold}, key_label="respondent",
+                   value_label="positive (%)")
 
 
 def business_feels_safer(rows: list[dict]) -> Measure:
     """Share of businesses that feel safer (each business's latest answer in the period counts once)."""
     title = "Percentage of businesses that feel safer as a result of ambassador presence"
     definition = ("businesses answering the business survey in the period; each business's latest answer "
-                  "(feels_safer yes/no) counts once")
+                  "(feels safer: yes or no) counts once")
     latest: dict[str, tuple[str, int]] = {}
     for r in rows:  # in date order: a later answer replaces an earlier one
         key = r["business"].strip().lower()
@@ -494,7 +564,8 @@ def business_feels_safer(rows: list[dict]) -> Measure:
                    definition, extra={"feel_safer": yes, "responses": len(rows)})
 
 
-def history_change(rows: list[dict] | None, period, previous, *, types: Iterable[str] | None = None) -> Measure:
+def history_change(rows: list[dict] | None, period, previous, *, types: Iterable[str] | None = None,
+                   periods: int = 12) -> Measure:
     """Percentage change of in-area incidents of the history between the previous period and this one.
 
     Parameters
@@ -505,6 +576,10 @@ def history_change(rows: list[dict] | None, period, previous, *, types: Iterable
         This period and the one of the same length before it.
     types : iterable of str, optional
         Count only these incident types (case-insensitive); default every row of the history.
+    periods : int
+        ``extra["by_period"]`` counts the incidents of this period and of up to ``periods - 1`` periods of the
+        same length before it (back to the first incident of the history), so the chart drawn from it shows
+        exactly the two counts compared.
     """
     title = "Percentage change in non-emergency crime incidents in the area over time"
     wanted = None if types is None else {t.strip().lower() for t in types}
@@ -518,17 +593,24 @@ def history_change(rows: list[dict] | None, period, previous, *, types: Iterable
     sel = [r for r in rows if r["in_area"] and (wanted is None or (r["type"] or "").strip().lower() in wanted)]
     cur = [r for r in sel if period.contains_date(r["time"])]
     prev = [r for r in sel if previous.contains_date(r["time"])]
-    months = Counter(r["time"][:7] for r in sel)
+    first_date = min((r["time"][:10] for r in sel), default=period.first)
+    chain = [period]
+    while len(chain) < periods and (len(chain) < 2 or chain[-1].first > first_date):
+        chain.append(chain[-1].previous())
+    by_period = [{"from": p.first, "to": p.last, "incidents": sum(1 for r in sel if p.contains_date(r["time"]))}
+                 for p in reversed(chain)]
     by_type = defaultdict(lambda: [0, 0])
     for r in cur:
         by_type[r["type"] or "(none)"][0] += 1
     for r in prev:
         by_type[r["type"] or "(none)"][1] += 1
     extra = {"current": len(cur), "previous": len(prev), "previous_from": previous.first,
-             "previous_to": previous.last, "by_month": dict(sorted(months.items()))}
-    breakdown = [{"key": k, "value": v[0], "previous": v[1], "n": v[0] + v[1]} for k, v in sorted(by_type.items())]
+             "previous_to": previous.last, "by_period": by_period}
+    breakdown = [{"key": k, "value": v[0], "previous": v[1], "change_pct": _pct(v[0] - v[1], v[1]) if v[1] else None,
+                  "n": v[0] + v[1]} for k, v in sorted(by_type.items())]
+    labels = {"key_label": "incident type", "value_label": "incidents in this period"}
     if not prev:
         return Measure("history_change", title, "outcome", None, "%", len(cur), "history", definition,
-                       needs + "; the previous period has no incident in the area", breakdown, extra)
+                       needs + "; the previous period has no incident in the area", breakdown, extra, **labels)
     return Measure("history_change", title, "outcome", _pct(len(cur) - len(prev), len(prev)), "%",
-                   len(cur) + len(prev), "history", definition, breakdown=breakdown, extra=extra)
+                   len(cur) + len(prev), "history", definition, breakdown=breakdown, extra=extra, **labels)

@@ -53,6 +53,8 @@ class Presence:
         Ambassador-hours of visible presence inside the area.
     by_hour : ndarray (24,)
         Hours by local hour of day.
+    by_hour_planned : ndarray (24,)
+        The part of ``by_hour`` taken from plans (estimated).
     by_block : ndarray (n_blocks,)
         Hours by street block.
     by_ambassador, by_date : dict
@@ -68,6 +70,7 @@ class Presence:
     hours: float
     by_hour: np.ndarray
     by_block: np.ndarray
+    by_hour_planned: np.ndarray = field(default_factory=lambda: np.zeros(24))
     by_ambassador: dict[str, float] = field(default_factory=dict)
     by_date: dict[str, float] = field(default_factory=dict)
     n_pings: int = 0
@@ -120,7 +123,7 @@ def load_plans(paths) -> dict[str, Timeline]:
     return out
 
 
-def _accumulate(tl: Timeline, in_area: np.ndarray, day: str, acc: Presence) -> None:
+def _accumulate(tl: Timeline, in_area: np.ndarray, day: str, acc: Presence, *, planned: bool = False) -> None:
     for walker, legs in tl.legs.items():
         k = walker_size(walker)
         for leg in legs:
@@ -135,6 +138,8 @@ def _accumulate(tl: Timeline, in_area: np.ndarray, day: str, acc: Presence) -> N
                 h = int(t // 60)
                 end = min(leg.t1, (h + 1) * 60.0)
                 acc.by_hour[h % 24] += (end - t) * k / 60.0
+                if planned:
+                    acc.by_hour_planned[h % 24] += (end - t) * k / 60.0
                 t = end
 
 
@@ -211,7 +216,7 @@ def measure_presence(district, pings: list[dict], dates: list[date], *, plans: d
             for w in walkers:
                 acc.pings_by_ambassador[w] = acc.pings_by_ambassador.get(w, 0) + 1
         elif day in plans:
-            _accumulate(plans[day], in_area, day, acc)
+            _accumulate(plans[day], in_area, day, acc, planned=True)
             acc.days_planned.append(day)
     acc.hours = float(acc.by_block.sum())
     return acc

@@ -153,9 +153,10 @@ def _misc_router(app: FastAPI, st: ServiceState):
                 "duty_statuses": ["on shift", "on break", "busy", "off duty"],
                 "units": [{"name": u.name, "members": list(u.members)} for u in st.desk.units]}
 
-    @r.get("/district", tags=["district"], summary="The district: streets summary, area, base, roster, shift")
+    @r.get("/district", tags=["district"], summary="The district: streets, area, base, roster, shift, time zone")
     def district(_p: Principal = Depends(reader)) -> dict:
-        return {**st.district.info(), "poll_interval_s": config.poll_interval_s,
+        return {**st.district.info(), "timezone": st.district.settings.district.timezone,
+                "poll_interval_s": config.poll_interval_s,
                 "stale_ping_min": st.district.settings.dispatch.stale_ping_min}
 
     @r.get("/plan", tags=["district"], summary="Today's plan (the plan.json given at startup), 404 when none")

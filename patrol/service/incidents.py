@@ -36,10 +36,14 @@ def page(items: list, limit: int, offset: int) -> dict:
 
 
 def rank_incident(st: ServiceState, incident, *, top_routes: int = 3) -> dict | None:
-    """The ranking at an incident's stored point, now (``None`` when it has no point)."""
+    """The ranking at an incident's stored point, now (``None`` when it has no point).
+
+    Units already sent (assignments not cleared) get their route too, from where they are now.
+    """
     if incident.block is None:
         return None
-    out = st.desk.rank_incident(incident, top_routes=top_routes).to_dict()
+    sent = frozenset(a.ambassador for a in st.record.assignments(incident.id) if a.cleared_at is None)
+    out = st.desk.rank_incident(incident, top_routes=top_routes, route_also=sent).to_dict()
     out["location"]["text"] = incident.location_text
     return out
 

@@ -1,33 +1,27 @@
-// patrol dispatch console: vanilla JS over the service's JSON API (no build step, no CDN).
+// patrol dispatch console: vanilla JS over the service's JSON API (no build step, no CDN, no inline script).
+// Helpers in console-util.js (el, tip, Clock), the map in console-map.js (MapView).
 "use strict";
+
+// An incident's timer counts from the call.  Until a unit is on scene it turns amber after
+// WAIT_WARN_MIN minutes and red (overdue) after WAIT_OVERDUE_MIN.
+const WAIT_WARN_MIN = 5;
+const WAIT_OVERDUE_MIN = 10;
+// A new incident this close to an open one is probably the same event (a second caller).
+const SAME_PLACE_M = 50;
+const OPEN_STATUSES = ["new", "assigned", "en route", "on scene"];
 
 const S = {
   key: sessionStorage.getItem("patrolKey") || "",
   vocab: null,
   district: null,
   selected: null,      // incident id
+  open: [],            // open incidents (last poll)
   pollMs: 2000,
   timer: null,
-  map: null,
   layers: {},
+  staleMin: 5,
+  allowDuplicate: null,  // location text the dispatcher chose to create although an incident is open there
 };
-const ROUTE_COLOURS = ["#0057d9", "#f77f00", "#6c757d"];
-const DUTY_COLOURS = {"on shift": "#2a9d8f", "busy": "#f77f00", "on break": "#457b9d", "off duty": "#999999"};
-
-const $ = (id) => document.getElementById(id);
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (k === "dataset") Object.assign(e.dataset, v);
-    else e.setAttribute(k, v);
-  }
-  for (const kid of kids) if (kid !== null && kid !== undefined) e.append(kid instanceof Node ? kid : String(kid));
-  return e;
-}
-const slug = (s) => String(s || "").replace(/\s+/g, "-");
-const fmt = (v, d = 1) => (v === null || v === undefined ? "-" : Number(v).toFixed(d));
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -48,10 +42,14 @@ async function api(method, path, body) {
   return data;
 }
 
+/** The error message, without the list of close matches when they are shown as buttons. */
 function explain(err) {
   let msg = err.message || String(err);
   const close = err.details && err.details.close_matches;
-  if (close && close.length) msg += " — did you mean: " + close.join("; ") + "?";
+  if (close && close.length) {
+    const list = close.join(", ");
+    if (msg.endsWith(list)) msg = msg.slice(0, -list.length).replace(/[;:,]?\s*(close matches:?)?\s*$/i, "");
+  }
   return msg;
 }
 
@@ -83,49 +81,32 @@ async function start() {
     api("GET", "/api/vocab"), api("GET", "/api/district"), api("GET", "/api/streets")]);
   S.vocab = vocab; S.district = district;
   S.pollMs = Math.max(500, (district.poll_interval_s || 2) * 1000);
+  S.staleMin = district.stale_ping_min || 5;
+  Clock.tz = district.timezone || "UTC";
   $("district-name").textContent = district.name;
+  $("clock-zone").textContent = Clock.tz;
+  $("timer-rule").textContent = "Timer: time since the call; amber from " + WAIT_WARN_MIN + " min and red from " +
+    WAIT_OVERDUE_MIN + " min while no unit is on scene. Times are the district's (" + Clock.tz + ").";
+  showZoneWarning();
   fill($("f-type"), vocab.dispatchable_types, "disturbance");
   fill($("f-priority"), vocab.priorities, "normal");
   fill($("f-source"), vocab.sources, "phone");
   if (!S.canDispatch) $("f-submit").disabled = true;
-  drawMap(district, streets);
+  if (!MapView.map) S.layers = MapView.init();
+  MapView.drawStreets(district, streets);
   await refresh();
   if (S.timer) clearInterval(S.timer);
   S.timer = setInterval(refresh, S.pollMs);
 }
 
 function fill(select, values, chosen) {
-  select.replaceChildren(...values.map((v) => el("option", v === chosen ? {value: v, selected: ""} : {value: v}, v)));
+  select.replaceChildren(...values.map((v) => el("option", {value: v, selected: v === chosen}, v)));
 }
 
-function drawMap(district, streets) {
-  if (!S.map) {
-    S.map = L.map("map", {preferCanvas: true, zoomControl: true});
-    S.layers.streets = L.layerGroup().addTo(S.map);
-    S.layers.routes = L.layerGroup().addTo(S.map);
-    S.layers.incidents = L.layerGroup().addTo(S.map);
-    S.layers.units = L.layerGroup().addTo(S.map);
-    const legend = L.control({position: "bottomright"});
-    legend.onAdd = () => el("div", {class: "legend"},
-      el("div", {}, el("i", {style: "background:#b388eb;height:5px"}), "cultural corridor"),
-      el("div", {}, el("i", {style: "background:#555"}), "patrol area streets"),
-      el("div", {}, el("i", {style: "background:#bbb"}), "other streets"),
-      el("div", {}, el("i", {style: "background:#0057d9;height:5px"}), "recommended route"),
-      el("div", {}, el("i", {style: "background:#e63946;height:8px;width:8px;border-radius:4px"}), "open incident"));
-    legend.addTo(S.map);
-    L.control.scale().addTo(S.map);
-  }
-  S.layers.streets.clearLayers();
-  L.geoJSON(streets, {
-    style: (f) => f.properties.corridor ? {color: "#b388eb", weight: 6, opacity: 0.8}
-      : f.properties.in_area ? {color: "#555", weight: 2, opacity: 0.9, dashArray: f.properties.kind === "trail" ? "4 4" : null}
-      : {color: "#bbb", weight: 1.5, opacity: 0.9},
-    onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name + " (block " + f.properties.block + ")", {sticky: true}),
-  }).addTo(S.layers.streets);
-  const b = district.area_bounds;
-  S.map.fitBounds([[b.south, b.west], [b.north, b.east]]);
-  L.circleMarker([district.base.lat, district.base.lon], {radius: 8, color: "#000", weight: 3, fillColor: "#ffd60a", fillOpacity: 1})
-    .bindTooltip(district.base.name + ": " + district.base.at).addTo(S.layers.streets);
+function showZoneWarning(extra) {
+  const msgs = [Clock.zoneWarning(new Date()), extra].filter((m) => m);
+  $("tz-warning").textContent = msgs.length ? "⚠ " + msgs.join(" ") : "";
+  $("tz-warning").hidden = msgs.length === 0;
 }
 
 // ------------------------------------------------------------------ polling
@@ -133,64 +114,94 @@ async function refresh() {
   if (!S.key) return;
   try {
     const state = await api("GET", "/api/state");
+    if (state.at) {
+      Clock.skewMs = Date.parse(state.at) - Date.now();
+      showZoneWarning(Math.abs(Clock.skewMs) > 60000 ? "This computer's clock is " + Math.round(Math.abs(Clock.skewMs) / 60000) +
+        " min " + (Clock.skewMs > 0 ? "behind" : "ahead of") + " the server's; timers use the server's." : null);
+    }
+    S.staleMin = state.stale_ping_min || S.staleMin;
+    S.open = state.incidents;
     renderUnits(state);
     let incidents = state.incidents;
     if ($("show-all").checked) incidents = (await api("GET", "/api/incidents?limit=100")).items;
     renderIncidents(incidents, state.incidents.length);
     if (S.selected !== null) await showIncident(S.selected, {quiet: true});
-    $("poll-status").textContent = "updated " + new Date().toLocaleTimeString() + " (every " + S.pollMs / 1000 + " s)";
+    $("poll-status").textContent = "updated " + Clock.time(Clock.now(), true) + " (every " + S.pollMs / 1000 + " s)";
   } catch (err) {
     $("poll-status").textContent = "update failed: " + explain(err);
   }
 }
 
-function freshness(pos, staleMin) {
+function freshness(pos) {
   if (!pos) return el("span", {class: "stale"}, "no position");
-  if (pos.source === "plan") return el("span", {class: "estimate"}, "plan estimate" + (pos.activity ? " (" + pos.activity + ")" : ""));
-  const age = pos.age_min;
-  const cls = pos.source === "stale ping" || age > staleMin ? "stale" : age > staleMin / 2 ? "aging" : "fresh";
-  const txt = age < 1 ? Math.round(age * 60) + " s ago" : fmt(age, 1) + " min ago";
-  return el("span", {class: cls}, (pos.source === "stale ping" ? "stale ping, " : "ping ") + txt);
+  const kind = positionKind(pos, S.staleMin);
+  const cls = kind === "est" ? "estimate" : kind === "stale" ? "stale" : pos.age_min > S.staleMin / 2 ? "aging" : "fresh";
+  return el("span", {class: cls}, positionText(pos, S.staleMin));
 }
 
 function renderUnits(state) {
+  MapView.drawUnits(state.units, S.staleMin, (u) => MapView.panTo(u.name));
   const body = $("ambassadors").tBodies[0];
   // leave the table alone while the dispatcher is choosing a duty status in it
   if (document.activeElement && document.activeElement.classList.contains("duty")) return;
   const rows = [];
-  S.layers.units.clearLayers();
   for (const u of state.units) {
-    const duty = el("select", {class: "duty", title: "set duty status", dataset: {unit: u.name},
-      onchange: (ev) => setDuty(u.name, ev.target.value)});
-    for (const d of ["on shift", "on break", "off duty"]) duty.append(el("option", d === u.status ? {value: d, selected: ""} : {value: d}, d));
-    if (!["on shift", "on break", "off duty"].includes(u.status)) duty.prepend(el("option", {value: u.status, selected: ""}, u.status));
+    const duty = el("select", {class: "duty", title: "set duty status", "aria-label": "duty status of " + u.name,
+      dataset: {unit: u.name}, onchange: (ev) => setDuty(u.name, ev.target.value)});
+    for (const d of ["on shift", "on break", "off duty"]) duty.append(el("option", {value: d, selected: d === u.status}, d));
+    if (!["on shift", "on break", "off duty"].includes(u.status)) duty.prepend(el("option", {value: u.status, selected: true}, u.status));
     if (!S.canDispatch) duty.disabled = true;
     const status = el("span", {class: "duty-" + slug(u.status)}, u.status + (u.incident_id ? " #" + u.incident_id : ""));
-    rows.push(el("tr", {dataset: {unit: u.name}}, el("td", {}, u.name), el("td", {}, status),
-      el("td", {}, freshness(u.position, state.stale_ping_min)), el("td", {}, duty)));
-    if (u.position) {
-      L.circleMarker([u.position.lat, u.position.lon], {radius: 7, color: "#222", weight: u.position.estimated ? 1 : 2,
-        dashArray: u.position.estimated ? "2 2" : null, fillColor: DUTY_COLOURS[u.status] || "#777", fillOpacity: 0.95})
-        .bindTooltip(u.name + " — " + u.status + " (" + u.position.source + ")", {permanent: false})
-        .addTo(S.layers.units);
-    }
+    rows.push(el("tr", {dataset: {unit: u.name}},
+      el("td", {title: "show on the map", onclick: () => MapView.panTo(u.name)}, u.name), el("td", {}, status),
+      el("td", {}, freshness(u.position)), el("td", {}, duty)));
   }
   body.replaceChildren(...rows);
 }
 
+// ------------------------------------------------------------------ incident list and timers
+function timerState(inc) {
+  if (!OPEN_STATUSES.includes(inc.status)) return "t-done";
+  if (inc.status === "on scene") return "t-ok";
+  const min = (Clock.now() - Date.parse(inc.received_at)) / 60000;
+  return min >= WAIT_OVERDUE_MIN ? "t-overdue" : min >= WAIT_WARN_MIN ? "t-warn" : "t-ok";
+}
+
+function timerElement(inc) {
+  return el("span", {class: "timer", dataset: {since: inc.received_at, status: inc.status},
+    title: "since the call at " + Clock.time(inc.received_at)});
+}
+
+function tickTimers() {
+  for (const t of document.querySelectorAll(".timer[data-since]")) {
+    const inc = {received_at: t.dataset.since, status: t.dataset.status};
+    const done = !OPEN_STATUSES.includes(inc.status);
+    t.textContent = done ? inc.status : elapsedText(Clock.now() - Date.parse(inc.received_at));
+    t.className = "timer " + timerState(inc);
+  }
+}
+
 function renderIncidents(incidents, nOpen) {
   $("open-count").textContent = "(" + nOpen + ")";
-  S.layers.incidents.clearLayers();
-  $("incidents").replaceChildren(...incidents.map((i) => {
-    if (i.lat !== null) {
-      L.circleMarker([i.lat, i.lon], {radius: 9, color: "#7f0000", weight: 2, fillColor: "#e63946", fillOpacity: i.id === S.selected ? 1 : 0.6})
-        .bindTooltip("#" + i.id + " " + i.type + " (" + i.status + ")").on("click", () => select(i.id)).addTo(S.layers.incidents);
-    }
-    return el("li", {class: i.id === S.selected ? "active" : "", dataset: {id: i.id}, onclick: () => select(i.id)},
+  MapView.drawIncidents(incidents.filter((i) => OPEN_STATUSES.includes(i.status) || i.id === S.selected), S.selected, select);
+  $("incidents").replaceChildren(...incidents.map((i) =>
+    el("li", {class: i.id === S.selected ? "active" : "", dataset: {id: i.id}, onclick: () => select(i.id)},
+      timerElement(i),
       el("span", {class: "badge st-" + slug(i.status)}, i.status), " #" + i.id + " ",
       el("span", {class: "pr-" + i.priority}, i.type), " — " + (i.matched || i.location_text),
-      el("div", {class: "hint"}, i.priority + " · " + i.source + " · " + new Date(i.received_at).toLocaleTimeString()));
-  }));
+      el("div", {class: "hint"}, i.priority + " · " + i.source + " · call at " + Clock.time(i.received_at)))));
+  tickTimers();
+}
+
+/** Open incidents at the same place as a point (within SAME_PLACE_M), other than ``exceptId``. */
+function samePlace(lat, lon, exceptId) {
+  if (lat === null || lat === undefined) return [];
+  return S.open.filter((i) => i.id !== exceptId && i.lat !== null && metres(lat, lon, i.lat, i.lon) <= SAME_PLACE_M);
+}
+
+function incidentLink(i) {
+  return el("button", {type: "button", class: "link", dataset: {open: i.id}, onclick: () => select(i.id)},
+    "#" + i.id + " " + i.type + " (" + i.status + ", call at " + Clock.time(i.received_at) + ")");
 }
 
 // ------------------------------------------------------------------ one incident
@@ -201,6 +212,7 @@ async function select(id) {
   $("sel-error").textContent = "";
   await showIncident(id, {fit: true});
   for (const li of $("incidents").children) li.classList.toggle("active", Number(li.dataset.id) === id);
+  MapView.drawIncidents(S.open, S.selected, select);
 }
 
 async function showIncident(id, opts = {}) {
@@ -213,56 +225,69 @@ async function showIncident(id, opts = {}) {
   }
   if (S.selected !== id) return;
   // re-draw only what changed, so a button under the pointer is not replaced by an identical one
-  const signature = JSON.stringify([detail.incident, detail.assignments, detail.outcomes, ranked.ranking &&
-    ranked.ranking.candidates.map((c) => [c.ambassador, c.rank, c.status, c.reason, fmt(c.eta_min), c.position_source])]);
+  const signature = JSON.stringify([detail.incident, detail.assignments, detail.outcomes, S.open.map((i) => i.id), ranked.ranking &&
+    ranked.ranking.candidates.map((c) => [c.ambassador, c.rank, c.status, c.reason, fmt(c.eta_min), c.position_source, !!c.route])]);
   if (opts.quiet && signature === S.signature) return;
   S.signature = signature;
   const inc = detail.incident;
+  const sent = new Set(detail.assignments.filter((a) => !a.cleared_at).map((a) => a.ambassador));
   $("selected").hidden = false;
-  $("sel-title").replaceChildren("Incident #" + inc.id + " ", el("span", {id: "sel-status", class: "badge st-" + slug(inc.status)}, inc.status));
+  $("sel-title").replaceChildren("Incident #" + inc.id + " ", el("span", {id: "sel-status", class: "badge st-" + slug(inc.status)}, inc.status),
+    " ", timerElement(inc));
   $("sel-meta").replaceChildren(...[
-    el("div", {}, el("b", {}, inc.type), " · " + inc.priority + " · " + inc.source),
+    el("div", {}, el("b", {}, inc.type), " · " + inc.priority + " · " + inc.source + " · call at " + Clock.time(inc.received_at)),
     el("div", {}, "at " + (inc.matched || inc.location_text) + (inc.in_area === false ? " (outside the patrol area)" : "")),
     inc.notes ? el("div", {class: "hint"}, inc.notes) : null,
-    ...detail.assignments.map((a) => el("div", {class: "assignment"}, "→ " + a.ambassador + " assigned " +
-      new Date(a.assigned_at).toLocaleTimeString() + (a.eta_min !== null ? ", ETA " + fmt(a.eta_min) + " min" : "") +
-      (a.arrived_at ? ", on scene " + new Date(a.arrived_at).toLocaleTimeString() : "") +
-      (a.cleared_at ? " (cleared: " + a.cleared_reason + ")" : "")))].filter((x) => x !== null));
-  renderRecommendation(inc, ranked.ranking, detail);
+    ...detail.assignments.map((a) => el("div", {class: "assignment"}, "→ " + a.ambassador + " sent at " +
+      Clock.time(a.assigned_at) + (a.eta_min !== null ? ", " + fmt(a.eta_min) + " min on foot" : "") +
+      (a.arrived_at ? ", on scene at " + Clock.time(a.arrived_at) : "") +
+      (a.cleared_at ? " (cleared: " + a.cleared_reason + ")" : "")))]);
+  const twins = OPEN_STATUSES.includes(inc.status) ? samePlace(inc.lat, inc.lon, inc.id) : [];
+  $("sel-same-place").hidden = twins.length === 0;
+  $("sel-same-place").replaceChildren(twins.length ? "⚠ Also open at this place: " : "", ...twins.map(incidentLink));
+  renderRecommendation(inc, ranked.ranking, detail, sent);
   renderActions(inc, detail.next_statuses);
   $("sel-history").replaceChildren(...detail.history.map((h) => el("li", {},
-    new Date(h.at).toLocaleTimeString() + " " + (h.from_status || "·") + " → " + h.to_status + " by " + h.actor + (h.note ? " (" + h.note + ")" : ""))));
-  if (opts.fit && inc.lat !== null) S.map.setView([inc.lat, inc.lon], Math.max(S.map.getZoom(), 15));
+    Clock.time(h.at) + " " + (h.from_status || "·") + " → " + h.to_status + " by " + h.actor + (h.note ? " (" + h.note + ")" : ""))));
+  tickTimers();
+  if (opts.fit && inc.lat !== null) MapView.fit(inc, ranked.ranking, sent);
 }
 
-function renderRecommendation(inc, ranking, detail) {
+function renderRecommendation(inc, ranking, detail, sent) {
   const box = $("recommendation");
-  S.layers.routes.clearLayers();
+  MapView.drawRoutes(ranking, sent);
   if (!ranking) { box.replaceChildren(el("p", {class: "hint"}, "no point to rank from")); return; }
-  const open = ["new", "assigned", "en route", "on scene"].includes(inc.status);
-  const assigned = new Set(detail.assignments.filter((a) => !a.cleared_at).map((a) => a.ambassador));
-  const rows = ranking.candidates.map((c) => {
-    const btn = (open && S.canDispatch && !assigned.has(c.ambassador) && c.available)
-      ? el("button", {type: "button", class: "assign-btn", dataset: {ambassador: c.ambassador},
-        onclick: () => assign(inc.id, c.ambassador)}, "Assign") : null;
-    const pos = c.position_source ? c.position_source + (c.position_age_min !== null ? " " + fmt(c.position_age_min, 0) + "′" : "") : "-";
-    return el("tr", {class: c.available ? "candidate" : "candidate unavailable", dataset: {ambassador: c.ambassador}},
-      el("td", {}, c.rank ? "#" + c.rank : ""), el("td", {}, c.ambassador),
-      el("td", {class: "eta"}, c.eta_min !== null ? fmt(c.eta_min) + " min" : "-"),
-      el("td", {}, c.distance_m !== null ? fmt(c.distance_m, 0) + " m" : ""),
-      el("td", {class: "hint"}, c.available ? pos : c.reason), el("td", {}, btn));
+  const open = OPEN_STATUSES.includes(inc.status);
+  // the units already sent first, then the ranking
+  const cands = [...ranking.candidates.filter((c) => sent.has(c.ambassador)), ...ranking.candidates.filter((c) => !sent.has(c.ambassador))];
+  const rows = cands.map((c) => {
+    const btn = sent.has(c.ambassador) ? el("span", {class: "sent-badge"}, "sent")
+      : (open && S.canDispatch && c.available)
+        ? el("button", {type: "button", class: "assign-btn", dataset: {ambassador: c.ambassador},
+          onclick: () => assign(inc.id, c.ambassador)}, "Assign") : null;
+    const pos = c.position ? {...c.position, source: c.position_source, age_min: c.position_age_min} : null;
+    const where = !c.available && !sent.has(c.ambassador) ? c.reason + (pos ? "; " + positionText(pos, S.staleMin) : "")
+      : positionText(pos, S.staleMin);
+    const est = c.estimated ? "≈ " : "";
+    const cls = ["candidate", c.available || sent.has(c.ambassador) ? "" : "unavailable", c.estimated ? "estimated" : "",
+      sent.has(c.ambassador) ? "sent" : ""];
+    return el("tr", {class: cls.filter((x) => x).join(" "), dataset: {ambassador: c.ambassador}},
+      el("td", {class: "num"}, c.rank || ""), el("td", {}, c.ambassador),
+      el("td", {class: "eta num", title: c.estimated ? "estimated: the position is not a live ping" : null},
+        c.eta_min !== null ? est + fmt(c.eta_min) + " min" : "-"),
+      el("td", {class: "num"}, c.distance_m !== null ? Math.round(c.distance_m) + " m" : ""),
+      el("td", {class: "pos"}, where), el("td", {}, btn));
   });
-  const title = !open ? "Ranking now" : assigned.size ? "Backup: nearest others" : "Recommendation";
+  const title = !open ? "Ranking now" : sent.size ? "Backup: nearest others" : "Recommendation";
   const head = el("div", {}, el("b", {}, title),
     ranking.message ? el("div", {class: "error"}, ranking.message) : null);
-  box.replaceChildren(head, el("table", {id: "ranking"}, el("tbody", {}, ...rows)));
-  ranking.candidates.filter((c) => c.route).forEach((c, i) => {
-    const line = c.route.geometry.coordinates.map(([x, y]) => [y, x]);
-    L.polyline(line, {color: ROUTE_COLOURS[i] || "#8d99ae", weight: i === 0 ? 6 : 3, opacity: i === 0 ? 0.9 : 0.6,
-      dashArray: i === 0 ? null : "6 6"})
-      .bindTooltip("#" + c.rank + " " + c.ambassador + ": " + fmt(c.eta_min) + " min via " + c.route.streets.join(" → "))
-      .addTo(S.layers.routes);
-  });
+  const thead = el("thead", {}, el("tr", {},
+    el("th", {class: "num"}, "Rank"), el("th", {}, "Unit"), el("th", {class: "num"}, "Minutes on foot"),
+    el("th", {class: "num"}, "Distance"), el("th", {}, "Position from (age)"), el("th", {}, "")));
+  const ways = cands.filter((c) => c.route && (sent.has(c.ambassador) || c.rank === 1)).map((c) =>
+    el("div", {class: "way"}, el("b", {}, (sent.has(c.ambassador) ? "sent " : "best ") + c.ambassador + ": "), c.route.streets.join(" → ")));
+  box.replaceChildren(head, el("table", {id: "ranking"}, thead, el("tbody", {}, ...rows)), ...ways,
+    el("p", {class: "hint"}, "≈ and italics: the unit's position is estimated (from the plan or an old ping), not a live ping."));
 }
 
 function renderActions(inc, nextStatuses) {
@@ -274,9 +299,9 @@ function renderActions(inc, nextStatuses) {
       onclick: () => setStatus(inc.id, st)}, st === "new" ? "unassign" : st));
   }
   if (nextStatuses.includes("closed") || nextStatuses.includes("resolved") || inc.status === "on scene") {
-    const outcome = el("select", {id: "outcome"}, el("option", {value: ""}, "outcome…"),
+    const outcome = el("select", {id: "outcome", "aria-label": "outcome"}, el("option", {value: ""}, "outcome…"),
       ...S.vocab.outcomes.map((o) => el("option", {value: o}, o)));
-    const action = el("select", {id: "action"}, el("option", {value: ""}, "action…"),
+    const action = el("select", {id: "action", "aria-label": "action"}, el("option", {value: ""}, "action…"),
       ...S.vocab.actions.map((o) => el("option", {value: o}, o)));
     kids.push(el("div", {}, outcome, action, el("button", {type: "button", id: "close-btn", onclick: () => closeIncident(inc.id)}, "record & close")));
   }
@@ -296,7 +321,7 @@ async function act(fn, okMessage) {
 }
 
 const assign = (id, unit) => act(() => api("POST", "/api/incidents/" + id + "/assign", {ambassador: unit}),
-  (out) => "Assigned " + out.assignment.ambassador + (out.assignment.eta_min !== null ? ", ETA " + fmt(out.assignment.eta_min) + " min" : ""));
+  (out) => "Assigned " + out.assignment.ambassador + (out.assignment.eta_min !== null ? ", " + fmt(out.assignment.eta_min) + " min on foot" : ""));
 const setStatus = (id, status) => act(() => api("POST", "/api/incidents/" + id + "/status", {status}), "Status: " + status);
 function closeIncident(id) {
   const o = $("outcome").value, a = $("action").value;
@@ -307,13 +332,52 @@ async function setDuty(unit, status) {
   catch (err) { $("poll-status").textContent = explain(err); }
 }
 
+function clearFormNotes() {
+  $("form-error").textContent = "";
+  $("suggestions").hidden = true; $("suggestions").replaceChildren();
+  $("dup-warning").hidden = true; $("dup-warning").replaceChildren();
+}
+
+/** Close matches of a location the geocoder did not know, as buttons that use the match. */
+function showSuggestions(err) {
+  const close = (err.details && err.details.close_matches) || [];
+  if (!close.length) return;
+  const unknown = err.details.unknown;
+  $("suggestions").replaceChildren("Did you mean ", ...close.map((c) => el("button", {type: "button", class: "suggestion",
+    onclick: () => {
+      const input = $("f-location");
+      const at = unknown ? input.value.toLowerCase().indexOf(unknown.toLowerCase()) : -1;
+      input.value = at >= 0 ? input.value.slice(0, at) + c + input.value.slice(at + unknown.length) : c;
+      $("incident-form").requestSubmit();
+    }}, c)), "?");
+  $("suggestions").hidden = false;
+}
+
+/** Warn before creating an incident at the place of an open one; the dispatcher decides. */
+function showDuplicate(twins, location) {
+  const box = $("dup-warning");
+  box.replaceChildren(el("b", {}, "⚠ Already open at this place (" + location.matched + "): "),
+    ...twins.map((i) => el("div", {}, incidentLink(i), " ", el("span", {}, "called " + Math.floor((Clock.now() - Date.parse(i.received_at)) / 60000) + " min ago"))),
+    el("div", {},
+      el("button", {type: "button", id: "dup-create", onclick: () => { S.allowDuplicate = $("f-location").value; $("incident-form").requestSubmit(); }},
+        "Create a new incident anyway"),
+      el("button", {type: "button", id: "dup-cancel", onclick: clearFormNotes}, "Cancel")));
+  box.hidden = false;
+}
+
 async function createIncident(ev) {
   ev.preventDefault();
-  $("form-error").textContent = "";
   const body = {location: $("f-location").value, type: $("f-type").value, priority: $("f-priority").value,
     source: $("f-source").value, notes: $("f-notes").value};
+  clearFormNotes();
   $("f-submit").disabled = true;
   try {
+    if (S.allowDuplicate !== body.location) {
+      const probe = await api("POST", "/api/rank", {location: body.location});  // resolves the place; writes nothing
+      const twins = samePlace(probe.location.lat, probe.location.lon, null);
+      if (twins.length) { showDuplicate(twins, probe.location); return; }
+    }
+    S.allowDuplicate = null;
     const out = await api("POST", "/api/incidents", body);
     $("f-location").value = ""; $("f-notes").value = "";
     S.selected = out.incident.id;
@@ -321,12 +385,19 @@ async function createIncident(ev) {
     await select(out.incident.id);
   } catch (err) {
     $("form-error").textContent = explain(err);
+    showSuggestions(err);
   } finally {
     $("f-submit").disabled = !S.canDispatch;
   }
 }
 
 // ------------------------------------------------------------------ wiring
+function tickClock() {
+  const now = Clock.now();
+  $("clock-time").textContent = Clock.day(now) + " " + Clock.time(now, true);
+  tickTimers();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -336,6 +407,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("logout-btn").addEventListener("click", () => logout(""));
   $("incident-form").addEventListener("submit", createIncident);
   $("show-all").addEventListener("change", refresh);
-  setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString(); }, 1000);
+  setInterval(tickClock, 1000);
   if (S.key) login(S.key).catch((err) => logout(explain(err)));
 });
