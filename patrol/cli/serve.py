@@ -29,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--max-body-bytes", type=int, default=64 * 1024, help="largest request body (default 65536)")
     p.add_argument("--max-page-size", type=int, default=500, help="largest page of a list (default 500)")
+    p.add_argument("--field-poll-s", type=float, default=5.0,
+                   help="how often the ambassadors' phone page asks for news, seconds (default 5)")
+    p.add_argument("--field-ping-s", type=float, default=30.0,
+                   help="how often the phone page sends its position while on duty, seconds (default 30)")
     add_district_arg(p)
     p.set_defaults(func=_serve)
 
@@ -76,7 +80,8 @@ def _config(args):
 
     return ServiceConfig(db_path=_db(args), district_path=args.district, plan_path=args.plan, host=args.host,
                          port=args.port, workers=args.workers, max_body_bytes=args.max_body_bytes,
-                         max_page_size=args.max_page_size)
+                         max_page_size=args.max_page_size, field_poll_s=args.field_poll_s,
+                         field_ping_s=args.field_ping_s)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -86,7 +91,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = _config(args)
     opts = {"host": config.host, "port": config.port, "log_level": "warning", "access_log": False}
-    banner = f"patrol: serving on http://{config.host}:{config.port}/console (record {config.db_path})"
+    url = f"http://{config.host}:{config.port}"
+    banner = f"patrol: serving on {url}/console (dispatchers) and {url}/field (ambassadors' phones), " \
+             f"record {config.db_path}"
     if config.workers > 1:
         from patrol.service.app import build_state
 
@@ -130,6 +137,9 @@ def _create(args: argparse.Namespace) -> int:
     else:
         print(token)
         print(f"patrol: {key.role} key {key.id} for {key.name} (shown once: store it now)", file=sys.stderr)
+        if key.role == "ambassador":
+            print(f"patrol: on {key.ambassador}'s phone open <service address>/field#key={token} "
+                  "(the page keeps the key and takes it out of the address)", file=sys.stderr)
     return 0
 
 

@@ -19,8 +19,8 @@ import logging
 from functools import cached_property
 
 from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
-from patrol.dispatch.network import Network
-from patrol.dispatch.positions import unit_position
+from patrol.dispatch.network import Network, Route
+from patrol.dispatch.positions import Position, unit_position
 from patrol.dispatch.ranking import Ranking, rank_units
 from patrol.dispatch.record import Assignment, Incident, Record
 from patrol.dispatch.roster import AVAILABLE, Unit, duty_status, roster_units
@@ -196,6 +196,13 @@ class Desk:
         loc = Location(lat=inc.lat, lon=inc.lon, block=inc.block, offset_m=inc.offset_m or 0.0,
                        matched=inc.matched or inc.location_text, kind="point", in_area=bool(inc.in_area))
         return self.rank(loc, when=when, top_routes=top_routes)
+
+    def route_to(self, position: Position, incident: Incident) -> Route | None:
+        """The walking route from a unit's position to an incident's point (``None`` without a point or path)."""
+        if incident.block is None:
+            return None
+        return self.network.field(incident.block, incident.offset_m or 0.0).route_to(position.block,
+                                                                                      position.offset_m)
 
     # ------------------------------------------------------------------ record writes
     def _need_record(self) -> Record:

@@ -92,11 +92,15 @@ __all__ = [
     "Ping",
     "Record",
     "StatusChange",
+    "UNIT_STEPS",
     "default_actor",
     "normalize_duty",
 ]
 
 log = logging.getLogger(__name__)
+
+#: A unit's own steps on its assignment (:meth:`Record.unit_status`), in order, and the column each stamps.
+UNIT_STEPS: dict[str, str] = {"accepted": "accepted_at", "en route": "en_route_at", "on scene": "arrived_at"}
 
 # ---------------------------------------------------------------------------------------- record
 class _Job:
@@ -424,11 +428,62 @@ class Record:
         self._write(work)
         return self.get_incident(incident_id)
 
-    def _move(self, c: sqlite3.Connection, inc: Incident, new: str, now: str, actor: str, note: str) -> None:
+    def unit_status(self, incident_id: int, unit: str, status: str, *, note: str = "", at=None,
+                    actor: str | None = None) -> Assignment:
+        """One unit's own progress on its assignment: ``accepted``, ``en route`` or ``on scene``.
+
+        Stamps the unit's open assignment (``accepted_at``, ``en_route_at``, ``arrived_at``; reporting a
+        later step stamps ``accepted_at`` too when it is missing) and moves the incident forward when
+        the unit is ahead of it (``assigned`` -> ``en route`` -> ``on scene``), without stamping other
+        units on the incident (a backup arriving later keeps its own times).
+
+        Raises
+        ------
+        InputError
+            For a step that is not one of :data:`UNIT_STEPS`.
+        TransitionError
+            When the unit has no open assignment on the incident, or already reported this step or a
+            later one.
+        NotFoundError
+            For an unknown incident.
+        """
+        step = check_choice(status, tuple(UNIT_STEPS), "status")
+        name = _name(unit, "ambassador")
+        now, actor = iso(at), actor or self.actor
+        order = list(UNIT_STEPS)
+
+        def work(c: sqlite3.Connection):
+            inc = self._incident(c, incident_id)
+            row = c.execute("SELECT * FROM assignments WHERE incident_id=? AND ambassador=? AND cleared_at IS NULL "
+                            "ORDER BY id DESC LIMIT 1", (inc.id, name)).fetchone()
+            if row is None:
+                raise TransitionError(f"{name} has no open assignment on incident {inc.id} (it is {inc.status})",
+                                      field="ambassador", details={"incident_status": inc.status})
+            done = [s for s in order if row[UNIT_STEPS[s]] is not None]
+            if done and order.index(done[-1]) >= order.index(step):
+                raise TransitionError(f"{name} already reported {done[-1]!r} on incident {inc.id}", field="status",
+                                      details={"from": done[-1], "to": step})
+            stamps = {UNIT_STEPS[step]: now}
+            if row["accepted_at"] is None:
+                stamps["accepted_at"] = now
+            sets = ", ".join(f"{k}=?" for k in stamps)
+            c.execute(f"UPDATE assignments SET {sets} WHERE id=?", (*stamps.values(), row["id"]))
+            self._audit(c, now, actor, "update", "assignment", int(row["id"]), {**stamps, "note": note})
+            if step != "accepted" and STATUSES.index(inc.status) < STATUSES.index(step):
+                self._set_incident_status(c, inc, step, now, actor, note or f"{name} {step}")
+            return c.execute("SELECT * FROM assignments WHERE id=?", (row["id"],)).fetchone()
+
+        return Assignment.from_row(self._write(work))
+
+    def _set_incident_status(self, c: sqlite3.Connection, inc: Incident, new: str, now: str, actor: str,
+                             note: str) -> None:
         c.execute("UPDATE incidents SET status=?, updated_at=? WHERE id=?", (new, now, inc.id))
         c.execute("INSERT INTO status_history(incident_id, at, from_status, to_status, actor, note) "
                   "VALUES (?,?,?,?,?,?)", (inc.id, now, inc.status, new, actor, _text(note, "note")))
         self._audit(c, now, actor, "status", "incident", inc.id, {"from": inc.status, "to": new, "note": note})
+
+    def _move(self, c: sqlite3.Connection, inc: Incident, new: str, now: str, actor: str, note: str) -> None:
+        self._set_incident_status(c, inc, new, now, actor, note)
         stamp = {"en route": "en_route_at", "on scene": "arrived_at"}.get(new)
         open_rows = c.execute("SELECT id FROM assignments WHERE incident_id=? AND cleared_at IS NULL",
                               (inc.id,)).fetchall()

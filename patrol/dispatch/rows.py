@@ -118,6 +118,7 @@ class Assignment(_Row):
     cleared_at: str | None
     cleared_reason: str | None
     actor: str
+    accepted_at: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Assignment:

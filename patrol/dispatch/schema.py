@@ -159,8 +159,13 @@ _NO_UPDATE = "\n".join(
     for t in ("status_history", "outcomes", "interactions", "pings", "duty")
 )
 
+#: Version 2: an assignment records when the unit accepted it (the field page's "accept").
+_V2 = """
+ALTER TABLE assignments ADD COLUMN accepted_at TEXT;
+"""
+
 #: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE,)
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2)
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

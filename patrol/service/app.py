@@ -14,27 +14,27 @@ Threads
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-from fastapi import Depends, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
 from patrol.dispatch import Desk, Record
 from patrol.dispatch.clock import iso
 from patrol.dispatch.lifecycle import TRANSITIONS
-from patrol.errors import NotFoundError, PlanError
+from patrol.errors import NotFoundError
 from patrol.service.admin import admin_router
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
 from patrol.service.console import console_router, mount_static
 from patrol.service.deps import ServiceState, principal, reader
-from patrol.service.field import ambassadors_now, field_router
+from patrol.service.field import ambassadors_now, etagged, field_router
+from patrol.service.field_page import field_page_router
 from patrol.service.handlers import BodyLimit, install_handlers
 from patrol.service.incidents import incident_router
+from patrol.service.today import PlanFile
 from patrol.vocab import (
     ACTIONS,
     DISPATCHABLE_TYPES,
@@ -81,7 +81,7 @@ def build_state(config: ServiceConfig) -> ServiceState:
     desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call
     keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
     return ServiceState(config=config, district=district, record=record, desk=desk, keys=keys,
-                        pings=PingBatcher(desk))
+                        pings=PingBatcher(desk), plan_file=PlanFile(config.plan_path) if config.plan_path else None)
 
 
 def create_app(config: ServiceConfig, *, service_state: ServiceState | None = None) -> FastAPI:
@@ -117,6 +117,7 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
     app.include_router(_misc_router(app, st))
     app.include_router(admin_router(st))
     app.include_router(console_router(st))
+    app.include_router(field_page_router())
     return app
 
 
@@ -154,16 +155,15 @@ def _misc_router(app: FastAPI, st: ServiceState):
         return {**st.district.info(), "poll_interval_s": config.poll_interval_s,
                 "stale_ping_min": st.district.settings.dispatch.stale_ping_min}
 
-    @r.get("/plan", tags=["district"], summary="Today's plan (the plan.json given at startup), 404 when none")
-    def plan(_p: Principal = Depends(reader)) -> JSONResponse:
-        if not config.plan_path:
+    @r.get("/plan", tags=["district"],
+           summary="Today's plan (the plan.json given at startup, as it is on disk now), 404 when none; "
+                   "ETag = its version, If-None-Match answers 304")
+    def plan(request: Request, _p: Principal = Depends(reader)) -> Response:
+        if st.plan_file is None:
             raise NotFoundError("no plan was given to this service (start it with `patrol serve --plan PLAN.json`)",
                                 field="plan")
-        try:
-            data = json.loads(Path(config.plan_path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise PlanError(f"the plan {config.plan_path} cannot be read: {exc}", field="plan") from exc
-        return JSONResponse(data)
+        snap = st.plan_file.current()
+        return etagged(request, f'"{snap.version}"', lambda: snap.body)
 
     @r.get("/state", tags=["service"], summary="What the console polls: units now and open incidents")
     def console_state(_p: Principal = Depends(reader)) -> dict:

@@ -53,6 +53,10 @@ class ServiceConfig:
         Most pings in one batch upload.
     poll_interval_s : float
         How often the console refreshes.
+    field_poll_s : float
+        How often the ambassador's phone page asks for news (assignments, duty, plan version).
+    field_ping_s : float
+        How often the phone page sends its position while its ambassador is on duty.
     key_cache_s : float
         How long a verified key is trusted before the key file is read again (revocations by
         another worker process take effect within this delay).
@@ -70,6 +74,8 @@ class ServiceConfig:
     max_page_size: int = 500
     max_batch_pings: int = 500
     poll_interval_s: float = 2.0
+    field_poll_s: float = 5.0
+    field_ping_s: float = 30.0
     key_cache_s: float = 5.0
 
     def __post_init__(self) -> None:
@@ -81,6 +87,8 @@ class ServiceConfig:
             "max_page_size": self.max_page_size >= 1,
             "max_batch_pings": self.max_batch_pings >= 1,
             "poll_interval_s": self.poll_interval_s > 0,
+            "field_poll_s": 0.5 <= self.field_poll_s <= 600,
+            "field_ping_s": 1 <= self.field_ping_s <= 3600,
             "key_cache_s": self.key_cache_s >= 0,
         }
         for name, ok in checks.items():

@@ -19,6 +19,7 @@ from patrol.dispatch import Desk, Record
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
+from patrol.service.today import PlanFile
 
 __all__ = ["ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
 
@@ -33,6 +34,7 @@ class ServiceState:
     desk: Desk
     keys: KeyStore
     pings: PingBatcher
+    plan_file: PlanFile | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
 

@@ -7,11 +7,12 @@ names it rather than a silently ignored value.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from patrol.dispatch.record import UNIT_STEPS
 from patrol.dispatch.rows import DUTY_STATUSES, Incident
 from patrol.service.auth import ROLES
 from patrol.vocab import (
@@ -26,9 +27,9 @@ from patrol.vocab import (
 )
 
 __all__ = [
-    "AssignBody", "CheckinBody", "CloseBody", "DutyBody", "IncidentCreate", "IncidentOut", "IncidentPatch",
-    "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody",
-    "RankBody", "StatusBody", "BatchPing",
+    "AssignBody", "BackupBody", "CheckinBody", "CloseBody", "DutyBody", "FieldCloseBody", "IncidentCreate",
+    "IncidentOut", "IncidentPatch", "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch",
+    "PingBatchAck", "PingBody", "RankBody", "StatusBody", "BatchPing", "UnitStatusBody",
 ]
 
 IncidentType = Literal[INCIDENT_TYPES]
@@ -40,6 +41,13 @@ Action = Literal[ACTIONS]
 ReferralType = Literal[REFERRAL_TYPES]
 InteractionType = Literal[INTERACTION_TYPES]
 Role = Literal[ROLES]
+UnitStep = Literal[tuple(UNIT_STEPS)]
+
+#: How far a phone's own time (``at`` of a queued entry) may be ahead of the service's clock, and how old.
+AT_AHEAD = timedelta(minutes=10)
+AT_BEHIND = timedelta(days=7)
+_AT = ("when it happened, on the phone (default: when received); queued entries keep the time they were "
+       "made; at most 10 minutes ahead of the service's clock and 7 days old")
 
 _LOWER_FIELDS = ("type", "source", "priority", "status", "referral_type", "role")
 Name = Field(min_length=1, max_length=100, description="ambassador or unit name (roster: lead, amb2 ... amb8)")
@@ -56,6 +64,20 @@ class _Body(BaseModel):
     @classmethod
     def _case_insensitive(cls, v: Any) -> Any:
         return _lower(v)
+
+    @field_validator("at", check_fields=False)
+    @classmethod
+    def _recent(cls, v: datetime | None) -> datetime | None:
+        if v is None:
+            return v
+        when = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        now = datetime.now(UTC)
+        if when > now + AT_AHEAD:
+            raise ValueError(f"{when.isoformat()} is more than {AT_AHEAD} ahead of the service's clock "
+                             f"({now.isoformat(timespec='seconds')}): is the phone's clock right?")
+        if when < now - AT_BEHIND:
+            raise ValueError(f"{when.isoformat()} is more than {AT_BEHIND.days} days old")
+        return when
 
     @field_validator("outcomes", "actions", "referrals", mode="before", check_fields=False)
     @classmethod
@@ -113,6 +135,7 @@ class DutyBody(_Body):
     status: str = Field(min_length=1, max_length=20, examples=list(DUTY_STATUSES),
                         description="on shift (on-shift), on break (break), busy, off duty (off)")
     note: str = Field("", max_length=2000)
+    at: datetime | None = Field(None, description=_AT)
 
 
 class PingBody(_Body):
@@ -153,6 +176,7 @@ class InteractionBody(_Body):
     lon: float | None = Field(None, ge=-180, le=180)
     where: str | None = Field(None, min_length=1, max_length=500, description="location text (geocoded)")
     notes: str = Field("", max_length=10000)
+    at: datetime | None = Field(None, description=_AT)
 
 
 class CheckinBody(_Body):
@@ -162,6 +186,32 @@ class CheckinBody(_Body):
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     notes: str = Field("", max_length=10000)
+    at: datetime | None = Field(None, description=_AT)
+
+
+class UnitStatusBody(_Body):
+    """An ambassador's own step on an assignment (the phone page's buttons)."""
+
+    status: UnitStep = Field(description="accepted, en route or on scene")
+    note: str = Field("", max_length=2000)
+    at: datetime | None = Field(None, description=_AT)
+
+
+class FieldCloseBody(OutcomeBody):
+    """The assigned ambassador closes the incident with its outcome (on scene goes through resolved)."""
+
+    at: datetime | None = Field(None, description=_AT)
+
+
+class BackupBody(_Body):
+    """An ambassador asks for backup: on an incident assigned to them, or where they are."""
+
+    incident_id: int | None = Field(None, ge=1, le=2**62, description="an incident assigned to the caller "
+                                    "(default: a new urgent incident where the caller is)")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    note: str = Field("", max_length=2000)
+    at: datetime | None = Field(None, description=_AT)
 
 
 class KeyCreate(_Body):
