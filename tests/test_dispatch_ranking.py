@@ -223,9 +223,9 @@ def test_desk_input_errors(district, record):
 
 def test_ping_batches_are_snapped_and_far_fixes_kept_unsnapped(district, record):
     desk = Desk(district, record=record)
-    ids = desk.ping_many([{"ambassador": "amb2", "lat": 44.9485, "lon": -93.2950, "t": "2026-06-02T19:00:00Z"},
-                          {"ambassador": "amb3", "lat": 45.2000, "lon": -93.0000, "t": "2026-06-02T19:00:00Z",
-                           "accuracy_m": 30}])
+    ids = [r.id for r in desk.ping_many([
+        {"ambassador": "amb2", "lat": 44.9485, "lon": -93.2950, "t": "2026-06-02T19:00:00Z"},
+        {"ambassador": "amb3", "lat": 45.2000, "lon": -93.0000, "t": "2026-06-02T19:00:00Z", "accuracy_m": 30}])]
     near, far = (next(p for p in record.pings() if p.id == i) for i in ids)
     single = record.pings()[0]
     assert near.block is not None and far.block is None and far.accuracy_m == 30

@@ -19,10 +19,11 @@ import logging
 from functools import cached_property
 
 from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
+from patrol.dispatch.idempotency import Idempotency
 from patrol.dispatch.network import Network
 from patrol.dispatch.positions import unit_position
 from patrol.dispatch.ranking import Ranking, rank_units
-from patrol.dispatch.record import Assignment, Incident, Record
+from patrol.dispatch.record import Assignment, FixResult, Incident, Record
 from patrol.dispatch.roster import AVAILABLE, Unit, duty_status, roster_units
 from patrol.errors import InputError, NotFoundError, PlanError
 from patrol.geocode import Location
@@ -220,13 +221,15 @@ class Desk:
         return rec.add_ping(str(ambassador).strip(), float(lat), float(lon), t=t, accuracy_m=accuracy_m,
                             block=loc.block, offset_m=loc.offset_m, actor=actor)
 
-    def ping_many(self, pings: list[dict], *, actor: str | None = None) -> list[int]:
-        """Snap a batch of fixes (vectorized) and record them in one transaction; returns the ids.
+    def ping_many(self, pings: list[dict], *, actor: str | None = None,
+                  idem: Idempotency | None = None) -> list[FixResult]:
+        """Snap a batch of fixes (vectorized) and record them in one transaction; what became of each.
 
-        Each ping is a dict with ``ambassador``, ``lat``, ``lon`` and optionally ``t`` and
-        ``accuracy_m``.  Fixes farther than ``dispatch.max_snap_m`` from every street are stored
-        unsnapped (``block`` NULL: they count for no block and give no position) rather than refused,
-        so one bad fix does not drop a device's batch.
+        Each ping is a dict with ``ambassador``, ``lat``, ``lon`` and optionally ``t``,
+        ``accuracy_m`` and ``key`` (the client's id of the fix: see :meth:`Record.add_pings`).  Fixes
+        farther than ``dispatch.max_snap_m`` from every street are stored unsnapped (``block`` NULL:
+        they count for no block and give no position) rather than refused, so one bad fix does not
+        drop a device's batch.
 
         Raises
         ------
@@ -252,24 +255,28 @@ class Desk:
             near = d <= limit
             rows.append({**p, "ambassador": str(p["ambassador"]).strip(), "block": b if near else None,
                          "offset_m": round(o, 2) if near else None})
-        return rec.add_pings(rows, actor=actor)
+        return rec.add_pings(rows, actor=actor, idem=idem)
 
-    def set_duty(self, ambassador: str, status: str, *, at=None, note: str = "", actor: str | None = None):
+    def set_duty(self, ambassador: str, status: str, *, at=None, note: str = "", actor: str | None = None,
+                 idem: Idempotency | None = None):
         """Record a duty status change of a known ambassador or unit."""
         self.unit(ambassador)
-        return self._need_record().set_duty(str(ambassador).strip(), status, at=at, note=note, actor=actor)
+        return self._need_record().set_duty(str(ambassador).strip(), status, at=at, note=note, actor=actor,
+                                            idem=idem)
 
     def new_incident(self, at: str, *, type: str, source: str, priority: str = "normal", notes: str = "",
-                     received_at=None, when=None, actor: str | None = None) -> Incident:
+                     received_at=None, when=None, actor: str | None = None,
+                     idem: Idempotency | None = None) -> Incident:
         """Geocode a location text and record a new incident there."""
         loc = self.locate(at)
         return self._need_record().new_incident(
             type=type, source=source, priority=priority, notes=notes, location_text=str(at), matched=loc.matched,
             lat=loc.lat, lon=loc.lon, block=loc.block, offset_m=loc.offset_m, in_area=loc.in_area,
-            received_at=received_at, at=when, actor=actor)
+            received_at=received_at, at=when, actor=actor, idem=idem)
 
     def assign(self, incident_id: int, ambassador: str | None = None, *, when=None, note: str = "",
-               actor: str | None = None, eta_min: float | None = None) -> Assignment:
+               actor: str | None = None, eta_min: float | None = None,
+               idem: Idempotency | None = None) -> Assignment:
         """Assign a unit to an incident (default: the top of the ranking), recording the ETA given.
 
         Raises
@@ -299,4 +306,5 @@ class Desk:
         return rec.assign(inc.id, unit.name, members=list(unit.members),
                           eta_min=eta_min if eta_min is not None else (None if cand is None else cand.eta_min),
                           distance_m=None if cand is None else cand.distance_m,
-                          estimated=None if cand is None else cand.estimated, note=note, at=moment, actor=actor)
+                          estimated=None if cand is None else cand.estimated, note=note, at=moment, actor=actor,
+                          idem=idem)

@@ -6,13 +6,16 @@ dispatcher or admin key may write for anyone (a position or a log relayed by rad
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from patrol.dispatch.clock import iso, parse_time
+from patrol.dispatch.rows import FixResult
 from patrol.errors import InputError
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, field_writer, reader
+from patrol.service.idempotent import Once
 from patrol.service.incidents import page
 from patrol.service.schemas import (
     CheckinBody,
@@ -25,7 +28,7 @@ from patrol.service.schemas import (
     PingBody,
 )
 
-__all__ = ["ambassadors_now", "field_router"]
+__all__ = ["ambassadors_now", "batch_ack", "field_router", "ping_ack"]
 
 AmbassadorName = Path(min_length=1, max_length=100, description="ambassador or unit name")
 
@@ -62,6 +65,20 @@ def _where(st: ServiceState, lat, lon, where) -> dict:
     return {"lat": loc.lat, "lon": loc.lon, "block": loc.block, "offset_m": loc.offset_m}
 
 
+def ping_ack(name: str, res: FixResult) -> dict:
+    """The answer to a single ping (:class:`~patrol.service.schemas.PingAck`)."""
+    return {"id": res.id, "ambassador": name, "status": res.status, "snapped": res.snapped, "reason": res.reason}
+
+
+def batch_ack(results: list[FixResult]) -> dict:
+    """The answer to a batch (:class:`~patrol.service.schemas.PingBatchAck`)."""
+    counts = {s: 0 for s in ("stored", "duplicate", "refused")}
+    for r in results:
+        counts[r.status] += 1
+    return {"ids": [r.id for r in results], "count": counts["stored"], "duplicates": counts["duplicate"],
+            "refused": counts["refused"], "results": [r.to_dict() for r in results]}
+
+
 def field_router(st: ServiceState) -> APIRouter:
     """The ambassador endpoints over one service state."""
     cfg = st.config
@@ -75,31 +92,44 @@ def field_router(st: ServiceState) -> APIRouter:
 
     @r.post("/ambassadors/{name}/duty", status_code=201,
             summary="Record a duty status change: on shift, on break, busy, off duty")
-    def set_duty(body: DutyBody, name: str = AmbassadorName, p: Principal = Depends(dispatcher)) -> dict:
-        return st.desk.set_duty(name, body.status, note=body.note, actor=p.actor).to_dict()
+    def set_duty(body: DutyBody, request: Request, name: str = AmbassadorName,
+                 p: Principal = Depends(dispatcher)) -> JSONResponse:
+        once = Once(st, request, p, body, status=201)
+        return once.replay() or once.run(
+            lambda idem: st.desk.set_duty(name, body.status, note=body.note, actor=p.actor, idem=idem),
+            lambda d: d.to_dict())
 
     @r.post("/ambassadors/{name}/pings", status_code=201, response_model=PingAck,
             summary="A position ping from an ambassador's phone (snapped to the streets; a fix far from every "
                     "street is kept unsnapped)")
-    async def ping(body: PingBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> JSONResponse:
+    async def ping(body: PingBody, request: Request, name: str = AmbassadorName,
+                   p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         st.desk.unit(name)
         name = name.strip()
-        fix = {"ambassador": name, "lat": body.lat, "lon": body.lon, "t": body.t, "accuracy_m": body.accuracy_m}
-        pid = await st.pings.submit(fix, p.actor)
+        fix = {"ambassador": name, "lat": body.lat, "lon": body.lon, "t": body.t, "accuracy_m": body.accuracy_m,
+               "key": body.key}
+        once = Once(st, request, p, body, status=201)
+        if once.key is not None:  # its own transaction (group-committed with the others): stored with its key
+            return await run_in_threadpool(
+                lambda: once.replay() or once.run(lambda idem: st.desk.ping_many([fix], actor=p.actor, idem=idem),
+                                                  lambda res: ping_ack(name, res[0])))
+        res = await st.pings.submit(fix, p.actor)
         # a Response is sent as is (the documented PingAck), skipping the response model's validation
-        return JSONResponse({"id": pid, "ambassador": name}, status_code=201)
+        return JSONResponse(ping_ack(name, res), status_code=201)
 
     @r.post("/pings", status_code=201, response_model=PingBatchAck,
             summary="A batch of pings in one transaction (fixes too far from every street are kept unsnapped)")
-    def ping_batch(body: PingBatch, p: Principal = Depends(field_writer)) -> dict:
+    def ping_batch(body: PingBatch, request: Request, p: Principal = Depends(field_writer)) -> JSONResponse:
         if len(body.pings) > cfg.max_batch_pings:
             raise InputError(f"at most {cfg.max_batch_pings} pings in one batch (got {len(body.pings)})",
                              field="body.pings")
         for q in body.pings:
             p.require_ambassador(q.ambassador)
-        ids = st.desk.ping_many([q.model_dump() for q in body.pings], actor=p.actor)
-        return {"ids": ids, "count": len(ids)}
+        once = Once(st, request, p, body, status=201)
+        return once.replay() or once.run(
+            lambda idem: st.desk.ping_many([q.model_dump() for q in body.pings], actor=p.actor, idem=idem),
+            batch_ack)
 
     @r.get("/ambassadors/{name}/pings", response_model=Page, summary="An ambassador's pings by fix time")
     def pings(name: str = AmbassadorName, since: str | None = Query(None, description="ISO-8601"),
@@ -110,19 +140,33 @@ def field_router(st: ServiceState) -> APIRouter:
 
     @r.post("/ambassadors/{name}/interactions", status_code=201,
             summary="Log an interaction (business check-in, referral, information sharing, hazard ...)")
-    def interaction(body: InteractionBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> dict:
+    def interaction(body: InteractionBody, request: Request, name: str = AmbassadorName,
+                    p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         st.desk.unit(name)
-        return st.record.log_interaction(
-            name, body.type, referral_type=body.referral_type, business=body.business, incident_id=body.incident_id,
-            notes=body.notes, actor=p.actor, **_where(st, body.lat, body.lon, body.where)).to_dict()
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
+        where = _where(st, body.lat, body.lon, body.where)
+        return once.run(
+            lambda idem: st.record.log_interaction(
+                name, body.type, referral_type=body.referral_type, business=body.business,
+                incident_id=body.incident_id, notes=body.notes, actor=p.actor, idem=idem, **where),
+            lambda i: i.to_dict())
 
     @r.post("/ambassadors/{name}/checkins", status_code=201, summary="Log a completed business check-in")
-    def checkin(body: CheckinBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> dict:
+    def checkin(body: CheckinBody, request: Request, name: str = AmbassadorName,
+                p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         st.desk.unit(name)
-        return st.record.log_interaction(name, "business check-in", business=body.business, notes=body.notes,
-                                         actor=p.actor, **_where(st, body.lat, body.lon, None)).to_dict()
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
+        where = _where(st, body.lat, body.lon, None)
+        return once.run(
+            lambda idem: st.record.log_interaction(name, "business check-in", business=body.business,
+                                                   notes=body.notes, actor=p.actor, idem=idem, **where),
+            lambda i: i.to_dict())
 
     @r.get("/interactions", response_model=Page, summary="Logged interactions, oldest first")
     def interactions(ambassador: str | None = Query(None, max_length=100), type: str | None = Query(None),

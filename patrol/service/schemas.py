@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from patrol.dispatch.rows import DUTY_STATUSES, Incident
+from patrol.dispatch.rows import DUTY_STATUSES, FIX_STATUSES, Incident
 from patrol.service.auth import ROLES
 from patrol.vocab import (
     ACTIONS,
@@ -27,7 +27,7 @@ from patrol.vocab import (
 
 __all__ = [
     "AssignBody", "CheckinBody", "CloseBody", "DutyBody", "IncidentCreate", "IncidentOut", "IncidentPatch",
-    "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody",
+    "FixAck", "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody",
     "RankBody", "StatusBody", "BatchPing",
 ]
 
@@ -122,6 +122,10 @@ class PingBody(_Body):
     lon: float = Field(ge=-180, le=180)
     t: datetime | None = Field(None, description="fix time (default: when received)")
     accuracy_m: float | None = Field(None, ge=0, le=100000)
+    key: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[!-~]+$",
+                            description="the phone's own id of this fix (printable ASCII, no spaces): a fix whose "
+                                        "key this API key already stored is acknowledged as a duplicate and not "
+                                        "stored again")
 
 
 class BatchPing(PingBody):
@@ -133,13 +137,35 @@ class PingBatch(_Body):
 
 
 class PingAck(BaseModel):
+    """A single fix: stored (``snapped`` false when it is far from every street) or a duplicate of its ``key``."""
+
     id: int
     ambassador: str
+    status: Literal[FIX_STATUSES]
+    snapped: bool
+    reason: str | None = None
+
+
+class FixAck(BaseModel):
+    """What became of one fix of a batch (``index`` in the upload)."""
+
+    index: int
+    status: Literal[FIX_STATUSES] = Field(description="stored, duplicate (its key was already stored: not stored "
+                                                      "again, ``id`` is the first one) or refused (``reason``)")
+    id: int | None
+    snapped: bool
+    reason: str | None = None
+    key: str | None = None
 
 
 class PingBatchAck(BaseModel):
-    ids: list[int]
-    count: int
+    """Per fix, in upload order: ``ids`` (null for a refused fix) and ``results``; counts of each outcome."""
+
+    ids: list[int | None]
+    count: int = Field(description="fixes stored by this request")
+    duplicates: int
+    refused: int
+    results: list[FixAck]
 
 
 class InteractionBody(_Body):
