@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--max-body-bytes", type=int, default=64 * 1024, help="largest request body (default 65536)")
     p.add_argument("--max-page-size", type=int, default=500, help="largest page of a list (default 500)")
+    p.add_argument("--clock-start", metavar="TIME", help="tests and benchmarks: the service's clock reads this "
+                                                         "ISO-8601 time now and runs on from it (default: real time)")
     add_district_arg(p)
     p.set_defaults(func=_serve)
 
@@ -72,11 +74,15 @@ def _db(args, district=None) -> str:
 
 
 def _config(args):
+    from patrol.dispatch.clock import OffsetClock, parse_time
     from patrol.service.config import ServiceConfig
 
+    offset = 0.0
+    if args.clock_start:
+        offset = OffsetClock.starting_at(parse_time(args.clock_start, field="--clock-start")).offset_s
     return ServiceConfig(db_path=_db(args), district_path=args.district, plan_path=args.plan, host=args.host,
                          port=args.port, workers=args.workers, max_body_bytes=args.max_body_bytes,
-                         max_page_size=args.max_page_size)
+                         max_page_size=args.max_page_size, clock_offset_s=offset)
 
 
 def _serve(args: argparse.Namespace) -> int:

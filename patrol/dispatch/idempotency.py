@@ -104,6 +104,31 @@ class Idempotency:
         self.render = render
         self.response: StoredResponse | None = None
 
+    def through(self, convert: Callable[[Any], Any]) -> Idempotency:
+        """This key, for a write whose value ``convert`` turns into what :attr:`render` takes.
+
+        For a caller that builds its answer from the write's value (the desk merging refused fixes
+        into a batch's results): the stored answer is the caller's, and :attr:`response` is set here.
+        """
+        return _Through(self, convert)
+
+
+class _Through(Idempotency):
+    """:meth:`Idempotency.through`: renders through a conversion, and sets the response on the original."""
+
+    def __init__(self, outer: Idempotency, convert: Callable[[Any], Any]):
+        self._outer = outer
+        super().__init__(outer.key, outer.fingerprint, status=outer.status,
+                         render=lambda value: outer.render(convert(value)))
+
+    @property  # type: ignore[override]
+    def response(self) -> StoredResponse | None:
+        return self._outer.response
+
+    @response.setter
+    def response(self, value: StoredResponse | None) -> None:
+        self._outer.response = value
+
 
 class Replayed(Exception):
     """Raised out of a write call whose key was already stored: nothing was written.

@@ -53,7 +53,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from patrol.dispatch.clock import iso
+from patrol.dispatch.clock import Clock, iso, utc_now
 from patrol.dispatch.idempotency import Idempotency, Replayed, StoredResponse, check_key
 from patrol.dispatch.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES, check_transition
 from patrol.dispatch.rows import (
@@ -174,6 +174,9 @@ class Record:
         Default actor of writes (default ``cli:<user>``).
     timeout : float
         Seconds a writer waits for another writer's lock.
+    clock : callable, optional
+        Where "now" comes from (default: the real time; tests and benchmarks give an
+        :class:`~patrol.dispatch.clock.OffsetClock`).
 
     Raises
     ------
@@ -181,9 +184,11 @@ class Record:
         When the file cannot be opened as a record.
     """
 
-    def __init__(self, path: str | Path, *, actor: str | None = None, timeout: float = 30.0):
+    def __init__(self, path: str | Path, *, actor: str | None = None, timeout: float = 30.0,
+                 clock: Clock | None = None):
         self.path = str(path)
         self.actor = actor or default_actor()
+        self.clock: Clock = clock or utc_now
         self._lock = threading.RLock()
         self._cv = threading.Condition()
         self._queue: list[_Job] = []
@@ -198,7 +203,7 @@ class Record:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            migrate(self._conn, iso())
+            migrate(self._conn, self._iso(None))
         except sqlite3.DatabaseError as exc:
             raise RecordError(f"cannot open the record {self.path}: {exc}", field="db") from exc
         if mode.lower() != "wal" and self.path != ":memory:":
@@ -303,7 +308,7 @@ class Record:
             value = work(c)
             body = idem.render(value)
             c.execute("INSERT INTO idempotency(actor, key, fingerprint, at, status, response) VALUES (?,?,?,?,?,?)",
-                      (actor, idem.key, idem.fingerprint, iso(), idem.status,
+                      (actor, idem.key, idem.fingerprint, self._iso(None), idem.status,
                        json.dumps(body, separators=(",", ":"), allow_nan=False)))
             idem.response = StoredResponse(idem.status, body)
             return value
@@ -333,6 +338,10 @@ class Record:
         """
         with self._lock:
             return self._stored(self._conn, actor or self.actor, key, fingerprint)
+
+    def _iso(self, at) -> str:
+        """The record's text of a time; ``None`` is now by the record's clock."""
+        return iso(self.clock() if at is None else at)
 
     def _audit(self, conn: sqlite3.Connection, at: str, actor: str, action: str, entity: str,
                entity_id: int | None, data: dict) -> None:
@@ -383,7 +392,7 @@ class Record:
         source_ = check_choice(source, SOURCES, "source")
         priority_ = check_choice(priority, PRIORITIES, "priority")
         loc = _text(location_text, "location_text", required=True, max_len=500)
-        now = iso(at)
+        now = self._iso(at)
         received = iso(received_at) if received_at is not None else now
         actor = actor or self.actor
         row = (received, now, now, source_, type_, priority_, "new", loc, matched, _float_or_none(lat, "lat"),
@@ -436,7 +445,7 @@ class Record:
                         type: str | None = None, at=None, actor: str | None = None,
                         idem: Idempotency | None = None) -> Incident:
         """Change an incident's priority or type, or append to its notes (audited)."""
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
         changes: dict[str, Any] = {}
         if priority is not None:
             changes["priority"] = check_choice(priority, PRIORITIES, "priority")
@@ -473,7 +482,7 @@ class Record:
             For an unknown incident.
         """
         new = check_choice(status, STATUSES, "status")
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
@@ -519,7 +528,7 @@ class Record:
         """
         unit = _name(ambassador)
         mem = [_name(m) for m in (members or [unit])]
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
@@ -558,7 +567,7 @@ class Record:
             :data:`~patrol.vocab.REFERRAL_TYPES`.
         """
         items = _outcome_items(outcomes, actions, referrals)
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
@@ -591,7 +600,7 @@ class Record:
             For an outcome, action or referral type not in the program's lists.
         """
         items = _outcome_items(outcomes, actions, referrals)
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
@@ -630,7 +639,7 @@ class Record:
     def busy(self, at=None) -> dict[str, int]:
         """Ambassadors (members and unit names) busy with an incident at a moment -> incident id."""
         out: dict[str, int] = {}
-        for a in self.assignments(active_at=iso(at)):
+        for a in self.assignments(active_at=self._iso(at)):
             for name in {a.ambassador, *a.members}:
                 out.setdefault(name, a.incident_id)
         return out
@@ -689,7 +698,7 @@ class Record:
         InputError
             When a ping lacks a name or has an impossible coordinate or key (nothing is written).
         """
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
         rows: list[tuple] = []
         keys: list[str | None] = []
         for p in pings:
@@ -738,7 +747,7 @@ class Record:
 
     def latest_pings(self, at=None, names: Iterable[str] | None = None) -> dict[str, Ping]:
         """Each ambassador's latest ping at or before ``at`` (default now)."""
-        t = iso(at)
+        t = self._iso(at)
         if names is None:
             names = [r[0] for r in self._query("SELECT DISTINCT ambassador FROM pings")]
         names = list(names)
@@ -763,7 +772,7 @@ class Record:
                  idem: Idempotency | None = None) -> DutyChange:
         """Record a duty status change (on shift, on break, busy, off duty) of an ambassador or unit."""
         name, st = _name(ambassador), normalize_duty(status)
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             cur = c.execute("INSERT INTO duty(ambassador, status, at, actor, note) VALUES (?,?,?,?,?)",
@@ -776,7 +785,7 @@ class Record:
 
     def duty_at(self, at=None, *, since=None) -> dict[str, DutyChange]:
         """Each ambassador's latest duty change in ``[since, at]`` (``since``: e.g. the local day's start)."""
-        t = iso(at)
+        t = self._iso(at)
         params: list = [t]
         sql = "SELECT * FROM duty WHERE at<=?"
         if since is not None:
@@ -841,8 +850,7 @@ class Record:
         out = self._write(lambda c: [self._insert_interaction(c, v, actor) for v in values])
         return [Interaction.from_row(r) for r in out]
 
-    @staticmethod
-    def _interaction_values(ambassador: str, type: str, *, referral_type: str | None = None,
+    def _interaction_values(self, ambassador: str, type: str, *, referral_type: str | None = None,
                             business: str | None = None, incident_id: int | None = None, lat: float | None = None,
                             lon: float | None = None, block: int | None = None, offset_m: float | None = None,
                             notes: str = "", at=None) -> dict[str, Any]:
@@ -851,7 +859,7 @@ class Record:
         if kind == "referral" and ref is None:
             raise InputError("a referral needs its referral_type", field="referral_type")
         return {
-            "at": iso(at), "ambassador": _name(ambassador), "type": kind, "referral_type": ref,
+            "at": self._iso(at), "ambassador": _name(ambassador), "type": kind, "referral_type": ref,
             "business": _text(business, "business") or None,
             "incident_id": None if incident_id is None else _id(incident_id),
             "lat": _float_or_none(lat, "lat"), "lon": _float_or_none(lon, "lon"),

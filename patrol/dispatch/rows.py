@@ -20,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "DutyChange",
     "FIX_STATUSES",
+    "MAX_ID",
     "FixResult",
     "Incident",
     "Interaction",
@@ -273,11 +274,18 @@ def _float_or_none(value: Any, field: str) -> float | None:
         raise InputError(f"{field}: {value!r} is not a number", field=field) from exc
 
 
+#: Largest row id SQLite stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
 def _id(value: Any) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
+        v = int(value)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"{value!r} is not an incident id", field="incident_id") from exc
+    if not 1 <= v <= MAX_ID:
+        raise InputError(f"{value!r} is not an incident id (1 .. 2^63 - 1)", field="incident_id")
+    return v
 
 
 def _fix_incident(inc: Incident) -> Incident:

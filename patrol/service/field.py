@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from patrol.dispatch.clock import iso, parse_time
+from patrol.dispatch.clock import iso
 from patrol.dispatch.rows import FixResult
-from patrol.errors import InputError
+from patrol.errors import InputError, OutsideDistrictError
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, field_writer, reader
 from patrol.service.idempotent import Once
-from patrol.service.incidents import page
+from patrol.service.incidents import page, since_time
 from patrol.service.schemas import (
     CheckinBody,
     DutyBody,
@@ -35,7 +35,7 @@ AmbassadorName = Path(min_length=1, max_length=100, description="ambassador or u
 
 def ambassadors_now(st: ServiceState) -> dict:
     """Every unit's duty status, where its status came from, its position and the freshness of it."""
-    moment = parse_time(None)
+    moment = st.desk.clock()
     busy = st.record.busy(moment)
     units = []
     for unit, status, source, pos in st.desk.situation(moment):
@@ -53,11 +53,22 @@ def ambassadors_now(st: ServiceState) -> dict:
     return {"at": iso(moment), "stale_ping_min": st.district.settings.dispatch.stale_ping_min, "units": units}
 
 
-def _where(st: ServiceState, lat, lon, where) -> dict:
+def _where(st: ServiceState, lat: float | None, lon: float | None, where: str | None) -> dict:
+    """Where a log was made: a location text (geocoded), or a GPS fix snapped onto the streets.
+
+    A fix the desk refuses (0,0, far outside the district ...) is a 422 naming why; a usable fix far from
+    every street is kept unsnapped (no block).
+    """
     if where:
         loc = st.desk.locate(where)
     elif lat is not None and lon is not None:
-        loc = st.district.geocoder.snap(float(lat), float(lon))
+        reason = st.desk.fix_refusal(lat, lon)
+        if reason is not None:
+            raise InputError(f"body.lat, body.lon: {reason}", field="body.lat")
+        try:
+            loc = st.district.geocoder.snap(float(lat), float(lon))
+        except OutsideDistrictError:
+            return {"lat": float(lat), "lon": float(lon)}
     elif lat is not None or lon is not None:
         raise InputError("give both lat and lon (or neither)", field="body.lat" if lat is None else "body.lon")
     else:
@@ -109,6 +120,9 @@ def field_router(st: ServiceState) -> APIRouter:
         name = name.strip()
         fix = {"ambassador": name, "lat": body.lat, "lon": body.lon, "t": body.t, "accuracy_m": body.accuracy_m,
                "key": body.key}
+        reason = st.desk.fix_refusal(body.lat, body.lon, accuracy_m=body.accuracy_m, t=body.t)
+        if reason is not None:  # refused before it joins other requests' fixes
+            raise InputError(f"the fix was refused: {reason}", field="body", details={"reason": reason})
         once = Once(st, request, p, body, status=201)
         if once.key is not None:  # its own transaction (group-committed with the others): stored with its key
             return await run_in_threadpool(
@@ -135,7 +149,7 @@ def field_router(st: ServiceState) -> APIRouter:
     def pings(name: str = AmbassadorName, since: str | None = Query(None, description="ISO-8601"),
               limit: int = Limit, offset: int = Offset, _p: Principal = Depends(reader)) -> dict:
         st.desk.unit(name)
-        rows = st.record.pings(ambassador=name, since=since, limit=limit + 1, offset=offset)
+        rows = st.record.pings(ambassador=name, since=since_time(since), limit=limit + 1, offset=offset)
         return page([q.to_dict() for q in rows], limit, offset)
 
     @r.post("/ambassadors/{name}/interactions", status_code=201,
@@ -172,7 +186,8 @@ def field_router(st: ServiceState) -> APIRouter:
     def interactions(ambassador: str | None = Query(None, max_length=100), type: str | None = Query(None),
                      since: str | None = Query(None, description="ISO-8601"), limit: int = Limit,
                      offset: int = Offset, _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.interactions(ambassador=ambassador, type=type, since=since, limit=limit + 1, offset=offset)
+        rows = st.record.interactions(ambassador=ambassador, type=type, since=since_time(since), limit=limit + 1,
+                                      offset=offset)
         return page([i.to_dict() for i in rows], limit, offset)
 
     return r

@@ -6,10 +6,14 @@ Each handler checks the caller's role, calls :class:`patrol.dispatch.Desk` or
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from patrol.dispatch.clock import parse_time
 from patrol.dispatch.lifecycle import next_statuses
+from patrol.dispatch.rows import MAX_ID
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, reader
 from patrol.service.idempotent import Once
@@ -26,15 +30,20 @@ from patrol.service.schemas import (
 )
 from patrol.vocab import STATUSES
 
-__all__ = ["incident_router", "page", "rank_incident"]
+__all__ = ["incident_router", "page", "rank_incident", "since_time"]
 
-IncidentId = Path(ge=1, description="incident id")
+IncidentId = Path(ge=1, le=MAX_ID, description="incident id")
 
 
 def page(items: list, limit: int, offset: int) -> dict:
     """A page from ``limit + 1`` rows read from ``offset``: ``next_offset`` when there are more."""
     more = len(items) > limit
     return {"items": items[:limit], "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
+
+
+def since_time(value: str | None) -> datetime | None:
+    """A ``since`` query value as a time (422 naming ``query.since`` when it is not one)."""
+    return None if value is None else parse_time(value, field="query.since")
 
 
 def rank_incident(st: ServiceState, incident, *, top_routes: int = 3) -> dict | None:
@@ -64,6 +73,8 @@ def incident_router(st: ServiceState) -> APIRouter:
         once = Once(st, request, p, body, status=201)
         if (replayed := once.replay()) is not None:
             return replayed
+        if body.received_at is not None:
+            st.desk.fix_policy.window.check(body.received_at, now=st.desk.clock(), field="body.received_at")
         ranking = st.desk.rank(body.location).to_dict()  # geocodes (errors before anything is written)
         return once.run(
             lambda idem: st.desk.new_incident(body.location, type=body.type, source=body.source,
@@ -81,7 +92,8 @@ def incident_router(st: ServiceState) -> APIRouter:
                        since: str | None = Query(None, description="received at or after (ISO-8601)"),
                        limit: int = Limit, offset: int = Offset,
                        _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.list_incidents(status=status, open_only=open, since=since, limit=limit + 1, offset=offset)
+        rows = st.record.list_incidents(status=status, open_only=open, since=since_time(since), limit=limit + 1,
+                                        offset=offset)
         return page([i.to_dict() for i in rows], limit, offset)
 
     @r.get("/incidents/{incident_id}", summary="One incident: assignments, status history, outcomes, audit trail")

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from patrol.dispatch.rows import DUTY_STATUSES, FIX_STATUSES, Incident
+from patrol.dispatch.rows import DUTY_STATUSES, FIX_STATUSES, MAX_ID, Incident
 from patrol.service.auth import ROLES
 from patrol.vocab import (
     ACTIONS,
@@ -128,8 +128,20 @@ class PingBody(_Body):
                                         "stored again")
 
 
-class BatchPing(PingBody):
+class BatchPing(_Body):
+    """One fix of a batch.  Values are checked fix by fix (a refused fix is answered in ``results`` and costs
+    no other fix): lat -90..90, lon -180..180, not 0,0, within 50 km of the district, accuracy 0..5,000 m,
+    t from 7 days ago to 10 minutes ahead."""
+
     ambassador: str = Name
+    lat: float | None = Field(description="latitude (null: the phone had no fix; refused)")
+    lon: float | None = Field(description="longitude")
+    t: datetime | None = Field(None, description="fix time (default: when received)")
+    accuracy_m: float | None = Field(None, description="reported accuracy, metres")
+    key: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[!-~]+$",
+                            description="the phone's own id of this fix (printable ASCII, no spaces): a fix whose "
+                                        "key this API key already stored is acknowledged as a duplicate and not "
+                                        "stored again")
 
 
 class PingBatch(_Body):
@@ -174,7 +186,7 @@ class InteractionBody(_Body):
     type: InteractionType
     referral_type: ReferralType | None = Field(None, description="required for type 'referral'")
     business: str | None = Field(None, max_length=200)
-    incident_id: int | None = Field(None, ge=1)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID)
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     where: str | None = Field(None, min_length=1, max_length=500, description="location text (geocoded)")
