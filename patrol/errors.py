@@ -16,6 +16,7 @@ __all__ = [
     "DistrictError",
     "GeocodeError",
     "GraphValidationError",
+    "IdempotencyError",
     "InfeasibleError",
     "InputError",
     "NotFoundError",
@@ -65,6 +66,10 @@ class InputError(PatrolError, ValueError):
 
     exit_code = 2
     http_status = 422
+
+
+class IdempotencyError(InputError):
+    """An idempotency key used again with another request (another body, path or method)."""
 
 
 class ConfigError(InputError):

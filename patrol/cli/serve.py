@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="how often the ambassadors' phone page asks for news, seconds (default 5)")
     p.add_argument("--field-ping-s", type=float, default=30.0,
                    help="how often the phone page sends its position while on duty, seconds (default 30)")
+    p.add_argument("--clock-start", metavar="TIME", help="tests and benchmarks: the service's clock reads this "
+                                                         "ISO-8601 time now and runs on from it (default: real time)")
     add_district_arg(p)
     p.set_defaults(func=_serve)
 
@@ -76,12 +78,16 @@ def _db(args, district=None) -> str:
 
 
 def _config(args):
+    from patrol.dispatch.clock import OffsetClock, parse_time
     from patrol.service.config import ServiceConfig
 
+    offset = 0.0
+    if args.clock_start:
+        offset = OffsetClock.starting_at(parse_time(args.clock_start, field="--clock-start")).offset_s
     return ServiceConfig(db_path=_db(args), district_path=args.district, plan_path=args.plan, host=args.host,
                          port=args.port, workers=args.workers, max_body_bytes=args.max_body_bytes,
                          max_page_size=args.max_page_size, field_poll_s=args.field_poll_s,
-                         field_ping_s=args.field_ping_s)
+                         field_ping_s=args.field_ping_s, clock_offset_s=offset)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from patrol.dispatch import Desk, Record
 from patrol.dispatch.clock import iso
 from patrol.dispatch.lifecycle import TRANSITIONS
+from patrol.dispatch.rows import MAX_ID
 from patrol.errors import NotFoundError
 from patrol.service.admin import admin_router
 from patrol.service.auth import KeyStore, Principal
@@ -76,7 +77,7 @@ def build_state(config: ServiceConfig) -> ServiceState:
         from patrol.timeline import Timeline
 
         timeline, units = Timeline.from_plan_file(config.plan_path), plan_units(config.plan_path)
-    record = Record(config.db_path, actor="service")
+    record = Record(config.db_path, actor="service", clock=config.clock())
     desk = Desk(district, record=record, timeline=timeline, units=units)
     desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call
     keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
@@ -129,7 +130,7 @@ def _misc_router(app: FastAPI, st: ServiceState):
 
     @r.get("/health", tags=["service"], summary="Liveness (the only endpoint answering without a key)")
     def health() -> dict:
-        return {"status": "ok", "time": iso(), "district": st.district.name,
+        return {"status": "ok", "time": iso(st.desk.clock()), "district": st.district.name,
                 "schema_version": st.record.schema_version}
 
     @r.get("/openapi.json", tags=["service"], include_in_schema=False)
@@ -172,7 +173,7 @@ def _misc_router(app: FastAPI, st: ServiceState):
                 "poll_interval_s": config.poll_interval_s}
 
     @r.get("/audit", tags=["service"], summary="The audit trail (oldest first), filtered")
-    def audit(entity: str | None = Query(None, max_length=30), entity_id: int | None = Query(None, ge=1),
+    def audit(entity: str | None = Query(None, max_length=30), entity_id: int | None = Query(None, ge=1, le=MAX_ID),
               actor: str | None = Query(None, max_length=200),
               limit: int = Query(config.default_page_size, ge=1, le=config.max_page_size),
               _p: Principal = Depends(reader)) -> dict:

@@ -18,15 +18,18 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
 from patrol.dispatch.lifecycle import OPEN_STATUSES
 from patrol.dispatch.record import UNIT_STEPS, Assignment
 from patrol.dispatch.roster import Unit
-from patrol.errors import AuthError, InputError, PlanError, TransitionError
+from patrol.dispatch.rows import MAX_ID, FixResult
+from patrol.errors import AuthError, InputError, OutsideDistrictError, PlanError, TransitionError
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, field_writer, principal, reader
-from patrol.service.incidents import page
+from patrol.service.idempotent import Once
+from patrol.service.incidents import page, since_time
 from patrol.service.schemas import (
     BackupBody,
     CheckinBody,
@@ -43,7 +46,7 @@ from patrol.service.schemas import (
 from patrol.service.today import PlanSnapshot, checkin_status, find_walker, unit_tasks
 from patrol.settings import DAYS, format_hhmm
 
-__all__ = ["ambassadors_now", "etagged", "field_router"]
+__all__ = ["ambassadors_now", "batch_ack", "etagged", "field_router", "ping_ack"]
 
 #: The next button of a unit's assignment after each of its steps.
 NEXT_STEP = {"assigned": "accepted", "accepted": "en route", "en route": "on scene", "on scene": "resolved"}
@@ -51,7 +54,7 @@ NEXT_STEP = {"assigned": "accepted", "accepted": "en route", "en route": "on sce
 BACKUP_PRIORITY = "urgent"
 
 AmbassadorName = Path(min_length=1, max_length=100, description="ambassador or unit name")
-IncidentId = Path(ge=1, le=2**62, description="incident id")
+IncidentId = Path(ge=1, le=MAX_ID, description="incident id")
 
 
 def etagged(request: Request, etag: str, body: Callable[[], bytes], media_type: str = "application/json"
@@ -92,10 +95,14 @@ def _assignment_view(st: ServiceState, a: Assignment, position) -> dict:
             "assignment": a.to_dict(), "step": step, "next": NEXT_STEP[step], "with": others, "route": route}
 
 
-def _when(value: datetime | None, not_before: str | None = None) -> str:
-    """The record's time for a step sent by a phone: its own time, not before ``not_before``, not after now."""
-    now = parse_time(None)
-    t = now if value is None else min(parse_time(value), now)
+def _when(st: ServiceState, value: datetime | None, not_before: str | None = None) -> str:
+    """The record's time of a write sent by a phone: its own time (within the service's window of accepted
+    times, 7 days back to 10 minutes ahead), not before ``not_before`` and not after now."""
+    now = st.desk.clock()
+    if value is None:
+        t = now
+    else:
+        t = min(st.desk.fix_policy.window.check(value, now=now, field="body.at"), now)
     if not_before is not None:
         t = max(t, parse_time(not_before))
     return iso(t)
@@ -103,7 +110,7 @@ def _when(value: datetime | None, not_before: str | None = None) -> str:
 
 def ambassadors_now(st: ServiceState) -> dict:
     """Every unit's duty status, where its status came from, its position and the freshness of it."""
-    moment = parse_time(None)
+    moment = st.desk.clock()
     busy = st.record.busy(moment)
     units = []
     for unit, status, source, pos in st.desk.situation(moment):
@@ -121,16 +128,41 @@ def ambassadors_now(st: ServiceState) -> dict:
     return {"at": iso(moment), "stale_ping_min": st.district.settings.dispatch.stale_ping_min, "units": units}
 
 
-def _where(st: ServiceState, lat, lon, where) -> dict:
+def _where(st: ServiceState, lat: float | None, lon: float | None, where: str | None) -> dict:
+    """Where a log was made: a location text (geocoded), or a GPS fix snapped onto the streets.
+
+    A fix the desk refuses (0,0, far outside the district ...) is a 422 naming why; a usable fix far from
+    every street is kept unsnapped (no block).
+    """
     if where:
         loc = st.desk.locate(where)
     elif lat is not None and lon is not None:
-        loc = st.district.geocoder.snap(float(lat), float(lon))
+        reason = st.desk.fix_refusal(lat, lon)
+        if reason is not None:
+            raise InputError(f"body.lat, body.lon: {reason}", field="body.lat")
+        try:
+            loc = st.district.geocoder.snap(float(lat), float(lon))
+        except OutsideDistrictError:
+            return {"lat": float(lat), "lon": float(lon)}
     elif lat is not None or lon is not None:
         raise InputError("give both lat and lon (or neither)", field="body.lat" if lat is None else "body.lon")
     else:
         return {}
     return {"lat": loc.lat, "lon": loc.lon, "block": loc.block, "offset_m": loc.offset_m}
+
+
+def ping_ack(name: str, res: FixResult) -> dict:
+    """The answer to a single ping (:class:`~patrol.service.schemas.PingAck`)."""
+    return {"id": res.id, "ambassador": name, "status": res.status, "snapped": res.snapped, "reason": res.reason}
+
+
+def batch_ack(results: list[FixResult]) -> dict:
+    """The answer to a batch (:class:`~patrol.service.schemas.PingBatchAck`)."""
+    counts = {s: 0 for s in ("stored", "duplicate", "refused")}
+    for r in results:
+        counts[r.status] += 1
+    return {"ids": [r.id for r in results], "count": counts["stored"], "duplicates": counts["duplicate"],
+            "refused": counts["refused"], "results": [r.to_dict() for r in results]}
 
 
 def field_router(st: ServiceState) -> APIRouter:
@@ -146,58 +178,92 @@ def field_router(st: ServiceState) -> APIRouter:
 
     @r.post("/ambassadors/{name}/duty", status_code=201,
             summary="Record a duty status change: on shift, on break, busy, off duty (an ambassador key: its own)")
-    def set_duty(body: DutyBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> dict:
+    def set_duty(body: DutyBody, request: Request, name: str = AmbassadorName,
+                 p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
-        return st.desk.set_duty(name, body.status, note=body.note, at=_when(body.at), actor=p.actor).to_dict()
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
+        at = _when(st, body.at)
+        return once.run(
+            lambda idem: st.desk.set_duty(name, body.status, note=body.note, at=at, actor=p.actor, idem=idem),
+            lambda d: d.to_dict())
 
     @r.post("/ambassadors/{name}/pings", status_code=201, response_model=PingAck,
             summary="A position ping from an ambassador's phone (snapped to the streets; a fix far from every "
                     "street is kept unsnapped)")
-    async def ping(body: PingBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> JSONResponse:
+    async def ping(body: PingBody, request: Request, name: str = AmbassadorName,
+                   p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         st.desk.unit(name)
         name = name.strip()
-        fix = {"ambassador": name, "lat": body.lat, "lon": body.lon, "t": body.t, "accuracy_m": body.accuracy_m}
-        pid = await st.pings.submit(fix, p.actor)
+        fix = {"ambassador": name, "lat": body.lat, "lon": body.lon, "t": body.t, "accuracy_m": body.accuracy_m,
+               "key": body.key}
+        reason = st.desk.fix_refusal(body.lat, body.lon, accuracy_m=body.accuracy_m, t=body.t)
+        if reason is not None:  # refused before it joins other requests' fixes
+            raise InputError(f"the fix was refused: {reason}", field="body", details={"reason": reason})
+        once = Once(st, request, p, body, status=201)
+        if once.key is not None:  # its own transaction (group-committed with the others): stored with its key
+            return await run_in_threadpool(
+                lambda: once.replay() or once.run(lambda idem: st.desk.ping_many([fix], actor=p.actor, idem=idem),
+                                                  lambda res: ping_ack(name, res[0])))
+        res = await st.pings.submit(fix, p.actor)
         # a Response is sent as is (the documented PingAck), skipping the response model's validation
-        return JSONResponse({"id": pid, "ambassador": name}, status_code=201)
+        return JSONResponse(ping_ack(name, res), status_code=201)
 
     @r.post("/pings", status_code=201, response_model=PingBatchAck,
             summary="A batch of pings in one transaction (fixes too far from every street are kept unsnapped)")
-    def ping_batch(body: PingBatch, p: Principal = Depends(field_writer)) -> dict:
+    def ping_batch(body: PingBatch, request: Request, p: Principal = Depends(field_writer)) -> JSONResponse:
         if len(body.pings) > cfg.max_batch_pings:
             raise InputError(f"at most {cfg.max_batch_pings} pings in one batch (got {len(body.pings)})",
                              field="body.pings")
         for q in body.pings:
             p.require_ambassador(q.ambassador)
-        ids = st.desk.ping_many([q.model_dump() for q in body.pings], actor=p.actor)
-        return {"ids": ids, "count": len(ids)}
+        once = Once(st, request, p, body, status=201)
+        return once.replay() or once.run(
+            lambda idem: st.desk.ping_many([q.model_dump() for q in body.pings], actor=p.actor, idem=idem),
+            batch_ack)
 
     @r.get("/ambassadors/{name}/pings", response_model=Page, summary="An ambassador's pings by fix time")
     def pings(name: str = AmbassadorName, since: str | None = Query(None, description="ISO-8601"),
               limit: int = Limit, offset: int = Offset, _p: Principal = Depends(reader)) -> dict:
         st.desk.unit(name)
-        rows = st.record.pings(ambassador=name, since=since, limit=limit + 1, offset=offset)
+        rows = st.record.pings(ambassador=name, since=since_time(since), limit=limit + 1, offset=offset)
         return page([q.to_dict() for q in rows], limit, offset)
 
     @r.post("/ambassadors/{name}/interactions", status_code=201,
             summary="Log an interaction (business check-in, referral, information sharing, hazard ...)")
-    def interaction(body: InteractionBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> dict:
+    def interaction(body: InteractionBody, request: Request, name: str = AmbassadorName,
+                    p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         unit = st.desk.unit(name)
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
         if body.incident_id is not None and p.role == "ambassador":
             _check_assigned(unit, body.incident_id, open_only=False)
-        return st.record.log_interaction(
-            name, body.type, referral_type=body.referral_type, business=body.business, incident_id=body.incident_id,
-            notes=body.notes, at=_when(body.at), actor=p.actor, **_where(st, body.lat, body.lon, body.where)).to_dict()
+        where = _where(st, body.lat, body.lon, body.where)
+        at = _when(st, body.at)
+        return once.run(
+            lambda idem: st.record.log_interaction(
+                name, body.type, referral_type=body.referral_type, business=body.business,
+                incident_id=body.incident_id, notes=body.notes, at=at, actor=p.actor, idem=idem, **where),
+            lambda i: i.to_dict())
 
     @r.post("/ambassadors/{name}/checkins", status_code=201, summary="Log a completed business check-in")
-    def checkin(body: CheckinBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> dict:
+    def checkin(body: CheckinBody, request: Request, name: str = AmbassadorName,
+                p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         st.desk.unit(name)
-        return st.record.log_interaction(name, "business check-in", business=body.business, notes=body.notes,
-                                         at=_when(body.at), actor=p.actor,
-                                         **_where(st, body.lat, body.lon, None)).to_dict()
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
+        where = _where(st, body.lat, body.lon, None)
+        at = _when(st, body.at)
+        return once.run(
+            lambda idem: st.record.log_interaction(name, "business check-in", business=body.business,
+                                                   notes=body.notes, at=at, actor=p.actor, idem=idem, **where),
+            lambda i: i.to_dict())
 
     @r.get("/ambassadors/{name}/interactions", response_model=Page,
            summary="One ambassador's logged interactions, oldest first (an ambassador key: its own only)")
@@ -205,7 +271,8 @@ def field_router(st: ServiceState) -> APIRouter:
                          limit: int = Limit, offset: int = Offset, p: Principal = Depends(principal)) -> dict:
         _own(p, name)
         st.desk.unit(name)
-        rows = st.record.interactions(ambassador=name.strip(), since=since, limit=limit + 1, offset=offset)
+        rows = st.record.interactions(ambassador=name.strip(), since=since_time(since), limit=limit + 1,
+                                      offset=offset)
         return page([i.to_dict() for i in rows], limit, offset)
 
     # ------------------------------------------------------------------ the phone page
@@ -268,7 +335,7 @@ def field_router(st: ServiceState) -> APIRouter:
     def today(request: Request, name: str = AmbassadorName, p: Principal = Depends(principal)) -> Response:
         _own(p, name)
         unit = st.desk.unit(name)
-        moment = parse_time(None)
+        moment = st.desk.clock()
         snap, message = _plan()
         version = _today_version(snap, moment)
         return etagged(request, version, lambda: json.dumps(_today_body(unit, name, snap, message, moment, version),
@@ -313,7 +380,7 @@ def field_router(st: ServiceState) -> APIRouter:
     def now(name: str = AmbassadorName, p: Principal = Depends(principal)) -> dict:
         _own(p, name)
         unit = st.desk.unit(name)
-        moment = parse_time(None)
+        moment = st.desk.clock()
         mine = next((e for e in st.desk.situation(moment) if e[0].name == unit.name), None)
         _, status, source, position = mine if mine else (unit, "off duty", "shift", None)
         assignments = [a for a in st.record.assignments(active_at=moment) if a.ambassador == unit.name]
@@ -330,42 +397,57 @@ def field_router(st: ServiceState) -> APIRouter:
 
     @r.post("/ambassadors/{name}/assignments/{incident_id}/status", status_code=201,
             summary="My step on an assignment: accepted, en route, on scene (the incident moves along with it)")
-    def unit_status(body: UnitStatusBody, name: str = AmbassadorName, incident_id: int = IncidentId,
-                    p: Principal = Depends(field_writer)) -> dict:
+    def unit_status(body: UnitStatusBody, request: Request, name: str = AmbassadorName,
+                    incident_id: int = IncidentId, p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         unit = st.desk.unit(name)
-        a = _check_assigned(unit, incident_id)
-        asg = st.record.unit_status(incident_id, unit.name, body.status, note=body.note,
-                                    at=_when(body.at, a.assigned_at), actor=p.actor)
-        return {"assignment": asg.to_dict(), "incident": st.record.get_incident(incident_id).to_dict()}
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
+        at = _when(st, body.at, _check_assigned(unit, incident_id).assigned_at)
+        return once.run(
+            lambda idem: st.record.unit_status(incident_id, unit.name, body.status, note=body.note, at=at,
+                                               actor=p.actor, idem=idem),
+            lambda a: {"assignment": a.to_dict(), "incident": st.record.get_incident(incident_id).to_dict()})
 
     @r.post("/ambassadors/{name}/assignments/{incident_id}/close",
             summary="Close my incident with its outcome, actions and referrals (on scene goes through resolved)")
-    def field_close(body: FieldCloseBody, name: str = AmbassadorName, incident_id: int = IncidentId,
-                    p: Principal = Depends(field_writer)) -> dict:
+    def field_close(body: FieldCloseBody, request: Request, name: str = AmbassadorName,
+                    incident_id: int = IncidentId, p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         unit = st.desk.unit(name)
+        once = Once(st, request, p, body, status=200)
+        if (replayed := once.replay()) is not None:
+            return replayed
         a = _check_assigned(unit, incident_id)
-        latest = max(t for t in (a.assigned_at, a.accepted_at, a.en_route_at, a.arrived_at) if t)
-        inc = st.record.close_incident(incident_id, outcomes=body.outcomes, actions=body.actions,
-                                       referrals=body.referrals, note=body.note or f"closed by {unit.name}",
-                                       at=_when(body.at, latest), actor=p.actor)
-        return inc.to_dict()
+        at = _when(st, body.at, max(t for t in (a.assigned_at, a.accepted_at, a.en_route_at, a.arrived_at) if t))
+        return once.run(
+            lambda idem: st.record.close_incident(incident_id, outcomes=body.outcomes, actions=body.actions,
+                                                  referrals=body.referrals, note=body.note or f"closed by {unit.name}",
+                                                  at=at, actor=p.actor, idem=idem),
+            lambda inc: inc.to_dict())
 
     @r.post("/ambassadors/{name}/backup", status_code=201,
-            summary="Ask for backup: on my incident (noted, priority urgent), or a new urgent incident where I am")
-    def backup(body: BackupBody, name: str = AmbassadorName, p: Principal = Depends(field_writer)) -> dict:
+            summary="Ask for backup: on my incident (noted, priority urgent), or a new urgent incident where I am, "
+                    "with me on scene")
+    def backup(body: BackupBody, request: Request, name: str = AmbassadorName,
+               p: Principal = Depends(field_writer)) -> JSONResponse:
         p.require_ambassador(name)
         unit = st.desk.unit(name)
-        at = _when(body.at)
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
+        at = _when(st, body.at)
         words = f"BACKUP requested by {name.strip()}" + (f": {body.note}" if body.note else "")
+        answer = lambda inc, created: {"incident": inc.to_dict(), "created": created}  # noqa: E731
         if body.incident_id is not None:
             _check_assigned(unit, body.incident_id)
             inc = st.record.get_incident(body.incident_id)
             if inc.status not in OPEN_STATUSES:
-                raise TransitionError(f"incident {inc.id} is {inc.status}", field="incident_id")
-            inc = st.record.update_incident(inc.id, notes=words, priority=BACKUP_PRIORITY, at=at, actor=p.actor)
-            return {"incident": inc.to_dict(), "created": False}
+                raise TransitionError(f"incident {inc.id} is {inc.status}", field="body.incident_id")
+            return once.run(lambda idem: st.record.update_incident(inc.id, notes=words, priority=BACKUP_PRIORITY,
+                                                                   at=at, actor=p.actor, idem=idem),
+                            lambda i: answer(i, False))
         if body.lat is not None and body.lon is not None:
             lat, lon = body.lat, body.lon
         else:
@@ -374,17 +456,24 @@ def field_router(st: ServiceState) -> APIRouter:
                 raise InputError("no position to send backup to: turn on location, or give lat and lon",
                                  field="body.lat")
             lat, lon = pos.lat, pos.lon
-        inc = st.desk.new_incident(f"{lat:.6f},{lon:.6f}", type="safety and wellness", source="patrol",
-                                   priority=BACKUP_PRIORITY, notes=words, received_at=at, when=at, actor=p.actor)
-        st.desk.assign(inc.id, unit.name, when=at, note="asked for backup", actor=p.actor)
-        st.record.unit_status(inc.id, unit.name, "on scene", at=at, actor=p.actor)
-        return {"incident": st.record.get_incident(inc.id).to_dict(), "created": True}
+
+        def ask(idem):
+            # the key goes with the new incident (the answer); assigning the caller follows in two more writes
+            inc = st.desk.new_incident(f"{lat:.6f},{lon:.6f}", type="safety and wellness", source="patrol",
+                                       priority=BACKUP_PRIORITY, notes=words, received_at=at, when=at,
+                                       actor=p.actor, idem=idem)
+            st.desk.assign(inc.id, unit.name, when=at, note="asked for backup", actor=p.actor)
+            st.record.unit_status(inc.id, unit.name, "on scene", at=at, actor=p.actor)
+            return inc
+
+        return once.run(ask, lambda i: answer(i, True))
 
     @r.get("/interactions", response_model=Page, summary="Logged interactions, oldest first")
     def interactions(ambassador: str | None = Query(None, max_length=100), type: str | None = Query(None),
                      since: str | None = Query(None, description="ISO-8601"), limit: int = Limit,
                      offset: int = Offset, _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.interactions(ambassador=ambassador, type=type, since=since, limit=limit + 1, offset=offset)
+        rows = st.record.interactions(ambassador=ambassador, type=type, since=since_time(since), limit=limit + 1,
+                                      offset=offset)
         return page([i.to_dict() for i in rows], limit, offset)
 
     return r

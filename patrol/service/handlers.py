@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -58,13 +59,26 @@ def _validation_body(exc: RequestValidationError) -> dict:
     return error_body("ValidationError", message, field=first["field"], details={"problems": problems})
 
 
+def _jsonable(obj: Any) -> Any:
+    """``obj`` with what JSON cannot carry (infinite or NaN numbers, other objects) written as text."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    return str(obj)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Map every error to the shared body."""
 
     @app.exception_handler(PatrolError)
     async def _patrol(_request: Request, exc: PatrolError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+        return JSONResponse(_jsonable(exc.to_dict()), status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

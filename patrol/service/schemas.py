@@ -7,13 +7,13 @@ names it rather than a silently ignored value.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from patrol.dispatch.record import UNIT_STEPS
-from patrol.dispatch.rows import DUTY_STATUSES, Incident
+from patrol.dispatch.rows import DUTY_STATUSES, FIX_STATUSES, MAX_ID, Incident
 from patrol.service.auth import ROLES
 from patrol.vocab import (
     ACTIONS,
@@ -27,9 +27,9 @@ from patrol.vocab import (
 )
 
 __all__ = [
-    "AssignBody", "BackupBody", "CheckinBody", "CloseBody", "DutyBody", "FieldCloseBody", "IncidentCreate",
-    "IncidentOut", "IncidentPatch", "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch",
-    "PingBatchAck", "PingBody", "RankBody", "StatusBody", "BatchPing", "UnitStatusBody",
+    "AssignBody", "BackupBody", "BatchPing", "CheckinBody", "CloseBody", "DutyBody", "FieldCloseBody", "FixAck",
+    "IncidentCreate", "IncidentOut", "IncidentPatch", "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck",
+    "PingBatch", "PingBatchAck", "PingBody", "RankBody", "StatusBody", "UnitStatusBody",
 ]
 
 IncidentType = Literal[INCIDENT_TYPES]
@@ -43,11 +43,9 @@ InteractionType = Literal[INTERACTION_TYPES]
 Role = Literal[ROLES]
 UnitStep = Literal[tuple(UNIT_STEPS)]
 
-#: How far a phone's own time (``at`` of a queued entry) may be ahead of the service's clock, and how old.
-AT_AHEAD = timedelta(minutes=10)
-AT_BEHIND = timedelta(days=7)
+#: ``at`` of a write from the phone page (checked against the service's clock by the handler).
 _AT = ("when it happened, on the phone (default: when received); queued entries keep the time they were "
-       "made; at most 10 minutes ahead of the service's clock and 7 days old")
+       "made; from 7 days ago to 10 minutes ahead of the service's clock")
 
 _LOWER_FIELDS = ("type", "source", "priority", "status", "referral_type", "role")
 Name = Field(min_length=1, max_length=100, description="ambassador or unit name (roster: lead, amb2 ... amb8)")
@@ -64,20 +62,6 @@ class _Body(BaseModel):
     @classmethod
     def _case_insensitive(cls, v: Any) -> Any:
         return _lower(v)
-
-    @field_validator("at", check_fields=False)
-    @classmethod
-    def _recent(cls, v: datetime | None) -> datetime | None:
-        if v is None:
-            return v
-        when = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
-        now = datetime.now(UTC)
-        if when > now + AT_AHEAD:
-            raise ValueError(f"{when.isoformat()} is more than {AT_AHEAD} ahead of the service's clock "
-                             f"({now.isoformat(timespec='seconds')}): is the phone's clock right?")
-        if when < now - AT_BEHIND:
-            raise ValueError(f"{when.isoformat()} is more than {AT_BEHIND.days} days old")
-        return when
 
     @field_validator("outcomes", "actions", "referrals", mode="before", check_fields=False)
     @classmethod
@@ -145,10 +129,26 @@ class PingBody(_Body):
     lon: float = Field(ge=-180, le=180)
     t: datetime | None = Field(None, description="fix time (default: when received)")
     accuracy_m: float | None = Field(None, ge=0, le=100000)
+    key: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[!-~]+$",
+                            description="the phone's own id of this fix (printable ASCII, no spaces): a fix whose "
+                                        "key this API key already stored is acknowledged as a duplicate and not "
+                                        "stored again")
 
 
-class BatchPing(PingBody):
+class BatchPing(_Body):
+    """One fix of a batch.  Values are checked fix by fix (a refused fix is answered in ``results`` and costs
+    no other fix): lat -90..90, lon -180..180, not 0,0, within 50 km of the district, accuracy 0..5,000 m,
+    t from 7 days ago to 10 minutes ahead."""
+
     ambassador: str = Name
+    lat: float | None = Field(description="latitude (null: the phone had no fix; refused)")
+    lon: float | None = Field(description="longitude")
+    t: datetime | None = Field(None, description="fix time (default: when received)")
+    accuracy_m: float | None = Field(None, description="reported accuracy, metres")
+    key: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[!-~]+$",
+                            description="the phone's own id of this fix (printable ASCII, no spaces): a fix whose "
+                                        "key this API key already stored is acknowledged as a duplicate and not "
+                                        "stored again")
 
 
 class PingBatch(_Body):
@@ -156,13 +156,35 @@ class PingBatch(_Body):
 
 
 class PingAck(BaseModel):
+    """A single fix: stored (``snapped`` false when it is far from every street) or a duplicate of its ``key``."""
+
     id: int
     ambassador: str
+    status: Literal[FIX_STATUSES]
+    snapped: bool
+    reason: str | None = None
+
+
+class FixAck(BaseModel):
+    """What became of one fix of a batch (``index`` in the upload)."""
+
+    index: int
+    status: Literal[FIX_STATUSES] = Field(description="stored, duplicate (its key was already stored: not stored "
+                                                      "again, ``id`` is the first one) or refused (``reason``)")
+    id: int | None
+    snapped: bool
+    reason: str | None = None
+    key: str | None = None
 
 
 class PingBatchAck(BaseModel):
-    ids: list[int]
-    count: int
+    """Per fix, in upload order: ``ids`` (null for a refused fix) and ``results``; counts of each outcome."""
+
+    ids: list[int | None]
+    count: int = Field(description="fixes stored by this request")
+    duplicates: int
+    refused: int
+    results: list[FixAck]
 
 
 class InteractionBody(_Body):
@@ -171,7 +193,7 @@ class InteractionBody(_Body):
     type: InteractionType
     referral_type: ReferralType | None = Field(None, description="required for type 'referral'")
     business: str | None = Field(None, max_length=200)
-    incident_id: int | None = Field(None, ge=1)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID)
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     where: str | None = Field(None, min_length=1, max_length=500, description="location text (geocoded)")
@@ -206,7 +228,7 @@ class FieldCloseBody(OutcomeBody):
 class BackupBody(_Body):
     """An ambassador asks for backup: on an incident assigned to them, or where they are."""
 
-    incident_id: int | None = Field(None, ge=1, le=2**62, description="an incident assigned to the caller "
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID, description="an incident assigned to the caller "
                                     "(default: a new urgent incident where the caller is)")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
