@@ -54,6 +54,12 @@ const STEP_BUTTON = {"accepted": "Accept", "en route": "On my way", "on scene": 
                      "resolved": "Done: record how it ended"};
 const STEP_WORDS = {"assigned": "Assigned", "accepted": "Accepted", "en route": "On my way", "on scene": "There"};
 const STEP_ORDER = ["assigned", "accepted", "en route", "on scene", "resolved"];
+// the program's outcomes and actions (patrol/vocab.py) that end an incident, shown first on the outcome sheet
+const INCIDENT_OUTCOMES_FIRST = ["tensions de-escalated", "tensions not de-escalated", "resolved", "unable to locate",
+  "will need a follow-up", "provide assistance", "assessing current wellbeing", "referral to shelter"];
+const INCIDENT_ACTIONS_FIRST = ["de-escalations", "wellness checks", "basic first aid", "calls to 911", "calls to 311",
+  "service referrals", "overdose response", "safety escorts"];
+const firstThese = (values, first) => [...first.filter((v) => values.includes(v)), ...values.filter((v) => !first.includes(v))];
 const PING_BATCH = 100;
 const MAX_QUEUED_PINGS = 3000;
 const HISTORY_KEEP = 200;
@@ -202,7 +208,7 @@ async function flushNow() {
         }
         queue.remove(ids);
         logbook.mark(ids, "sent");
-        afterSent(batch[0], out.data);
+        afterSent(batch, out.data);
       } catch (err) {
         if (err instanceof Offline || err.status >= 500 || err.status === 429 || err.status === 408 || err.status === 401) {
           // keep everything; try again later (a 401 waits for a new key)
@@ -224,8 +230,16 @@ async function flushNow() {
   }
 }
 
-function afterSent(item, data) {
-  if (item.kind === "close" || item.kind === "status" || item.kind === "backup") poll();
+function afterSent(batch, data) {
+  const kind = batch[0].kind;
+  if (kind === "ping" && data && data.results) {  // a fix the service refuses (no GPS, far away) is said so
+    for (const r of data.results) {
+      if (r.status !== "refused") continue;
+      const x = batch[r.index];
+      logbook.add({id: x.id, kind: "ping", label: "Position", made: x.made, state: "failed", error: r.reason});
+    }
+  }
+  if (kind === "close" || kind === "status" || kind === "backup") poll();
 }
 
 // ------------------------------------------------------------------ log in
@@ -442,8 +456,8 @@ function openOutcome(a) {
     input.addEventListener("change", () => label.classList.toggle("on", input.checked));
     return label;
   }));
-  chips("oc-outcomes", "outcome", F.vocab.outcomes);
-  chips("oc-actions", "action", F.vocab.actions);
+  chips("oc-outcomes", "outcome", firstThese(F.vocab.outcomes, INCIDENT_OUTCOMES_FIRST));
+  chips("oc-actions", "action", firstThese(F.vocab.actions, INCIDENT_ACTIONS_FIRST));
   chips("oc-referrals", "referral", F.vocab.referral_types);
   $("oc-note").value = "";
   $("outcome-sheet").hidden = false;
