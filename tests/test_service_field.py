@@ -68,6 +68,7 @@ def test_a_day_in_plain_words(uptown):
     ]
     walk, checkin = tasks[0], tasks[1]
     assert walk.detail == "via W Lagoon Ave → Girard Ave S" and walk.corners == [(601.7, "W Lagoon Ave & Girard Ave S")]
+    assert walk.streets_at == [(600.0, "W Lagoon Ave"), (601.7, "Girard Ave S")]
     assert walk.length_m == pytest.approx(124.0)
     assert len(walk.path) >= 3  # block 109 from its u end, then the first 24 m of block 245
     # CycleBar is leisure:fitness_centre without hours in the data: district.toml's "leisure" span, 06:00-22:00

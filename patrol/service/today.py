@@ -120,6 +120,8 @@ class Task:
         Metres walked.
     corners : list of (float, str)
         Corners reached on a walk, with the minute each is reached.
+    streets_at : list of (float, str)
+        The streets of a walk in order, with the minute each is entered.
     path : list of (lon, lat)
         The walk's line (empty for a stop).
     """
@@ -137,12 +139,14 @@ class Task:
     hotspot: int | None = None
     length_m: float = 0.0
     corners: list[tuple[float, str]] = field(default_factory=list)
+    streets_at: list[tuple[float, str]] = field(default_factory=list)
     path: list[tuple[float, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["t0"], d["t1"], d["length_m"] = round(self.t0, 2), round(self.t1, 2), round(self.length_m, 1)
         d["corners"] = [[round(t, 2), label] for t, label in self.corners]
+        d["streets_at"] = [[round(t, 2), name] for t, name in self.streets_at]
         d["path"] = [[round(x, 6), round(y, 6)] for x, y in self.path]
         for k in ("lat", "lon"):
             d[k] = None if d[k] is None else round(d[k], 6)
@@ -251,7 +255,7 @@ def unit_tasks(plan: dict, walker: str, network, district) -> list[Task]:
         if s.get("activity") == "walk":
             j = i
             path: list[tuple[float, float]] = []
-            streets: list[str] = []
+            streets_at: list[tuple[float, str]] = []
             corners: list[tuple[float, str]] = []
             length = 0.0
             while j < len(steps) and steps[j].get("activity") == "walk":
@@ -259,8 +263,8 @@ def unit_tasks(plan: dict, walker: str, network, district) -> list[Task]:
                 piece = network.block_piece(int(w["block"]), float(w["off0"]), float(w["off1"]))
                 path.extend(piece if not path else piece[1:])
                 street = w.get("street") or ""
-                if street and (not streets or streets[-1] != street):
-                    streets.append(street)
+                if street and (not streets_at or streets_at[-1][1] != street):
+                    streets_at.append((float(w["t0"]), street))
                 if w.get("node_label"):
                     corners.append((float(w["t1"]), w["node_label"]))
                 length += abs(float(w["off1"]) - float(w["off0"]))
@@ -273,11 +277,11 @@ def unit_tasks(plan: dict, walker: str, network, district) -> list[Task]:
             ends_at_corner = bool(last.get("node_label"))
             to = last.get("node_label") or "" if ends_at_corner or nxt is None else _place(nxt)
             to = to or last.get("street") or ""
-            detail = "via " + " → ".join(streets) if streets else ""
+            detail = "via " + " → ".join(name for _, name in streets_at) if streets_at else ""
             end = path[-1] if path else (None, None)
             tasks.append(Task("walk", float(s["t0"]), float(last["t1"]), f"Walk to {to}" if to else "Walk",
                               detail, last.get("street") or "", end[1], end[0], length_m=length,
-                              corners=corners, path=path))
+                              corners=corners, streets_at=streets_at, path=path))
             i = j
             continue
         title, detail = _stop_words(s, hotspot_streets)

@@ -29,7 +29,7 @@ const F = {
   flushing: false,
   map: null, layers: {},
   audio: null,
-  pickerFor: null,
+  drawn: {},           // what the assignment card and the alerts show now (see changed())
 };
 
 // plain words for the program's interaction types (patrol/vocab.py INTERACTION_TYPES), in button order
@@ -545,13 +545,17 @@ function renderSync(problem) {
   const failed = F.name ? logbook.all().filter((e) => e.state === "failed" && !e.seen).length : 0;
   const b = $("sync");
   b.dataset.queued = String(items.length);
-  if (failed) { b.dataset.state = "failed"; b.textContent = "✗ " + failed + " not accepted"; }
-  else if (items.length) {
-    b.dataset.state = "waiting";
-    b.textContent = "⏳ " + items.length + " to send" + (F.online === false ? " · no signal" : "");
-  } else if (F.online === false) { b.dataset.state = "waiting"; b.textContent = "No signal"; }
+  if (failed) { b.dataset.state = "failed"; b.textContent = "✗ " + failed + " refused"; }
+  else if (items.length) { b.dataset.state = "waiting"; b.textContent = items.length + " waiting"; }
+  else if (F.online === false) { b.dataset.state = "waiting"; b.textContent = "Offline"; }
   else { b.dataset.state = "ok"; b.textContent = "✓ All sent"; }
   if (problem) b.title = problem;
+  const bar = $("netbar");
+  bar.hidden = F.online !== false && !failed;
+  bar.textContent = F.online === false
+    ? "No signal. " + (items.length === 1 ? "1 entry waits on this phone and" : items.length ? items.length + " entries wait on this phone and" : "What you log")
+      + " will be sent when there is signal."
+    : failed ? (failed === 1 ? "1 entry was" : failed + " entries were") + " refused by the desk: tap the red button to see why." : "";
 }
 
 function renderDuty() {
@@ -571,8 +575,18 @@ function renderPosition() {
   $("position-status").textContent = parts.join(" ");
 }
 
+// the assignment card and the alerts are drawn again only when they change, so a poll never replaces a button
+// under the ambassador's thumb
+function changed(what, value) {
+  const sig = JSON.stringify(value);
+  if (F.drawn[what] === sig) return false;
+  F.drawn[what] = sig;
+  return true;
+}
+
 function renderAlerts() {
   const box = $("alerts");
+  if (!changed("alerts", visibleAssignments().map((a) => [a.incident, stepOf(a), a.route && Math.round(a.route.eta_min)]))) return;
   const kids = [];
   for (const a of visibleAssignments()) {
     if (stepOf(a) !== "assigned") continue;
@@ -587,6 +601,7 @@ function renderAlerts() {
 function renderAssignments() {
   const box = $("assignments");
   const list = visibleAssignments();
+  if (!changed("assignments", list.map((a) => [a.incident, stepOf(a), a.route, a.with]))) return;
   box.replaceChildren(...list.map((a) => {
     const inc = a.incident;
     const step = stepOf(a);
@@ -636,9 +651,12 @@ function checkinDone(name) {
 function describe(t, m) {
   const parts = [];
   if (t.kind === "walk") {
-    const next = (t.corners || []).find((c) => c[0] >= m);
-    if (next) parts.push("Next corner: " + next[1] + " (" + hhmm(next[0]) + ")");
-    if (t.detail) parts.push(t.detail.length > 120 ? t.detail.slice(0, 117) + "…" : t.detail);
+    const next = (t.corners || []).find((c) => c[0] >= m && c[1].includes("&"));
+    if (next) parts.push("Next corner " + next[1] + " at " + hhmm(next[0]));
+    const streets = t.streets_at || [];
+    const k = streets.reduce((at, s, j) => (s[0] <= m ? j : at), 0);
+    const ahead = streets.slice(k + 1).map((s) => s[1]);
+    if (streets.length) parts.push("on " + streets[k][1] + (ahead.length ? ", then " + ahead.slice(0, 4).join(" → ") + (ahead.length > 4 ? " …" : "") : ""));
   } else if (t.kind === "checkin") {
     const done = checkinDone(t.business);
     parts.push(t.detail);
@@ -775,7 +793,8 @@ function ensureMap() {
   const legend = L.control({position: "bottomleft"});
   legend.onAdd = () => el("div", {class: "legend"},
     el("div", {}, el("i", {class: "lg-route"}), "my route ahead"), el("div", {}, el("i", {class: "lg-done"}), "walked"),
-    el("div", {}, el("i", {class: "dot lg-due"}), "check-in due"), el("div", {}, el("i", {class: "dot lg-ok"}), "check-in done"),
+    el("div", {}, el("i", {class: "dot lg-due"}), "check-in to do"), el("div", {}, el("i", {class: "dot lg-missed"}), "check-in past its time"),
+    el("div", {}, el("i", {class: "dot lg-ok"}), "check-in done"),
     el("div", {}, el("i", {class: "dot lg-me"}), "me"), el("div", {}, el("i", {class: "lg-incident"}), "assignment and way there"));
   legend.addTo(F.map);
   L.control.scale({imperial: false}).addTo(F.map);
@@ -812,15 +831,29 @@ function drawDayOnMap() {
       L.polyline(line, {color: k < i ? "#999" : "#0057d9", weight: k === i ? 7 : 4, opacity: k < i ? 0.6 : 0.85}).addTo(F.layers.day);
     }
   });
+  const m = minuteNow();
   for (const c of F.today.checkins || []) {
     if (c.lat === null) continue;
-    L.circleMarker([c.lat, c.lon], {radius: 8, color: "#000", weight: 2, fillColor: checkinDone(c.business) ? "#2a9d4f" : "#ff9f1c", fillOpacity: 1})
-      .bindTooltip(c.business + " · " + hhmm(c.t0)).addTo(F.layers.stops);
+    const done = checkinDone(c.business), missed = !done && m !== null && c.t0 < m;
+    L.circleMarker([c.lat, c.lon], {radius: 8, color: "#000", weight: 2, fillColor: done ? "#2a9d4f" : missed ? "#fff" : "#ff9f1c", fillOpacity: 1})
+      .bindTooltip(c.business + " · " + hhmm(c.t0) + (done ? " · done" : missed ? " · not done yet" : "")).addTo(F.layers.stops);
   }
   for (const h of F.today.hotspots || []) {
     L.circleMarker([h.lat, h.lon], {radius: 12, color: "#b00020", weight: 3, fill: false}).bindTooltip("hot spot " + h.id).addTo(F.layers.stops);
   }
-  if (bounds.length) F.map.fitBounds(bounds, {padding: [20, 20]});
+  // the view: where I am, what I do now and the next stop (zoom out for the whole day)
+  const cur = tasks[i], nxt = tasks[i + 1];
+  const focus = [];
+  if (cur && cur.path && cur.path.length) focus.push(...cur.path.map(([x, y]) => [y, x]));
+  for (const t of [cur, nxt]) if (t && t.lat !== null && t.lat !== undefined) focus.push([t.lat, t.lon]);
+  if (F.fix) focus.push([F.fix.lat, F.fix.lon]);
+  if (nxt && nxt.lat !== null && nxt.lat !== undefined) {
+    L.circleMarker([nxt.lat, nxt.lon], {radius: 13, color: "#000", weight: 4, fill: false})
+      .bindTooltip("Next: " + nxt.title.replace(/^Check in with /, "") + " " + hhmm(nxt.t0), {permanent: true, direction: "auto"})
+      .addTo(F.layers.stops);
+  }
+  const view = focus.length ? focus : bounds;
+  if (view.length) F.map.fitBounds(view, {padding: [60, 60], maxZoom: 17});
 }
 
 function drawAssignmentsOnMap() {
