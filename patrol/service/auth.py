@@ -14,7 +14,8 @@ File
 Roles
     ``admin`` manages keys and may do everything; ``dispatcher`` reads and writes incidents, duty,
     positions and logs; ``viewer`` reads; ``ambassador`` is bound to one ambassador name and may only
-    post that ambassador's pings, interactions and check-ins.
+    post that ambassador's pings, interactions, check-ins and duty status, move the incidents assigned to
+    it, and read its own day, assignments and log (:mod:`patrol.service.field`).
 Actor
     Every write made with a key is recorded with the actor ``key:<id>:<role>:<name>``.
 """
