@@ -24,6 +24,7 @@ __all__ = [
     "PatrolError",
     "PlanError",
     "RecordError",
+    "RecordUnavailableError",
     "SolverError",
     "TransitionError",
 ]
@@ -129,6 +130,12 @@ class RecordError(PatrolError):
 
     exit_code = 7
     http_status = 409
+
+
+class RecordUnavailableError(RecordError):
+    """The record cannot be read or written now (damaged, read-only, locked, disk full): nothing was stored."""
+
+    http_status = 503
 
 
 class NotFoundError(RecordError, LookupError):

@@ -26,7 +26,7 @@ from patrol.dispatch import Desk, Record
 from patrol.dispatch.clock import iso
 from patrol.dispatch.lifecycle import TRANSITIONS
 from patrol.dispatch.rows import MAX_ID
-from patrol.errors import NotFoundError, PlanError
+from patrol.errors import NotFoundError, PlanError, RecordError
 from patrol.service.admin import admin_router
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
@@ -78,11 +78,17 @@ def build_state(config: ServiceConfig) -> ServiceState:
 
         timeline, units = Timeline.from_plan_file(config.plan_path), plan_units(config.plan_path)
     record = Record(config.db_path, actor="service", clock=config.clock())
+    check = record.check(integrity=True)
+    if not check.ok:
+        record.close()
+        raise RecordError(f"the record {config.db_path} cannot be used: {'; '.join(check.problems)}. Nothing was "
+                          "changed; restore the file from a backup or give another --db", field="db",
+                          details=check.to_dict())
     desk = Desk(district, record=record, timeline=timeline, units=units)
     desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call
     keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
     return ServiceState(config=config, district=district, record=record, desk=desk, keys=keys,
-                        pings=PingBatcher(desk))
+                        pings=PingBatcher(desk), startup_check=check, started_at=iso(desk.clock()))
 
 
 def create_app(config: ServiceConfig, *, service_state: ServiceState | None = None) -> FastAPI:
@@ -127,10 +133,17 @@ def _misc_router(app: FastAPI, st: ServiceState):
     config = st.config
     r = APIRouter(prefix="/api")
 
-    @r.get("/health", tags=["service"], summary="Liveness (the only endpoint answering without a key)")
-    def health() -> dict:
-        return {"status": "ok", "time": iso(st.desk.clock()), "district": st.district.name,
-                "schema_version": st.record.schema_version}
+    @r.get("/health", tags=["service"], summary="Liveness and the record's state (the only endpoint answering "
+                                                "without a key); 503 when the record cannot be written",
+           responses={503: {"description": "the record failed a read or write since its last good write"}})
+    def health() -> JSONResponse:
+        last = st.record.last_error
+        body = {"status": "ok" if last is None else "degraded", "time": iso(st.desk.clock()),
+                "district": st.district.name, "schema_version": st.startup_check.schema_version,
+                "record": {"integrity": st.startup_check.integrity, "checked_at": st.started_at,
+                           "writable": st.startup_check.writable and last is None,
+                           "last_error": None if last is None else {"at": last[0], "message": last[1]}}}
+        return JSONResponse(body, status_code=200 if last is None else 503)
 
     @r.get("/openapi.json", tags=["service"], include_in_schema=False)
     def openapi(_p: Principal = Depends(principal)) -> JSONResponse:

@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.security import HTTPBearer
 
 from patrol.dispatch import Desk, Record
+from patrol.dispatch.record import RecordCheck
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
@@ -33,6 +34,8 @@ class ServiceState:
     desk: Desk
     keys: KeyStore
     pings: PingBatcher
+    startup_check: RecordCheck
+    started_at: str
     cache: dict[str, Any] = field(default_factory=dict)
 
 
