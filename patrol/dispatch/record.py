@@ -1068,14 +1068,11 @@ class Record:
 
     # ------------------------------------------------------------------ audit
     def audit(self, *, entity: str | None = None, entity_id: int | None = None, actor: str | None = None,
-              since=None, limit: int | None = None) -> list[AuditEntry]:
-        """The audit trail, oldest first, optionally filtered."""
+              since=None, limit: int | None = None, offset: int = 0) -> list[AuditEntry]:
+        """The audit trail, oldest first, optionally filtered and paged."""
         sql, params = _filtered("audit", "at", equal={"entity": entity, "entity_id": entity_id, "actor": actor},
                                 since=since)
-        sql += " ORDER BY id"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [AuditEntry.from_row(r) for r in self._query(sql, params)]
+        return [AuditEntry.from_row(r) for r in self._query(_paged(sql + " ORDER BY id", limit, offset), params)]
 
 
 def _outcome_items(outcomes, actions, referrals) -> list[tuple[str, str]]:

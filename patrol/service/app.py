@@ -19,7 +19,7 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
 from patrol.dispatch import Desk, Record
@@ -35,7 +35,9 @@ from patrol.service.console import console_router, mount_static
 from patrol.service.deps import ServiceState, principal, reader
 from patrol.service.field import ambassadors_now, field_router
 from patrol.service.handlers import BodyLimit, install_handlers
-from patrol.service.incidents import incident_router
+from patrol.service.incidents import incident_router, page, since_time
+from patrol.service.schemas import ERROR_RESPONSES, Page
+from patrol.service.security import SecurityHeaders
 from patrol.vocab import (
     ACTIONS,
     DISPATCHABLE_TYPES,
@@ -117,20 +119,19 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
     app.state.patrol = st
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers, 413s included
     mount_static(app)
     # routers close over the state (no module globals); pings first: the most frequent requests
-    app.include_router(field_router(st))
-    app.include_router(incident_router(st))
-    app.include_router(_misc_router(app, st))
-    app.include_router(admin_router(st))
-    app.include_router(console_router(st))
+    app.include_router(field_router(st), responses=ERROR_RESPONSES)
+    app.include_router(incident_router(st), responses=ERROR_RESPONSES)
+    app.include_router(_health_router(st))
+    app.include_router(_misc_router(app, st), responses=ERROR_RESPONSES)
+    app.include_router(admin_router(st), responses=ERROR_RESPONSES)
+    app.include_router(console_router(st), responses=ERROR_RESPONSES)
     return app
 
 
-def _misc_router(app: FastAPI, st: ServiceState):
-    from fastapi import APIRouter, Query
-
-    config = st.config
+def _health_router(st: ServiceState) -> APIRouter:
     r = APIRouter(prefix="/api")
 
     @r.get("/health", tags=["service"], summary="Liveness and the record's state (the only endpoint answering "
@@ -144,6 +145,13 @@ def _misc_router(app: FastAPI, st: ServiceState):
                            "writable": st.startup_check.writable and last is None,
                            "last_error": None if last is None else {"at": last[0], "message": last[1]}}}
         return JSONResponse(body, status_code=200 if last is None else 503)
+
+    return r
+
+
+def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
+    config = st.config
+    r = APIRouter(prefix="/api")
 
     @r.get("/openapi.json", tags=["service"], include_in_schema=False)
     def openapi(_p: Principal = Depends(principal)) -> JSONResponse:
@@ -185,13 +193,15 @@ def _misc_router(app: FastAPI, st: ServiceState):
         return {**ambassadors_now(st), "incidents": [i.to_dict() for i in incidents],
                 "poll_interval_s": config.poll_interval_s}
 
-    @r.get("/audit", tags=["service"], summary="The audit trail (oldest first), filtered")
+    @r.get("/audit", tags=["service"], response_model=Page, summary="The audit trail (oldest first), filtered, paged")
     def audit(entity: str | None = Query(None, max_length=30), entity_id: int | None = Query(None, ge=1, le=MAX_ID),
               actor: str | None = Query(None, max_length=200),
-              limit: int = Query(config.default_page_size, ge=1, le=config.max_page_size),
-              _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.audit(entity=entity, entity_id=entity_id, actor=actor, limit=limit)
-        return {"items": [e.to_dict() for e in rows], "limit": limit}
+              since: str | None = Query(None, description="at or after (ISO-8601)"),
+              limit: int = Query(config.default_page_size, ge=1, le=config.max_page_size, description="page size"),
+              offset: int = Query(0, ge=0, le=10_000_000), _p: Principal = Depends(reader)) -> dict:
+        rows = st.record.audit(entity=entity, entity_id=entity_id, actor=actor, since=since_time(since),
+                               limit=limit + 1, offset=offset)
+        return page([e.to_dict() for e in rows], limit, offset)
 
     return r
 

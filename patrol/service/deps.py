@@ -21,7 +21,7 @@ from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
 
-__all__ = ["ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
+__all__ = ["KeyGuard", "ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
 
 
 @dataclass
@@ -39,7 +39,7 @@ class ServiceState:
     cache: dict[str, Any] = field(default_factory=dict)
 
 
-class _KeyWith(HTTPBearer):
+class KeyGuard(HTTPBearer):
     """The caller's key, verified and checked for a capability: one dependency per endpoint.
 
     Documented in OpenAPI as the ``ApiKey`` bearer scheme; the ``X-API-Key`` header works too.
@@ -60,12 +60,12 @@ class _KeyWith(HTTPBearer):
 
 
 #: Any valid key (401 without one).
-principal = _KeyWith(None)
+principal = KeyGuard(None)
 #: A key that may read (admin, dispatcher, viewer).
-reader = _KeyWith("read")
+reader = KeyGuard("read")
 #: A key that may work incidents (admin, dispatcher).
-dispatcher = _KeyWith("dispatch")
+dispatcher = KeyGuard("dispatch")
 #: A key that may post positions and logs (admin, dispatcher, ambassador: own only, checked per call).
-field_writer = _KeyWith("field")
+field_writer = KeyGuard("field")
 #: An admin key.
-admin = _KeyWith("keys")
+admin = KeyGuard("keys")
