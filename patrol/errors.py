@@ -27,6 +27,7 @@ __all__ = [
     "RecordUnavailableError",
     "SolverError",
     "TransitionError",
+    "UsageError",
 ]
 
 
@@ -71,6 +72,10 @@ class InputError(PatrolError, ValueError):
 
 class IdempotencyError(InputError):
     """An idempotency key used again with another request (another body, path or method)."""
+
+
+class UsageError(InputError):
+    """A command line that cannot be read (a missing, unknown or malformed argument)."""
 
 
 class ConfigError(InputError):
