@@ -24,8 +24,10 @@ __all__ = [
     "PatrolError",
     "PlanError",
     "RecordError",
+    "RecordUnavailableError",
     "SolverError",
     "TransitionError",
+    "UsageError",
 ]
 
 
@@ -70,6 +72,10 @@ class InputError(PatrolError, ValueError):
 
 class IdempotencyError(InputError):
     """An idempotency key used again with another request (another body, path or method)."""
+
+
+class UsageError(InputError):
+    """A command line that cannot be read (a missing, unknown or malformed argument)."""
 
 
 class ConfigError(InputError):
@@ -129,6 +135,12 @@ class RecordError(PatrolError):
 
     exit_code = 7
     http_status = 409
+
+
+class RecordUnavailableError(RecordError):
+    """The record cannot be read or written now (damaged, read-only, locked, disk full): nothing was stored."""
+
+    http_status = 503
 
 
 class NotFoundError(RecordError, LookupError):

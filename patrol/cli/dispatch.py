@@ -149,10 +149,10 @@ def _db_path(args, district) -> Path:
     return Path(args.db or district.settings.dispatch.db)
 
 
-def _open_record(args, district):
+def _open_record(args, district, *, read_only: bool = False):
     from patrol.dispatch.record import Record
 
-    return Record(_db_path(args, district), actor=getattr(args, "actor", None))
+    return Record(_db_path(args, district), actor=getattr(args, "actor", None), must_exist=read_only)
 
 
 def _timeline(path):
@@ -253,9 +253,10 @@ def _write_map(district, ranking, path: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------- incident verbs
-def _with_record(args, fn):
+def _with_record(args, fn, *, read_only: bool = False):
+    """``fn(district, record)`` with the record open; a read-only command refuses a missing record."""
     district = load_district_arg(args)
-    record = _open_record(args, district)
+    record = _open_record(args, district, read_only=read_only)
     try:
         return fn(district, record)
     finally:
@@ -352,7 +353,7 @@ def _list(args: argparse.Namespace) -> int:
                   f"{inc.priority:<7} {inc.matched or inc.location_text}")
         return 0
 
-    return _with_record(args, run)
+    return _with_record(args, run, read_only=True)
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -376,7 +377,7 @@ def _show(args: argparse.Namespace) -> int:
             print(f"    {e['at']}  {e['actor']:<18} {e['action']:<7} {e['entity']} {e['entity_id']}  {e['data']}")
         return 0
 
-    return _with_record(args, run)
+    return _with_record(args, run, read_only=True)
 
 
 def _ping(args: argparse.Namespace) -> int:
@@ -442,6 +443,6 @@ def _audit(args: argparse.Namespace) -> int:
                 print(f"{e.id:>6}  {e.at}  {e.actor:<18} {e.action:<7} {e.entity} {e.entity_id}  {e.data}")
         return 0
 
-    return _with_record(args, run)
+    return _with_record(args, run, read_only=True)
 
 

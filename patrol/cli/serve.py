@@ -118,11 +118,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(args):
+def _store(args, *, must_exist: bool = False):
+    from pathlib import Path
+
+    from patrol.errors import RecordError
     from patrol.service.auth import KeyStore
     from patrol.service.config import keys_path_for
 
-    return KeyStore(args.keys or keys_path_for(_db(args)))
+    path = Path(args.keys or keys_path_for(_db(args)))
+    if must_exist and not path.is_file():
+        raise RecordError(f"no key file at {path}: it was expected there (give --db PATH or --keys PATH; "
+                          "`patrol keys create` makes it)", field="keys")
+    return KeyStore(path)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -150,7 +157,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = _store(args, must_exist=True)
     try:
         keys = store.list()
     finally:
@@ -166,7 +173,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = _store(args, must_exist=True)
     try:
         key = store.revoke(args.key_id, by=_cli_actor())
     finally:

@@ -47,9 +47,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +77,15 @@ from patrol.dispatch.rows import (
     default_actor,
     normalize_duty,
 )
-from patrol.dispatch.schema import SCHEMA_VERSION, migrate
-from patrol.errors import IdempotencyError, InputError, NotFoundError, RecordError, TransitionError
+from patrol.dispatch.schema import SCHEMA_VERSION, TABLES, migrate
+from patrol.errors import (
+    IdempotencyError,
+    InputError,
+    NotFoundError,
+    RecordError,
+    RecordUnavailableError,
+    TransitionError,
+)
 from patrol.vocab import (
     ACTIONS,
     INCIDENT_TYPES,
@@ -100,6 +109,7 @@ __all__ = [
     "OutcomeEntry",
     "Ping",
     "Record",
+    "RecordCheck",
     "StatusChange",
     "UNIT_STEPS",
     "default_actor",
@@ -114,6 +124,23 @@ UNIT_STEPS: dict[str, str] = {"accepted": "accepted_at", "en route": "en_route_a
 MAX_FIX_KEY = 100
 
 # ---------------------------------------------------------------------------------------- record
+def _prepare_file(path: Path, *, must_exist: bool) -> bool:
+    """Refuse a missing (``must_exist``), empty or non-file record path; whether the record is new."""
+    if path.is_dir():
+        raise RecordError(f"the record {path} is a directory, not a file", field="db")
+    if not path.exists():
+        if must_exist:
+            raise RecordError(f"no record at {path}: it was expected there (give --db PATH, or the district's "
+                              "dispatch.db; a command that records something creates it)", field="db")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return True
+    wal = path.with_name(path.name + "-wal")
+    if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise RecordError(f"the record {path} is an empty file (0 bytes): it was lost or truncated. Restore it from "
+                          "a backup, or move it away to start a new record", field="db")
+    return False
+
+
 class _Job:
     """One writer's work waiting for a group commit."""
 
@@ -166,6 +193,34 @@ def _paged(sql: str, limit: int | None, offset: int = 0) -> str:
     return sql + f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
 
 
+@dataclass(frozen=True)
+class RecordCheck:
+    """What :meth:`Record.check` found.
+
+    Attributes
+    ----------
+    integrity : str
+        ``ok``, the integrity check's first problems, or ``not checked``.
+    schema_version : int
+    writable : bool
+    problems : tuple of str
+        Empty when the record can be used.
+    """
+
+    integrity: str
+    schema_version: int
+    writable: bool
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "integrity": self.integrity, "schema_version": self.schema_version,
+                "writable": self.writable, "problems": list(self.problems)}
+
+
 class Record:
     """The incident record over one SQLite file (created and migrated on open).
 
@@ -180,27 +235,34 @@ class Record:
     clock : callable, optional
         Where "now" comes from (default: the real time; tests and benchmarks give an
         :class:`~patrol.dispatch.clock.OffsetClock`).
+    must_exist : bool
+        Refuse to create a new record (read-only commands: a missing file is a mistake, not a new record).
+
+    A new file is created readable and writable by its owner only (0600).  An existing file of 0 bytes
+    is refused rather than silently started afresh: it is a record that was lost or truncated.
 
     Raises
     ------
     RecordError
-        When the file cannot be opened as a record.
+        When the file cannot be opened as a record, is empty, or is missing with ``must_exist``.
     """
 
     def __init__(self, path: str | Path, *, actor: str | None = None, timeout: float = 30.0,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, must_exist: bool = False):
         self.path = str(path)
         self.actor = actor or default_actor()
         self.clock: Clock = clock or utc_now
+        self.last_error: tuple[str, str] | None = None
         self._lock = threading.RLock()
         self._cv = threading.Condition()
         self._queue: list[_Job] = []
         self._leader = False
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        new = self.path != ":memory:" and _prepare_file(Path(self.path), must_exist=must_exist)
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
                                          check_same_thread=False)
+            if new:  # before anything is written; SQLite gives its -wal and -shm files the same mode
+                os.chmod(self.path, 0o600)
             self._conn.row_factory = sqlite3.Row
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             self._conn.execute("PRAGMA synchronous=FULL")
@@ -246,7 +308,7 @@ class Record:
             while not job.done and self._leader:
                 self._cv.wait()
             if job.done:
-                return job.result()
+                return self._result(job)
             self._leader = True
         try:
             while True:
@@ -263,7 +325,25 @@ class Record:
             with self._cv:
                 self._leader = False
                 self._cv.notify_all()
-        return job.result()
+        return self._result(job)
+
+    def _result(self, job: _Job) -> Any:
+        """A committed job's value; a database failure becomes :class:`RecordUnavailableError` (503)."""
+        try:
+            value = job.result()
+        except sqlite3.IntegrityError:
+            raise  # a broken constraint is a bug, not the record's state
+        except sqlite3.DatabaseError as exc:
+            raise self._unavailable(exc, "written") from exc
+        self.last_error = None
+        return value
+
+    def _unavailable(self, exc: sqlite3.DatabaseError, what: str) -> RecordUnavailableError:
+        message = f"the record cannot be {what} now: {exc}"
+        self.last_error = (iso(utc_now()), message)
+        log.error("record %s: %s", self.path, message)
+        return RecordUnavailableError(message + (" (nothing was stored)" if what == "written" else ""), field="db",
+                                      details={"reason": str(exc)})
 
     def _commit_batch(self, batch: list[_Job]) -> None:
         with self._lock:
@@ -340,7 +420,10 @@ class Record:
             When the key was stored with another fingerprint.
         """
         with self._lock:
-            return self._stored(self._conn, actor or self.actor, key, fingerprint)
+            try:
+                return self._stored(self._conn, actor or self.actor, key, fingerprint)
+            except sqlite3.DatabaseError as exc:
+                raise self._unavailable(exc, "read") from exc
 
     def _iso(self, at) -> str:
         """The record's text of a time; ``None`` is now by the record's clock."""
@@ -353,7 +436,49 @@ class Record:
 
     def _query(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                raise self._unavailable(exc, "read") from exc
+
+    def check(self, *, integrity: bool = True) -> RecordCheck:
+        """Whether the record can be used: its integrity, schema and tables, and whether it can be written.
+
+        The write probe takes the write lock and rolls back (nothing is written); ``integrity`` runs
+        ``PRAGMA integrity_check``, which reads the whole file.
+        """
+        problems: list[str] = []
+        result = "not checked"
+        with self._lock:
+            conn = self._conn
+            try:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if integrity:
+                    rows = [r[0] for r in conn.execute("PRAGMA integrity_check(10)").fetchall()]
+                    result = "ok" if rows == ["ok"] else "; ".join(rows)
+                    if result != "ok":
+                        problems.append(f"the file is damaged (integrity check: {result})")
+                names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            except sqlite3.DatabaseError as exc:
+                return RecordCheck(str(exc), -1, False, (f"the file is damaged: {exc}",))
+            if version != SCHEMA_VERSION:
+                problems.append(f"schema version {version}, expected {SCHEMA_VERSION}")
+            missing = [t for t in TABLES if t not in names]
+            if missing:
+                problems.append(f"tables missing: {', '.join(missing)}")
+            writable = True
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(f"PRAGMA user_version = {version}")  # writes the header page: a real write probe
+                finally:
+                    conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError as exc:
+                writable = False
+                problems.append(f"it cannot be written: {exc}")
+        return RecordCheck(result, version, writable, tuple(problems))
 
     @property
     def schema_version(self) -> int:
@@ -997,14 +1122,11 @@ class Record:
 
     # ------------------------------------------------------------------ audit
     def audit(self, *, entity: str | None = None, entity_id: int | None = None, actor: str | None = None,
-              since=None, limit: int | None = None) -> list[AuditEntry]:
-        """The audit trail, oldest first, optionally filtered."""
+              since=None, limit: int | None = None, offset: int = 0) -> list[AuditEntry]:
+        """The audit trail, oldest first, optionally filtered and paged."""
         sql, params = _filtered("audit", "at", equal={"entity": entity, "entity_id": entity_id, "actor": actor},
                                 since=since)
-        sql += " ORDER BY id"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [AuditEntry.from_row(r) for r in self._query(sql, params)]
+        return [AuditEntry.from_row(r) for r in self._query(_paged(sql + " ORDER BY id", limit, offset), params)]
 
 
 def _outcome_items(outcomes, actions, referrals) -> list[tuple[str, str]]:

@@ -60,7 +60,7 @@ IncidentId = Path(ge=1, le=MAX_ID, description="incident id")
 def etagged(request: Request, etag: str, body: Callable[[], bytes], media_type: str = "application/json"
             ) -> Response:
     """The body with its ``ETag``, or 304 when the request's ``If-None-Match`` names that tag already."""
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    headers = {"ETag": etag, "Cache-Control": "no-store"}  # answers hold names and positions: never cached
     sent = [t.strip().removeprefix("W/") for t in (request.headers.get("if-none-match") or "").split(",")]
     if etag in sent or "*" in sent:
         return Response(status_code=304, headers=headers)

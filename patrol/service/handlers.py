@@ -24,6 +24,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patrol.errors import PatrolError
+from patrol.service.deps import KeyGuard
+from patrol.service.security import HEADERS
 
 __all__ = ["BodyLimit", "error_body", "install_handlers"]
 
@@ -72,17 +74,36 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _refusal(exc: PatrolError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    return JSONResponse(_jsonable(exc.to_dict()), status_code=exc.http_status, headers=headers)
+
+
+async def _key_first(request: Request) -> JSONResponse | None:
+    """The 401/403 answer when the request's route needs a key the request does not carry, else ``None``."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for dep in getattr(dependant, "dependencies", ()):
+        if isinstance(dep.call, KeyGuard):
+            try:
+                await dep.call(request)
+            except PatrolError as exc:
+                return _refusal(exc)
+    return None
+
+
 def install_handlers(app: FastAPI) -> None:
     """Map every error to the shared body."""
 
     @app.exception_handler(PatrolError)
     async def _patrol(_request: Request, exc: PatrolError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-        return JSONResponse(_jsonable(exc.to_dict()), status_code=exc.http_status, headers=headers)
+        return _refusal(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(_validation_body(exc), status_code=422)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI parses a JSON body before it checks the key: answer 401/403 first, so a caller without the
+        # right key learns nothing about the endpoint's body
+        refused = await _key_first(request)
+        return refused or JSONResponse(_validation_body(exc), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -96,7 +117,8 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("InternalError", "internal error (see the service log)"), status_code=500)
+        return JSONResponse(error_body("InternalError", "internal error (see the service log)"), status_code=500,
+                            headers=HEADERS)  # Starlette answers 500s outside the middleware
 
 
 class BodyLimit:

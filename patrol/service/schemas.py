@@ -27,9 +27,10 @@ from patrol.vocab import (
 )
 
 __all__ = [
-    "AssignBody", "BackupBody", "BatchPing", "CheckinBody", "CloseBody", "DutyBody", "FieldCloseBody", "FixAck",
-    "IncidentCreate", "IncidentOut", "IncidentPatch", "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck",
-    "PingBatch", "PingBatchAck", "PingBody", "RankBody", "StatusBody", "UnitStatusBody",
+    "ERROR_RESPONSES", "AssignBody", "BackupBody", "BatchPing", "CheckinBody", "CloseBody", "DutyBody", "ErrorBody",
+    "ErrorDetail", "FieldCloseBody", "FixAck", "IncidentCreate", "IncidentOut", "IncidentPatch", "InteractionBody",
+    "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody", "RankBody", "StatusBody",
+    "UnitStatusBody",
 ]
 
 IncidentType = Literal[INCIDENT_TYPES]
@@ -244,6 +245,39 @@ class KeyCreate(_Body):
 
 #: An incident as stored (times ISO-8601 UTC): the record's own row type, so the API cannot drift from it.
 IncidentOut = Incident
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="ValidationError, InputError, AuthError, NotFoundError, TransitionError, "
+                                  "IdempotencyError, GeocodeError, RecordUnavailableError, PayloadTooLarge ...")
+    message: str = Field(description="what is wrong, in words a user can act on")
+    field: str | None = Field(None, description="where: body.location, query.limit, path.incident_id, "
+                                                "header.Idempotency-Key, authorization ...")
+    details: dict[str, Any] | None = Field(None, description="machine-readable facts (problems, close matches, "
+                                                             "allowed transitions ...)")
+
+
+class ErrorBody(BaseModel):
+    """Every refusal has this body (the CLI's ``--json`` errors too)."""
+
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: The error answers of every endpoint that needs a key (OpenAPI ``responses``).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("no API key, or a key that is malformed, unknown or revoked"),
+    403: _error("the key's role may not do this, or an ambassador key writes for another ambassador"),
+    404: _error("unknown incident, ambassador or key; no plan; unknown endpoint"),
+    409: _error("an illegal status change, or the unit is already on the incident"),
+    413: _error("the request body is larger than the service's limit"),
+    422: _error("a value that is not valid (the field is named), a location that cannot be found, an "
+                "Idempotency-Key used for another request"),
+    503: _error("the record cannot be read or written now (nothing was stored): retry later"),
+}
 
 
 class Page(BaseModel):
