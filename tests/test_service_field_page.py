@@ -5,8 +5,9 @@ receives an assignment made from the dispatcher's console (a second browser), wa
 with an outcome, logs three interactions, goes offline (network emulation), logs two more while its
 position pings queue up, comes back online and sends everything; the same entries are then sent again (a
 phone that died after sending, before hearing back). The record must hold each exactly once, in order,
-and the program report must count them. A second test stops the service: the page opens from the
-service worker's cache, keeps what is logged and sends it when the service is back.
+and the program report must count them. A second test re-plans (the page follows without a reload), then
+stops the service: the page opens from the service worker's cache, keeps what is logged and sends it when the
+service is back.
 
 The service runs on its own clock (``--clock-start``: Tuesday 2026-06-02, 11:20 in Minneapolis) with a
 committed plan of one ambassador's day (``tests/data/field/plan-amb3-tue.json``, cut from ``patrol plan
@@ -187,6 +188,12 @@ def test_a_shift_on_the_phone(tmp_path, phone, browser, uptown):
             _wait(phone, lambda d, s=step: api.get(f"/api/incidents/{iid}").json()["assignments"][0][
                 {"accepted": "accepted_at", "en route": "en_route_at", "on scene": "arrived_at"}[s]])
         assert not text(phone, f"#alerts [data-incident='{iid}']")
+        # backup takes two taps (a pocket cannot send it): the incident goes urgent at the console
+        tap(phone, f"{card} .backup-btn")
+        assert api.get(f"/api/incidents/{iid}").json()["incident"]["priority"] == "normal"
+        tap(phone, f"{card} .backup-btn")
+        _wait(phone, lambda d: api.get(f"/api/incidents/{iid}").json()["incident"]["priority"] == "urgent")
+        assert "BACKUP requested by amb3" in api.get(f"/api/incidents/{iid}").json()["incident"]["notes"]
         tap(phone, f"#asg-next-{iid}[data-step='resolved']")
         _wait(phone, lambda d: d.find_element("id", "outcome-sheet").is_displayed())
         tap(phone, "#oc-outcomes input[value='tensions de-escalated']")
@@ -301,18 +308,28 @@ def test_a_shift_on_the_phone(tmp_path, phone, browser, uptown):
 def test_the_page_opens_without_signal(tmp_path, phone):
     db = tmp_path / "record.db"
     key = create_key(db, "ambassador", "phone amb3", ambassador="amb3")
-    extra = ["--plan", str(PLAN), "--clock-start", CLOCK, "--field-poll-s", "1", "--field-ping-s", "5"]
+    plan = tmp_path / "plan.json"
+    shutil.copy(PLAN, plan)
+    extra = ["--plan", str(plan), "--clock-start", CLOCK, "--field-poll-s", "1", "--field-ping-s", "5"]
     srv = ServiceProcess(db, extra=extra, log_path=tmp_path / "server.log").start()
     try:
         phone.execute_cdp_cmd("Browser.grantPermissions", {"origin": srv.url, "permissions": ["geolocation"]})
         move(phone, *START)
         phone.get(srv.url + "/field#key=" + key)
         _wait(phone, lambda d: text(d, "#now-task") == "Walk to Amore Uptown on Irving Ave S")
+        # the lead re-plans: the page shows the new plan at its next poll, without a reload
+        data = json.loads(plan.read_text())
+        for step in data["walkers"]["amb3"]["steps"]:
+            if step.get("business") == "Amore Uptown":
+                step["business"] = step["ref"] = "Lagoon Cinema"
+        plan.write_text(json.dumps(data))
+        _wait(phone, lambda d: text(d, "#next-task") == "Check in with Lagoon Cinema")
+        assert text(phone, "#now-task") == "Walk to Lagoon Cinema on Irving Ave S"
         _wait(phone, lambda d: d.execute_script("return navigator.serviceWorker.controller !== null"))
         srv.stop()  # the service is gone: no answer at all, not just a slow one
 
-        phone.refresh()  # the page itself comes from the service worker's cache
-        _wait(phone, lambda d: text(d, "#now-task") == "Walk to Amore Uptown on Irving Ave S")
+        phone.refresh()  # the page itself comes from the service worker's cache, the day from the phone
+        _wait(phone, lambda d: text(d, "#now-task") == "Walk to Lagoon Cinema on Irving Ave S")
         assert text(phone, "#me-name") == "amb3"
         log_button(phone, "information sharing", "while the service was down")
         _wait(phone, lambda d: text(d, "#netbar").startswith("No signal."))
