@@ -66,7 +66,7 @@ class Once:
     """One write request, made at most once per key.
 
     >>> once = Once(st, request, principal, body, status=201)      # doctest: +SKIP
-    >>> once.replay() or once.run(lambda idem: desk.set_duty(..., idem=idem), lambda d: d.to_dict())
+    >>> once.replay() or once.run(lambda idem: desk.set_duty(..., idem=idem), lambda d: d.to_dict())  # doctest: +SKIP
 
     Parameters
     ----------
