@@ -16,6 +16,7 @@ __all__ = [
     "DistrictError",
     "GeocodeError",
     "GraphValidationError",
+    "IdempotencyError",
     "InfeasibleError",
     "InputError",
     "NotFoundError",
@@ -23,8 +24,10 @@ __all__ = [
     "PatrolError",
     "PlanError",
     "RecordError",
+    "RecordUnavailableError",
     "SolverError",
     "TransitionError",
+    "UsageError",
 ]
 
 
@@ -65,6 +68,14 @@ class InputError(PatrolError, ValueError):
 
     exit_code = 2
     http_status = 422
+
+
+class IdempotencyError(InputError):
+    """An idempotency key used again with another request (another body, path or method)."""
+
+
+class UsageError(InputError):
+    """A command line that cannot be read (a missing, unknown or malformed argument)."""
 
 
 class ConfigError(InputError):
@@ -124,6 +135,12 @@ class RecordError(PatrolError):
 
     exit_code = 7
     http_status = 409
+
+
+class RecordUnavailableError(RecordError):
+    """The record cannot be read or written now (damaged, read-only, locked, disk full): nothing was stored."""
+
+    http_status = 503
 
 
 class NotFoundError(RecordError, LookupError):

@@ -16,6 +16,7 @@ streets that never meet and points too far from the network raise clear errors t
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -195,6 +196,9 @@ class Geocoder:
             When the nearest block is farther than ``max_snap_m``.
         """
         x, y = self._to_xy.transform(lon, lat)
+        if not (math.isfinite(x) and math.isfinite(y)):  # e.g. 0,0: no answer in the district's projection
+            raise OutsideDistrictError(f"{lat},{lon} is far outside the district (it has no place on its map)",
+                                       field="location")
         p = Point(x, y)
         idx = int(self._tree.nearest(p))
         line = self._lines[idx]
@@ -207,8 +211,13 @@ class Geocoder:
         return self._on_block(idx, float(line.project(p)), matched or f"{lat:.6f},{lon:.6f}", "point", dist)
 
     def snap_many(self, lats: np.ndarray, lons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Vectorized snapping: ``(block, offset_m, distance_m)`` arrays (no distance limit)."""
+        """Vectorized snapping: ``(block, offset_m, distance_m)`` arrays (no distance limit; a point the
+        district's projection cannot place, such as 0,0, gets an infinite distance)."""
         xs, ys = self._to_xy.transform(np.asarray(lons, float), np.asarray(lats, float))
+        bad = ~(np.isfinite(xs) & np.isfinite(ys))
+        if bad.any():
+            x0, y0 = self._lines[0].coords[0]
+            xs, ys = np.where(bad, x0, xs), np.where(bad, y0, ys)
         pts = shapely.points(xs, ys)
         idx = self._tree.nearest(pts)
         lines = np.asarray(self._lines, dtype=object)[idx]
@@ -217,7 +226,7 @@ class Geocoder:
         lengths = np.array([self._blocks[i]["length"] for i in idx])
         geom_len = np.array([ln.length for ln in lines])
         offset = np.where(geom_len > 0, along / np.maximum(geom_len, 1e-9) * lengths, 0.0)
-        return idx.astype(np.int64), offset, np.asarray(dist, float)
+        return idx.astype(np.int64), offset, np.where(bad, np.inf, np.asarray(dist, float))
 
     def point_on_block(self, block: int, offset_m: float) -> tuple[float, float]:
         """WGS84 ``(lat, lon)`` of the point ``offset_m`` metres along a block from its ``u`` end."""

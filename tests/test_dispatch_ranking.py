@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from patrol.dispatch import Desk, Record, rank_units
+from patrol.dispatch import Desk, Record, parse_time, rank_units
 from patrol.dispatch.positions import Position
 from patrol.dispatch.roster import Unit, roster_units
 from patrol.district import load_district
@@ -239,18 +239,18 @@ def test_desk_input_errors(district, record):
 
 
 def test_ping_batches_are_snapped_and_far_fixes_kept_unsnapped(district, record):
-    desk = Desk(district, record=record)
-    ids = desk.ping_many([{"ambassador": "amb2", "lat": 44.9485, "lon": -93.2950, "t": "2026-06-02T19:00:00Z"},
-                          {"ambassador": "amb3", "lat": 45.2000, "lon": -93.0000, "t": "2026-06-02T19:00:00Z",
-                           "accuracy_m": 30}])
+    desk = Desk(district, record=record, clock=lambda: parse_time(T))  # fix times are checked against now
+    ids = [r.id for r in desk.ping_many([
+        {"ambassador": "amb2", "lat": 44.9485, "lon": -93.2950, "t": "2026-06-02T19:00:00Z"},
+        {"ambassador": "amb3", "lat": 45.2000, "lon": -93.0000, "t": "2026-06-02T19:00:00Z", "accuracy_m": 30}])]
     near, far = (next(p for p in record.pings() if p.id == i) for i in ids)
     single = record.pings()[0]
     assert near.block is not None and far.block is None and far.accuracy_m == 30
     one = desk.district.geocoder.snap(44.9485, -93.2950)
     assert near.block == one.block and near.offset_m == pytest.approx(one.offset_m, abs=0.01)
     assert single.id == near.id
-    with pytest.raises(NotFoundError):
-        desk.ping_many([{"ambassador": "ghost", "lat": 44.9485, "lon": -93.2950}])
+    [ghost] = desk.ping_many([{"ambassador": "ghost", "lat": 44.9485, "lon": -93.2950}])
+    assert ghost.status == "refused" and "ghost" in ghost.reason  # refused alone: not the whole batch
     r = desk.rank(AT, when=T)
     assert [c.ambassador for c in r.ranked] == ["amb2"]  # the unsnapped fix gives no position
 

@@ -32,13 +32,13 @@ def test_open_sets_wal_full_and_schema(tmp_path):
     assert rec.schema_version == SCHEMA_VERSION
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert set(TABLES) <= tables
     assert rec._query("PRAGMA synchronous")[0][0] == 2  # FULL
     rec.close()
     Record(path).close()  # reopening does not migrate twice
-    assert sqlite3.connect(path).execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     conn.commit()
     with pytest.raises(RecordError):
@@ -282,7 +282,7 @@ def test_every_row_has_its_audit_entry(rec):
     rec.close_incident(b.id, note="gone on arrival")
     rec.log_interaction("amb4", "hazard reported", notes="broken glass")
     rec.set_duty("amb4", "break")
-    ping_ids = rec.add_pings([{"ambassador": "amb5", "lat": 44.95, "lon": -93.29} for _ in range(3)])
+    ping_ids = [r.id for r in rec.add_pings([{"ambassador": "amb5", "lat": 44.95, "lon": -93.29} for _ in range(3)])]
     audited = {(e.entity, e.entity_id) for e in rec.audit()}
     for table, entity in (("incidents", "incident"), ("assignments", "assignment"), ("outcomes", "outcome"),
                           ("interactions", "interaction"), ("duty", "duty")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -61,5 +62,72 @@ def test_killed_writer_loses_no_committed_incident(tmp_path, seed):
             assert rec.history(iid)[0].to_status == "new"
             assert rec.audit(entity="incident", entity_id=iid)[0].action == "create"
         rec.new_incident(type="other", source="phone", location_text="after the crash")  # still writable
+    finally:
+        rec.close()
+
+
+KEYED_WRITER = """
+import sys, threading
+from patrol.dispatch.idempotency import Idempotency, fingerprint
+from patrol.dispatch.record import Record
+rec = Record(sys.argv[1], actor="crash-writer")
+print("ready", flush=True)
+lock = threading.Lock()
+
+def writer(k):
+    i = 0
+    while True:
+        key = f"w{k}-{i}"
+        idem = Idempotency(key, fingerprint([key]), status=201, render=lambda inc: {"id": inc.id})
+        inc = rec.new_incident(type="disturbance", source="camera", location_text=key, idem=idem)
+        with lock:
+            print(key, inc.id, flush=True)
+        i += 1
+
+for k in range(4):  # concurrent writers: their work shares group commits
+    threading.Thread(target=writer, args=(k,), daemon=True).start()
+threading.Event().wait()
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+@pytest.mark.parametrize("seed", [4, 5])
+def test_killed_writer_never_leaves_a_write_without_its_key(tmp_path, seed):
+    from patrol.dispatch.idempotency import Idempotency, Replayed, fingerprint
+
+    db = tmp_path / "crash.db"
+    Record(db).close()
+    rng = random.Random(seed)
+    proc = subprocess.Popen([sys.executable, "-c", KEYED_WRITER, str(db)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(rng.uniform(0.3, 1.0))
+    os.kill(proc.pid, signal.SIGKILL)
+    out, _ = proc.communicate(timeout=30)
+    acked = dict(line.split() for line in out.splitlines() if line.strip())
+    assert len(acked) > 10
+    rec = Record(db, actor="crash-writer")  # keys are per actor: the client is the same writer
+    try:
+        assert rec.integrity_check() == "ok"
+        incidents = {i.location_text: i.id for i in rec.list_incidents()}
+        keys = {r["key"]: r for r in rec.query("SELECT key, response FROM idempotency")}
+        # every committed write has its key (and its stored answer names it), and no key lacks its write
+        assert set(keys) == set(incidents)
+        assert all(json.loads(keys[k]["response"])["id"] == incidents[k] for k in keys)
+        assert {k: int(v) for k, v in acked.items()} == {k: incidents[k] for k in acked}
+        # the client retries every request it sent (acknowledged or in flight): nothing is written twice
+        n = len(incidents)
+        for k in range(4):
+            last = max([int(key.split("-")[1]) for key in incidents if key.startswith(f"w{k}-")], default=-1)
+            for i in range(last + 2):
+                key = f"w{k}-{i}"
+                idem = Idempotency(key, fingerprint([key]), status=201, render=lambda inc: {"id": inc.id})
+                try:
+                    rec.new_incident(type="disturbance", source="camera", location_text=key, idem=idem)
+                    assert key not in incidents
+                    n += 1
+                except Replayed as r:
+                    assert r.response.body["id"] == incidents[key]
+        assert len(rec.list_incidents()) == n
     finally:
         rec.close()

@@ -107,10 +107,15 @@ def test_roles(server):
     assert ci.status_code == 201 and ci.json()["type"] == "business check-in" and ci.json()["block"] is not None
     err(client.post("/api/ambassadors/amb2/interactions", json={"type": "other"}, headers=amb), 403)
     err(client.post("/api/ambassadors/amb2/checkins", json={"business": "x"}, headers=amb), 403)
-    for path in ("/api/incidents", "/api/state", "/api/streets", "/api/ambassadors"):
+    for path in ("/api/incidents", "/api/state", "/api/ambassadors", "/api/interactions"):
         err(client.get(path, headers=amb), 403, "AuthError")
+    assert client.get("/api/streets", headers=amb).status_code == 200  # the phone page's map
     err(client.post("/api/incidents", json=new, headers=amb), 403)
-    err(client.post("/api/ambassadors/amb3/duty", json={"status": "break"}, headers=amb), 403)
+    # its own duty status from the phone, nobody else's
+    own = client.post("/api/ambassadors/amb3/duty", json={"status": "break"}, headers=amb)
+    assert own.status_code == 201 and own.json()["status"] == "on break"
+    err(client.post("/api/ambassadors/amb2/duty", json={"status": "break"}, headers=amb), 403, "AuthError",
+        "ambassador")
     assert client.get("/api/me", headers=amb).json()["ambassador"] == "amb3"
     # dispatcher: incidents, duty, relays positions for anyone; no keys
     assert client.post("/api/ambassadors/amb2/pings", json={"lat": 44.95, "lon": -93.288}, headers=d).status_code == 201

@@ -93,3 +93,80 @@ def test_kill_during_load_loses_no_acknowledged_write(tmp_path, seed, workers):
         assert acked_incidents <= {i.id for i in rec.list_incidents()}
     finally:
         rec.close()
+
+
+def _retrying_creates(url: str, key: str, tag: str, n: int, stop: threading.Event, acked: dict,
+                      replays: list, failures: list) -> None:
+    """Create ``n`` incidents, each with its own idempotency key, retrying each until it is acknowledged.
+
+    Every 5th request first gives up after 2 ms (a connection dropped before the answer): the server
+    stores it anyway, and the retry must get the first answer rather than create a second incident.
+    """
+    with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=10) as client:
+        for i in range(n):
+            body = {"location": PLACES[i % len(PLACES)], "type": "obstruction", "notes": f"{tag}-{i}"}
+            impatient = i % 5 == 0
+            while not stop.is_set():
+                timeout = httpx.Timeout(10.0, read=0.002) if impatient else httpx.Timeout(10.0)
+                impatient = False
+                try:
+                    r = client.post("/api/incidents", json=body, headers={"Idempotency-Key": f"{tag}-{i}"},
+                                    timeout=timeout)
+                except httpx.HTTPError:
+                    time.sleep(0.05)  # no answer (the server is down, or we gave up): try again, same key
+                    continue
+                if r.status_code == 201:
+                    acked[f"{tag}-{i}"] = r.json()["incident"]["id"]
+                    if r.headers.get("idempotent-replayed") == "true":
+                        replays.append(f"{tag}-{i}")
+                else:
+                    failures.append(r.text)
+                break
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_retried_creates_through_a_kill_make_one_incident_each(tmp_path, seed):
+    db = tmp_path / "record.db"
+    key = create_key(db, "dispatcher", "retry-test")
+    srv = ServiceProcess(db, log_path=tmp_path / "server.log").start()
+    acked: dict[str, int] = {}
+    replays: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+    per_client = 60
+    threads = [threading.Thread(target=_retrying_creates, args=(srv.url, key, f"c{k}", per_client, stop, acked,
+                                                                replays, failures)) for k in range(4)]
+    again = None
+    try:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 60
+        while len(acked) < 20 and time.monotonic() < deadline:  # some creates are through before the kill
+            time.sleep(0.05)
+        time.sleep(random.Random(seed).uniform(0.0, 0.3))
+        srv.kill()
+        killed_at = len(acked)
+        again = ServiceProcess(db, port=srv.port, log_path=tmp_path / "server2.log").start()  # same address
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        srv.stop()
+        if again is not None:
+            again.stop()
+    assert not failures, failures[:3]
+    assert 20 <= killed_at < 4 * per_client and len(acked) == 4 * per_client
+    assert len(replays) >= 10  # most of the 48 abandoned first attempts were stored, and answered again
+    rec = Record(db)
+    try:
+        incidents = rec.list_incidents()
+        per_tag: dict[str, int] = {}
+        for inc in incidents:
+            per_tag[inc.notes] = per_tag.get(inc.notes, 0) + 1
+        assert per_tag == dict.fromkeys(acked, 1)  # every request stored exactly once, none twice
+        assert {inc.id for inc in incidents} == set(acked.values())
+        assert rec.integrity_check() == "ok"
+    finally:
+        rec.close()

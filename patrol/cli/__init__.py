@@ -3,7 +3,8 @@
 Each verb lives in its own module of this package and exposes ``register(subparsers)``, which adds
 its parser and sets ``func`` to a callable taking the parsed namespace and returning an exit code.
 User errors (:class:`patrol.errors.PatrolError`) go to stderr (or as a JSON body to stdout with
-``--json``) with the error's exit code, never as a traceback.
+``--json``) with the error's exit code, never as a traceback.  So do argument errors (a missing
+``--at``): argparse's usage and message, or with ``--json`` the JSON body of a ``UsageError``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import argparse
 import importlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from patrol.errors import PatrolError
+from patrol.errors import PatrolError, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -32,9 +35,21 @@ _VERB_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse raising its usage errors as :class:`UsageError` (for ``--json``) instead of exiting.
+
+    Sub-parsers are made with the parser's own class, so every verb's errors come here too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        m = re.search(r"required: (\S+?)(?:,|$)", message) or re.match(r"argument (\S+?)(?:/\S+)?:", message)
+        raise UsageError(message, field=m.group(1) if m else None,
+                         details={"usage": self.format_usage().strip(), "command": self.prog})
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser with every available verb."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="patrol",
         description="Plan and run foot patrols for community safety ambassador programs.",
     )
@@ -59,7 +74,16 @@ def _configure_logging(verbosity: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``patrol`` console command."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        if "--json" in argv:
+            print(json.dumps(exc.to_dict(), indent=2))
+        else:
+            print(exc.details["usage"], file=sys.stderr)
+            print(f"{exc.details['command']}: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
     _configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

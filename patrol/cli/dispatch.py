@@ -149,10 +149,10 @@ def _db_path(args, district) -> Path:
     return Path(args.db or district.settings.dispatch.db)
 
 
-def _open_record(args, district):
+def _open_record(args, district, *, read_only: bool = False):
     from patrol.dispatch.record import Record
 
-    return Record(_db_path(args, district), actor=getattr(args, "actor", None))
+    return Record(_db_path(args, district), actor=getattr(args, "actor", None), must_exist=read_only)
 
 
 def _district_and_plan(args):
@@ -272,9 +272,10 @@ def _write_map(district, ranking, path: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------- incident verbs
-def _with_record(args, fn):
+def _with_record(args, fn, *, read_only: bool = False):
+    """``fn(district, record)`` with the record open; a read-only command refuses a missing record."""
     district = _district_and_plan(args)[0] if getattr(args, "plan", None) else load_district_arg(args)
-    record = _open_record(args, district)
+    record = _open_record(args, district, read_only=read_only)
     try:
         return fn(district, record)
     finally:
@@ -371,7 +372,7 @@ def _list(args: argparse.Namespace) -> int:
                   f"{inc.priority:<7} {inc.matched or inc.location_text}")
         return 0
 
-    return _with_record(args, run)
+    return _with_record(args, run, read_only=True)
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -395,7 +396,7 @@ def _show(args: argparse.Namespace) -> int:
             print(f"    {e['at']}  {e['actor']:<18} {e['action']:<7} {e['entity']} {e['entity_id']}  {e['data']}")
         return 0
 
-    return _with_record(args, run)
+    return _with_record(args, run, read_only=True)
 
 
 def _ping(args: argparse.Namespace) -> int:
@@ -461,6 +462,6 @@ def _audit(args: argparse.Namespace) -> int:
                 print(f"{e.id:>6}  {e.at}  {e.actor:<18} {e.action:<7} {e.entity} {e.entity_id}  {e.data}")
         return 0
 
-    return _with_record(args, run)
+    return _with_record(args, run, read_only=True)
 
 

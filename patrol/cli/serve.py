@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--max-body-bytes", type=int, default=64 * 1024, help="largest request body (default 65536)")
     p.add_argument("--max-page-size", type=int, default=500, help="largest page of a list (default 500)")
+    p.add_argument("--field-poll-s", type=float, default=5.0,
+                   help="how often the ambassadors' phone page asks for news, seconds (default 5)")
+    p.add_argument("--field-ping-s", type=float, default=30.0,
+                   help="how often the phone page sends its position while on duty, seconds (default 30)")
+    p.add_argument("--clock-start", metavar="TIME", help="tests and benchmarks: the service's clock reads this "
+                                                         "ISO-8601 time now and runs on from it (default: real time)")
     add_district_arg(p)
     p.set_defaults(func=_serve)
 
@@ -72,11 +78,16 @@ def _db(args, district=None) -> str:
 
 
 def _config(args):
+    from patrol.dispatch.clock import OffsetClock, parse_time
     from patrol.service.config import ServiceConfig
 
+    offset = 0.0
+    if args.clock_start:
+        offset = OffsetClock.starting_at(parse_time(args.clock_start, field="--clock-start")).offset_s
     return ServiceConfig(db_path=_db(args), district_path=args.district, plan_path=args.plan, host=args.host,
                          port=args.port, workers=args.workers, max_body_bytes=args.max_body_bytes,
-                         max_page_size=args.max_page_size)
+                         max_page_size=args.max_page_size, field_poll_s=args.field_poll_s,
+                         field_ping_s=args.field_ping_s, clock_offset_s=offset)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -86,7 +97,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = _config(args)
     opts = {"host": config.host, "port": config.port, "log_level": "warning", "access_log": False}
-    banner = f"patrol: serving on http://{config.host}:{config.port}/console (record {config.db_path})"
+    url = f"http://{config.host}:{config.port}"
+    banner = f"patrol: serving on {url}/console (dispatchers) and {url}/field (ambassadors' phones), " \
+             f"record {config.db_path}"
     if config.workers > 1:
         from patrol.service.app import build_state
 
@@ -105,11 +118,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(args):
+def _store(args, *, must_exist: bool = False):
+    from pathlib import Path
+
+    from patrol.errors import RecordError
     from patrol.service.auth import KeyStore
     from patrol.service.config import keys_path_for
 
-    return KeyStore(args.keys or keys_path_for(_db(args)))
+    path = Path(args.keys or keys_path_for(_db(args)))
+    if must_exist and not path.is_file():
+        raise RecordError(f"no key file at {path}: it was expected there (give --db PATH or --keys PATH; "
+                          "`patrol keys create` makes it)", field="keys")
+    return KeyStore(path)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -130,11 +150,14 @@ def _create(args: argparse.Namespace) -> int:
     else:
         print(token)
         print(f"patrol: {key.role} key {key.id} for {key.name} (shown once: store it now)", file=sys.stderr)
+        if key.role == "ambassador":
+            print(f"patrol: on {key.ambassador}'s phone open <service address>/field#key={token} "
+                  "(the page keeps the key and takes it out of the address)", file=sys.stderr)
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = _store(args, must_exist=True)
     try:
         keys = store.list()
     finally:
@@ -150,7 +173,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = _store(args, must_exist=True)
     try:
         key = store.revoke(args.key_id, by=_cli_actor())
     finally:

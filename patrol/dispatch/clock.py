@@ -8,6 +8,8 @@ district's time zone (``district.timezone``); :func:`local_minute` and :func:`lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,12 +17,44 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from patrol.errors import InputError
 from patrol.settings import parse_hhmm
 
-__all__ = ["day_start", "iso", "local_minute", "local_moment", "parse_time", "utc_now", "zone"]
+__all__ = ["Clock", "OffsetClock", "TimeWindow", "day_start", "iso", "local_minute", "local_moment", "parse_time",
+           "utc_now", "zone"]
+
+#: What the record and the desk read "now" from: the real time (:func:`utc_now`) unless a test or a
+#: benchmark hands them another clock (:class:`OffsetClock`).
+Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+class OffsetClock:
+    """The real time shifted by a fixed offset: it runs at real speed from another moment.
+
+    A benchmark or a test runs the service "inside shift hours" whatever the hour: all its
+    processes get the same offset (``ServiceConfig.clock_offset_s``), so they agree on the time.
+
+    >>> c = OffsetClock.starting_at("2026-06-02T19:00:00Z")
+    >>> abs((c() - parse_time("2026-06-02T19:00:00Z")).total_seconds()) < 5
+    True
+    """
+
+    def __init__(self, offset_s: float):
+        self.offset_s = float(offset_s)
+        self._offset = timedelta(seconds=self.offset_s)
+
+    @classmethod
+    def starting_at(cls, moment) -> OffsetClock:
+        """A clock that reads ``moment`` now."""
+        return cls((parse_time(moment) - utc_now()).total_seconds())
+
+    def __call__(self) -> datetime:
+        return utc_now() + self._offset
+
+    def __repr__(self) -> str:
+        return f"OffsetClock({self.offset_s:.3f})"
 
 
 def parse_time(value, *, field: str = "time") -> datetime:
@@ -34,23 +68,78 @@ def parse_time(value, *, field: str = "time") -> datetime:
     if value is None:
         return utc_now()
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:  # year 1 at +05:00, year 9999 at -05:00
+            raise InputError(f"{field}: {value.isoformat()} is out of the range of times ({exc})", field=field) from exc
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise InputError(f"{field}: {value!r} is not a time in epoch seconds ({exc})", field=field) from exc
     if isinstance(value, str):
         text = value.strip()
         try:
             dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError as exc:
             raise InputError(f"{field}: {value!r} is not an ISO-8601 time", field=field) from exc
-        return parse_time(dt)
+        return parse_time(dt, field=field)
     raise InputError(f"{field}: {value!r} is not a time", field=field)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The times accepted from a client around now: a phone's clock or a typed time may be far off.
+
+    >>> w = TimeWindow()
+    >>> now = datetime(2026, 6, 2, 19, 0, tzinfo=UTC)
+    >>> w.refusal("2026-06-02T18:00:00Z", now=now) is None
+    True
+    >>> w.refusal("9999-01-01T00:00:00Z", now=now)
+    "'9999-01-01T00:00:00Z' is more than 10 minutes ahead of the server's clock"
+    """
+
+    max_age: timedelta = timedelta(days=7)
+    max_ahead: timedelta = timedelta(minutes=10)
+
+    def refusal(self, value, *, now: datetime, field: str = "time") -> str | None:
+        """Why ``value`` is not accepted (not a time, too old, too far ahead), or ``None``."""
+        try:
+            moment = parse_time(value, field=field)
+        except InputError as exc:
+            return exc.message
+        shown = value if isinstance(value, str) else moment.isoformat()
+        if moment < now - self.max_age:
+            return f"{shown!r} is more than {_span(self.max_age)} old"
+        if moment > now + self.max_ahead:
+            return f"{shown!r} is more than {_span(self.max_ahead)} ahead of the server's clock"
+        return None
+
+    def check(self, value, *, now: datetime, field: str = "time") -> datetime:
+        """``value`` as an aware UTC time.
+
+        Raises
+        ------
+        InputError
+            Naming ``field`` and why, when it is outside the window.
+        """
+        reason = self.refusal(value, now=now, field=field)
+        if reason is not None:
+            raise InputError(f"{field}: {reason}" if not reason.startswith(field) else reason, field=field)
+        return parse_time(value, field=field)
+
+
+def _span(d: timedelta) -> str:
+    s = d.total_seconds()
+    return f"{s / 86400:g} days" if s >= 86400 else f"{s / 3600:g} hours" if s >= 3600 else f"{s / 60:g} minutes"
 
 
 def iso(value=None) -> str:
     """The record's text form of a time: ISO-8601 UTC with milliseconds and ``Z``."""
     dt = parse_time(value)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    # not strftime("%Y"): it writes year 1 as "1", which no longer sorts or parses as ISO-8601
+    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}."
+            f"{dt.microsecond // 1000:03d}Z")
 
 
 @lru_cache(maxsize=32)

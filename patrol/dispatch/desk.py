@@ -16,14 +16,19 @@ where and on what duty (:mod:`~patrol.dispatch.roster`, :mod:`~patrol.dispatch.p
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 
-from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
-from patrol.dispatch.network import Network
+import numpy as np
+
+from patrol.dispatch.clock import Clock, day_start, iso, local_minute, parse_time, utc_now, zone
+from patrol.dispatch.fixes import FixPolicy
+from patrol.dispatch.idempotency import Idempotency
+from patrol.dispatch.network import Network, Route
 from patrol.dispatch.positions import Position, unit_position
 from patrol.dispatch.ranking import Ranking, rank_units
-from patrol.dispatch.record import Assignment, Incident, Record
+from patrol.dispatch.record import Assignment, FixResult, Incident, Record
 from patrol.dispatch.roster import AVAILABLE, Unit, duty_status, roster_units
 from patrol.errors import InputError, NotFoundError, PlanError
 from patrol.geocode import Location
@@ -49,11 +54,18 @@ class Desk:
         The day's plan (positions when pings are stale, breaks as duty status).
     units : dict, optional
         Unit -> members (a plan's ``units`` mapping, pairs mode); default from the roster.
+    fix_policy : FixPolicy, optional
+        Which GPS fixes :meth:`ping_many` refuses (default: :class:`~patrol.dispatch.fixes.FixPolicy`).
+    clock : callable, optional
+        Where "now" comes from (default: the record's clock, else the real time).
     """
 
     def __init__(self, district, *, record: Record | None = None, timeline=None,
-                 units: dict[str, list[str]] | None = None, network: Network | None = None):
+                 units: dict[str, list[str]] | None = None, network: Network | None = None,
+                 fix_policy: FixPolicy | None = None, clock: Clock | None = None):
         self.district = district
+        self.fix_policy = fix_policy or FixPolicy()
+        self.clock: Clock = clock or (record.clock if record is not None else utc_now)
         self.settings = district.settings
         self.record = record
         self.timeline = timeline
@@ -68,6 +80,10 @@ class Desk:
         self._shift_days = frozenset(shift.days)
         self._tz = self.settings.district.timezone
         self._geocoded: dict[str, Location] = {}
+
+    def moment(self, when=None) -> datetime:
+        """``when`` as an aware UTC time; ``None`` is now by the desk's clock."""
+        return self.clock() if when is None else parse_time(when)
 
     @cached_property
     def network(self) -> Network:
@@ -108,7 +124,7 @@ class Desk:
 
     def situation(self, when: str | datetime | None = None) -> list[tuple[Unit, str, str, Position | None]]:
         """Per unit: ``(unit, duty status, status source, Position or None)`` at a moment."""
-        moment = parse_time(when)
+        moment = self.moment(when)
         tz = self._tz
         minute = local_minute(moment, tz)
         local = moment.astimezone(zone(tz))
@@ -154,7 +170,7 @@ class Desk:
             When the location cannot be resolved or is off the district's streets.
         """
         loc = self.locate(at)
-        moment = parse_time(when)
+        moment = self.moment(when)
         entries = self.situation(moment)
         cands = rank_units(self.network, loc.block, loc.offset_m, entries,
                            speed_m_s=self.settings.speeds.response_m_s, top_routes=top_routes,
@@ -203,6 +219,13 @@ class Desk:
                        matched=inc.matched or inc.location_text, kind="point", in_area=bool(inc.in_area))
         return self.rank(loc, when=when, top_routes=top_routes, route_also=route_also)
 
+    def route_to(self, position: Position, incident: Incident) -> Route | None:
+        """The walking route from a unit's position to an incident's point (``None`` without a point or path)."""
+        if incident.block is None:
+            return None
+        return self.network.field(incident.block, incident.offset_m or 0.0).route_to(position.block,
+                                                                                      position.offset_m)
+
     # ------------------------------------------------------------------ record writes
     def _need_record(self) -> Record:
         if self.record is None:
@@ -226,56 +249,99 @@ class Desk:
         return rec.add_ping(str(ambassador).strip(), float(lat), float(lon), t=t, accuracy_m=accuracy_m,
                             block=loc.block, offset_m=loc.offset_m, actor=actor)
 
-    def ping_many(self, pings: list[dict], *, actor: str | None = None) -> list[int]:
-        """Snap a batch of fixes (vectorized) and record them in one transaction; returns the ids.
+    def ping_many(self, pings: list[dict], *, actor: str | None = None,
+                  idem: Idempotency | None = None) -> list[FixResult]:
+        """Check each fix, snap the good ones (vectorized) and record them in one transaction.
 
-        Each ping is a dict with ``ambassador``, ``lat``, ``lon`` and optionally ``t`` and
-        ``accuracy_m``.  Fixes farther than ``dispatch.max_snap_m`` from every street are stored
-        unsnapped (``block`` NULL: they count for no block and give no position) rather than refused,
-        so one bad fix does not drop a device's batch.
+        Each ping is a dict with ``ambassador``, ``lat``, ``lon`` and optionally ``t``,
+        ``accuracy_m`` and ``key`` (the client's id of the fix: see :meth:`Record.add_pings`).
+        Every fix is judged on its own, so one bad fix never costs the others:
 
-        Raises
-        ------
-        NotFoundError
-            For a name not on the roster (nothing of the batch is written).
+        * refused (not stored, ``reason`` says why): a name not on the roster, or a fix the
+          :class:`~patrol.dispatch.fixes.FixPolicy` refuses (0,0, NaN, out of range, far outside the
+          district, absurd accuracy, a time far from now);
+        * stored unsnapped (``block`` NULL: it counts for no block and gives no position, ``reason``
+          says so): farther than ``dispatch.max_snap_m`` from every street;
+        * a duplicate of a fix stored under the same ``key`` (see :meth:`Record.add_pings`).
+
+        Returns
+        -------
+        list of FixResult
+            One per fix, in order.
         """
-        import numpy as np
-
         rec = self._need_record()
         if not pings:
             return []
-        for p in pings:
-            self.unit(p.get("ambassador", ""))
-        try:
-            lats = np.array([float(p["lat"]) for p in pings])
-            lons = np.array([float(p["lon"]) for p in pings])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"every ping needs a numeric lat and lon ({exc})", field="lat") from exc
-        blocks, offsets, dist = self.district.geocoder.snap_many(lats, lons)
-        limit = self.settings.dispatch.max_snap_m
-        rows = []
-        for p, b, o, d in zip(pings, blocks.tolist(), offsets.tolist(), dist.tolist(), strict=True):
-            near = d <= limit
-            rows.append({**p, "ambassador": str(p["ambassador"]).strip(), "block": b if near else None,
-                         "offset_m": round(o, 2) if near else None})
-        return rec.add_pings(rows, actor=actor)
+        now = self.clock()
+        results: dict[int, FixResult] = {}
+        good: list[int] = []
+        for i, p in enumerate(pings):
+            key = p.get("key")
+            name = str(p.get("ambassador") or "").strip()
+            reason = None if name in self._names else f"unknown ambassador or unit {name!r}"
+            reason = reason or self.fix_refusal(p.get("lat"), p.get("lon"), accuracy_m=p.get("accuracy_m"),
+                                                t=p.get("t"), now=now)
+            if reason is None:
+                good.append(i)
+            else:
+                results[i] = FixResult(i, "refused", None, False, reason, key)
+        if good:
+            lats = np.array([float(pings[i]["lat"]) for i in good])
+            lons = np.array([float(pings[i]["lon"]) for i in good])
+            blocks, offsets, dist = self.district.geocoder.snap_many(lats, lons)
+            limit = self.settings.dispatch.max_snap_m
+            rows = []
+            far: dict[int, str] = {}
+            for k, (i, b, o, d) in enumerate(zip(good, blocks.tolist(), offsets.tolist(), dist.tolist(), strict=True)):
+                near = d <= limit
+                if not near:
+                    far[k] = f"{d:,.0f} m from the nearest street (limit {limit:g} m): stored without a block"
+                rows.append({**pings[i], "ambassador": str(pings[i]["ambassador"]).strip(),
+                             "block": b if near else None, "offset_m": round(o, 2) if near else None})
 
-    def set_duty(self, ambassador: str, status: str, *, at=None, note: str = "", actor: str | None = None):
+            def merged(stored: list[FixResult]) -> list[FixResult]:
+                out = dict(results)
+                for res in stored:
+                    i = good[res.index]
+                    out[i] = replace(res, index=i, reason=far.get(res.index) if res.status == "stored" else res.reason)
+                return [out[i] for i in range(len(pings))]
+
+            return merged(rec.add_pings(rows, actor=actor, idem=None if idem is None else idem.through(merged)))
+        return [results[i] for i in range(len(pings))]  # every fix refused: nothing to write (no key stored)
+
+    def fix_refusal(self, lat: float | None, lon: float | None, *, accuracy_m: float | None = None, t=None,
+                    now=None) -> str | None:
+        """Why a GPS fix cannot be stored (see :class:`~patrol.dispatch.fixes.FixPolicy`), or ``None``."""
+        return self.fix_policy.refusal(lat, lon, accuracy_m=accuracy_m, t=t, now=self.moment(now),
+                                       bounds=self._bounds)
+
+    @cached_property
+    def _bounds(self) -> tuple[float, float, float, float]:
+        """``(south, west, north, east)`` of the district's street nodes."""
+        lats = [d["lat"] for _, d in self.district.graph.nodes(data=True)]
+        lons = [d["lon"] for _, d in self.district.graph.nodes(data=True)]
+        return min(lats), min(lons), max(lats), max(lons)
+
+    def set_duty(self, ambassador: str, status: str, *, at=None, note: str = "", actor: str | None = None,
+                 idem: Idempotency | None = None):
         """Record a duty status change of a known ambassador or unit."""
         self.unit(ambassador)
-        return self._need_record().set_duty(str(ambassador).strip(), status, at=at, note=note, actor=actor)
+        return self._need_record().set_duty(str(ambassador).strip(), status, at=at, note=note, actor=actor,
+                                            idem=idem)
 
     def new_incident(self, at: str, *, type: str, source: str, priority: str = "normal", notes: str = "",
-                     received_at=None, when=None, actor: str | None = None) -> Incident:
+                     received_at=None, when=None, actor: str | None = None,
+                     idem: Idempotency | None = None) -> Incident:
         """Geocode a location text and record a new incident there."""
         loc = self.locate(at)
         return self._need_record().new_incident(
             type=type, source=source, priority=priority, notes=notes, location_text=str(at), matched=loc.matched,
             lat=loc.lat, lon=loc.lon, block=loc.block, offset_m=loc.offset_m, in_area=loc.in_area,
-            received_at=received_at, at=when, actor=actor)
+            received_at=received_at, at=when, actor=actor, idem=idem)
 
     def assign(self, incident_id: int, ambassador: str | None = None, *, when=None, note: str = "",
-               actor: str | None = None, eta_min: float | None = None) -> Assignment:
+               actor: str | None = None, eta_min: float | None = None,
+               idem: Idempotency | None = None) -> Assignment:
         """Assign a unit to an incident (default: the top of the ranking), recording the ETA given.
 
         Raises
@@ -285,7 +351,7 @@ class Desk:
         """
         rec = self._need_record()
         inc = rec.get_incident(incident_id)
-        moment = parse_time(when)
+        moment = self.moment(when)
         cand = None
         if inc.block is not None:
             ranking = self.rank_incident(inc.id, when=moment, top_routes=0)
@@ -308,4 +374,5 @@ class Desk:
         return rec.assign(inc.id, unit.name, members=list(unit.members),
                           eta_min=eta_min if eta_min is not None else (None if cand is None else cand.eta_min),
                           distance_m=None if cand is None else cand.distance_m,
-                          estimated=None if cand is None else cand.estimated, note=note, at=moment, actor=actor)
+                          estimated=None if cand is None else cand.estimated, note=note, at=moment, actor=actor,
+                          idem=idem)

@@ -25,7 +25,13 @@ Threads
 Pings
     :meth:`Record.add_pings` writes a batch in one transaction with one audit row for the batch
     (telemetry at ~1,000/s would otherwise double the write load); every other change has its own
-    audit row.
+    audit row.  A fix may carry its client's own ``key``: a fix whose key the same actor already
+    stored is answered as a duplicate and not stored again.
+Idempotency
+    Every write method takes ``idem`` (:class:`~patrol.dispatch.idempotency.Idempotency`): the
+    write, its key and the response it answers are stored in one transaction; a repeat of the key
+    raises :class:`~patrol.dispatch.idempotency.Replayed` with the stored response and writes
+    nothing (see :mod:`patrol.dispatch.idempotency`).
 
 Examples
 --------
@@ -41,19 +47,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from patrol.dispatch.clock import iso
+from patrol.dispatch.clock import Clock, iso, utc_now
+from patrol.dispatch.idempotency import Idempotency, Replayed, StoredResponse, check_key
 from patrol.dispatch.lifecycle import ACTIVE_STATUSES, OPEN_STATUSES, check_transition
 from patrol.dispatch.rows import (
     DUTY_STATUSES,
     Assignment,
     AuditEntry,
     DutyChange,
+    FixResult,
     Incident,
     Interaction,
     OutcomeEntry,
@@ -67,8 +77,15 @@ from patrol.dispatch.rows import (
     default_actor,
     normalize_duty,
 )
-from patrol.dispatch.schema import SCHEMA_VERSION, migrate
-from patrol.errors import InputError, NotFoundError, RecordError, TransitionError
+from patrol.dispatch.schema import SCHEMA_VERSION, TABLES, migrate
+from patrol.errors import (
+    IdempotencyError,
+    InputError,
+    NotFoundError,
+    RecordError,
+    RecordUnavailableError,
+    TransitionError,
+)
 from patrol.vocab import (
     ACTIONS,
     INCIDENT_TYPES,
@@ -86,19 +103,44 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "DutyChange",
+    "FixResult",
     "Incident",
     "Interaction",
     "OutcomeEntry",
     "Ping",
     "Record",
+    "RecordCheck",
     "StatusChange",
+    "UNIT_STEPS",
     "default_actor",
     "normalize_duty",
 ]
 
 log = logging.getLogger(__name__)
 
+#: A unit's own steps on its assignment (:meth:`Record.unit_status`), in order, and the column each stamps.
+UNIT_STEPS: dict[str, str] = {"accepted": "accepted_at", "en route": "en_route_at", "on scene": "arrived_at"}
+#: Longest client key of one fix (characters).
+MAX_FIX_KEY = 100
+
 # ---------------------------------------------------------------------------------------- record
+def _prepare_file(path: Path, *, must_exist: bool) -> bool:
+    """Refuse a missing (``must_exist``), empty or non-file record path; whether the record is new."""
+    if path.is_dir():
+        raise RecordError(f"the record {path} is a directory, not a file", field="db")
+    if not path.exists():
+        if must_exist:
+            raise RecordError(f"no record at {path}: it was expected there (give --db PATH, or the district's "
+                              "dispatch.db; a command that records something creates it)", field="db")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return True
+    wal = path.with_name(path.name + "-wal")
+    if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise RecordError(f"the record {path} is an empty file (0 bytes): it was lost or truncated. Restore it from "
+                          "a backup, or move it away to start a new record", field="db")
+    return False
+
+
 class _Job:
     """One writer's work waiting for a group commit."""
 
@@ -151,6 +193,34 @@ def _paged(sql: str, limit: int | None, offset: int = 0) -> str:
     return sql + f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
 
 
+@dataclass(frozen=True)
+class RecordCheck:
+    """What :meth:`Record.check` found.
+
+    Attributes
+    ----------
+    integrity : str
+        ``ok``, the integrity check's first problems, or ``not checked``.
+    schema_version : int
+    writable : bool
+    problems : tuple of str
+        Empty when the record can be used.
+    """
+
+    integrity: str
+    schema_version: int
+    writable: bool
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "integrity": self.integrity, "schema_version": self.schema_version,
+                "writable": self.writable, "problems": list(self.problems)}
+
+
 class Record:
     """The incident record over one SQLite file (created and migrated on open).
 
@@ -162,31 +232,43 @@ class Record:
         Default actor of writes (default ``cli:<user>``).
     timeout : float
         Seconds a writer waits for another writer's lock.
+    clock : callable, optional
+        Where "now" comes from (default: the real time; tests and benchmarks give an
+        :class:`~patrol.dispatch.clock.OffsetClock`).
+    must_exist : bool
+        Refuse to create a new record (read-only commands: a missing file is a mistake, not a new record).
+
+    A new file is created readable and writable by its owner only (0600).  An existing file of 0 bytes
+    is refused rather than silently started afresh: it is a record that was lost or truncated.
 
     Raises
     ------
     RecordError
-        When the file cannot be opened as a record.
+        When the file cannot be opened as a record, is empty, or is missing with ``must_exist``.
     """
 
-    def __init__(self, path: str | Path, *, actor: str | None = None, timeout: float = 30.0):
+    def __init__(self, path: str | Path, *, actor: str | None = None, timeout: float = 30.0,
+                 clock: Clock | None = None, must_exist: bool = False):
         self.path = str(path)
         self.actor = actor or default_actor()
+        self.clock: Clock = clock or utc_now
+        self.last_error: tuple[str, str] | None = None
         self._lock = threading.RLock()
         self._cv = threading.Condition()
         self._queue: list[_Job] = []
         self._leader = False
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        new = self.path != ":memory:" and _prepare_file(Path(self.path), must_exist=must_exist)
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
                                          check_same_thread=False)
+            if new:  # before anything is written; SQLite gives its -wal and -shm files the same mode
+                os.chmod(self.path, 0o600)
             self._conn.row_factory = sqlite3.Row
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            migrate(self._conn, iso())
+            migrate(self._conn, self._iso(None))
         except sqlite3.DatabaseError as exc:
             raise RecordError(f"cannot open the record {self.path}: {exc}", field="db") from exc
         if mode.lower() != "wal" and self.path != ":memory:":
@@ -205,21 +287,28 @@ class Record:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+    def _write(self, work: Callable[[sqlite3.Connection], Any], *, idem: Idempotency | None = None,
+               actor: str | None = None) -> Any:
         """Run ``work(conn)`` atomically and durably; return its result once committed.
 
         Group commit: writers arriving while another thread commits queue up; the next leader runs
         the whole queue in one ``BEGIN IMMEDIATE`` ... ``COMMIT``, each writer's work inside its own
         savepoint (an error rolls back that writer's work only and is raised in its thread).  Every
         caller returns only after the commit holding its work is on disk.
+
+        With ``idem``, the key of ``actor`` is looked up inside the same transaction first: a stored
+        key raises :class:`Replayed` (same fingerprint) or :class:`IdempotencyError` (another one)
+        without running ``work``; otherwise the rendered response is stored beside the work.
         """
+        if idem is not None:
+            work = self._once(work, idem, actor or self.actor)
         job = _Job(work)
         with self._cv:
             self._queue.append(job)
             while not job.done and self._leader:
                 self._cv.wait()
             if job.done:
-                return job.result()
+                return self._result(job)
             self._leader = True
         try:
             while True:
@@ -236,7 +325,25 @@ class Record:
             with self._cv:
                 self._leader = False
                 self._cv.notify_all()
-        return job.result()
+        return self._result(job)
+
+    def _result(self, job: _Job) -> Any:
+        """A committed job's value; a database failure becomes :class:`RecordUnavailableError` (503)."""
+        try:
+            value = job.result()
+        except sqlite3.IntegrityError:
+            raise  # a broken constraint is a bug, not the record's state
+        except sqlite3.DatabaseError as exc:
+            raise self._unavailable(exc, "written") from exc
+        self.last_error = None
+        return value
+
+    def _unavailable(self, exc: sqlite3.DatabaseError, what: str) -> RecordUnavailableError:
+        message = f"the record cannot be {what} now: {exc}"
+        self.last_error = (iso(utc_now()), message)
+        log.error("record %s: %s", self.path, message)
+        return RecordUnavailableError(message + (" (nothing was stored)" if what == "written" else ""), field="db",
+                                      details={"reason": str(exc)})
 
     def _commit_batch(self, batch: list[_Job]) -> None:
         with self._lock:
@@ -272,6 +379,56 @@ class Record:
             for j in batch:
                 j.finish()
 
+    def _once(self, work: Callable[[sqlite3.Connection], Any], idem: Idempotency, actor: str
+              ) -> Callable[[sqlite3.Connection], Any]:
+        """``work`` made idempotent under ``idem`` (see :meth:`_write`)."""
+
+        def run(c: sqlite3.Connection) -> Any:
+            stored = self._stored(c, actor, idem.key, idem.fingerprint)
+            if stored is not None:
+                idem.response = stored
+                raise Replayed(stored)
+            value = work(c)
+            body = idem.render(value)
+            c.execute("INSERT INTO idempotency(actor, key, fingerprint, at, status, response) VALUES (?,?,?,?,?,?)",
+                      (actor, idem.key, idem.fingerprint, self._iso(None), idem.status,
+                       json.dumps(body, separators=(",", ":"), allow_nan=False)))
+            idem.response = StoredResponse(idem.status, body)
+            return value
+
+        return run
+
+    @staticmethod
+    def _stored(c: sqlite3.Connection, actor: str, key: str, fingerprint: str) -> StoredResponse | None:
+        row = c.execute("SELECT fingerprint, status, response, at FROM idempotency WHERE actor=? AND key=?",
+                        (actor, key)).fetchone()
+        if row is None:
+            return None
+        if row["fingerprint"] != fingerprint:
+            raise IdempotencyError(
+                f"the idempotency key {key!r} was already used at {row['at']} for another request: send a new key "
+                "for a new request, or repeat the first request unchanged", field="idempotency_key",
+                details={"key": key, "first_used_at": row["at"]})
+        return StoredResponse(int(row["status"]), json.loads(row["response"]), replayed=True)
+
+    def stored_response(self, key: str, fingerprint: str, *, actor: str | None = None) -> StoredResponse | None:
+        """The response stored under an actor's key (``None`` when the key is new).
+
+        Raises
+        ------
+        IdempotencyError
+            When the key was stored with another fingerprint.
+        """
+        with self._lock:
+            try:
+                return self._stored(self._conn, actor or self.actor, key, fingerprint)
+            except sqlite3.DatabaseError as exc:
+                raise self._unavailable(exc, "read") from exc
+
+    def _iso(self, at) -> str:
+        """The record's text of a time; ``None`` is now by the record's clock."""
+        return iso(self.clock() if at is None else at)
+
     def _audit(self, conn: sqlite3.Connection, at: str, actor: str, action: str, entity: str,
                entity_id: int | None, data: dict) -> None:
         conn.execute("INSERT INTO audit(at, actor, action, entity, entity_id, data) VALUES (?,?,?,?,?,?)",
@@ -279,7 +436,49 @@ class Record:
 
     def _query(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                raise self._unavailable(exc, "read") from exc
+
+    def check(self, *, integrity: bool = True) -> RecordCheck:
+        """Whether the record can be used: its integrity, schema and tables, and whether it can be written.
+
+        The write probe takes the write lock and rolls back (nothing is written); ``integrity`` runs
+        ``PRAGMA integrity_check``, which reads the whole file.
+        """
+        problems: list[str] = []
+        result = "not checked"
+        with self._lock:
+            conn = self._conn
+            try:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if integrity:
+                    rows = [r[0] for r in conn.execute("PRAGMA integrity_check(10)").fetchall()]
+                    result = "ok" if rows == ["ok"] else "; ".join(rows)
+                    if result != "ok":
+                        problems.append(f"the file is damaged (integrity check: {result})")
+                names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            except sqlite3.DatabaseError as exc:
+                return RecordCheck(str(exc), -1, False, (f"the file is damaged: {exc}",))
+            if version != SCHEMA_VERSION:
+                problems.append(f"schema version {version}, expected {SCHEMA_VERSION}")
+            missing = [t for t in TABLES if t not in names]
+            if missing:
+                problems.append(f"tables missing: {', '.join(missing)}")
+            writable = True
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(f"PRAGMA user_version = {version}")  # writes the header page: a real write probe
+                finally:
+                    conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError as exc:
+                writable = False
+                problems.append(f"it cannot be written: {exc}")
+        return RecordCheck(result, version, writable, tuple(problems))
 
     @property
     def schema_version(self) -> int:
@@ -297,7 +496,8 @@ class Record:
     def new_incident(self, *, type: str, source: str, location_text: str, priority: str = "normal",
                      notes: str = "", lat: float | None = None, lon: float | None = None,
                      block: int | None = None, offset_m: float | None = None, in_area: bool | None = None,
-                     matched: str | None = None, received_at=None, at=None, actor: str | None = None) -> Incident:
+                     matched: str | None = None, received_at=None, at=None, actor: str | None = None,
+                     idem: Idempotency | None = None) -> Incident:
         """Record a new incident (status ``new``).
 
         Parameters
@@ -320,7 +520,7 @@ class Record:
         source_ = check_choice(source, SOURCES, "source")
         priority_ = check_choice(priority, PRIORITIES, "priority")
         loc = _text(location_text, "location_text", required=True, max_len=500)
-        now = iso(at)
+        now = self._iso(at)
         received = iso(received_at) if received_at is not None else now
         actor = actor or self.actor
         row = (received, now, now, source_, type_, priority_, "new", loc, matched, _float_or_none(lat, "lat"),
@@ -340,11 +540,9 @@ class Record:
                         {"type": type_, "source": source_, "priority": priority_, "location_text": loc,
                          "matched": matched, "lat": lat, "lon": lon, "block": block, "offset_m": offset_m,
                          "in_area": in_area, "received_at": received, "notes": notes})
-            inc = Incident.from_row(c.execute("SELECT * FROM incidents WHERE id=?", (iid,)).fetchone())
-            return inc
+            return self._incident(c, iid)
 
-        inc = self._write(work)
-        return _fix_incident(inc)
+        return self._write(work, idem=idem, actor=actor)
 
     def get_incident(self, incident_id: int) -> Incident:
         """One incident.
@@ -372,9 +570,10 @@ class Record:
         return [_fix_incident(Incident.from_row(r)) for r in self._query(sql, params)]
 
     def update_incident(self, incident_id: int, *, notes: str | None = None, priority: str | None = None,
-                        type: str | None = None, at=None, actor: str | None = None) -> Incident:
+                        type: str | None = None, at=None, actor: str | None = None,
+                        idem: Idempotency | None = None) -> Incident:
         """Change an incident's priority or type, or append to its notes (audited)."""
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
         changes: dict[str, Any] = {}
         if priority is not None:
             changes["priority"] = check_choice(priority, PRIORITIES, "priority")
@@ -392,12 +591,12 @@ class Record:
             c.execute(f"UPDATE incidents SET {sets}, updated_at=? WHERE id=?", (*changes.values(), now, inc.id))
             self._audit(c, now, actor, "update", "incident", inc.id,
                         {k: {"from": getattr(inc, k), "to": v} for k, v in changes.items()})
+            return self._incident(c, inc.id)
 
-        self._write(work)
-        return self.get_incident(incident_id)
+        return self._write(work, idem=idem, actor=actor)
 
     def set_status(self, incident_id: int, status: str, *, note: str = "", at=None,
-                   actor: str | None = None) -> Incident:
+                   actor: str | None = None, idem: Idempotency | None = None) -> Incident:
         """Move an incident along its life cycle (see :mod:`patrol.dispatch.lifecycle`).
 
         ``en route`` and ``on scene`` stamp the active assignments; ``resolved``, ``closed`` and
@@ -411,7 +610,7 @@ class Record:
             For an unknown incident.
         """
         new = check_choice(status, STATUSES, "status")
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
@@ -420,15 +619,66 @@ class Record:
                                       field="status", details={"from": inc.status, "to": new})
             check_transition(inc.status, new)
             self._move(c, inc, new, now, actor, note)
+            return self._incident(c, inc.id)
 
-        self._write(work)
-        return self.get_incident(incident_id)
+        return self._write(work, idem=idem, actor=actor)
 
-    def _move(self, c: sqlite3.Connection, inc: Incident, new: str, now: str, actor: str, note: str) -> None:
+    def unit_status(self, incident_id: int, unit: str, status: str, *, note: str = "", at=None,
+                    actor: str | None = None, idem: Idempotency | None = None) -> Assignment:
+        """One unit's own progress on its assignment: ``accepted``, ``en route`` or ``on scene``.
+
+        Stamps the unit's open assignment (``accepted_at``, ``en_route_at``, ``arrived_at``; reporting a
+        later step stamps ``accepted_at`` too when it is missing) and moves the incident forward when
+        the unit is ahead of it (``assigned`` -> ``en route`` -> ``on scene``), without stamping other
+        units on the incident (a backup arriving later keeps its own times).
+
+        Raises
+        ------
+        InputError
+            For a step that is not one of :data:`UNIT_STEPS`.
+        TransitionError
+            When the unit has no open assignment on the incident, or already reported this step or a
+            later one.
+        NotFoundError
+            For an unknown incident.
+        """
+        step = check_choice(status, tuple(UNIT_STEPS), "status")
+        name = _name(unit, "ambassador")
+        now, actor = self._iso(at), actor or self.actor
+        order = list(UNIT_STEPS)
+
+        def work(c: sqlite3.Connection):
+            inc = self._incident(c, incident_id)
+            row = c.execute("SELECT * FROM assignments WHERE incident_id=? AND ambassador=? AND cleared_at IS NULL "
+                            "ORDER BY id DESC LIMIT 1", (inc.id, name)).fetchone()
+            if row is None:
+                raise TransitionError(f"{name} has no open assignment on incident {inc.id} (it is {inc.status})",
+                                      field="ambassador", details={"incident_status": inc.status})
+            done = [s for s in order if row[UNIT_STEPS[s]] is not None]
+            if done and order.index(done[-1]) >= order.index(step):
+                raise TransitionError(f"{name} already reported {done[-1]!r} on incident {inc.id}", field="status",
+                                      details={"from": done[-1], "to": step})
+            stamps = {UNIT_STEPS[step]: now}
+            if row["accepted_at"] is None:
+                stamps["accepted_at"] = now
+            sets = ", ".join(f"{k}=?" for k in stamps)
+            c.execute(f"UPDATE assignments SET {sets} WHERE id=?", (*stamps.values(), row["id"]))
+            self._audit(c, now, actor, "update", "assignment", int(row["id"]), {**stamps, "note": note})
+            if step != "accepted" and STATUSES.index(inc.status) < STATUSES.index(step):
+                self._set_incident_status(c, inc, step, now, actor, note or f"{name} {step}")
+            return Assignment.from_row(c.execute("SELECT * FROM assignments WHERE id=?", (row["id"],)).fetchone())
+
+        return self._write(work, idem=idem, actor=actor)
+
+    def _set_incident_status(self, c: sqlite3.Connection, inc: Incident, new: str, now: str, actor: str,
+                             note: str) -> None:
         c.execute("UPDATE incidents SET status=?, updated_at=? WHERE id=?", (new, now, inc.id))
         c.execute("INSERT INTO status_history(incident_id, at, from_status, to_status, actor, note) "
                   "VALUES (?,?,?,?,?,?)", (inc.id, now, inc.status, new, actor, _text(note, "note")))
         self._audit(c, now, actor, "status", "incident", inc.id, {"from": inc.status, "to": new, "note": note})
+
+    def _move(self, c: sqlite3.Connection, inc: Incident, new: str, now: str, actor: str, note: str) -> None:
+        self._set_incident_status(c, inc, new, now, actor, note)
         stamp = {"en route": "en_route_at", "on scene": "arrived_at"}.get(new)
         open_rows = c.execute("SELECT id FROM assignments WHERE incident_id=? AND cleared_at IS NULL",
                               (inc.id,)).fetchall()
@@ -444,7 +694,7 @@ class Record:
 
     def assign(self, incident_id: int, ambassador: str, *, members: Iterable[str] | None = None,
                eta_min: float | None = None, distance_m: float | None = None, estimated: bool | None = None,
-               note: str = "", at=None, actor: str | None = None) -> Assignment:
+               note: str = "", at=None, actor: str | None = None, idem: Idempotency | None = None) -> Assignment:
         """Send a unit to an incident.
 
         A ``new`` incident becomes ``assigned``; an incident already assigned, en route or on scene
@@ -457,7 +707,7 @@ class Record:
         """
         unit = _name(ambassador)
         mem = [_name(m) for m in (members or [unit])]
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
@@ -480,15 +730,13 @@ class Record:
                          "distance_m": distance_m, "estimated": estimated, "note": note})
             if inc.status == "new":
                 self._move(c, inc, "assigned", now, actor, note or f"assigned {unit}")
-            row = c.execute("SELECT * FROM assignments WHERE id=?", (aid,)).fetchone()
-            return row
+            return Assignment.from_row(c.execute("SELECT * FROM assignments WHERE id=?", (aid,)).fetchone())
 
-        row = self._write(work)
-        return Assignment.from_row(row)
+        return self._write(work, idem=idem, actor=actor)
 
     def add_outcome(self, incident_id: int, *, outcomes: Iterable[str] = (), actions: Iterable[str] = (),
-                    referrals: Iterable[str] = (), note: str = "", at=None, actor: str | None = None
-                    ) -> list[OutcomeEntry]:
+                    referrals: Iterable[str] = (), note: str = "", at=None, actor: str | None = None,
+                    idem: Idempotency | None = None) -> list[OutcomeEntry]:
         """Record outcomes, actions taken and referrals (by type) on an incident.
 
         Raises
@@ -498,12 +746,12 @@ class Record:
             :data:`~patrol.vocab.REFERRAL_TYPES`.
         """
         items = _outcome_items(outcomes, actions, referrals)
-        if not items:
-            return []
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
+            if not items:
+                return []
             ids = []
             for kind, value in items:
                 cur = c.execute("INSERT INTO outcomes(incident_id, kind, value, at, actor, note) VALUES (?,?,?,?,?,?)",
@@ -514,13 +762,13 @@ class Record:
             c.execute("UPDATE incidents SET updated_at=? WHERE id=?", (now, inc.id))
             rows = c.execute(f"SELECT * FROM outcomes WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",
                              ids).fetchall()
-            return rows
+            return [OutcomeEntry.from_row(r) for r in rows]
 
-        rows = self._write(work)
-        return [OutcomeEntry.from_row(r) for r in rows]
+        return self._write(work, idem=idem, actor=actor)
 
     def close_incident(self, incident_id: int, *, outcomes: Iterable[str] = (), actions: Iterable[str] = (),
-                       referrals: Iterable[str] = (), note: str = "", at=None, actor: str | None = None) -> Incident:
+                       referrals: Iterable[str] = (), note: str = "", at=None, actor: str | None = None,
+                       idem: Idempotency | None = None) -> Incident:
         """Record the outcome and close: ``on scene`` goes through ``resolved``; one transaction.
 
         Raises
@@ -531,7 +779,7 @@ class Record:
             For an outcome, action or referral type not in the program's lists.
         """
         items = _outcome_items(outcomes, actions, referrals)
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             inc = self._incident(c, incident_id)
@@ -545,9 +793,9 @@ class Record:
                 self._audit(c, now, actor, "create", "outcome", int(cur.lastrowid),
                             {"incident_id": inc.id, "kind": kind, "value": value, "note": note})
             self._move(c, inc, "closed", now, actor, note)
+            return self._incident(c, inc.id)
 
-        self._write(work)
-        return self.get_incident(incident_id)
+        return self._write(work, idem=idem, actor=actor)
 
     def _incident(self, c: sqlite3.Connection, incident_id: int) -> Incident:
         row = c.execute("SELECT * FROM incidents WHERE id=?", (_id(incident_id),)).fetchone()
@@ -570,7 +818,7 @@ class Record:
     def busy(self, at=None) -> dict[str, int]:
         """Ambassadors (members and unit names) busy with an incident at a moment -> incident id."""
         out: dict[str, int] = {}
-        for a in self.assignments(active_at=iso(at)):
+        for a in self.assignments(active_at=self._iso(at)):
             for name in {a.ambassador, *a.members}:
                 out.setdefault(name, a.incident_id)
         return out
@@ -603,53 +851,82 @@ class Record:
 
     # ------------------------------------------------------------------ pings and duty
     def add_ping(self, ambassador: str, lat: float, lon: float, *, t=None, accuracy_m: float | None = None,
-                 block: int | None = None, offset_m: float | None = None, actor: str | None = None) -> int:
-        """Record one position ping; returns its id (see :meth:`add_pings`)."""
-        return self.add_pings([{"ambassador": ambassador, "lat": lat, "lon": lon, "t": t, "accuracy_m": accuracy_m,
-                                "block": block, "offset_m": offset_m}], actor=actor)[0]
+                 block: int | None = None, offset_m: float | None = None, key: str | None = None,
+                 actor: str | None = None) -> int:
+        """Record one position ping; returns its id (for a duplicate ``key``: the ping stored first)."""
+        res = self.add_pings([{"ambassador": ambassador, "lat": lat, "lon": lon, "t": t, "accuracy_m": accuracy_m,
+                               "block": block, "offset_m": offset_m, "key": key}], actor=actor)
+        return int(res[0].id)  # type: ignore[arg-type]  # add_pings refuses nothing: it raises
 
-    def add_pings(self, pings: Iterable[dict], *, actor: str | None = None, at=None) -> list[int]:
+    def add_pings(self, pings: Iterable[dict], *, actor: str | None = None, at=None,
+                  idem: Idempotency | None = None) -> list[FixResult]:
         """Record a batch of pings in one transaction, with one audit row for the batch.
 
         Each ping is a dict with ``ambassador``, ``lat``, ``lon`` and optionally ``t`` (fix time,
-        default now), ``accuracy_m``, ``block``, ``offset_m`` (its snap onto the network).
+        default now), ``accuracy_m``, ``block``, ``offset_m`` (its snap onto the network) and ``key``
+        (the client's own id of the fix).  A fix whose key this actor already stored (or that repeats a
+        key earlier in the batch) is not stored again: its result is ``duplicate`` with the first id.
+
+        Returns
+        -------
+        list of FixResult
+            One per ping, in order: ``stored`` or ``duplicate``.
 
         Raises
         ------
         InputError
-            When a ping lacks a name or has an impossible coordinate.
+            When a ping lacks a name or has an impossible coordinate or key (nothing is written).
         """
-        now, actor = iso(at), actor or self.actor
-        rows = []
+        now, actor = self._iso(at), actor or self.actor
+        rows: list[tuple] = []
+        keys: list[str | None] = []
         for p in pings:
             lat, lon = _float_or_none(p.get("lat"), "lat"), _float_or_none(p.get("lon"), "lon")
             if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise InputError(f"ping: {p.get('lat')},{p.get('lon')} is not a latitude,longitude", field="lat")
+            key = None if p.get("key") is None else check_key(p["key"], field="key", max_len=MAX_FIX_KEY)
+            keys.append(key)
             rows.append((_name(p.get("ambassador")), iso(p.get("t")) if p.get("t") is not None else now, lat, lon,
                          _float_or_none(p.get("accuracy_m"), "accuracy_m"),
                          None if p.get("block") is None else int(p["block"]),
-                         _float_or_none(p.get("offset_m"), "offset_m"), now, actor))
+                         _float_or_none(p.get("offset_m"), "offset_m"), now, actor, key))
         if not rows:
             return []
 
-        def work(c: sqlite3.Connection):
-            first = None
-            ids = []
-            for r in rows:
+        def work(c: sqlite3.Connection) -> list[FixResult]:
+            out: list[FixResult] = []
+            ids: list[int] = []
+            names: set[str] = set()
+            seen: dict[str, tuple[int, bool]] = {}
+            for i, (r, key) in enumerate(zip(rows, keys, strict=True)):
+                if key is not None:
+                    first = seen.get(key)
+                    if first is None:
+                        hit = c.execute("SELECT id, block FROM pings WHERE actor=? AND client_key=?",
+                                        (actor, key)).fetchone()
+                        first = None if hit is None else (int(hit[0]), hit[1] is not None)
+                    if first is not None:
+                        out.append(FixResult(i, "duplicate", first[0], first[1], "already stored under this key",
+                                             key))
+                        continue
                 cur = c.execute("INSERT INTO pings(ambassador, t, lat, lon, accuracy_m, block, offset_m, received_at, "
-                                "actor) VALUES (?,?,?,?,?,?,?,?,?)", r)
-                ids.append(int(cur.lastrowid))
-                first = first or ids[-1]
-            self._audit(c, now, actor, "ping", "ping", first,
-                        {"count": len(ids), "ids": [ids[0], ids[-1]], "ambassadors": sorted({r[0] for r in rows})})
-            return ids
+                                "actor, client_key) VALUES (?,?,?,?,?,?,?,?,?,?)", r)
+                pid = int(cur.lastrowid)  # type: ignore[arg-type]
+                ids.append(pid)
+                names.add(r[0])
+                if key is not None:
+                    seen[key] = (pid, r[5] is not None)
+                out.append(FixResult(i, "stored", pid, r[5] is not None, None, key))
+            if ids:
+                self._audit(c, now, actor, "ping", "ping", ids[0],
+                            {"count": len(ids), "ids": [ids[0], ids[-1]], "ambassadors": sorted(names)})
+            return out
 
-        ids = self._write(work)
-        return ids
+        return self._write(work, idem=idem, actor=actor)
 
     def latest_pings(self, at=None, names: Iterable[str] | None = None) -> dict[str, Ping]:
         """Each ambassador's latest ping at or before ``at`` (default now)."""
-        t = iso(at)
+        t = self._iso(at)
         if names is None:
             names = [r[0] for r in self._query("SELECT DISTINCT ambassador FROM pings")]
         names = list(names)
@@ -670,26 +947,24 @@ class Record:
         sql, params = _filtered("pings", "t", equal={"ambassador": ambassador}, since=since, until=until)
         return [Ping.from_row(r) for r in self._query(_paged(sql + " ORDER BY t, id", limit, offset), params)]
 
-    def set_duty(self, ambassador: str, status: str, *, note: str = "", at=None, actor: str | None = None
-                 ) -> DutyChange:
+    def set_duty(self, ambassador: str, status: str, *, note: str = "", at=None, actor: str | None = None,
+                 idem: Idempotency | None = None) -> DutyChange:
         """Record a duty status change (on shift, on break, busy, off duty) of an ambassador or unit."""
         name, st = _name(ambassador), normalize_duty(status)
-        now, actor = iso(at), actor or self.actor
+        now, actor = self._iso(at), actor or self.actor
 
         def work(c: sqlite3.Connection):
             cur = c.execute("INSERT INTO duty(ambassador, status, at, actor, note) VALUES (?,?,?,?,?)",
                             (name, st, now, actor, _text(note, "note")))
             did = int(cur.lastrowid)
             self._audit(c, now, actor, "duty", "duty", did, {"ambassador": name, "status": st, "note": note})
-            row = c.execute("SELECT * FROM duty WHERE id=?", (did,)).fetchone()
-            return row
+            return DutyChange.from_row(c.execute("SELECT * FROM duty WHERE id=?", (did,)).fetchone())
 
-        row = self._write(work)
-        return DutyChange.from_row(row)
+        return self._write(work, idem=idem, actor=actor)
 
     def duty_at(self, at=None, *, since=None) -> dict[str, DutyChange]:
         """Each ambassador's latest duty change in ``[since, at]`` (``since``: e.g. the local day's start)."""
-        t = iso(at)
+        t = self._iso(at)
         params: list = [t]
         sql = "SELECT * FROM duty WHERE at<=?"
         if since is not None:
@@ -709,7 +984,8 @@ class Record:
     def log_interaction(self, ambassador: str, type: str, *, referral_type: str | None = None,
                         business: str | None = None, incident_id: int | None = None, lat: float | None = None,
                         lon: float | None = None, block: int | None = None, offset_m: float | None = None,
-                        notes: str = "", at=None, actor: str | None = None) -> Interaction:
+                        notes: str = "", at=None, actor: str | None = None,
+                        idem: Idempotency | None = None) -> Interaction:
         """Log an ambassador's interaction (:data:`~patrol.vocab.INTERACTION_TYPES`).
 
         Raises
@@ -723,7 +999,8 @@ class Record:
                                           incident_id=incident_id, lat=lat, lon=lon, block=block,
                                           offset_m=offset_m, notes=notes, at=at)
         actor = actor or self.actor
-        return Interaction.from_row(self._write(lambda c: self._insert_interaction(c, values, actor)))
+        return self._write(lambda c: Interaction.from_row(self._insert_interaction(c, values, actor)), idem=idem,
+                           actor=actor)
 
     def log_interactions(self, rows: Iterable[dict], *, actor: str | None = None) -> list[Interaction]:
         """Log many interactions in ONE transaction: all are written or none (field-log imports).
@@ -752,8 +1029,7 @@ class Record:
         out = self._write(lambda c: [self._insert_interaction(c, v, actor) for v in values])
         return [Interaction.from_row(r) for r in out]
 
-    @staticmethod
-    def _interaction_values(ambassador: str, type: str, *, referral_type: str | None = None,
+    def _interaction_values(self, ambassador: str, type: str, *, referral_type: str | None = None,
                             business: str | None = None, incident_id: int | None = None, lat: float | None = None,
                             lon: float | None = None, block: int | None = None, offset_m: float | None = None,
                             notes: str = "", at=None) -> dict[str, Any]:
@@ -762,7 +1038,7 @@ class Record:
         if kind == "referral" and ref is None:
             raise InputError("a referral needs its referral_type", field="referral_type")
         return {
-            "at": iso(at), "ambassador": _name(ambassador), "type": kind, "referral_type": ref,
+            "at": self._iso(at), "ambassador": _name(ambassador), "type": kind, "referral_type": ref,
             "business": _text(business, "business") or None,
             "incident_id": None if incident_id is None else _id(incident_id),
             "lat": _float_or_none(lat, "lat"), "lon": _float_or_none(lon, "lon"),
@@ -846,14 +1122,11 @@ class Record:
 
     # ------------------------------------------------------------------ audit
     def audit(self, *, entity: str | None = None, entity_id: int | None = None, actor: str | None = None,
-              since=None, limit: int | None = None) -> list[AuditEntry]:
-        """The audit trail, oldest first, optionally filtered."""
+              since=None, limit: int | None = None, offset: int = 0) -> list[AuditEntry]:
+        """The audit trail, oldest first, optionally filtered and paged."""
         sql, params = _filtered("audit", "at", equal={"entity": entity, "entity_id": entity_id, "actor": actor},
                                 since=since)
-        sql += " ORDER BY id"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [AuditEntry.from_row(r) for r in self._query(sql, params)]
+        return [AuditEntry.from_row(r) for r in self._query(_paged(sql + " ORDER BY id", limit, offset), params)]
 
 
 def _outcome_items(outcomes, actions, referrals) -> list[tuple[str, str]]:

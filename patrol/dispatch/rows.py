@@ -19,6 +19,9 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "DutyChange",
+    "FIX_STATUSES",
+    "MAX_ID",
+    "FixResult",
     "Incident",
     "Interaction",
     "OutcomeEntry",
@@ -118,6 +121,7 @@ class Assignment(_Row):
     cleared_at: str | None
     cleared_reason: str | None
     actor: str
+    accepted_at: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Assignment:
@@ -184,6 +188,40 @@ class Ping(_Row):
     offset_m: float | None
     received_at: str
     actor: str
+    client_key: str | None = None
+
+
+#: What becomes of one fix of an upload (:class:`FixResult`).
+FIX_STATUSES: tuple[str, ...] = ("stored", "duplicate", "refused")
+
+
+@dataclass(frozen=True)
+class FixResult(_Row):
+    """What became of one GPS fix of an upload.
+
+    Attributes
+    ----------
+    index : int
+        Its place in the upload (0-based).
+    status : str
+        ``stored`` (a new ping), ``duplicate`` (its client key was already stored: not stored again)
+        or ``refused`` (not stored: ``reason`` says why).
+    id : int or None
+        The ping: the new one, or for a duplicate the one stored first under the key.
+    snapped : bool
+        Whether the stored ping is on a street block (a fix far from every street is kept unsnapped).
+    reason : str or None
+        Why it was refused or left unsnapped.
+    key : str or None
+        The fix's client key, as given.
+    """
+
+    index: int
+    status: str
+    id: int | None
+    snapped: bool = False
+    reason: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,11 +275,18 @@ def _float_or_none(value: Any, field: str) -> float | None:
         raise InputError(f"{field}: {value!r} is not a number", field=field) from exc
 
 
+#: Largest row id SQLite stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
 def _id(value: Any) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
+        v = int(value)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"{value!r} is not an incident id", field="incident_id") from exc
+    if not 1 <= v <= MAX_ID:
+        raise InputError(f"{value!r} is not an incident id (1 .. 2^63 - 1)", field="incident_id")
+    return v
 
 
 def _fix_incident(inc: Incident) -> Incident:

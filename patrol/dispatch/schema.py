@@ -144,13 +144,12 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 """
 
-#: Tables of the record (nothing is ever deleted from any of them).
-TABLES = ("incidents", "status_history", "assignments", "outcomes", "interactions", "pings", "duty", "audit")
+_V1_TABLES = ("incidents", "status_history", "assignments", "outcomes", "interactions", "pings", "duty", "audit")
 
 _NO_DELETE = "\n".join(
     f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} "
     f"BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record ({t})'); END;"
-    for t in TABLES if t != "audit"
+    for t in _V1_TABLES if t != "audit"
 )
 #: Immutable history tables: rows are never updated either.
 _NO_UPDATE = "\n".join(
@@ -159,8 +158,38 @@ _NO_UPDATE = "\n".join(
     for t in ("status_history", "outcomes", "interactions", "pings", "duty")
 )
 
+# Version 2 (issue 15): idempotency keys.  A create or change sent with a client key is stored with the key, a
+# fingerprint of the request and the response answered, in the write's own transaction; a position fix may carry
+# its own client key (unique per actor), so a re-uploaded fix is recognised and not stored twice.
+_V2 = """
+CREATE TABLE idempotency (
+    actor        TEXT NOT NULL,               -- who wrote (the service: one API key); keys are per actor
+    key          TEXT NOT NULL,               -- the client's key (Idempotency-Key header)
+    fingerprint  TEXT NOT NULL,               -- sha256 of the request (method, path, body)
+    at           TEXT NOT NULL,
+    status       INTEGER NOT NULL,            -- the response answered: HTTP status
+    response     TEXT NOT NULL,               -- and JSON body, answered again to a repeat
+    PRIMARY KEY (actor, key)
+) WITHOUT ROWID;
+CREATE TRIGGER idempotency_no_delete BEFORE DELETE ON idempotency
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (idempotency)'); END;
+CREATE TRIGGER idempotency_no_update BEFORE UPDATE ON idempotency
+BEGIN SELECT RAISE(ABORT, 'rows of idempotency are never changed'); END;
+
+ALTER TABLE pings ADD COLUMN client_key TEXT;  -- the phone's own id of the fix (NULL: none given)
+CREATE UNIQUE INDEX pings_client_key ON pings(actor, client_key) WHERE client_key IS NOT NULL;
+"""
+
+#: Tables of the record (nothing is ever deleted from any of them).
+TABLES = (*_V1_TABLES, "idempotency")
+
+#: Version 3 (issue 14): an assignment records when the unit accepted it (the field page's "accept").
+_V3 = """
+ALTER TABLE assignments ADD COLUMN accepted_at TEXT;
+"""
+
 #: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE,)
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3)
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -106,10 +106,12 @@ class DailyPlan:
     def to_dict(self) -> dict[str, Any]:
         """The plan.json content (see ``docs/plan-schema.md``)."""
         d = self.district
+        hot_ids = {int(h["block"]): int(h["id"]) for h in self.hotspots}
         walkers = {}
         for unit in self.units:
             walkers[unit.name] = {"members": list(unit.members), "role": unit.role,
-                                  "steps": [_step_json(d, s) for s in self.steps[unit.name]],
+                                  "hours": [format_hhmm(unit.start), format_hhmm(unit.end)],
+                                  "steps": [_step_json(d, s, hot_ids) for s in self.steps[unit.name]],
                                   "summary": self.summary["units"][unit.name]}
         return {
             "schema": SCHEMA,
@@ -135,8 +137,9 @@ class DailyPlan:
         }
 
 
-def _step_json(district: District, s: Leg) -> dict[str, Any]:
-    """A step as plan.json writes it: the leg, plus its time, street and corners (for sheets and people)."""
+def _step_json(district: District, s: Leg, hot_ids: dict[int, int]) -> dict[str, Any]:
+    """A step as plan.json writes it: the leg, plus its time, street and corners, and for a stop what it is
+    about in plain fields (a check-in's business id and name, a dwell's hot-spot id, a break's kind)."""
     a = district.arrays
     out: dict[str, Any] = {"t0": round(s.t0, 4), "t1": round(s.t1, 4), "activity": s.activity, "block": s.block,
                            "off0": round(s.off0, 3), "off1": round(s.off1, 3), "ref": s.ref,
@@ -153,6 +156,11 @@ def _step_json(district: District, s: Leg) -> dict[str, Any]:
             out["node_label"] = district.graph.nodes[out["to_node"]].get("label", "")
     if s.business >= 0:
         out["business"] = s.business
+        out["business_name"] = district.businesses[s.business].name
+    if s.activity == "dwell" and s.block in hot_ids:
+        out["hotspot"] = hot_ids[s.block]
+    if s.activity == "break":
+        out["break"] = "meal" if s.ref.startswith("meal") else "rest"
     return out
 
 

@@ -118,7 +118,13 @@ def connect_read_only(path: str | Path) -> sqlite3.Connection:
     if not p.is_file():
         raise InputError(f"no record at {p} (give --db PATH)", field="db")
     try:
-        conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+        # read-write but query-only, so that closing the last connection folds the WAL back and removes the
+        # -wal/-shm files (a mode=ro connection cannot, and leaves them behind); mode=ro when not writable
+        try:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=rw", uri=True)
+        except sqlite3.OperationalError:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+        conn.execute("PRAGMA query_only=ON")
         conn.row_factory = sqlite3.Row
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:

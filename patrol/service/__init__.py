@@ -1,4 +1,4 @@
-"""The HTTP service (``patrol serve``): a thin shell over :mod:`patrol.dispatch`, with a browser console.
+"""The HTTP service (``patrol serve``): a thin shell over :mod:`patrol.dispatch`, with a console and a phone page.
 
 Modules
 -------
@@ -8,10 +8,12 @@ deps      the service state the routers close over; the caller's key checked aga
 schemas   request / response bodies with the field constraints
 handlers  the shared error body for every 4xx/5xx, the request body size limit
 incidents incident endpoints (create with ranking, assign, status, outcomes, list, show)
-field     ambassadors: duty, positions, pings, interactions, check-ins
+field     ambassadors: duty, positions, pings, interactions, check-ins; the phone page's day, assignments, backup
+today     an ambassador's day from plan.json in plain words (tasks, check-ins), the plan file's version
 batcher   concurrent single pings grouped into one transaction per key
 admin     key management endpoints
 console   the dispatcher's console page (static/), Leaflet, the street network as GeoJSON
+field_page the ambassador's phone page (/field): shell, service worker, manifest
 app       create_app(config): the FastAPI app
 process   run ``patrol serve`` in a child process (tests, load script)
 """

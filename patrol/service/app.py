@@ -14,27 +14,30 @@ Threads
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-from fastapi import Depends, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from patrol.dispatch import Desk, Record
 from patrol.dispatch.clock import iso
 from patrol.dispatch.lifecycle import TRANSITIONS
-from patrol.errors import NotFoundError, PlanError
+from patrol.dispatch.rows import MAX_ID
+from patrol.errors import NotFoundError, RecordError
 from patrol.service.admin import admin_router
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
 from patrol.service.console import console_router, mount_static
 from patrol.service.deps import ServiceState, principal, reader
-from patrol.service.field import ambassadors_now, field_router
+from patrol.service.field import ambassadors_now, etagged, field_router
+from patrol.service.field_page import field_page_router
 from patrol.service.handlers import BodyLimit, install_handlers
-from patrol.service.incidents import incident_router
+from patrol.service.incidents import incident_router, page, since_time
+from patrol.service.schemas import ERROR_RESPONSES, Page
+from patrol.service.security import SecurityHeaders
+from patrol.service.today import PlanFile
 from patrol.vocab import (
     ACTIONS,
     DISPATCHABLE_TYPES,
@@ -80,12 +83,19 @@ def build_state(config: ServiceConfig) -> ServiceState:
         timeline, units = Timeline.from_dict(plan["timeline"]), plan_units(plan)
     else:
         district = load_district(config.district_path)
-    record = Record(config.db_path, actor="service")
+    record = Record(config.db_path, actor="service", clock=config.clock())
+    check = record.check(integrity=True)
+    if not check.ok:
+        record.close()
+        raise RecordError(f"the record {config.db_path} cannot be used: {'; '.join(check.problems)}. Nothing was "
+                          "changed; restore the file from a backup or give another --db", field="db",
+                          details=check.to_dict())
     desk = Desk(district, record=record, timeline=timeline, units=units)
     desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call
     keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
     return ServiceState(config=config, district=district, record=record, desk=desk, keys=keys,
-                        pings=PingBatcher(desk))
+                        pings=PingBatcher(desk), startup_check=check, started_at=iso(desk.clock()),
+                        plan_file=PlanFile(config.plan_path) if config.plan_path else None)
 
 
 def create_app(config: ServiceConfig, *, service_state: ServiceState | None = None) -> FastAPI:
@@ -114,26 +124,40 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
     app.state.patrol = st
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers, 413s included
     mount_static(app)
     # routers close over the state (no module globals); pings first: the most frequent requests
-    app.include_router(field_router(st))
-    app.include_router(incident_router(st))
-    app.include_router(_misc_router(app, st))
-    app.include_router(admin_router(st))
-    app.include_router(console_router(st))
+    app.include_router(field_router(st), responses=ERROR_RESPONSES)
+    app.include_router(incident_router(st), responses=ERROR_RESPONSES)
+    app.include_router(_health_router(st))
+    app.include_router(_misc_router(app, st), responses=ERROR_RESPONSES)
+    app.include_router(admin_router(st), responses=ERROR_RESPONSES)
+    app.include_router(console_router(st), responses=ERROR_RESPONSES)
+    app.include_router(field_page_router())
     return app
 
 
-def _misc_router(app: FastAPI, st: ServiceState):
-    from fastapi import APIRouter, Query
-
-    config = st.config
+def _health_router(st: ServiceState) -> APIRouter:
     r = APIRouter(prefix="/api")
 
-    @r.get("/health", tags=["service"], summary="Liveness (the only endpoint answering without a key)")
-    def health() -> dict:
-        return {"status": "ok", "time": iso(), "district": st.district.name,
-                "schema_version": st.record.schema_version}
+    @r.get("/health", tags=["service"], summary="Liveness and the record's state (the only endpoint answering "
+                                                "without a key); 503 when the record cannot be written",
+           responses={503: {"description": "the record failed a read or write since its last good write"}})
+    def health() -> JSONResponse:
+        last = st.record.last_error
+        body = {"status": "ok" if last is None else "degraded", "time": iso(st.desk.clock()),
+                "district": st.district.name, "schema_version": st.startup_check.schema_version,
+                "record": {"integrity": st.startup_check.integrity, "checked_at": st.started_at,
+                           "writable": st.startup_check.writable and last is None,
+                           "last_error": None if last is None else {"at": last[0], "message": last[1]}}}
+        return JSONResponse(body, status_code=200 if last is None else 503)
+
+    return r
+
+
+def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
+    config = st.config
+    r = APIRouter(prefix="/api")
 
     @r.get("/openapi.json", tags=["service"], include_in_schema=False)
     def openapi(_p: Principal = Depends(principal)) -> JSONResponse:
@@ -159,16 +183,15 @@ def _misc_router(app: FastAPI, st: ServiceState):
                 "poll_interval_s": config.poll_interval_s,
                 "stale_ping_min": st.district.settings.dispatch.stale_ping_min}
 
-    @r.get("/plan", tags=["district"], summary="Today's plan (the plan.json given at startup), 404 when none")
-    def plan(_p: Principal = Depends(reader)) -> JSONResponse:
-        if not config.plan_path:
+    @r.get("/plan", tags=["district"],
+           summary="Today's plan (the plan.json given at startup, as it is on disk now), 404 when none; "
+                   "ETag = its version, If-None-Match answers 304")
+    def plan(request: Request, _p: Principal = Depends(reader)) -> Response:
+        if st.plan_file is None:
             raise NotFoundError("no plan was given to this service (start it with `patrol serve --plan PLAN.json`)",
                                 field="plan")
-        try:
-            data = json.loads(Path(config.plan_path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise PlanError(f"the plan {config.plan_path} cannot be read: {exc}", field="plan") from exc
-        return JSONResponse(data)
+        snap = st.plan_file.current()
+        return etagged(request, f'"{snap.version}"', lambda: snap.body)
 
     @r.get("/state", tags=["service"], summary="What the console polls: units now and open incidents")
     def console_state(_p: Principal = Depends(reader)) -> dict:
@@ -176,13 +199,15 @@ def _misc_router(app: FastAPI, st: ServiceState):
         return {**ambassadors_now(st), "incidents": [i.to_dict() for i in incidents],
                 "poll_interval_s": config.poll_interval_s}
 
-    @r.get("/audit", tags=["service"], summary="The audit trail (oldest first), filtered")
-    def audit(entity: str | None = Query(None, max_length=30), entity_id: int | None = Query(None, ge=1),
+    @r.get("/audit", tags=["service"], response_model=Page, summary="The audit trail (oldest first), filtered, paged")
+    def audit(entity: str | None = Query(None, max_length=30), entity_id: int | None = Query(None, ge=1, le=MAX_ID),
               actor: str | None = Query(None, max_length=200),
-              limit: int = Query(config.default_page_size, ge=1, le=config.max_page_size),
-              _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.audit(entity=entity, entity_id=entity_id, actor=actor, limit=limit)
-        return {"items": [e.to_dict() for e in rows], "limit": limit}
+              since: str | None = Query(None, description="at or after (ISO-8601)"),
+              limit: int = Query(config.default_page_size, ge=1, le=config.max_page_size, description="page size"),
+              offset: int = Query(0, ge=0, le=10_000_000), _p: Principal = Depends(reader)) -> dict:
+        rows = st.record.audit(entity=entity, entity_id=entity_id, actor=actor, since=since_time(since),
+                               limit=limit + 1, offset=offset)
+        return page([e.to_dict() for e in rows], limit, offset)
 
     return r
 

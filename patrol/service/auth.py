@@ -14,7 +14,8 @@ File
 Roles
     ``admin`` manages keys and may do everything; ``dispatcher`` reads and writes incidents, duty,
     positions and logs; ``viewer`` reads; ``ambassador`` is bound to one ambassador name and may only
-    post that ambassador's pings, interactions and check-ins.
+    post that ambassador's pings, interactions, check-ins and duty status, move the incidents assigned to
+    it, and read its own day, assignments and log (:mod:`patrol.service.field`).
 Actor
     Every write made with a key is recorded with the actor ``key:<id>:<role>:<name>``.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
 import sqlite3
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from patrol.dispatch.clock import iso
-from patrol.errors import AuthError, InputError, NotFoundError, RecordError
+from patrol.errors import AuthError, InputError, NotFoundError, RecordError, RecordUnavailableError
 
 __all__ = ["CAPABILITIES", "ROLES", "ApiKey", "KeyStore", "Principal", "parse_token", "unauthenticated"]
 
@@ -167,10 +169,13 @@ class KeyStore:
         self.cache_s = float(cache_s)
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Principal]] = {}
-        if self.path != ":memory:":
+        new = self.path != ":memory:" and not Path(self.path).exists()
+        if new:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            if new:  # the key hashes are nobody else's business: 0600, before anything is written
+                os.chmod(self.path, 0o600)
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
@@ -273,7 +278,10 @@ class KeyStore:
             return hit[1]
         kid, _ = parse_token(token)
         with self._lock:
-            row = self._conn.execute("SELECT * FROM api_keys WHERE id=?", (kid,)).fetchone()
+            try:
+                row = self._conn.execute("SELECT * FROM api_keys WHERE id=?", (kid,)).fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise RecordUnavailableError(f"the key file cannot be read now: {exc}", field="keys") from exc
         if row is None or not hmac.compare_digest(_digest(row["salt"], token), row["hash"]):
             raise unauthenticated("the API key is not valid")
         if row["revoked_at"] is not None:

@@ -22,6 +22,8 @@ from collections import defaultdict
 
 from starlette.concurrency import run_in_threadpool
 
+from patrol.dispatch.rows import FixResult
+
 __all__ = ["PingBatcher"]
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,9 @@ class PingBatcher:
         self._flusher: asyncio.Task | None = None
         self.flushes = 0
 
-    async def submit(self, ping: dict, actor: str) -> int:
-        """Queue one fix (``ambassador``, ``lat``, ``lon``, ``t``, ``accuracy_m``); its id once committed."""
+    async def submit(self, ping: dict, actor: str) -> FixResult:
+        """Queue one fix (``ambassador``, ``lat``, ``lon``, ``t``, ``accuracy_m``, ``key``); what became of it,
+        once committed."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         self._pending.append((ping, actor, fut))

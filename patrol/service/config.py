@@ -9,10 +9,12 @@ app by name) the config travels as JSON in the ``PATROL_SERVICE_CONFIG`` environ
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from patrol.dispatch.clock import Clock, OffsetClock, utc_now
 from patrol.errors import ConfigError
 
 __all__ = ["ENV_VAR", "ServiceConfig", "keys_path_for"]
@@ -53,9 +55,16 @@ class ServiceConfig:
         Most pings in one batch upload.
     poll_interval_s : float
         How often the console refreshes.
+    field_poll_s : float
+        How often the ambassador's phone page asks for news (assignments, duty, plan version).
+    field_ping_s : float
+        How often the phone page sends its position while its ambassador is on duty.
     key_cache_s : float
         How long a verified key is trusted before the key file is read again (revocations by
         another worker process take effect within this delay).
+    clock_offset_s : float
+        Seconds added to the real time to make the service's "now" (tests and benchmarks run it inside
+        shift hours whatever the hour; ``patrol serve --clock-start``).  0: the real time.
     """
 
     db_path: str = "patrol.db"
@@ -70,7 +79,10 @@ class ServiceConfig:
     max_page_size: int = 500
     max_batch_pings: int = 500
     poll_interval_s: float = 2.0
+    field_poll_s: float = 5.0
+    field_ping_s: float = 30.0
     key_cache_s: float = 5.0
+    clock_offset_s: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -81,11 +93,18 @@ class ServiceConfig:
             "max_page_size": self.max_page_size >= 1,
             "max_batch_pings": self.max_batch_pings >= 1,
             "poll_interval_s": self.poll_interval_s > 0,
+            "field_poll_s": 0.5 <= self.field_poll_s <= 600,
+            "field_ping_s": 1 <= self.field_ping_s <= 3600,
             "key_cache_s": self.key_cache_s >= 0,
+            "clock_offset_s": math.isfinite(self.clock_offset_s) and abs(self.clock_offset_s) < 1e10,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ConfigError(f"service setting {name}={getattr(self, name)!r} is out of range", field=name)
+
+    def clock(self) -> Clock:
+        """The service's clock: the real time, or shifted by :attr:`clock_offset_s`."""
+        return OffsetClock(self.clock_offset_s) if self.clock_offset_s else utc_now
 
     @property
     def resolved_keys_path(self) -> str:

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from patrol.service.auth import Principal
-from patrol.service.deps import ServiceState, reader
+from patrol.service.deps import ServiceState, principal
 
 __all__ = ["STATIC_DIR", "console_router", "mount_static", "streets_geojson"]
 
@@ -65,8 +65,10 @@ def console_router(st: ServiceState) -> APIRouter:
     def console() -> FileResponse:
         return FileResponse(STATIC_DIR / "console.html", media_type="text/html")
 
-    @r.get("/api/streets", tags=["district"], summary="The street network as GeoJSON (the console's base layer)")
-    def streets(_p: Principal = Depends(reader)) -> Response:
+    @r.get("/api/streets", tags=["district"],
+           summary="The street network as GeoJSON (the base layer of the console's and the phone page's maps; "
+                   "any key)")
+    def streets(_p: Principal = Depends(principal)) -> Response:
         body = st.cache.get("streets")
         if body is None:
             body = st.cache["streets"] = json.dumps(streets_geojson(st.district), separators=(",", ":")).encode()

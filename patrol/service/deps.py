@@ -16,11 +16,13 @@ from fastapi import Request
 from fastapi.security import HTTPBearer
 
 from patrol.dispatch import Desk, Record
+from patrol.dispatch.record import RecordCheck
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
+from patrol.service.today import PlanFile
 
-__all__ = ["ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
+__all__ = ["KeyGuard", "ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
 
 
 @dataclass
@@ -33,10 +35,13 @@ class ServiceState:
     desk: Desk
     keys: KeyStore
     pings: PingBatcher
+    startup_check: RecordCheck
+    started_at: str
+    plan_file: PlanFile | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
 
-class _KeyWith(HTTPBearer):
+class KeyGuard(HTTPBearer):
     """The caller's key, verified and checked for a capability: one dependency per endpoint.
 
     Documented in OpenAPI as the ``ApiKey`` bearer scheme; the ``X-API-Key`` header works too.
@@ -57,12 +62,12 @@ class _KeyWith(HTTPBearer):
 
 
 #: Any valid key (401 without one).
-principal = _KeyWith(None)
+principal = KeyGuard(None)
 #: A key that may read (admin, dispatcher, viewer).
-reader = _KeyWith("read")
+reader = KeyGuard("read")
 #: A key that may work incidents (admin, dispatcher).
-dispatcher = _KeyWith("dispatch")
+dispatcher = KeyGuard("dispatch")
 #: A key that may post positions and logs (admin, dispatcher, ambassador: own only, checked per call).
-field_writer = _KeyWith("field")
+field_writer = KeyGuard("field")
 #: An admin key.
-admin = _KeyWith("keys")
+admin = KeyGuard("keys")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patrol.errors import PatrolError
+from patrol.service.deps import KeyGuard
+from patrol.service.security import HEADERS
 
 __all__ = ["BodyLimit", "error_body", "install_handlers"]
 
@@ -58,17 +61,49 @@ def _validation_body(exc: RequestValidationError) -> dict:
     return error_body("ValidationError", message, field=first["field"], details={"problems": problems})
 
 
+def _jsonable(obj: Any) -> Any:
+    """``obj`` with what JSON cannot carry (infinite or NaN numbers, other objects) written as text."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    return str(obj)
+
+
+def _refusal(exc: PatrolError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    return JSONResponse(_jsonable(exc.to_dict()), status_code=exc.http_status, headers=headers)
+
+
+async def _key_first(request: Request) -> JSONResponse | None:
+    """The 401/403 answer when the request's route needs a key the request does not carry, else ``None``."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for dep in getattr(dependant, "dependencies", ()):
+        if isinstance(dep.call, KeyGuard):
+            try:
+                await dep.call(request)
+            except PatrolError as exc:
+                return _refusal(exc)
+    return None
+
+
 def install_handlers(app: FastAPI) -> None:
     """Map every error to the shared body."""
 
     @app.exception_handler(PatrolError)
     async def _patrol(_request: Request, exc: PatrolError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+        return _refusal(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(_validation_body(exc), status_code=422)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI parses a JSON body before it checks the key: answer 401/403 first, so a caller without the
+        # right key learns nothing about the endpoint's body
+        refused = await _key_first(request)
+        return refused or JSONResponse(_validation_body(exc), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -82,7 +117,8 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("InternalError", "internal error (see the service log)"), status_code=500)
+        return JSONResponse(error_body("InternalError", "internal error (see the service log)"), status_code=500,
+                            headers=HEADERS)  # Starlette answers 500s outside the middleware
 
 
 class BodyLimit:

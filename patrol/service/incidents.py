@@ -6,11 +6,17 @@ Each handler checks the caller's role, calls :class:`patrol.dispatch.Desk` or
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from datetime import datetime
 
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from patrol.dispatch.clock import parse_time
 from patrol.dispatch.lifecycle import next_statuses
+from patrol.dispatch.rows import MAX_ID
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, reader
+from patrol.service.idempotent import Once
 from patrol.service.schemas import (
     AssignBody,
     CloseBody,
@@ -24,15 +30,20 @@ from patrol.service.schemas import (
 )
 from patrol.vocab import STATUSES
 
-__all__ = ["incident_router", "page", "rank_incident"]
+__all__ = ["incident_router", "page", "rank_incident", "since_time"]
 
-IncidentId = Path(ge=1, description="incident id")
+IncidentId = Path(ge=1, le=MAX_ID, description="incident id")
 
 
 def page(items: list, limit: int, offset: int) -> dict:
     """A page from ``limit + 1`` rows read from ``offset``: ``next_offset`` when there are more."""
     more = len(items) > limit
     return {"items": items[:limit], "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
+
+
+def since_time(value: str | None) -> datetime | None:
+    """A ``since`` query value as a time (422 naming ``query.since`` when it is not one)."""
+    return None if value is None else parse_time(value, field="query.since")
 
 
 def rank_incident(st: ServiceState, incident, *, top_routes: int = 3) -> dict | None:
@@ -62,10 +73,18 @@ def incident_router(st: ServiceState) -> APIRouter:
     Offset = Query(0, ge=0, le=100_000)
 
     @r.post("/incidents", status_code=201, summary="Create an incident; returns it with the ranked responders")
-    def create_incident(body: IncidentCreate, p: Principal = Depends(dispatcher)) -> dict:
-        inc = st.desk.new_incident(body.location, type=body.type, source=body.source, priority=body.priority,
-                                   notes=body.notes, received_at=body.received_at, actor=p.actor)
-        return {"incident": inc.to_dict(), "ranking": rank_incident(st, inc)}
+    def create_incident(body: IncidentCreate, request: Request, p: Principal = Depends(dispatcher)) -> JSONResponse:
+        once = Once(st, request, p, body, status=201)
+        if (replayed := once.replay()) is not None:
+            return replayed
+        if body.received_at is not None:
+            st.desk.fix_policy.window.check(body.received_at, now=st.desk.clock(), field="body.received_at")
+        ranking = st.desk.rank(body.location).to_dict()  # geocodes (errors before anything is written)
+        return once.run(
+            lambda idem: st.desk.new_incident(body.location, type=body.type, source=body.source,
+                                              priority=body.priority, notes=body.notes,
+                                              received_at=body.received_at, actor=p.actor, idem=idem),
+            lambda inc: {"incident": inc.to_dict(), "ranking": ranking})
 
     @r.post("/rank", summary="Who is nearest to a location now (nothing is written)")
     def rank(body: RankBody, _p: Principal = Depends(reader)) -> dict:
@@ -77,7 +96,8 @@ def incident_router(st: ServiceState) -> APIRouter:
                        since: str | None = Query(None, description="received at or after (ISO-8601)"),
                        limit: int = Limit, offset: int = Offset,
                        _p: Principal = Depends(reader)) -> dict:
-        rows = st.record.list_incidents(status=status, open_only=open, since=since, limit=limit + 1, offset=offset)
+        rows = st.record.list_incidents(status=status, open_only=open, since=since_time(since), limit=limit + 1,
+                                        offset=offset)
         return page([i.to_dict() for i in rows], limit, offset)
 
     @r.get("/incidents/{incident_id}", summary="One incident: assignments, status history, outcomes, audit trail")
@@ -91,33 +111,51 @@ def incident_router(st: ServiceState) -> APIRouter:
 
     @r.post("/incidents/{incident_id}/assign", status_code=201,
             summary="Assign a unit (default: the top of the ranking), recording its ETA")
-    def assign(incident_id: int = IncidentId, body: AssignBody = Body(default_factory=AssignBody),
-               p: Principal = Depends(dispatcher)) -> dict:
-        a = st.desk.assign(incident_id, body.ambassador, note=body.note, eta_min=body.eta_min, actor=p.actor)
-        return {"assignment": a.to_dict(), "incident": st.record.get_incident(incident_id).to_dict()}
+    def assign(request: Request, incident_id: int = IncidentId, body: AssignBody = Body(default_factory=AssignBody),
+               p: Principal = Depends(dispatcher)) -> JSONResponse:
+        once = Once(st, request, p, body, status=201)
+        return once.replay() or once.run(
+            lambda idem: st.desk.assign(incident_id, body.ambassador, note=body.note, eta_min=body.eta_min,
+                                        actor=p.actor, idem=idem),
+            lambda a: {"assignment": a.to_dict(), "incident": st.record.get_incident(a.incident_id).to_dict()})
 
     @r.post("/incidents/{incident_id}/status", response_model=IncidentOut,
             summary="Move an incident along its life cycle (en route, on scene, resolved, closed, new = unassign)")
-    def set_status(body: StatusBody, incident_id: int = IncidentId, p: Principal = Depends(dispatcher)) -> dict:
-        return st.record.set_status(incident_id, body.status, note=body.note, actor=p.actor).to_dict()
+    def set_status(body: StatusBody, request: Request, incident_id: int = IncidentId,
+                   p: Principal = Depends(dispatcher)) -> JSONResponse:
+        once = Once(st, request, p, body, status=200)
+        return once.replay() or once.run(
+            lambda idem: st.record.set_status(incident_id, body.status, note=body.note, actor=p.actor, idem=idem),
+            lambda inc: inc.to_dict())
 
     @r.post("/incidents/{incident_id}/outcomes", status_code=201, summary="Record outcomes, actions and referrals")
-    def add_outcomes(body: OutcomeBody, incident_id: int = IncidentId, p: Principal = Depends(dispatcher)) -> dict:
-        rows = st.record.add_outcome(incident_id, outcomes=body.outcomes, actions=body.actions,
-                                     referrals=body.referrals, note=body.note, actor=p.actor)
-        return {"outcomes": [o.to_dict() for o in rows]}
+    def add_outcomes(body: OutcomeBody, request: Request, incident_id: int = IncidentId,
+                     p: Principal = Depends(dispatcher)) -> JSONResponse:
+        once = Once(st, request, p, body, status=201)
+        return once.replay() or once.run(
+            lambda idem: st.record.add_outcome(incident_id, outcomes=body.outcomes, actions=body.actions,
+                                               referrals=body.referrals, note=body.note, actor=p.actor, idem=idem),
+            lambda rows: {"outcomes": [o.to_dict() for o in rows]})
 
     @r.post("/incidents/{incident_id}/close", response_model=IncidentOut,
             summary="Record outcomes and close (on scene goes through resolved), in one transaction")
-    def close(body: CloseBody = Body(default_factory=CloseBody), incident_id: int = IncidentId,
-              p: Principal = Depends(dispatcher)) -> dict:
-        return st.record.close_incident(incident_id, outcomes=body.outcomes, actions=body.actions,
-                                        referrals=body.referrals, note=body.note, actor=p.actor).to_dict()
+    def close(request: Request, body: CloseBody = Body(default_factory=CloseBody), incident_id: int = IncidentId,
+              p: Principal = Depends(dispatcher)) -> JSONResponse:
+        once = Once(st, request, p, body, status=200)
+        return once.replay() or once.run(
+            lambda idem: st.record.close_incident(incident_id, outcomes=body.outcomes, actions=body.actions,
+                                                  referrals=body.referrals, note=body.note, actor=p.actor,
+                                                  idem=idem),
+            lambda inc: inc.to_dict())
 
     @r.patch("/incidents/{incident_id}", response_model=IncidentOut,
              summary="Change priority or type, or append to the notes")
-    def patch(body: IncidentPatch, incident_id: int = IncidentId, p: Principal = Depends(dispatcher)) -> dict:
-        return st.record.update_incident(incident_id, notes=body.notes, priority=body.priority, type=body.type,
-                                         actor=p.actor).to_dict()
+    def patch(body: IncidentPatch, request: Request, incident_id: int = IncidentId,
+              p: Principal = Depends(dispatcher)) -> JSONResponse:
+        once = Once(st, request, p, body, status=200)
+        return once.replay() or once.run(
+            lambda idem: st.record.update_incident(incident_id, notes=body.notes, priority=body.priority,
+                                                   type=body.type, actor=p.actor, idem=idem),
+            lambda inc: inc.to_dict())
 
     return r

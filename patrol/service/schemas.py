@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from patrol.dispatch.rows import DUTY_STATUSES, Incident
+from patrol.dispatch.record import UNIT_STEPS
+from patrol.dispatch.rows import DUTY_STATUSES, FIX_STATUSES, MAX_ID, Incident
 from patrol.service.auth import ROLES
 from patrol.vocab import (
     ACTIONS,
@@ -26,9 +27,10 @@ from patrol.vocab import (
 )
 
 __all__ = [
-    "AssignBody", "CheckinBody", "CloseBody", "DutyBody", "IncidentCreate", "IncidentOut", "IncidentPatch",
-    "InteractionBody", "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody",
-    "RankBody", "StatusBody", "BatchPing",
+    "ERROR_RESPONSES", "AssignBody", "BackupBody", "BatchPing", "CheckinBody", "CloseBody", "DutyBody", "ErrorBody",
+    "ErrorDetail", "FieldCloseBody", "FixAck", "IncidentCreate", "IncidentOut", "IncidentPatch", "InteractionBody",
+    "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody", "RankBody", "StatusBody",
+    "UnitStatusBody",
 ]
 
 IncidentType = Literal[INCIDENT_TYPES]
@@ -40,6 +42,11 @@ Action = Literal[ACTIONS]
 ReferralType = Literal[REFERRAL_TYPES]
 InteractionType = Literal[INTERACTION_TYPES]
 Role = Literal[ROLES]
+UnitStep = Literal[tuple(UNIT_STEPS)]
+
+#: ``at`` of a write from the phone page (checked against the service's clock by the handler).
+_AT = ("when it happened, on the phone (default: when received); queued entries keep the time they were "
+       "made; from 7 days ago to 10 minutes ahead of the service's clock")
 
 _LOWER_FIELDS = ("type", "source", "priority", "status", "referral_type", "role")
 Name = Field(min_length=1, max_length=100, description="ambassador or unit name (roster: lead, amb2 ... amb8)")
@@ -113,6 +120,7 @@ class DutyBody(_Body):
     status: str = Field(min_length=1, max_length=20, examples=list(DUTY_STATUSES),
                         description="on shift (on-shift), on break (break), busy, off duty (off)")
     note: str = Field("", max_length=2000)
+    at: datetime | None = Field(None, description=_AT)
 
 
 class PingBody(_Body):
@@ -122,10 +130,26 @@ class PingBody(_Body):
     lon: float = Field(ge=-180, le=180)
     t: datetime | None = Field(None, description="fix time (default: when received)")
     accuracy_m: float | None = Field(None, ge=0, le=100000)
+    key: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[!-~]+$",
+                            description="the phone's own id of this fix (printable ASCII, no spaces): a fix whose "
+                                        "key this API key already stored is acknowledged as a duplicate and not "
+                                        "stored again")
 
 
-class BatchPing(PingBody):
+class BatchPing(_Body):
+    """One fix of a batch.  Values are checked fix by fix (a refused fix is answered in ``results`` and costs
+    no other fix): lat -90..90, lon -180..180, not 0,0, within 50 km of the district, accuracy 0..5,000 m,
+    t from 7 days ago to 10 minutes ahead."""
+
     ambassador: str = Name
+    lat: float | None = Field(description="latitude (null: the phone had no fix; refused)")
+    lon: float | None = Field(description="longitude")
+    t: datetime | None = Field(None, description="fix time (default: when received)")
+    accuracy_m: float | None = Field(None, description="reported accuracy, metres")
+    key: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[!-~]+$",
+                            description="the phone's own id of this fix (printable ASCII, no spaces): a fix whose "
+                                        "key this API key already stored is acknowledged as a duplicate and not "
+                                        "stored again")
 
 
 class PingBatch(_Body):
@@ -133,13 +157,35 @@ class PingBatch(_Body):
 
 
 class PingAck(BaseModel):
+    """A single fix: stored (``snapped`` false when it is far from every street) or a duplicate of its ``key``."""
+
     id: int
     ambassador: str
+    status: Literal[FIX_STATUSES]
+    snapped: bool
+    reason: str | None = None
+
+
+class FixAck(BaseModel):
+    """What became of one fix of a batch (``index`` in the upload)."""
+
+    index: int
+    status: Literal[FIX_STATUSES] = Field(description="stored, duplicate (its key was already stored: not stored "
+                                                      "again, ``id`` is the first one) or refused (``reason``)")
+    id: int | None
+    snapped: bool
+    reason: str | None = None
+    key: str | None = None
 
 
 class PingBatchAck(BaseModel):
-    ids: list[int]
-    count: int
+    """Per fix, in upload order: ``ids`` (null for a refused fix) and ``results``; counts of each outcome."""
+
+    ids: list[int | None]
+    count: int = Field(description="fixes stored by this request")
+    duplicates: int
+    refused: int
+    results: list[FixAck]
 
 
 class InteractionBody(_Body):
@@ -148,11 +194,12 @@ class InteractionBody(_Body):
     type: InteractionType
     referral_type: ReferralType | None = Field(None, description="required for type 'referral'")
     business: str | None = Field(None, max_length=200)
-    incident_id: int | None = Field(None, ge=1)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID)
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     where: str | None = Field(None, min_length=1, max_length=500, description="location text (geocoded)")
     notes: str = Field("", max_length=10000)
+    at: datetime | None = Field(None, description=_AT)
 
 
 class CheckinBody(_Body):
@@ -162,6 +209,32 @@ class CheckinBody(_Body):
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     notes: str = Field("", max_length=10000)
+    at: datetime | None = Field(None, description=_AT)
+
+
+class UnitStatusBody(_Body):
+    """An ambassador's own step on an assignment (the phone page's buttons)."""
+
+    status: UnitStep = Field(description="accepted, en route or on scene")
+    note: str = Field("", max_length=2000)
+    at: datetime | None = Field(None, description=_AT)
+
+
+class FieldCloseBody(OutcomeBody):
+    """The assigned ambassador closes the incident with its outcome (on scene goes through resolved)."""
+
+    at: datetime | None = Field(None, description=_AT)
+
+
+class BackupBody(_Body):
+    """An ambassador asks for backup: on an incident assigned to them, or where they are."""
+
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID, description="an incident assigned to the caller "
+                                    "(default: a new urgent incident where the caller is)")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    note: str = Field("", max_length=2000)
+    at: datetime | None = Field(None, description=_AT)
 
 
 class KeyCreate(_Body):
@@ -172,6 +245,39 @@ class KeyCreate(_Body):
 
 #: An incident as stored (times ISO-8601 UTC): the record's own row type, so the API cannot drift from it.
 IncidentOut = Incident
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="ValidationError, InputError, AuthError, NotFoundError, TransitionError, "
+                                  "IdempotencyError, GeocodeError, RecordUnavailableError, PayloadTooLarge ...")
+    message: str = Field(description="what is wrong, in words a user can act on")
+    field: str | None = Field(None, description="where: body.location, query.limit, path.incident_id, "
+                                                "header.Idempotency-Key, authorization ...")
+    details: dict[str, Any] | None = Field(None, description="machine-readable facts (problems, close matches, "
+                                                             "allowed transitions ...)")
+
+
+class ErrorBody(BaseModel):
+    """Every refusal has this body (the CLI's ``--json`` errors too)."""
+
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: The error answers of every endpoint that needs a key (OpenAPI ``responses``).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("no API key, or a key that is malformed, unknown or revoked"),
+    403: _error("the key's role may not do this, or an ambassador key writes for another ambassador"),
+    404: _error("unknown incident, ambassador or key; no plan; unknown endpoint"),
+    409: _error("an illegal status change, or the unit is already on the incident"),
+    413: _error("the request body is larger than the service's limit"),
+    422: _error("a value that is not valid (the field is named), a location that cannot be found, an "
+                "Idempotency-Key used for another request"),
+    503: _error("the record cannot be read or written now (nothing was stored): retry later"),
+}
 
 
 class Page(BaseModel):
