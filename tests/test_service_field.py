@@ -34,7 +34,7 @@ def hand_plan(uptown) -> dict:
         {"t0": 601.7, "t1": 602.1, "activity": "walk", "block": 245, "off0": 0.0, "off1": 24.0, "ref": "",
          "street": "Girard Ave S"},
         {"t0": 602.1, "t1": 607.1, "activity": "checkin", "block": 245, "off0": 24.0, "off1": 24.0,
-         "ref": "CycleBar", "street": "Girard Ave S", "business": "CycleBar", "business_index": cyclebar},
+         "ref": "CycleBar", "street": "Girard Ave S", "business": cyclebar, "business_name": "CycleBar"},
         {"t0": 607.1, "t1": 607.3, "activity": "walk", "block": 245, "off0": 24.0, "off1": 40.0, "ref": "",
          "street": "Girard Ave S"},
         {"t0": 607.3, "t1": 617.3, "activity": "dwell", "block": 245, "off0": 40.0, "off1": 40.0,
@@ -47,7 +47,8 @@ def hand_plan(uptown) -> dict:
          "ref": "waiting for opening time", "street": "Girard Ave S"},
     ]
     legs = [{k: s[k] for k in ("t0", "t1", "block", "off0", "off1", "activity", "ref")} for s in steps]
-    return {"schema": "patrol.plan/1", "day": "tue", "date": None,
+    return {"schema": "patrol.plan/2", "district": uptown.name, "district_fingerprint": uptown.fingerprint,
+            "district_source": "embedded", "day": "tue", "date": None,
             "hotspots": [{"id": 2, "block": 245, "street": "Girard Ave S", "lat": 44.9488, "lon": -93.2970}],
             "checkins_due": [{"index": cyclebar, "name": "CycleBar"}],
             "walkers": {"amb2": {"role": "walker", "steps": steps}}, "timeline": {"amb2": legs}}
@@ -137,7 +138,7 @@ def test_my_day_and_its_version(service):
     r2 = client.get("/api/ambassadors/amb2/today", headers={**h["amb2"], "If-None-Match": tag})
     assert r2.status_code == 200 and r2.json()["checkins"][0]["done_by"] == "amb3"
     data = json.loads(plan.read_text())
-    data["walkers"]["amb2"]["steps"][2]["business"] = "Lagoon Cinema"
+    data["walkers"]["amb2"]["steps"][2]["business_name"] = "Lagoon Cinema"
     plan.write_text(json.dumps(data))
     now = client.get("/api/ambassadors/amb2/now", headers=h["amb2"]).json()
     assert now["today_version"] not in (tag, r2.headers["etag"])

@@ -5,9 +5,9 @@ Shares no code with the planner (the rest of :mod:`patrol.planning`): it reads t
 own time arithmetic, and takes every rule from the **district**, never from the plan under check:
 
 * **settings**: the district's (``district.toml``), with only the day's roster changes the plan declares
-  (``day_roster``: pairs, absent, only, hours) applied; any other difference between the plan's recorded settings and the
-  district's is listed and fails the check, unless ``own_settings=True`` (a what-if judged against its own
-  settings; the result says so in ``judged_against``);
+  (``day_roster``: pairs, absent, only, hours) applied; any other difference between the plan's recorded
+  settings and the district's is listed and fails the check, unless ``own_settings=True`` (a what-if judged
+  against its own settings; the result says so in ``judged_against``);
 * **roster**: the walking units follow from the district's roster and the day's changes (names, pairs, the
   lead's role, each person's hours); a plan with a unit missing, an unknown one, other members or another role
   fails;

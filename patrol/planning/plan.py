@@ -34,11 +34,12 @@ from patrol.district import District
 from patrol.errors import InputError
 from patrol.paths import ShortestPaths, all_pairs
 from patrol.planning.breaks import plan_breaks
+from patrol.planning.capacity import capacity
 from patrol.planning.duties import checkins_due, day_input, hotspots, unit_specs
 from patrol.planning.model import DayInput, DayRoster, Shortfall, Unit, UnitSpec
 from patrol.planning.repair import even_out, fill_leftovers
-from patrol.planning.score import gap, score, summarize, tally
-from patrol.planning.variants import try_segments
+from patrol.planning.score import gap, rank_key, score, summarize, tally
+from patrol.planning.variants import Chosen, try_segments
 from patrol.settings import DAYS, format_hhmm, settings_to_dict
 from patrol.timeline import Leg, Timeline
 
@@ -164,6 +165,42 @@ def _step_json(district: District, s: Leg, hot_ids: dict[int, int]) -> dict[str,
     return out
 
 
+#: The planner's shortfall names and the targets of ``targets.priority`` they belong to.
+_TARGET_OF = {"corridor_revisit": "corridor", "hotspot_revisit": "hotspots", "checkins": "checkins",
+              "area_coverage": "area", "balance": "balance", "breaks": "breaks", "min_on_street": "on_street"}
+
+
+def _merge_on_street(short: list[Shortfall]) -> list[Shortfall]:
+    """One on-street shortfall for all the breaks that leave too few on the street (the fewest, each break)."""
+    on = [s for s in short if s.target == "min_on_street"]
+    if len(on) <= 1:
+        return short
+    reason = next((s.detail.split(": ", 1)[1] for s in on if ": " in s.detail), "")
+    detail = f"{len(on)} breaks leave too few on the street: " + "; ".join(s.detail.split(":")[0] for s in on)
+    merged = Shortfall("min_on_street", on[0].required, str(min(int(s.achieved) for s in on)),
+                       detail + (f" ({reason})" if reason else ""))
+    return [s for s in short if s.target != "min_on_street"] + [merged]
+
+
+def _explained(short: list[Shortfall], impossible: dict[str, str], best: Chosen) -> list[Shortfall]:
+    """Each shortfall with why: the bound that makes it impossible (:mod:`.capacity`), else how the search
+    ended (the time limit, or every variant tried with this one the closest)."""
+    out = []
+    for s in short:
+        target = _TARGET_OF.get(s.target, s.target)
+        if target in impossible:
+            why = impossible[target]
+        elif "too few on the street" in s.detail or "person-minutes" in s.detail:
+            why = ""  # the break count already says why
+        elif best.stopped == "time limit":
+            why = f"the search stopped at the time limit after {best.tried} of {best.total} variants"
+        else:
+            why = (f"no plan found meets it ({best.tried} of {best.total} variants tried, stopped: {best.stopped}); "
+                   "this is the closest found that keeps the targets before it")
+        out.append(Shortfall(s.target, s.required, s.achieved, s.detail + (f"; why: {why}" if why else "")))
+    return out
+
+
 def _repair(inp: DayInput, units: list[Unit], checked: np.ndarray, net: ShortestPaths, balance_max: float) -> int:
     """Spare time first to what is left over, then to evening out walking (:mod:`.repair`); a change is kept
     only when every corridor gap and area pass still holds.  Returns the number of items added."""
@@ -266,13 +303,15 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     due = np.asarray(checkin_due if checkin_due is not None else checkins_due(district, day), dtype=np.int64)
     specs = unit_specs(settings, day_roster)
     slots, break_short = plan_breaks(settings, specs)
+    break_short = _merge_on_street(break_short)
     inp = day_input(district, settings, hot, due, seed)
+    cap = capacity(inp, specs, slots, area_visits=tg.area_visits_per_shift, dwell_min=float(tg.hotspot_dwell_min[0]))
     net = all_pairs(a)
 
-    def evaluate(units: list[Unit], tallies: dict) -> float:
+    def evaluate(units: list[Unit], tallies: dict) -> tuple[tuple[int, ...], float]:
         summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"],
                                    break_short)
-        return score(summary, short, tg)
+        return rank_key(summary, short, tg), score(summary, short, tg)
 
     def repair(units: list[Unit], tallies: dict, vin: DayInput) -> None:
         tallies["filled"] = _repair(vin, units, tallies["checked"], net, tg.balance_ratio_max)
@@ -282,14 +321,18 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
                         repair=repair, progress=lambda f: report(0.05 + 0.9 * f, "segments"), deadline=deadline)
     if best is None:
         raise InputError("the roster has no walking unit", field="roster")
-    _, units, tallies, var = best
+    units, tallies, var = best.units, best.tallies, best.variant
 
     report(0.95, "summary")
     dwells_by_block = tally(units, a.edge_length).dwells
     summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"], break_short)
+    short = _explained(short, cap.impossible(tg.priority), best)
     summary["seconds"] = round(time.perf_counter() - t_begin, 2)
     summary["variant"] = {k: v for k, v in var.items() if k != "seed"} | {"schedule_seed": int(var["seed"])}
-    summary["time_limit_reached"] = time.perf_counter() >= deadline
+    summary["search"] = {"variants_tried": best.tried, "variants": best.total, "stopped": best.stopped,
+                         "priority": list(tg.priority)}
+    summary["capacity"] = cap.to_dict()
+    summary["time_limit_reached"] = best.stopped == "time limit"
     if pairs:
         summary["note"] = ("pairs mode: a pair walks, checks in and takes its breaks together; the on-street "
                            "minimum is counted in people (2 per pair)")

@@ -14,6 +14,7 @@ judge of a written plan is :mod:`patrol.planning.check`, which shares none of th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from patrol.district import District
 from patrol.planning.model import DayInput, Shortfall, Unit
 from patrol.settings import Settings, Targets, format_hhmm
 
-__all__ = ["Tally", "gap", "score", "summarize", "tally"]
+__all__ = ["Tally", "gap", "rank_key", "score", "summarize", "tally"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,29 @@ def summarize(district: District, settings: Settings, inp: DayInput, units: list
                                "most / least walking per hour on duty"))
     short.extend(break_short)
     return summary, short
+
+
+def rank_key(summary: dict[str, Any], short: list[Shortfall], tg: Targets) -> tuple[int, ...]:
+    """How far a plan misses each target, in the order ``targets.priority`` gives way (all 0 when every
+    target is met); variants are compared on this key, so a higher target is never traded for a lower one.
+
+    Amounts, rounded so that noise does not decide: breaks not placed (count), corridor minutes over the
+    limit, hot-spot gap over the limit (5-minute steps), businesses not checked in with, area blocks not
+    walked, on-street shortfalls (count), balance over the limit (0.05 steps).
+    """
+    def over(x: float | None, limit: float, step: float) -> int:
+        return 10_000 if x is None else int(math.ceil(max(0.0, x - limit) / step - 1e-9))
+
+    amounts = {
+        "breaks": sum(1 for s in short if s.target == "breaks"),
+        "corridor": over(summary["corridor_max_gap_min"], tg.corridor_revisit_min, 1.0),
+        "hotspots": over(summary["hotspot_max_gap_min"], tg.hotspot_revisit_min, 5.0),
+        "checkins": int(summary["businesses_unchecked"]),
+        "area": int(summary["area_blocks_unvisited"]),
+        "on_street": sum(1 for s in short if s.target == "min_on_street"),
+        "balance": over(summary["balance_ratio"], tg.balance_ratio_max, 0.05),
+    }
+    return tuple(amounts[t] for t in tg.priority)
 
 
 def score(summary: dict[str, Any], short: list[Shortfall], tg: Targets) -> float:

@@ -179,9 +179,50 @@ def corridor_segments(corridor: list[int], k: int, *, edge_u: np.ndarray, edge_v
             share[j] += 1
             split[j] = _split(chains[j], load, share[j], edge_length, max_round_m / 2)
         pieces = [p for _, ps in split for p in ps]
+    out = _segments(pieces, edge_u, edge_v, edge_length, load, speed_m_min, net)
+    if out and max(s.minutes for s in out) > max_round_min + 1e-9:
+        # too few units to keep every round short: the shortest longest round instead, pieces of streets
+        # balanced by length and packed together (a unit may walk two stretches), when that is shorter
+        short = _by_length(chains, k, edge_u, edge_v, edge_length, load, speed_m_min, net)
+        if max(s.minutes for s in short) < max(s.minutes for s in out) - 1e-9:
+            return short
+    return out
+
+
+def _segments(pieces: list[list[int]], edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray,
+              load: np.ndarray, speed_m_min: float, net) -> list[Segment]:
     out = []
     for p in pieces:
         route = _round(p, edge_u, edge_v, net)
         minutes = float(sum(edge_length[b] for b, _, _ in route)) / speed_m_min
         out.append(Segment(sorted(p), route, minutes, float(load[p].sum())))
     return out
+
+
+def _by_length(chains: list[list[int]], k: int, edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray,
+               load: np.ndarray, speed_m_min: float, net) -> list[Segment]:
+    """``k`` segments whose longest round is as short as this finds: for ``m`` = k .. 2k pieces, the streets
+    cut into pieces of near equal length (each street's share in proportion to its length), the pieces packed
+    into ``k`` units longest first; the best ``m`` kept."""
+    lengths = [float(edge_length[c].sum()) for c in chains]
+    best: list[Segment] = []
+    for m in range(max(k, len(chains)), 2 * k + 1):
+        share = [1] * len(chains)
+        while sum(share) < m:
+            grow = [j for j, c in enumerate(chains) if share[j] < len(c)]
+            if not grow:
+                break
+            j = max(grow, key=lambda j: (lengths[j] / share[j], -j))
+            share[j] += 1
+        pieces = [p for c, n in zip(chains, share, strict=True) for p in _split(c, edge_length, n, edge_length,
+                                                                               np.inf)[1]]
+        bins: list[list[int]] = [[] for _ in range(k)]
+        size = np.zeros(k)
+        for p in sorted(pieces, key=lambda p: -float(edge_length[p].sum())):
+            i = int(np.argmin(size))
+            bins[i] += p
+            size[i] += float(edge_length[p].sum())
+        segs = _segments([b for b in bins if b], edge_u, edge_v, edge_length, load, speed_m_min, net)
+        if not best or max(s.minutes for s in segs) < max(s.minutes for s in best) - 1e-9:
+            best = segs
+    return best

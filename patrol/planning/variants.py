@@ -15,6 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from patrol.planning.model import BreakSlot, DayInput, Unit, UnitSpec
 from patrol.planning.scheduler import run_segments
 from patrol.planning.segments import Segment, corridor_segments
 
-__all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "segment_variants", "try_segments"]
+__all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "PATIENCE", "Chosen", "segment_variants", "try_segments"]
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,32 @@ PACE = 1.2
 GIVE_UP_AFTER = 6
 #: ... "far": a score (see :func:`.score.score`) above this.
 GIVE_UP_SCORE = 0.5
+#: Variants tried without a better plan before stopping, unless the best misses its targets by a step or two
+#: (then the search goes on: the next variant may meet them all).
+PATIENCE = 12
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The variant kept: its rank key, scheduled units and tallies, its knobs, how many variants were tried of
+    how many, and why the search stopped."""
+
+    key: tuple[int, ...]
+    units: list[Unit]
+    tallies: dict
+    variant: dict[str, Any]
+    tried: int
+    total: int
+    stopped: str
 
 
 def segment_variants(n_walkers: int, seed: int, rover: bool = False) -> list[dict[str, Any]]:
     """The variants tried, best first on the Uptown benchmark (docs/bench/plan.md): one unit free of a
     segment (which one varies: the break times differ), then every unit with a segment.
 
-    With a rover on the roster the rover is the free unit: every walker gets a segment first (the default
-    roster's shape), with and without pacing and with three sub-seeds, then the other variants.
+    With ``rover`` (a unit free anyway: a rover lead, someone on other hours; or a roster too short to keep
+    rounds short with one walker off the corridor) every walker gets a segment first, with and without
+    pacing and with three sub-seeds, then the other variants.
     """
     out: list[dict[str, Any]] = []
     if rover or n_walkers == 0:
@@ -76,10 +95,10 @@ def _segment_load(inp: DayInput) -> np.ndarray:
 
 def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], slots: list[list[BreakSlot]],
                  names: np.ndarray,
-                 meal_min: float, evaluate: Callable[[list[Unit], dict], float], seed: int,
+                 meal_min: float, evaluate: Callable[[list[Unit], dict], tuple[tuple[int, ...], float]], seed: int,
                  repair: Callable[[list[Unit], dict, DayInput], None] | None = None,
                  progress: Callable[[float], None] | None = None, deadline: float = math.inf,
-                 ) -> tuple[float, list[Unit], dict, dict] | None:
+                 ) -> Chosen | None:
     """Schedule the segment variants in order and keep the best.
 
     Parameters
@@ -94,18 +113,21 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     meal_min : float
         Length of the meal break (rounds are kept short enough to take it inside the revisit limit).
     evaluate : callable
-        ``evaluate(units, tallies)`` -> score (0 when every target is met).
+        ``evaluate(units, tallies)`` -> ``(key, score)``: the variant's :func:`.score.rank_key` (all zeros
+        when every target is met; the best variant has the smallest) and :func:`.score.score` (how far, as one
+        number: a roster far from the targets stops after :data:`GIVE_UP_AFTER` variants).
     seed : int
     repair : callable, optional
         ``repair(units, tallies, inp)``, applied to each variant before it is scored.
     progress : callable, optional
         ``progress(fraction)``.
     deadline : float
-        :func:`time.perf_counter` value after which no further variant is started (the best so far is kept).
+        :func:`time.perf_counter` value after which no variant is started, nor one that would not end by then
+        at the pace of those before (the best so far is kept; the first is always scheduled).
 
     Returns
     -------
-    (score, units, tallies, variant) or None
+    Chosen or None
         The best variant; ``None`` when there are no units.
     """
     # only walkers on duty all day hold a corridor segment; a rover or a unit on other hours is free
@@ -116,19 +138,28 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     load = _segment_load(inp)
     max_round = inp.corridor_revisit - meal_min - 5.0
     cache: dict[int, list[Segment]] = {}
-    variants = segment_variants(len(walkers), seed, rover=len(walkers) < len(units_info))
-    best = None
-    min_walk: dict[tuple, float] = {}
-    tours: dict[tuple, list[tuple[int, int, int]]] = {}
-    for j, var in enumerate(variants):
-        k = var["segments"]
+
+    def segments(k: int) -> list[Segment]:
         if k not in cache:
             cache[k] = [] if k == 0 else corridor_segments(
                 corr, k, edge_u=inp.edge_u, edge_v=inp.edge_v, edge_length=inp.edge_length, names=names, load=load,
                 speed_m_min=inp.speed_m_min, net=net, max_round_min=max_round)
+        return cache[k]
+
+    # every walker on a segment first when some unit is free anyway (a rover, someone on other hours), or when
+    # one walker fewer on the corridor cannot keep its rounds short enough for a meal inside the revisit limit
+    n = len(walkers)
+    short_rounds = n > 1 and max(s.minutes for s in segments(n - 1)) <= max_round + 1e-9
+    variants = segment_variants(n, seed, rover=n < len(units_info) or not short_rounds)
+    best: Chosen | None = None
+    tried, best_at, closest, stop, started = 0, 0, math.inf, "", time.perf_counter()
+    min_walk: dict[tuple, float] = {}
+    tours: dict[tuple, list[tuple[int, int, int]]] = {}
+    for j, var in enumerate(variants):
+        k = var["segments"]
         segs: list[Segment | None] = [None] * len(units_info)
         holders = [w for j, w in enumerate(walkers) if j != var["free"]]
-        for i, s in zip(holders, cache[k], strict=False):
+        for i, s in zip(holders, segments(k), strict=False):
             segs[i] = dataclasses.replace(s, route=list(s.route))
         units = [Unit(u.name, list(u.members), u.role, slots[i], float(u.start), float(u.end), inp.base)
                  for i, u in enumerate(units_info)]
@@ -138,7 +169,11 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
             if twin not in min_walk:
                 continue
             target = {u.name: PACE * min_walk[twin] * (u.end - u.start) / 60.0 for u in units_info}
-        vin = dataclasses.replace(inp, seed=var["seed"])
+        # rounds too long for a meal inside the revisit limit: the corridor target must give way, so units keep
+        # the gap they can (their longest round, a meal and a margin) and take their other work within it
+        longest = max((s.minutes for s in segments(k)), default=0.0)
+        revisit = max(inp.corridor_revisit, longest + meal_min + 5.0)
+        vin = dataclasses.replace(inp, seed=var["seed"], corridor_revisit=revisit)
         tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target,
                                tour_cache=tours, tour_time_s=max(0.5, min(10.0, deadline - time.perf_counter())))
         if not var["pace"]:  # the slowest walker's metres per hour on duty
@@ -147,18 +182,30 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
             min_walk[twin] = float(min(rates))
         if repair is not None:
             repair(units, tallies, vin)
-        score = evaluate(units, tallies)
-        log.debug("segment variant %s: score %.3f", var, score)
-        if best is None or score < best[0]:
-            best = (score, units, tallies, dict(var, design="segments"))
+        key, score = evaluate(units, tallies)
+        log.debug("segment variant %s: %s, score %.3f", var, key, score)
+        tried += 1
+        closest = min(closest, score)
+        if best is None or key < best.key:
+            best = Chosen(key, units, tallies, dict(var), 0, len(variants), "")
+            best_at = tried
         if progress is not None:
             progress((j + 1) / len(variants))
-        if score <= 0:
+        now = time.perf_counter()
+        if not any(key):
+            stop = "every target met"
             break
-        if j + 1 >= GIVE_UP_AFTER and best[0] > GIVE_UP_SCORE:
-            log.info("segment design: best score %.2f after %d variants; not trying the rest", best[0], j + 1)
+        if j + 1 >= GIVE_UP_AFTER and closest > GIVE_UP_SCORE:
+            log.info("best plan far from the targets after %d variants (%s); not trying the rest", j + 1, best.key)
+            stop = f"far from the targets after {j + 1} variants"
             break
-        if time.perf_counter() >= deadline:
-            log.info("time limit reached after %d of %d variants (best score %.2f)", j + 1, len(variants), best[0])
+        if tried - best_at >= PATIENCE and sum(best.key) > 2:
+            stop = f"no better plan in the last {PATIENCE} variants"
             break
-    return best
+        if now + (now - started) / tried > deadline:  # the next variant would not end in time
+            log.info("time limit: %d of %d variants tried (best %s)", j + 1, len(variants), best.key)
+            stop = "time limit"
+            break
+    else:
+        stop = "every variant tried"
+    return None if best is None else dataclasses.replace(best, tried=tried, stopped=stop)
