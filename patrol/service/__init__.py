@@ -6,9 +6,11 @@ config    ServiceConfig: the one settings object handed to the app factory
 auth      API keys (salted hashes in a key file), roles, the actor written to the audit trail
 deps      the service state the routers close over; the caller's key checked against a role
 schemas   request / response bodies with the field constraints
-handlers  the shared error body for every 4xx/5xx, the request body size limit
+handlers  the shared error body for every 4xx/5xx (the key checked first), the request body size limit
+security  security headers on every answer (CSP without inline script, framing, sniffing, caching)
+idempotent the Idempotency-Key header on every create or change
 incidents incident endpoints (create with ranking, assign, status, outcomes, list, show)
-field     ambassadors: duty, positions, pings, interactions, check-ins
+field     ambassadors: duty, positions, pings (each fix judged alone), interactions, check-ins
 batcher   concurrent single pings grouped into one transaction per key
 admin     key management endpoints
 console   the dispatcher's console page (static/), Leaflet, the street network as GeoJSON
