@@ -10,7 +10,9 @@ lifecycle   the incident status life cycle
 schema      the versioned SQLite schema
 record      the durable incident record (SQLite, WAL, group commit, audit trail)
 rows        the record's rows as frozen dataclasses
-clock       timestamps of the record and the plan's local clock
+idempotency writes made at most once per client key, the first answer stored with them
+fixes       which GPS fixes can be stored (one by one, with the reason)
+clock       timestamps of the record and the plan's local clock; the clock tests and benchmarks shift
 desk        district + record + plan: what the CLI and the HTTP service call
 """
 

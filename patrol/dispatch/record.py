@@ -184,6 +184,14 @@ def _filtered(table: str, time_col: str, *, equal: dict[str, Any] | None = None,
     return f"SELECT * FROM {table}" + (" WHERE " + " AND ".join(where) if where else ""), params
 
 
+def _rowid(cur: sqlite3.Cursor) -> int:
+    """The id of the row an ``INSERT`` just wrote."""
+    rowid = cur.lastrowid
+    if rowid is None:  # pragma: no cover - an INSERT always sets it
+        raise RecordError("SQLite gave no id for the row just written")
+    return int(rowid)
+
+
 def _paged(sql: str, limit: int | None, offset: int = 0) -> str:
     """Append ``LIMIT``/``OFFSET`` (validated integers) to a query."""
     if limit is None and not offset:
@@ -533,7 +541,7 @@ class Record:
                 "INSERT INTO incidents(received_at, created_at, updated_at, source, type, priority, status, "
                 "location_text, matched, lat, lon, block, offset_m, in_area, notes, created_by) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
-            iid = int(cur.lastrowid)
+            iid = _rowid(cur)
             c.execute("INSERT INTO status_history(incident_id, at, from_status, to_status, actor, note) "
                       "VALUES (?,?,?,?,?,?)", (iid, now, None, "new", actor, ""))
             self._audit(c, now, actor, "create", "incident", iid,
@@ -724,7 +732,7 @@ class Record:
                 (inc.id, unit, json.dumps(mem), now, _float_or_none(eta_min, "eta_min"),
                  _float_or_none(distance_m, "distance_m"), None if estimated is None else int(bool(estimated)),
                  actor))
-            aid = int(cur.lastrowid)
+            aid = _rowid(cur)
             self._audit(c, now, actor, "assign", "assignment", aid,
                         {"incident_id": inc.id, "ambassador": unit, "members": mem, "eta_min": eta_min,
                          "distance_m": distance_m, "estimated": estimated, "note": note})
@@ -756,7 +764,7 @@ class Record:
             for kind, value in items:
                 cur = c.execute("INSERT INTO outcomes(incident_id, kind, value, at, actor, note) VALUES (?,?,?,?,?,?)",
                                 (inc.id, kind, value, now, actor, _text(note, "note")))
-                ids.append(int(cur.lastrowid))
+                ids.append(_rowid(cur))
                 self._audit(c, now, actor, "create", "outcome", ids[-1],
                             {"incident_id": inc.id, "kind": kind, "value": value, "note": note})
             c.execute("UPDATE incidents SET updated_at=? WHERE id=?", (now, inc.id))
@@ -790,7 +798,7 @@ class Record:
             for kind, value in items:
                 cur = c.execute("INSERT INTO outcomes(incident_id, kind, value, at, actor, note) VALUES (?,?,?,?,?,?)",
                                 (inc.id, kind, value, now, actor, _text(note, "note")))
-                self._audit(c, now, actor, "create", "outcome", int(cur.lastrowid),
+                self._audit(c, now, actor, "create", "outcome", _rowid(cur),
                             {"incident_id": inc.id, "kind": kind, "value": value, "note": note})
             self._move(c, inc, "closed", now, actor, note)
             return self._incident(c, inc.id)
@@ -856,7 +864,10 @@ class Record:
         """Record one position ping; returns its id (for a duplicate ``key``: the ping stored first)."""
         res = self.add_pings([{"ambassador": ambassador, "lat": lat, "lon": lon, "t": t, "accuracy_m": accuracy_m,
                                "block": block, "offset_m": offset_m, "key": key}], actor=actor)
-        return int(res[0].id)  # type: ignore[arg-type]  # add_pings refuses nothing: it raises
+        pid = res[0].id
+        if pid is None:  # pragma: no cover - add_pings refuses nothing: it raises
+            raise RecordError("the ping was not stored")
+        return pid
 
     def add_pings(self, pings: Iterable[dict], *, actor: str | None = None, at=None,
                   idem: Idempotency | None = None) -> list[FixResult]:
@@ -911,7 +922,7 @@ class Record:
                         continue
                 cur = c.execute("INSERT INTO pings(ambassador, t, lat, lon, accuracy_m, block, offset_m, received_at, "
                                 "actor, client_key) VALUES (?,?,?,?,?,?,?,?,?,?)", r)
-                pid = int(cur.lastrowid)  # type: ignore[arg-type]
+                pid = _rowid(cur)
                 ids.append(pid)
                 names.add(r[0])
                 if key is not None:
@@ -956,7 +967,7 @@ class Record:
         def work(c: sqlite3.Connection):
             cur = c.execute("INSERT INTO duty(ambassador, status, at, actor, note) VALUES (?,?,?,?,?)",
                             (name, st, now, actor, _text(note, "note")))
-            did = int(cur.lastrowid)
+            did = _rowid(cur)
             self._audit(c, now, actor, "duty", "duty", did, {"ambassador": name, "status": st, "note": note})
             return DutyChange.from_row(c.execute("SELECT * FROM duty WHERE id=?", (did,)).fetchone())
 
@@ -1054,7 +1065,7 @@ class Record:
             "block, offset_m, notes, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (v["at"], v["ambassador"], v["type"], v["referral_type"], v["business"], v["incident_id"], v["lat"],
              v["lon"], v["block"], v["offset_m"], v["notes"], actor))
-        iid = int(cur.lastrowid)
+        iid = _rowid(cur)
         self._audit(c, v["at"], actor, "create", "interaction", iid,
                     {k: v[k] for k in ("ambassador", "type", "referral_type", "business", "incident_id", "notes")})
         return c.execute("SELECT * FROM interactions WHERE id=?", (iid,)).fetchone()

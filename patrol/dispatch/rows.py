@@ -10,7 +10,7 @@ import getpass
 import json
 import sqlite3
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 from patrol.errors import InputError
 
@@ -69,14 +69,16 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class _Row:
+    """Base of the row dataclasses (each subclass is a frozen dataclass)."""
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(cast(Any, self))
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row):
+    def from_row(cls, row: sqlite3.Row) -> Any:
         names = _FIELDS.get(cls)
         if names is None:
-            names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+            names = _FIELDS[cls] = tuple(f.name for f in fields(cast(Any, cls)))
         keys = row.keys()
         return cls(**{n: row[n] for n in names if n in keys})
 

@@ -6,9 +6,12 @@ config    ServiceConfig: the one settings object handed to the app factory
 auth      API keys (salted hashes in a key file), roles, the actor written to the audit trail
 deps      the service state the routers close over; the caller's key checked against a role
 schemas   request / response bodies with the field constraints
-handlers  the shared error body for every 4xx/5xx, the request body size limit
+handlers  the shared error body for every 4xx/5xx (the key checked first), the request body size limit
+security  security headers on every answer (CSP without inline script, framing, sniffing, caching)
+idempotent the Idempotency-Key header on every create or change
 incidents incident endpoints (create with ranking, assign, status, outcomes, list, show)
-field     ambassadors: duty, positions, pings, interactions, check-ins; the phone page's day, assignments, backup
+field     ambassadors: duty, positions, pings (each fix judged alone), interactions, check-ins; the phone page's
+          day, assignments, backup
 today     an ambassador's day from plan.json in plain words (tasks, check-ins), the plan file's version
 batcher   concurrent single pings grouped into one transaction per key
 admin     key management endpoints

@@ -63,10 +63,10 @@ def _answer(resp: StoredResponse) -> JSONResponse:
 
 
 class Once:
-    """One write request, made at most once per key.
+    """One write request, made at most once per key::
 
-    >>> once = Once(st, request, principal, body, status=201)      # doctest: +SKIP
-    >>> once.replay() or once.run(lambda idem: desk.set_duty(..., idem=idem), lambda d: d.to_dict())  # doctest: +SKIP
+        once = Once(st, request, principal, body, status=201)
+        return once.replay() or once.run(lambda idem: desk.set_duty(..., idem=idem), lambda d: d.to_dict())
 
     Parameters
     ----------
