@@ -50,11 +50,12 @@ def _iso(t: datetime) -> str:
 
 
 @pytest.fixture
-def shift(tmp_path):
+def shift(tmp_path, uptown):
     """A running service with the shift situation described in the module docstring."""
     db = tmp_path / "record.db"
     plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"timeline": {"amb5": [
+    plan.write_text(json.dumps({"district": uptown.name, "district_fingerprint": uptown.fingerprint,
+                                "district_source": "embedded", "timeline": {"amb5": [
         {"t0": 0, "t1": 1440, "block": IN_BLOCK, "off0": 0.0, "off1": 100.0, "activity": "walk"}]}}))
     key = create_key(db, "dispatcher", "screens-test")
     with ServiceProcess(db, extra=["--plan", str(plan)], log_path=tmp_path / "server.log") as srv:

@@ -145,7 +145,7 @@ def test_plan_fixture_at_the_clock():
     now = next(s for s in steps if s["t0"] <= 680 < s["t1"])
     after = next(s for s in steps if s["t0"] >= now["t1"] and s["activity"] != "walk")
     assert now["activity"] == "walk"
-    assert (after["activity"], after["business"], after["street"]) == ("checkin", "Amore Uptown", "Irving Ave S")
+    assert (after["activity"], after["business_name"], after["street"]) == ("checkin", "Amore Uptown", "Irving Ave S")
 
 
 def test_a_shift_on_the_phone(tmp_path, phone, browser, uptown):
