@@ -40,6 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="wall-clock budget of each day's plan in seconds (default: none; the search stops at the "
                         "first variant meeting every target)")
     p.add_argument("--pairs", action="store_true", help="units of two ambassadors")
+    roster = p.add_argument_group("today's roster (without editing district.toml)")
+    roster.add_argument("--absent", default="", metavar="NAMES", help="ambassadors out today, e.g. amb5,amb7")
+    roster.add_argument("--only", default="", metavar="NAMES", help="the only ones working today, e.g. lead,amb2,amb3")
+    roster.add_argument("--start", action="append", default=[], metavar="NAME=HH:MM",
+                        help="a late start, e.g. amb3=12:00 (repeat for several)")
+    roster.add_argument("--end", action="append", default=[], metavar="NAME=HH:MM",
+                        help="an early leave, e.g. amb6=16:00 (repeat for several)")
+    roster.add_argument("--roster", default=None, metavar="FILE",
+                        help="a day-roster file (TOML: absent = [...] or only = [...], pairs, [start], [end])")
     p.add_argument("--history", default=None, help="incident-history CSV for the hot spots (lat, lon, time, type)")
     p.add_argument("--history-columns", default=None,
                    help="column mapping, e.g. lat=centerLat,lon=centerLong,time=reportedDate,type=offense")
@@ -102,6 +111,35 @@ def _history(args: argparse.Namespace) -> IncidentHistory | None:
     return load_incident_history(args.history, cols)
 
 
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _times(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, hhmm = item.partition("=")
+        if not sep or not name.strip() or not hhmm.strip():
+            raise InputError(f"--{flag} takes NAME=HH:MM (e.g. amb3=12:00), got {item!r}", field=flag)
+        out[name.strip()] = hhmm.strip()
+    return out
+
+
+def _day_roster(args: argparse.Namespace, settings):
+    """The day's roster from --roster FILE and the flags (the flags win), or None when nothing changes."""
+    from patrol.planning.duties import day_roster, read_day_roster
+
+    given = read_day_roster(args.roster) if args.roster else {}
+    absent = _names(args.absent) or list(given.get("absent", []))
+    only = _names(args.only) or list(given.get("only", []))
+    start = {**given.get("start", {}), **_times(args.start, "start")}
+    end = {**given.get("end", {}), **_times(args.end, "end")}
+    pairs = True if args.pairs else given.get("pairs")
+    if not (absent or only or start or end) and pairs is None:
+        return None
+    return day_roster(settings, absent=absent, only=only, start=start, end=end, pairs=pairs)
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.action == "check":
         return _check(args)
@@ -111,6 +149,10 @@ def _run(args: argparse.Namespace) -> int:
 
     district = load_district_arg(args)
     history = _history(args)
+    roster = _day_roster(args, district.settings)
+    if args.week and roster is not None and not (roster.pairs and not roster.changes_people):
+        raise InputError("today's roster (--absent, --only, --start, --end, --roster) is for one day: use --day",
+                         field="week")
     report, bar = _progress(not args.json)
     try:
         if args.week:
@@ -119,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             day = args.day or district.settings.shift.days[0]
             plans = {day: plan_day(district, day, date=args.date, seed=_seed(args, day), time_limit_s=args.time_limit,
-                                   pairs=args.pairs or None, history=history, progress=report)}
+                                   roster=roster, history=history, progress=report)}
     finally:
         if bar is not None:
             bar.close()

@@ -79,7 +79,7 @@ def plan_breaks(settings: Settings, units: list[UnitSpec], *, min_gap: int = 30
             shortfalls.append(Shortfall(
                 "min_on_street", f">= {br.min_on_street} people (or all on duty)", f"{int(on.min())}",
                 f"{kind} break of {units[u].name} at {format_hhmm(t)} leaves {int((need - on).max())} fewer on "
-                f"the street than required" + _meal_reason(units, people, br, ws0, we0, duty, cap, start)))
+                f"the street than required", _meal_reason(units, people, br, ws0, we0, duty, cap, start)))
         return True
 
     if br.meal_min > 0:
@@ -127,5 +127,6 @@ def _meal_reason(units: list[UnitSpec], people: list[int], br: Breaks, ws: int, 
     if need <= room:
         return ""
     at_once = int(cap[lo:hi].max()) if hi > lo else 0
-    return (f": {eating} meals x {br.meal_min} min = {need} person-minutes > the {we - ws}-min meal window with "
-            f"{at_once} off the street at a time ({room} person-minutes)")
+    return (f"breaks come before the on-street minimum, and {eating} meals x {br.meal_min} min = {need} "
+            f"person-minutes do not fit the {we - ws}-min meal window with {at_once} off the street at a time "
+            f"({room} person-minutes)")

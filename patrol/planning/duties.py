@@ -11,15 +11,64 @@ Breaks are placed by :mod:`patrol.planning.breaks`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from patrol.demand import IncidentHistory, block_demand, top_hotspots
 from patrol.district import District
-from patrol.errors import InputError
+from patrol.errors import ConfigError, InputError
 from patrol.planning.model import DayInput, DayRoster, UnitSpec
-from patrol.settings import Settings, format_hhmm
+from patrol.settings import Settings, format_hhmm, parse_hhmm, read_toml
 
-__all__ = ["checkins_due", "day_input", "hotspots", "unit_specs"]
+__all__ = ["checkins_due", "day_input", "day_roster", "hotspots", "read_day_roster", "unit_specs"]
+
+#: Keys of a day-roster file (``patrol plan --roster FILE``).
+ROSTER_FILE_KEYS = ("absent", "only", "start", "end", "pairs")
+
+
+def day_roster(settings: Settings, *, absent: tuple[str, ...] | list[str] = (), only: tuple[str, ...] | list[str] = (),
+               start: dict[str, str] | None = None, end: dict[str, str] | None = None,
+               pairs: bool | None = None) -> DayRoster:
+    """The day's roster from what the lead says in the morning: who is absent (or the only ones working), who
+    starts late or leaves early (``HH:MM`` per name), pairs.
+
+    Raises
+    ------
+    InputError
+        A time that is not ``HH:MM`` (naming the ambassador); the names are checked by :func:`unit_specs`.
+    """
+    hours: dict[str, list[int]] = {}
+    for key, given in (("start", start or {}), ("end", end or {})):
+        for name, text in given.items():
+            try:
+                minute = parse_hhmm(text, field_name=f"{key}.{name}")
+            except ConfigError as exc:
+                raise InputError(exc.message, field=key) from exc
+            pair = hours.setdefault(name, [settings.shift.start_min, settings.shift.end_min])
+            pair[0 if key == "start" else 1] = minute
+    return DayRoster(pairs=pairs, absent=tuple(absent), only=tuple(only),
+                     hours=tuple((n, a, b) for n, (a, b) in hours.items()))
+
+
+def read_day_roster(path: str | Path) -> dict[str, object]:
+    """A day-roster file (TOML): ``absent = [...]`` or ``only = [...]``, ``pairs = true|false``, and tables
+    ``[start]`` / ``[end]`` of ``name = "HH:MM"``; unknown keys refused.  Returns the keyword arguments of
+    :func:`day_roster`."""
+    data = read_toml(path, what="day roster", field="roster")
+    unknown = sorted(set(data) - set(ROSTER_FILE_KEYS))
+    if unknown:
+        raise InputError(f"{path}: unknown key(s) {', '.join(unknown)}; use {', '.join(ROSTER_FILE_KEYS)}",
+                         field=unknown[0])
+    for key in ("absent", "only"):
+        if not isinstance(data.get(key, []), list) or not all(isinstance(n, str) for n in data.get(key, [])):
+            raise InputError(f"{path}: {key} must be a list of names", field=key)
+    for key in ("start", "end"):
+        if not isinstance(data.get(key, {}), dict):
+            raise InputError(f"{path}: [{key}] must be a table of name = \"HH:MM\"", field=key)
+    if "pairs" in data and not isinstance(data["pairs"], bool):
+        raise InputError(f"{path}: pairs must be true or false", field="pairs")
+    return {k: data[k] for k in ROSTER_FILE_KEYS if k in data}
 
 
 def unit_specs(settings: Settings, day: DayRoster | None = None) -> list[UnitSpec]:

@@ -40,7 +40,12 @@ class DayRoster:
 
     @property
     def changes(self) -> bool:
-        return bool(self.absent or self.only or self.hours) or self.pairs is not None
+        return self.changes_people or self.pairs is not None
+
+    @property
+    def changes_people(self) -> bool:
+        """Whether someone is out or on other hours today."""
+        return bool(self.absent or self.only or self.hours)
 
     def to_dict(self) -> dict[str, object]:
         """As plan.json's ``day_roster`` (times as ``HH:MM``)."""
@@ -161,13 +166,17 @@ class Shortfall:
     required, achieved : str
         In words with units (``<= 60 min``, ``61.1 min``).
     detail : str
-        Which blocks, businesses, units or breaks, and the reason when one is known.
+        Which blocks, businesses, units or breaks.
+    why : str
+        Why it is not met: the bound that makes it impossible, the time limit, or the search's best.
     """
 
     target: str
     required: str
     achieved: str
     detail: str
+    why: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"target": self.target, "required": self.required, "achieved": self.achieved, "detail": self.detail}
+        return {"target": self.target, "required": self.required, "achieved": self.achieved, "detail": self.detail,
+                "why": self.why}

@@ -175,29 +175,35 @@ def _merge_on_street(short: list[Shortfall]) -> list[Shortfall]:
     on = [s for s in short if s.target == "min_on_street"]
     if len(on) <= 1:
         return short
-    reason = next((s.detail.split(": ", 1)[1] for s in on if ": " in s.detail), "")
-    detail = f"{len(on)} breaks leave too few on the street: " + "; ".join(s.detail.split(":")[0] for s in on)
     merged = Shortfall("min_on_street", on[0].required, str(min(int(s.achieved) for s in on)),
-                       detail + (f" ({reason})" if reason else ""))
+                       f"{len(on)} breaks leave too few on the street: " + "; ".join(s.detail for s in on),
+                       next((s.why for s in on if s.why), ""))
     return [s for s in short if s.target != "min_on_street"] + [merged]
 
 
-def _explained(short: list[Shortfall], impossible: dict[str, str], best: Chosen) -> list[Shortfall]:
-    """Each shortfall with why: the bound that makes it impossible (:mod:`.capacity`), else how the search
-    ended (the time limit, or every variant tried with this one the closest)."""
+def _explained(short: list[Shortfall], impossible: dict[str, str], best: Chosen, inp: DayInput,
+               meal_min: float) -> list[Shortfall]:
+    """Each shortfall with why: the bound that makes it impossible (:mod:`.capacity`), or the rounds the
+    corridor's walkers need, else how the search ended (the time limit, or the closest of the variants tried)."""
+    segments = best.tallies["corridor"].get("segments", [])
+    rounds = max((float(x["round_min"]) for x in segments), default=0.0)
     out = []
     for s in short:
         target = _TARGET_OF.get(s.target, s.target)
-        if target in impossible:
+        if s.why:
+            why = s.why
+        elif target in impossible:
             why = impossible[target]
-        elif "too few on the street" in s.detail or "person-minutes" in s.detail:
-            why = ""  # the break count already says why
+        elif target == "corridor" and segments and rounds + meal_min + 5.0 > inp.corridor_revisit:
+            why = (f"with {len(segments)} walkers on the corridor all day, the longest stretch takes {rounds:.1f} min "
+                   f"out and back and a {meal_min:g}-min meal stops its walker, so a block there waits about "
+                   f"{rounds + meal_min:.0f} min; the plan keeps the gap as close to that as it can")
         elif best.stopped == "time limit":
             why = f"the search stopped at the time limit after {best.tried} of {best.total} variants"
         else:
             why = (f"no plan found meets it ({best.tried} of {best.total} variants tried, stopped: {best.stopped}); "
                    "this is the closest found that keeps the targets before it")
-        out.append(Shortfall(s.target, s.required, s.achieved, s.detail + (f"; why: {why}" if why else "")))
+        out.append(Shortfall(s.target, s.required, s.achieved, s.detail, why))
     return out
 
 
@@ -326,7 +332,7 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     report(0.95, "summary")
     dwells_by_block = tally(units, a.edge_length).dwells
     summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"], break_short)
-    short = _explained(short, cap.impossible(tg.priority), best)
+    short = _explained(short, cap.impossible(tg.priority), best, inp, float(settings.breaks.meal_min))
     summary["seconds"] = round(time.perf_counter() - t_begin, 2)
     summary["variant"] = {k: v for k, v in var.items() if k != "seed"} | {"schedule_seed": int(var["seed"])}
     summary["search"] = {"variants_tried": best.tried, "variants": best.total, "stopped": best.stopped,
