@@ -165,3 +165,20 @@ def test_the_start_of_a_walk_follows_the_earlier_incident(uptown, record):
     origin = (first.block, first.offset_m)
     assert s.position.source == "en route" and s.position.incident_id == second.id
     assert nx_point_distance(uptown.graph, origin, q) == pytest.approx(2 * 60.0 * speed, abs=1e-6)
+
+
+def test_an_assignment_under_way_at_midnight_still_places_the_unit(uptown, record):
+    # assigned at 23:58 local (04:58 UTC), on scene at 00:02: at 00:05 it is at the incident; resolved at 00:06,
+    # it stays there that day (no ping, no newer plan) but not the day after
+    desk = Desk(uptown, record=record)
+    _ping_on(desk, "amb2", 40, 50.0, "2026-06-03T04:57:00Z")
+    inc = desk.new_incident(FAR, type="disturbance", source="phone", when="2026-06-03T04:58:00Z")
+    desk.assign(inc.id, "amb2", when="2026-06-03T04:58:00Z")
+    record.set_status(inc.id, "on scene", at="2026-06-03T05:02:00Z")
+    s = _state(desk, "amb2", "2026-06-03T05:05:00Z")
+    assert s.position.source == "on scene" and s.position.incident_id == inc.id
+    record.set_status(inc.id, "resolved", at="2026-06-03T05:06:00Z")
+    assert _state(desk, "amb2", "2026-06-03T05:07:00Z").position.source == "after incident"
+    next_day = Desk(uptown, record=record, timeline=Timeline({"amb2": [Leg(0.0, 1440.0, 85, 0.0, 0.0, "post")]}))
+    assert _state(next_day, "amb2", "2026-06-03T15:00:00Z").position.source == "after incident"
+    assert _state(next_day, "amb2", "2026-06-04T15:00:00Z").position.source == "plan"

@@ -16,7 +16,7 @@ where and on what duty (:mod:`~patrol.dispatch.roster`, :mod:`~patrol.dispatch.p
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
@@ -134,7 +134,10 @@ class Desk:
             busy = self.record.busy(moment)
             explicit = {k: v.status for k, v in self.record.duty_at(moment, since=day_start(moment, tz)).items()}
             pings = self.record.latest_pings(moment, names=list(self._names))
-            engaged = engagements(self.record, day_start(moment, tz), moment)
+            # assignments of the last 24 h not ended before today's local midnight (so across midnight too)
+            today = day_start(moment, tz)
+            engaged = [e for e in engagements(self.record, moment - timedelta(hours=24), moment)
+                       if e.cleared_at is None or e.cleared_at >= today]
         out: list[UnitState] = []
         for unit in self.units:
             activity, in_plan = None, False

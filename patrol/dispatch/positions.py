@@ -3,7 +3,7 @@
 Rules, first that applies (``stale`` is ``dispatch.stale_ping_min``; for a pair, the freshest ping of the
 unit or any member counts; only pings snapped onto a block count):
 
-1. **On scene** (the unit's latest assignment of the day has arrived and is not cleared): at the incident
+1. **On scene** (the unit's latest assignment has arrived and is not cleared): at the incident
    (``source="on scene"``, not estimated).  Pings are not used: the incident's point is the better fix.
 2. **Assigned / en route** (not arrived, not cleared): a ping taken since the assignment and younger than
    ``stale`` gives the position (``source="ping"``).  Otherwise the unit is estimated along its walking
@@ -18,7 +18,10 @@ unit or any member counts; only pings snapped onto a block count):
    that minute (``source="plan"``, estimated); else a stale ping (``source="stale ping"``, estimated); else
    no position.
 
-Each position under rules 1-3 carries the ``incident_id`` it follows.  The assignments come from the record
+Rules 1-3 follow the unit's latest assignment among those made in the last 24 hours and not ended before the
+local day began (so an assignment under way at midnight counts, and one resolved the evening before does not
+hold a unit at its incident the next morning).  Each position under rules 1-3 carries the ``incident_id`` it
+follows.  The assignments come from the record
 (:func:`engagements`); the walk along the route is :meth:`patrol.dispatch.network.DistanceField.point_along`.
 """
 
