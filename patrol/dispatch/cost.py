@@ -219,11 +219,13 @@ class PlanRules:
 
 
 def _longest_gap(events: Sequence[float], lo: float, hi: float) -> tuple[float, float, float]:
-    """The longest gap ``(length, from, to)`` between ``lo``, the sorted events and ``hi``."""
+    """The longest gap ``(length, from, to)`` between ``lo``, the sorted events and ``hi`` (the first one on ties)."""
     pts = [lo, *sorted(events), hi]
-    gaps = np.diff(pts)
-    j = int(np.argmax(gaps))
-    return float(gaps[j]), float(pts[j]), float(pts[j + 1])
+    best, j = -1.0, 0
+    for i in range(len(pts) - 1):
+        if pts[i + 1] - pts[i] > best:
+            best, j = pts[i + 1] - pts[i], i
+    return float(best), float(pts[j]), float(pts[j + 1])
 
 
 class PlanCosts:
@@ -250,6 +252,10 @@ class PlanCosts:
         self.businesses = dict(businesses)
         passes = timeline.passes(lengths)
         self._passes: dict[int, list[Pass]] = {b: passes.get(b, []) for b in self.corridor}
+        self._mine: dict[str, list[Pass]] = {}
+        for ps in self._passes.values():
+            for p in ps:
+                self._mine.setdefault(p.walker, []).append(p)
         self._lo = rules.shift[0] + rules.first_visit_min - rules.revisit_min
         self._planned = {b: _longest_gap([p.t_end for p in ps], self._lo, rules.shift[1])[0]
                          for b, ps in self._passes.items()}
@@ -300,11 +306,11 @@ class PlanCosts:
 
     def _corridor(self, walker: str, busy) -> tuple[CorridorGap, ...]:
         r = self.rules
+        lost = [p for p in self._mine.get(walker, []) if busy(p.t_start, p.t_end)]
+        gone = {id(p) for p in lost}
         out = []
-        for b, ps in self._passes.items():
-            kept = [p.t_end for p in ps if not (p.walker == walker and busy(p.t_start, p.t_end))]
-            if len(kept) == len(ps):
-                continue
+        for b in sorted({p.block for p in lost}):
+            kept = [p.t_end for p in self._passes[b] if id(p) not in gone]
             gap, g0, g1 = _longest_gap(kept, self._lo, r.shift[1])
             if gap > r.revisit_min + _TOL and gap > self._planned[b] + _TOL:
                 out.append(CorridorGap(b, self.corridor[b], self._planned[b], gap, g0, g1))
