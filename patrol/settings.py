@@ -20,9 +20,20 @@ breaks     meal_min, meal_window [start, end], rest_count, rest_min, min_on_stre
 targets    corridor_first_visit_min, corridor_revisit_min, area_visits_per_shift, checkins_per_week,
            checkin_min, hotspot_count, hotspot_dwell_min [min, max], hotspot_revisit_min,
            balance_ratio_max, priority (the order in which targets give way when not all can be met:
-           a list of breaks, corridor, hotspots, checkins, area, on_street, balance; default that order)
+           a list of breaks, corridor, hotspots, checkins, area, on_street, balance; default that order),
+           ready_p90_min (the demand-weighted p90 of the nearest available unit's walk, every minute),
+           ready_required (whether that target counts in "all targets met"; default false: it is reported)
 business_hours  category ("amenity:cafe"), key ("shop") or "default" -> "HH:MM-HH:MM"
-dispatch   stale_ping_min, max_snap_m, db (SQLite path, relative to the working directory)
+dispatch   stale_ping_min, max_snap_m, db (SQLite path, relative to the working directory),
+           on_scene_min (incident type -> expected minutes on scene, see :data:`ON_SCENE_MIN`),
+           cost_tolerance_s (seconds within the nearest unit's ETA where a lower plan cost wins; 0 = off)
+
+A key whose value is a table (``district.files``, ``dispatch.on_scene_min``) is merged into its
+default: the entries given replace those of the same name, the others keep their defaults.
+
+``targets.ready_p90_min`` (default 5): the demand-weighted 90th percentile, over the patrol area's
+blocks, of the walk at response speed from the nearest available unit, may not exceed it at any minute
+of the shift (the checker's ``ready_p90_min`` row, :mod:`patrol.planning.check`).
 """
 
 from __future__ import annotations
@@ -35,10 +46,12 @@ from pathlib import Path
 from typing import Any
 
 from patrol.errors import ConfigError
+from patrol.vocab import INCIDENT_TYPES
 
 __all__ = [
     "DAYS",
     "TARGET_PRIORITY",
+    "ON_SCENE_MIN",
     "Settings",
     "format_hhmm",
     "load_settings",
@@ -242,6 +255,8 @@ class Targets:
     hotspot_revisit_min: int = 120
     balance_ratio_max: float = 1.25
     priority: tuple[str, ...] = TARGET_PRIORITY
+    ready_p90_min: float = 5.0
+    ready_required: bool = False
 
     def check(self) -> None:
         if sorted(self.priority) != sorted(TARGET_PRIORITY):
@@ -254,9 +269,28 @@ class Targets:
             raise ConfigError("targets.checkins_per_week must be 0-7", field="targets.checkins_per_week")
         if self.balance_ratio_max < 1:
             raise ConfigError("targets.balance_ratio_max must be >= 1", field="targets.balance_ratio_max")
-        for name in ("corridor_first_visit_min", "corridor_revisit_min", "hotspot_revisit_min"):
+        for name in ("corridor_first_visit_min", "corridor_revisit_min", "hotspot_revisit_min", "ready_p90_min"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"targets.{name} must be positive", field=f"targets.{name}")
+
+
+#: Expected minutes on scene by incident type (``dispatch.on_scene_min``): what a dispatch keeps a unit
+#: busy after the walk there, for the cost of a dispatch to the plan (:mod:`patrol.dispatch.cost`) and the
+#: coverage Monte Carlo.  Defaults chosen for the program's dispatchable types (15-45 min: a quick move-on
+#: for solicitation, longer for mental health and wellness calls); the program publishes no durations.
+#: ``other`` applies to every type without an entry.
+ON_SCENE_MIN: dict[str, float] = {
+    "disturbance": 30.0,
+    "mental health": 45.0,
+    "non-permitted solicitation": 15.0,
+    "obstruction": 20.0,
+    "open substance use": 30.0,
+    "safety and wellness": 30.0,
+    "sleeping": 20.0,
+    "traffic incidents": 20.0,
+    "verbal aggression": 25.0,
+    "other": 20.0,
+}
 
 
 @dataclass(frozen=True)
@@ -264,6 +298,32 @@ class Dispatch:
     stale_ping_min: float = 5.0
     max_snap_m: float = 250.0
     db: str = "patrol.db"
+    on_scene_min: dict[str, float] = field(default_factory=lambda: dict(ON_SCENE_MIN))
+    cost_tolerance_s: float = 0.0
+
+    def check(self) -> None:
+        if self.stale_ping_min <= 0:
+            raise ConfigError("dispatch.stale_ping_min must be positive", field="dispatch.stale_ping_min")
+        if self.max_snap_m <= 0:
+            raise ConfigError("dispatch.max_snap_m must be positive", field="dispatch.max_snap_m")
+        for kind, minutes in self.on_scene_min.items():
+            if kind not in INCIDENT_TYPES:
+                raise ConfigError(f"dispatch.on_scene_min: {kind!r} is not an incident type; use one of "
+                                  f"{', '.join(INCIDENT_TYPES)}", field=f"dispatch.on_scene_min.{kind}")
+            if not 0 < minutes <= 480:
+                raise ConfigError(f"dispatch.on_scene_min.{kind} = {minutes} must be more than 0 and at most 480 "
+                                  "minutes", field=f"dispatch.on_scene_min.{kind}")
+        if "other" not in self.on_scene_min:
+            raise ConfigError("dispatch.on_scene_min needs an 'other' entry (types without their own)",
+                              field="dispatch.on_scene_min.other")
+        if not 0 <= self.cost_tolerance_s <= 600:
+            raise ConfigError(f"dispatch.cost_tolerance_s = {self.cost_tolerance_s} must be 0 (off) to 600 seconds",
+                              field="dispatch.cost_tolerance_s")
+
+    def on_scene(self, incident_type: str | None) -> float:
+        """Expected minutes on scene for an incident type (the ``other`` entry when it has none)."""
+        table = self.on_scene_min
+        return float(table.get(str(incident_type or "other"), table["other"]))
 
 
 @dataclass(frozen=True)
@@ -335,7 +395,8 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     if text.startswith("dict"):
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table", field=where)
-        return {str(k): _coerce(v, str, f"{where}.{k}") for k, v in value.items()}
+        inner_value = float if text.replace(" ", "").endswith(",float]") else str
+        return {str(k): _coerce(v, inner_value, f"{where}.{k}") for k, v in value.items()}
     kind = {"int": int, "float": float, "str": str, "bool": bool}.get(text, annotation)
     ok = _TYPES.get(kind, (kind,))
     if isinstance(value, bool) and kind is not bool:
@@ -375,6 +436,8 @@ def settings_from_dict(data: dict[str, Any], *, base: Settings | None = None) ->
                     f"unknown key {name}.{key}; known in [{name}]: {', '.join(sub)}", field=f"{name}.{key}"
                 )
             updates[key] = _coerce(v, sub[key].type, f"{name}.{key}")
+            if isinstance(updates[key], dict):  # a table value: merged into the default
+                updates[key] = {**getattr(current, key), **updates[key]}
         tables[name] = dataclasses.replace(current, **updates)
     settings = dataclasses.replace(base, **tables)
     settings.check()

@@ -10,7 +10,7 @@ walks along one street block from one offset to another at constant speed, or st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from patrol.errors import PlanError
 
-__all__ = ["ACTIVITIES", "VISIBLE", "Leg", "Timeline", "read_plan_file"]
+__all__ = ["ACTIVITIES", "VISIBLE", "Leg", "Pass", "Timeline", "read_plan_file"]
 
 #: Activity of a leg, and its integer code in :meth:`Timeline.to_arrays`.
 ACTIVITIES = {"walk": 0, "checkin": 1, "dwell": 2, "break": 3, "respond": 4, "post": 5}
@@ -63,6 +63,26 @@ class Leg:
             return self.off1
         f = min(max((t - self.t0) / (self.t1 - self.t0), 0.0), 1.0)
         return self.off0 + f * (self.off1 - self.off0)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """A walk of one street block from one end to the other (see :meth:`Timeline.passes`).
+
+    Attributes
+    ----------
+    walker : str
+    block : int
+    t_start : float
+        When the walk onto the block began, minutes after midnight.
+    t_end : float
+        When the far end was reached: the time of the pass.
+    """
+
+    walker: str
+    block: int
+    t_start: float
+    t_end: float
 
 
 def read_plan_file(path: str | Path) -> dict:
@@ -130,6 +150,52 @@ class Timeline:
         """``(block, offset_m, activity)`` of a walker at time ``t``, or ``None`` when off the timeline."""
         leg = self.leg_at(walker, t)
         return None if leg is None else (leg.block, leg.position(t), leg.activity)
+
+    def passes(self, lengths: Sequence[float] | np.ndarray, *, tol_m: float = 0.5) -> dict[int, list[Pass]]:
+        """Every pass of every block: consecutive walk legs of one walker on the block that walk it from one
+        end to the other in one direction (stationary legs on the block in between allowed).
+
+        The same definition as the independent checker's (:mod:`patrol.planning.check`, stated there on its
+        own): a block shorter than a metre counts when walked at all; offsets match within ``tol_m``.
+
+        Parameters
+        ----------
+        lengths : sequence of float
+            Block id -> length in metres.
+        tol_m : float
+
+        Returns
+        -------
+        dict
+            Block id -> its passes in time order.
+        """
+        out: dict[int, list[Pass]] = {}
+        for w, seq in self.legs.items():
+            run: tuple[int, float, float, int, float] | None = None  # block, start off, pos, direction, t0
+            for leg in seq:
+                b = int(leg.block)
+                length = float(lengths[b])
+                moved = abs(leg.off1 - leg.off0) > tol_m
+                if leg.activity == "walk" and length < 1.0:
+                    out.setdefault(b, []).append(Pass(w, b, leg.t0, leg.t1))
+                    run = None
+                elif leg.activity == "walk" and moved:
+                    step = 1 if leg.off1 > leg.off0 else -1
+                    if run is not None and run[0] == b and abs(run[2] - leg.off0) <= tol_m and step == run[3]:
+                        run = (b, run[1], leg.off1, step, run[4])
+                    else:
+                        run = (b, leg.off0, leg.off1, step, leg.t0)
+                    start, pos = run[1], run[2]
+                    at_end = (abs(start) <= tol_m or abs(start - length) <= tol_m) and \
+                        (abs(pos) <= tol_m or abs(pos - length) <= tol_m)
+                    if at_end and abs(pos - start) >= length - tol_m:
+                        out.setdefault(b, []).append(Pass(w, b, run[4], leg.t1))
+                        run = None
+                elif leg.activity == "walk" or (run is not None and run[0] != b):
+                    run = None
+        for items in out.values():
+            items.sort(key=lambda p: (p.t_end, p.walker))
+        return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Flat arrays for the Numba kernels.

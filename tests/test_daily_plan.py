@@ -62,9 +62,15 @@ def test_dispatch_reads_the_same_plan_back_from_plan_json(day):
                 assert a[0] == b[0] and a[2] == b[2] and a[1] == pytest.approx(b[1], abs=1e-3)
 
 
+#: Targets the checker reports that the planner does not trade yet: "ready to respond" (issue 13, section 4) is
+#: measured (the default Tuesday: worst minute 11.8 min against 5) but not optimized.
+NOT_PLANNED_YET = {"ready_p90_min"}
+
+
 def test_default_day_meets_every_target(day_check):
-    failed = [t for t in day_check["targets"] if not t["met"]]
-    assert day_check["all_targets_met"], failed
+    failed = [t for t in day_check["targets"] if not t["met"] and t["target"] not in NOT_PLANNED_YET]
+    assert not failed, failed
+    assert day_check["all_targets_met"]  # readiness is reported, not required, by default (targets.ready_required)
 
 
 def test_shortfalls_match_the_independent_check(day, day_check):

@@ -64,6 +64,22 @@ def test_dispatch_from_the_plan(capsys, plan_file, tmp_path):
     assert code == 0 and "ETA" in out and "via" in out
 
 
+def test_dispatch_shows_the_cost_to_the_plan(capsys, plan_file):
+    argv = ["dispatch", "--at", "W Lake St & Girard Ave S", "--time", "14:05", *DAY, "--plan", str(plan_file)]
+    code, out, _ = run(capsys, *argv, "--type", "Sleeping", "--json")
+    assert code == 0
+    ranked = [r for r in json.loads(out) if r["rank"] is not None]
+    for r in ranked:
+        cost = r["cost"]
+        assert cost["on_scene_min"] == 20.0 and cost["travel_min"] == pytest.approx(r["eta_min"], abs=0.01)
+        assert {"lost", "summary", "corridor_blocks", "checkins", "breaks"} <= set(cost)
+    code, out, _ = run(capsys, *argv, "--type", "mental health", "--cost-tolerance", "30")
+    assert code == 0 and "cost to the plan" in out and "45 min on scene (mental health)" in out
+    assert "within 30 s of the nearest" in out
+    code, _, err = run(capsys, *argv, "--type", "jaywalking")
+    assert code != 0 and "type" in err
+
+
 def test_dispatch_clear_answers(capsys, plan_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no patrol.db here
     code, _, err = run(capsys, "dispatch", "--at", "Lake & Girard", "--time", "14:05")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pytest
+from network_reference import nx_point_distance
 from numpy.testing import assert_allclose
 
 from patrol.dispatch.network import Network
@@ -22,30 +22,6 @@ def net(district):
     return Network.from_district(district)
 
 
-def _nx_point_distance(G: nx.MultiGraph, p1: tuple[int, float], p2: tuple[int, float]) -> float:
-    """Reference: split the blocks at both points into new nodes and ask networkx."""
-    H = nx.Graph()
-    edges = {d["block"]: d for _, _, d in G.edges(data=True)}
-    cuts: dict[int, list[tuple[float, str]]] = {}
-    for name, (b, o) in (("P1", p1), ("P2", p2)):
-        cuts.setdefault(b, []).append((min(max(o, 0.0), edges[b]["length"]), name))
-
-    def add(a, b, w):
-        if H.has_edge(a, b):
-            w = min(w, H[a][b]["weight"])
-        H.add_edge(a, b, weight=w)
-
-    for b, d in edges.items():
-        stops = [(0.0, d["u"])] + sorted(cuts.get(b, [])) + [(d["length"], d["v"])]
-        for (o0, n0), (o1, n1) in zip(stops, stops[1:], strict=False):
-            if n0 == n1:
-                continue
-            add(n0, n1, o1 - o0)
-    if p1 == p2:
-        return 0.0
-    return nx.dijkstra_path_length(H, "P1", "P2", weight="weight")
-
-
 def test_distances_equal_networkx_with_offsets(district, net):
     rng = np.random.default_rng(11)
     G = district.graph
@@ -57,7 +33,7 @@ def test_distances_equal_networkx_with_offsets(district, net):
     b = 5  # the same block, and the block ends
     pairs += [((b, 3.0), (b, L[b] - 2.0)), ((b, 0.0), (b, float(L[b]))), ((17, 0.0), (40, float(L[40])))]
     for p1, p2 in pairs:
-        want = _nx_point_distance(G, p1, p2)
+        want = nx_point_distance(G, p1, p2)
         fld = net.field(*p1)
         assert fld.distance_to(*p2) == pytest.approx(want, abs=1e-6)
         assert net.distance(*p2, *p1) == pytest.approx(want, abs=1e-6)  # symmetric
@@ -89,6 +65,30 @@ def test_route_length_streets_and_ends(district, net):
         assert_allclose(route.coordinates[-1], end, atol=1e-7)
         gj = route.geojson()
         assert gj["type"] == "LineString" and len(gj["coordinates"]) >= 2
+
+
+def test_point_along_lies_on_a_shortest_route_at_the_distance_walked(district, net):
+    # networkx reference: the point Q reached after w metres from P towards S is w from P and D - w from S
+    rng = np.random.default_rng(21)
+    L = net.arrays.edge_length
+    G = district.graph
+    checked = 0
+    for _ in range(12):
+        b1, b2 = (int(x) for x in rng.integers(net.arrays.n_edges, size=2))
+        src, start = (b1, float(rng.uniform(0, L[b1]))), (b2, float(rng.uniform(0, L[b2])))
+        fld = net.field(*src)
+        total = nx_point_distance(G, start, src)
+        for w in (0.0, 0.25 * total, 0.5 * total, 0.9 * total, total, total + 50.0):
+            q = fld.point_along(*start, w)
+            assert 0.0 - 1e-9 <= q[1] <= L[q[0]] + 1e-9
+            walked = min(w, total)
+            assert nx_point_distance(G, start, q) == pytest.approx(walked, abs=1e-6)
+            assert nx_point_distance(G, q, src) == pytest.approx(total - walked, abs=1e-6)
+            checked += 1
+    assert checked == 72
+    # the same block: straight along it
+    assert net.field(5, 30.0).point_along(5, 10.0, 15.0) == (5, pytest.approx(25.0))
+    assert net.field(5, 10.0).point_along(5, 30.0, 15.0) == (5, pytest.approx(15.0))
 
 
 def test_route_same_block_is_direct(net):

@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_time(p)
     p.add_argument("--plan", metavar="PLAN.json", help="the day's plan (positions when pings are missing or stale)")
     _add_db(p, help_extra=" (read only; used when the file exists)")
+    p.add_argument("--type", dest="incident_type", metavar="TYPE",
+                   help="incident type: its expected minutes on scene (dispatch.on_scene_min) size the cost to the "
+                        "plan (default: the 'other' entry)")
+    p.add_argument("--cost-tolerance", type=float, metavar="S",
+                   help="seconds within the nearest ETA where a unit costing the plan less ranks first "
+                        "(default dispatch.cost_tolerance_s; 0 = by ETA only)")
     p.add_argument("--top", type=int, default=3, metavar="N", help="routes for the best N (default 3)")
     p.add_argument("--map", metavar="FILE", help="also write a folium map of the recommendation")
     add_district_arg(p)
@@ -211,7 +217,13 @@ def _dispatch(args: argparse.Namespace) -> int:
                          f"{district.settings.dispatch.db}) and no plan (--plan PLAN.json)", field="positions")
     try:
         desk = _desk(district, record, plan)
-        ranking = desk.rank(args.at, when=when, top_routes=max(args.top, 0))
+        kind = None
+        if args.incident_type:
+            from patrol.vocab import INCIDENT_TYPES, check_choice
+
+            kind = check_choice(args.incident_type, INCIDENT_TYPES, "type")
+        ranking = desk.rank(args.at, when=when, top_routes=max(args.top, 0), incident_type=kind,
+                            cost_tolerance_s=args.cost_tolerance)
     finally:
         if record is not None:
             record.close()
@@ -229,14 +241,26 @@ def _dispatch(args: argparse.Namespace) -> int:
           f"{format_hhmm(ranking.minute)} local" + ("" if ranking.in_area else "  [OUTSIDE the patrol area]"))
     if ranking.message:
         print(f"  note: {ranking.message}")
+    with_cost = any(c.cost is not None for c in ranking.candidates)
+    if with_cost:
+        rule = (f"a unit within {ranking.cost_tolerance_s:g} s of the nearest ranks first when it costs less"
+                if ranking.cost_tolerance_s > 0 else "ranked by ETA")
+        print(f"  cost to the plan: busy for the walk + {ranking.on_scene_min:g} min on scene "
+              f"({ranking.incident_type or 'other'}); {rule}")
     wide = max([8, *(len(c.ambassador) for c in ranking.candidates)])
-    print(f"  {'#':>2}  {'unit':<{wide}} {'status':<9} {'ETA min':>7} {'metres':>7}  position")
-    for c in ranking.candidates:
+    costs = [("-" if c.cost is None else c.cost.summary()) for c in ranking.candidates]
+    cwide = max([len("cost to the plan"), *(len(x) for x in costs)]) if with_cost else 0
+    head = f" {'cost to the plan':<{cwide}}" if with_cost else ""
+    print(f"  {'#':>2}  {'unit':<{wide}} {'status':<9} {'ETA min':>7} {'metres':>7}{head}  position")
+    for c, cost in zip(ranking.candidates, costs, strict=True):
         pos = "-" if c.position is None else (c.position.source + (f", {c.position.age_min:.0f} min old"
                                                                   if c.position.age_min is not None else ""))
+        if c.incident_id is not None:
+            pos += f", incident {c.incident_id}"
         extra = f"  ({c.reason})" if c.reason and c.reason != c.status else ""
+        col = f" {cost:<{cwide}}" if with_cost else ""
         print(f"  {c.rank or '':>2}  {c.ambassador:<{wide}} {c.status:<9} {_fmt(c.eta_min):>7} "
-              f"{_fmt(c.distance_m, 0):>7}  {pos}{extra}")
+              f"{_fmt(c.distance_m, 0):>7}{col}  {pos}{extra}")
         if c.route is not None:
             print(f"      via {' -> '.join(c.route.streets)}")
     if args.map:

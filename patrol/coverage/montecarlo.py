@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from patrol.coverage.presence import Positions, _impl
+from patrol.settings import ON_SCENE_MIN
 from patrol.vocab import DISPATCHABLE_TYPES, INCIDENT_TYPE_COUNTS
 
 __all__ = [
@@ -49,19 +50,9 @@ HOURLY_PROFILE: tuple[float, ...] = (
     0.7, 0.9, 1.1, 1.1, 1.0, 1.1, 1.2, 1.3, 1.4, 1.4,  # 10-19
     1.3, 1.1, 0.8, 0.5,  # 20-23
 )
-#: Minutes an ambassador is busy on scene, by incident type.
-BUSY_MIN: dict[str, float] = {
-    "disturbance": 30.0,
-    "mental health": 45.0,
-    "non-permitted solicitation": 15.0,
-    "obstruction": 20.0,
-    "open substance use": 30.0,
-    "safety and wellness": 30.0,
-    "sleeping": 20.0,
-    "traffic incidents": 20.0,
-    "verbal aggression": 25.0,
-    "other": 20.0,
-}
+#: Minutes an ambassador is busy on scene, by incident type: the district settings' default table
+#: (``dispatch.on_scene_min``, :data:`patrol.settings.ON_SCENE_MIN`), one table for dispatch and simulation.
+BUSY_MIN: dict[str, float] = dict(ON_SCENE_MIN)
 
 
 def _default_type_weights() -> dict[str, float]:

@@ -3,9 +3,11 @@
 Modules
 -------
 network     exact walking distances and routes between points on blocks (Numba Dijkstra)
-positions   where each unit is: fresh ping, else the day's plan
+positions   where each unit is: what the record says (en route, on scene, after an incident), a fresh ping,
+            else the day's plan
 roster      responding units (ambassadors or pairs) and their duty status
-ranking     rank available units by ETA, with deterministic ties
+cost        what sending a unit costs the plan (corridor gaps, check-ins, breaks)
+ranking     rank available units by ETA (optionally cost within a tolerance), with deterministic ties
 lifecycle   the incident status life cycle
 schema      the versioned SQLite schema
 record      the durable incident record (SQLite, WAL, group commit, audit trail)
@@ -17,10 +19,11 @@ desk        district + record + plan: what the CLI and the HTTP service call
 """
 
 from patrol.dispatch.clock import iso, local_moment, parse_time
+from patrol.dispatch.cost import DispatchCost, PlanCosts
 from patrol.dispatch.desk import Desk
 from patrol.dispatch.lifecycle import OPEN_STATUSES, TRANSITIONS, check_transition
 from patrol.dispatch.network import DistanceField, Network, Route
-from patrol.dispatch.positions import Position
+from patrol.dispatch.positions import Engagement, Position, UnitState
 from patrol.dispatch.ranking import Candidate, Ranking, rank_units
 from patrol.dispatch.record import (
     DUTY_STATUSES,
@@ -38,7 +41,8 @@ from patrol.dispatch.roster import Unit, plan_units, roster_units
 
 __all__ = [
     "DUTY_STATUSES", "OPEN_STATUSES", "TRANSITIONS", "Assignment", "AuditEntry", "Candidate", "Desk",
-    "DistanceField", "DutyChange", "Incident", "Interaction", "Network", "OutcomeEntry", "Ping", "Position",
-    "Ranking", "Record", "Route", "StatusChange", "Unit", "check_transition", "iso", "local_moment",
-    "parse_time", "plan_units", "rank_units", "roster_units",
+    "DispatchCost", "DistanceField", "DutyChange", "Engagement", "Incident", "Interaction", "Network",
+    "OutcomeEntry", "Ping", "PlanCosts", "Position", "Ranking", "Record", "Route", "StatusChange", "Unit",
+    "UnitState", "check_transition", "iso", "local_moment", "parse_time", "plan_units", "rank_units",
+    "roster_units",
 ]

@@ -17,22 +17,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 import numpy as np
 
 from patrol.dispatch.clock import Clock, day_start, iso, local_minute, parse_time, utc_now, zone
+from patrol.dispatch.cost import DispatchCost, PlanCosts
 from patrol.dispatch.fixes import FixPolicy
 from patrol.dispatch.idempotency import Idempotency
-from patrol.dispatch.network import Network, Route
-from patrol.dispatch.positions import Position, unit_position
-from patrol.dispatch.ranking import Ranking, rank_units
+from patrol.dispatch.network import DistanceField, Network, Route
+from patrol.dispatch.positions import Engagement, Position, UnitState, engagements, unit_position
+from patrol.dispatch.ranking import Candidate, Ranking, rank_units
 from patrol.dispatch.record import Assignment, FixResult, Incident, Record
 from patrol.dispatch.roster import AVAILABLE, Unit, duty_status, roster_units
 from patrol.errors import InputError, NotFoundError, PlanError
 from patrol.geocode import Location
 from patrol.settings import DAYS, format_hhmm
+from patrol.timeline import Timeline
 
 __all__ = ["Desk"]
 
@@ -58,17 +60,22 @@ class Desk:
         Which GPS fixes :meth:`ping_many` refuses (default: :class:`~patrol.dispatch.fixes.FixPolicy`).
     clock : callable, optional
         Where "now" comes from (default: the record's clock, else the real time).
+    plan_made_at : datetime or str, optional
+        When the plan was made (a re-plan's moment): a unit whose assignment ended before it is placed by
+        the plan again (:mod:`~patrol.dispatch.positions`, rule 3).
     """
 
-    def __init__(self, district, *, record: Record | None = None, timeline=None,
+    def __init__(self, district, *, record: Record | None = None, timeline: Timeline | None = None,
                  units: dict[str, list[str]] | None = None, network: Network | None = None,
-                 fix_policy: FixPolicy | None = None, clock: Clock | None = None):
+                 fix_policy: FixPolicy | None = None, clock: Clock | None = None,
+                 plan_made_at: datetime | str | None = None):
         self.district = district
         self.fix_policy = fix_policy or FixPolicy()
         self.clock: Clock = clock or (record.clock if record is not None else utc_now)
         self.settings = district.settings
         self.record = record
         self.timeline = timeline
+        self.plan_made_at = None if plan_made_at is None else parse_time(plan_made_at, field="plan_made_at")
         self.units: list[Unit] = roster_units(self.settings, units)
         if timeline is not None and not any(n in timeline.legs for u in self.units for n in u.names()):
             raise PlanError("the plan's walkers match no ambassador or unit of this district's roster "
@@ -80,6 +87,7 @@ class Desk:
         self._shift_days = frozenset(shift.days)
         self._tz = self.settings.district.timezone
         self._geocoded: dict[str, Location] = {}
+        self._fields: dict[tuple[int, float], DistanceField] = {}
 
     def moment(self, when=None) -> datetime:
         """``when`` as an aware UTC time; ``None`` is now by the desk's clock."""
@@ -122,8 +130,13 @@ class Desk:
             self._geocoded[key] = loc
         return loc
 
-    def situation(self, when: str | datetime | None = None) -> list[tuple[Unit, str, str, Position | None]]:
-        """Per unit: ``(unit, duty status, status source, Position or None)`` at a moment."""
+    def situation(self, when: str | datetime | None = None) -> list[UnitState]:
+        """Every unit's duty status, its source and its position at a moment (default now).
+
+        Positions follow the record (:mod:`~patrol.dispatch.positions`): a unit on scene is at its incident,
+        one en route is estimated along its route, one whose incident ended stays there until a ping or a
+        newer plan places it.
+        """
         moment = self.moment(when)
         tz = self._tz
         minute = local_minute(moment, tz)
@@ -132,11 +145,16 @@ class Desk:
         busy: dict = {}
         explicit: dict[str, str] = {}
         pings: dict = {}
+        engaged: list[Engagement] = []
         if self.record is not None:
             busy = self.record.busy(moment)
             explicit = {k: v.status for k, v in self.record.duty_at(moment, since=day_start(moment, tz)).items()}
             pings = self.record.latest_pings(moment, names=list(self._names))
-        out: list[tuple[Unit, str, str, Position | None]] = []
+            # assignments of the last 24 h not ended before today's local midnight (so across midnight too)
+            today = day_start(moment, tz)
+            engaged = [e for e in engagements(self.record, moment - timedelta(hours=24), moment)
+                       if e.cleared_at is None or e.cleared_at >= today]
+        out: list[UnitState] = []
         for unit in self.units:
             activity, in_plan = None, False
             if self.timeline is not None:
@@ -149,20 +167,83 @@ class Desk:
                             break
             status, src = duty_status(unit, minute=minute, busy=busy, explicit=explicit, plan_activity=activity,
                                       in_plan=in_plan, on_shift_day=on_day, shift=self._shift)
-            position = unit_position(unit, moment=moment, minute=minute, pings=pings, timeline=self.timeline,
-                                     stale_min=self.settings.dispatch.stale_ping_min, locate=self._locate_point)
-            out.append((unit, status, src, position))
+            names = set(unit.names())
+            mine = [e for e in engaged if names.intersection(e.names)]
+            out.append(UnitState(unit, status, src, self._position(unit, moment, minute, pings, mine)))
         return out
+
+    def _position(self, unit: Unit, moment: datetime, minute: float, pings: dict,
+                  mine: list[Engagement]) -> Position | None:
+        """The unit's position by the rules of :mod:`~patrol.dispatch.positions`; ``mine`` are its assignments
+        of the day made at or before ``moment``, oldest first (the position at the latest one's assignment is
+        worked out the same way from the earlier ones)."""
+        eng = mine[-1] if mine else None
+        start, walk = None, None
+        if eng is not None and eng.block is not None:
+            phase = eng.phase(moment)
+            if phase == "en route" or (phase == "ended" and eng.cleared_at is not None
+                                       and not eng.arrived_by(eng.cleared_at)):
+                at = eng.assigned_at
+                then = {} if self.record is None else self.record.latest_pings(at, names=list(unit.names()))
+                start = self._position(unit, at, local_minute(at, self._tz), then, mine[:-1])
+                walk = self._walk_to(eng.block, eng.offset_m)
+        return unit_position(unit, moment=moment, minute=minute, pings=pings, timeline=self.timeline,
+                             stale_min=self.settings.dispatch.stale_ping_min, locate=self._locate_point,
+                             engagement=eng, start=start, walk=walk, speed_m_s=self.settings.speeds.response_m_s,
+                             plan_made_at=self.plan_made_at)
+
+    def _walk_to(self, block: int, offset_m: float):
+        """``walk(block, offset_m, metres)`` towards a point: along the shortest route (one search per point,
+        cached); a start that cannot reach the point stays where it is."""
+        key = (int(block), round(float(offset_m), 3))
+        fld = self._fields.get(key)
+        if fld is None:
+            fld = self.network.field(key[0], key[1])
+            if len(self._fields) > 256:
+                self._fields.clear()
+            self._fields[key] = fld
+
+        def walk(b: int, o: float, metres: float) -> tuple[int, float]:
+            try:
+                return fld.point_along(b, o, metres)
+            except InputError:
+                return b, o
+
+        return walk
 
     def _locate_point(self, block: int, offset_m: float) -> tuple[float, float]:
         return self.district.geocoder.point_on_block(block, offset_m)
 
     # ------------------------------------------------------------------ the ranking
-    def rank(self, at: str | Location, *, when=None, top_routes: int = 3,
-             route_also: frozenset[str] = frozenset()) -> Ranking:
+    @cached_property
+    def plan_costs(self) -> PlanCosts | None:
+        """The cost of a dispatch to the day's plan (``None`` without a plan)."""
+        return None if self.timeline is None else PlanCosts.from_district(self.timeline, self.district)
+
+    def plan_walker(self, unit: Unit) -> str | None:
+        """The unit's name in the day's plan (``None`` when the plan does not have it)."""
+        if self.timeline is None:
+            return None
+        return next((n for n in unit.names() if n in self.timeline.legs), None)
+
+    def rank(self, at: str | Location, *, when=None, top_routes: int = 3, incident_type: str | None = None,
+             cost_tolerance_s: float | None = None, route_also: frozenset[str] = frozenset()) -> Ranking:
         """Rank the available units for an incident location at a moment (default now).
 
-        ``route_also`` names units that get a route whatever their rank (those already sent).
+        With a plan, each available unit also gets the cost to the plan of sending it
+        (:mod:`~patrol.dispatch.cost`): busy for its ETA plus the expected minutes on scene of
+        ``incident_type`` (``dispatch.on_scene_min``; its ``other`` entry when no type is given).
+
+        Parameters
+        ----------
+        at : str or Location
+        when : time, optional
+        top_routes : int
+        incident_type : str, optional
+        cost_tolerance_s : float, optional
+            Seconds within the nearest ETA where a lower cost wins (default ``dispatch.cost_tolerance_s``).
+        route_also : frozenset of str
+            Units that get a route whatever their rank (those already sent).
 
         Raises
         ------
@@ -172,14 +253,27 @@ class Desk:
         loc = self.locate(at)
         moment = self.moment(when)
         entries = self.situation(moment)
+        minute = local_minute(moment, self._tz)
+        dispatch = self.settings.dispatch
+        on_scene = dispatch.on_scene(incident_type)
+        tolerance = dispatch.cost_tolerance_s if cost_tolerance_s is None else float(cost_tolerance_s)
+        costs = self.plan_costs
+
+        def cost_of(c: Candidate) -> DispatchCost | None:
+            walker = self.plan_walker(self.unit(c.ambassador))
+            if costs is None or walker is None or c.eta_min is None:
+                return None
+            return costs.cost(walker, minute, c.eta_min, on_scene)
+
         cands = rank_units(self.network, loc.block, loc.offset_m, entries,
                            speed_m_s=self.settings.speeds.response_m_s, top_routes=top_routes,
+                           cost_of=cost_of if costs is not None else None, cost_tolerance_s=tolerance,
                            route_also=route_also)
-        minute = local_minute(moment, self._tz)
         location = {"text": at if isinstance(at, str) else loc.matched, "matched": loc.matched, "kind": loc.kind,
                     "lat": loc.lat, "lon": loc.lon, "block": loc.block, "offset_m": loc.offset_m,
                     "in_area": loc.in_area}
-        ranking = Ranking(location, bool(loc.in_area), iso(moment), minute, cands)
+        ranking = Ranking(location, bool(loc.in_area), iso(moment), minute, cands, incident_type=incident_type,
+                          on_scene_min=on_scene, cost_tolerance_s=tolerance)
         ranking.message = self._message(ranking, entries, minute)
         return ranking
 
@@ -217,7 +311,7 @@ class Desk:
             raise InputError(f"incident {inc.id} has no point on the street network", field="incident_id")
         loc = Location(lat=inc.lat, lon=inc.lon, block=inc.block, offset_m=inc.offset_m or 0.0,
                        matched=inc.matched or inc.location_text, kind="point", in_area=bool(inc.in_area))
-        return self.rank(loc, when=when, top_routes=top_routes, route_also=route_also)
+        return self.rank(loc, when=when, top_routes=top_routes, incident_type=inc.type, route_also=route_also)
 
     def route_to(self, position: Position, incident: Incident) -> Route | None:
         """The walking route from a unit's position to an incident's point (``None`` without a point or path)."""

@@ -235,6 +235,47 @@ class DistanceField:
             d[same] = np.minimum(d[same], np.abs(o[same] - self.offset_m))
         return d
 
+    def point_along(self, block: int, offset_m: float, walked_m: float) -> tuple[int, float]:
+        """The point reached after walking ``walked_m`` metres from ``(block, offset_m)`` towards the source
+        point along :meth:`route_to`'s route (the source point itself once the route is walked).
+
+        The route is a shortest path, so the point at ``walked_m`` is the point of the route whose distance
+        to the source is ``total - walked_m``: it lies on the first predecessor block whose far end is no
+        farther than that from the source.
+
+        Raises
+        ------
+        InputError
+            When the point is not on the network, or the source cannot be reached from it.
+        """
+        net = self.network
+        b, o = net.check_point(block, offset_m)
+        total, how = self._best(b, o)
+        if not math.isfinite(total):
+            raise InputError(f"block {b} cannot reach the source point on the street network", field="block")
+        w = min(max(float(walked_m), 0.0), total)
+        if how == "direct":
+            return b, o + math.copysign(w, self.offset_m - o)
+        first = o if how == "u" else net._len_list[b] - o
+        if w <= first:
+            return b, (o - w) if how == "u" else (o + w)
+        left = total - w  # the point's distance to the source
+        x = net._u_list[b] if how == "u" else net._v_list[b]
+        while self.pred[x] >= 0:
+            e, y = int(self.pred_edge[x]), int(self.pred[x])
+            dy = float(self.dist[y])
+            if dy <= left:
+                along = left - dy  # metres from y towards x on block e
+                return e, along if net._u_list[e] == y else net._len_list[e] - along
+            x = y
+        # x is a seeded end of the source block: the point lies between it and the source point
+        sb = self.block
+        at_u = net._u_list[sb] == x
+        if at_u and net._v_list[sb] == x:  # a loop block: the end whose seed distance matches
+            at_u = abs(float(self.dist[x]) - self.offset_m) <= abs(float(self.dist[x]) - (net._len_list[sb]
+                                                                                             - self.offset_m))
+        return sb, (self.offset_m - left) if at_u else (self.offset_m + left)
+
     def route_to(self, block: int, offset_m: float) -> Route | None:
         """The walking route from ``(block, offset_m)`` to the source point (``None`` if unreachable)."""
         net = self.network

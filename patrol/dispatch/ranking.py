@@ -10,19 +10,31 @@ Ordering (deterministic)
     3. unit name (alphabetical).
 
 Available units come first, ranked 1, 2, ...; units on break, busy, off duty, without a position
-or unreachable follow with ``rank = None`` and a ``reason`` (their ETA is still given when known).
+or unreachable follow with ``rank = None`` and a ``reason`` (their ETA is still given when known, from
+where the record places them: a unit en route or on scene is found along its route or at its incident,
+:mod:`patrol.dispatch.positions`).
+
+The cost to the plan (:mod:`patrol.dispatch.cost`)
+    Each available unit also gets the cost of sending it (``cost``), when a plan is known.  The ranking
+    stays by ETA unless a tolerance ``cost_tolerance_s`` > 0 is set (``dispatch.cost_tolerance_s``; 0, the
+    default, is off): then the units whose ETA is within that many seconds of the nearest unit's are
+    ordered first by their cost (:attr:`~patrol.dispatch.cost.DispatchCost.lost`, fewest first; a unit
+    without a cost counts 0), then by the order above; the units farther away follow by ETA.  So a unit up
+    to N seconds farther wins when sending it costs the plan less.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from patrol.dispatch.cost import DispatchCost
 from patrol.dispatch.network import Network, Route
-from patrol.dispatch.positions import Position
-from patrol.dispatch.roster import AVAILABLE, Unit
+from patrol.dispatch.positions import Position, UnitState
+from patrol.dispatch.roster import AVAILABLE
 
 __all__ = ["Candidate", "Ranking", "rank_units", "tie_key"]
 
@@ -45,6 +57,12 @@ class Candidate:
     position: Position | None = None
     route: Route | None = None
     reason: str = ""
+    cost: DispatchCost | None = None
+
+    @property
+    def incident_id(self) -> int | None:
+        """The incident whose assignment places the unit (en route, on scene, just resolved), if any."""
+        return None if self.position is None else self.position.incident_id
 
     def to_dict(self) -> dict:
         pos = self.position
@@ -65,6 +83,8 @@ class Candidate:
                                                    "activity": pos.activity},
             "route": None if self.route is None else self.route.to_dict(),
             "reason": self.reason,
+            "incident_id": self.incident_id,
+            "cost": None if self.cost is None else self.cost.to_dict(),
         }
 
 
@@ -78,6 +98,9 @@ class Ranking:
     minute: float
     candidates: list[Candidate] = field(default_factory=list)
     message: str = ""
+    incident_type: str | None = None
+    on_scene_min: float | None = None
+    cost_tolerance_s: float = 0.0
 
     @property
     def ranked(self) -> list[Candidate]:
@@ -90,7 +113,9 @@ class Ranking:
 
     def to_dict(self) -> dict:
         return {"location": self.location, "in_area": self.in_area, "moment": self.moment,
-                "minute": round(self.minute, 2), "message": self.message, "candidates": self.to_list()}
+                "minute": round(self.minute, 2), "message": self.message, "incident_type": self.incident_type,
+                "on_scene_min": self.on_scene_min, "cost_tolerance_s": self.cost_tolerance_s,
+                "candidates": self.to_list()}
 
 
 def tie_key(eta_s: float, estimated: bool, name: str) -> tuple:
@@ -98,10 +123,10 @@ def tie_key(eta_s: float, estimated: bool, name: str) -> tuple:
     return (round(eta_s, 1) if math.isfinite(eta_s) else math.inf, bool(estimated), name)
 
 
-def rank_units(network: Network, block: int, offset_m: float,
-               entries: list[tuple[Unit, str, str, Position | None]], *, speed_m_s: float,
+def rank_units(network: Network, block: int, offset_m: float, entries: Sequence[UnitState], *, speed_m_s: float,
                top_routes: int = 3, limit_m: float = math.inf,
-               route_also: frozenset[str] = frozenset()) -> list[Candidate]:
+               cost_of: Callable[[Candidate], DispatchCost | None] | None = None,
+               cost_tolerance_s: float = 0.0, route_also: frozenset[str] = frozenset()) -> list[Candidate]:
     """Rank units by walking time to the point ``(block, offset_m)``.
 
     Parameters
@@ -109,13 +134,18 @@ def rank_units(network: Network, block: int, offset_m: float,
     network : Network
     block, offset_m : int, float
         The incident point.
-    entries : list of (Unit, status, status_source, Position or None)
+    entries : list of UnitState
+        ``(unit, status, status_source, Position or None)`` per unit.
     speed_m_s : float
         Response walking speed.
     top_routes : int
         Routes are computed for this many of the best available units.
     limit_m : float
         Search radius (units farther away are reported unreachable); ``inf`` for the whole network.
+    cost_of : callable, optional
+        The cost to the plan of sending an available candidate (its ETA is set), or ``None``.
+    cost_tolerance_s : float
+        Seconds within the nearest ETA where a lower cost wins (see the module docstring); 0 is off.
     route_also : frozenset of str
         Units given a route whatever their rank or status (the units already sent to the incident,
         so the dispatcher keeps seeing their way there).
@@ -152,8 +182,17 @@ def rank_units(network: Network, block: int, offset_m: float,
         elif c.eta_min is None:
             c.available, c.reason = False, "unreachable on the street network"
         cands.append(c)
-    ok = sorted((c for c in cands if c.available),
-                key=lambda c: tie_key((c.eta_min or 0.0) * 60.0, bool(c.estimated), c.ambassador))
+    def key(c: Candidate) -> tuple:
+        return tie_key((c.eta_min or 0.0) * 60.0, bool(c.estimated), c.ambassador)
+
+    ok = sorted((c for c in cands if c.available), key=key)
+    if cost_of is not None:
+        for c in ok:
+            c.cost = cost_of(c)
+    if cost_tolerance_s > 0 and ok:
+        limit = key(ok[0])[0] + cost_tolerance_s + 1e-9
+        near = sum(1 for c in ok if key(c)[0] <= limit)
+        ok[:near] = sorted(ok[:near], key=lambda c: (0 if c.cost is None else c.cost.lost, key(c)))
     rest = sorted((c for c in cands if not c.available), key=lambda c: c.ambassador)
     for i, c in enumerate(ok):
         c.rank = i + 1

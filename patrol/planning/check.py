@@ -36,6 +36,17 @@ Definitions (also in ``docs/plan-schema.md``):
 * **on street**: people on walk/checkin/dwell/post legs, at every moment of the shift, at least
   ``min_on_street`` or everyone then on duty.
 * **balance**: most / least walking per hour on duty, rovers (by the district's roster) excluded.
+* **ready to respond**: at the middle of every minute of the shift, the walk at response speed
+  (``speeds.response_m_s``) from the nearest *available* unit (of the roster; on a walk, check-in, dwell or
+  post leg: not on a break, not responding, not off the timeline) to the middle of each patrol-area block
+  (network distance: through the block's ends, or straight along the block for a unit on it; shortest
+  paths from :func:`patrol.paths.node_distances`); then the demand-weighted 90th percentile over the area's
+  blocks (weights :func:`patrol.demand.block_demand`, from the incident history the plan names, else the
+  district's proxy): the least time within which 90 % of the demand weight is reached.  The target
+  ``targets.ready_p90_min`` holds when the worst minute's value is at most it.  It counts in
+  ``all_targets_met`` only with ``targets.ready_required = true`` (default false: the planner does not yet
+  trade for it, and with everyone leaving from and returning to the base at the shift's ends no plan meets
+  5 min at every minute); it is always reported.
 """
 
 from __future__ import annotations
@@ -47,13 +58,14 @@ from typing import Any
 
 import numpy as np
 
-from patrol.demand import IncidentHistory, load_incident_history, top_hotspots
+from patrol.demand import IncidentHistory, block_demand, load_incident_history, top_hotspots
 from patrol.district import District
 from patrol.errors import PatrolError, PlanError
+from patrol.paths import node_distances
 from patrol.settings import Settings, format_hhmm, parse_hhmm, settings_from_dict, settings_to_dict
 from patrol.timeline import read_plan_file
 
-__all__ = ["check_plan"]
+__all__ = ["check_plan", "ready_p90"]
 
 _TOL_M = 0.5
 _TOL_T = 1e-3
@@ -205,19 +217,103 @@ def _roster_problems(data: dict, timeline: dict, expected: dict[str, _Expected])
     return out
 
 
-def _hotspots(data: dict, district: District, settings: Settings) -> tuple[list[int], str | None]:
+def _history(data: dict) -> tuple[IncidentHistory | None, str | None]:
+    """The incident history the plan names (``None`` when it names none), and why it cannot be used."""
+    source = data.get("hotspot_source") or {"history": None}
+    if not source.get("history"):
+        return None, None
+    try:
+        history = load_incident_history(source["history"], source.get("columns") or None)
+    except PatrolError as exc:
+        return None, f"the plan's hot spots come from {source['history']}, which cannot be read: {exc.message}"
+    if history.digest != source.get("digest"):
+        return None, f"{source['history']} has changed since the plan was made (digest differs)"
+    return history, None
+
+
+def _hotspots(district: District, settings: Settings, history: IncidentHistory | None, why: str | None
+              ) -> tuple[list[int], str | None]:
     """The day's hot spots recomputed from the district's data (or the history file the plan names), and why
     they could not be when that is the case."""
-    source = data.get("hotspot_source") or {"history": None}
-    history: IncidentHistory | None = None
-    if source.get("history"):
-        try:
-            history = load_incident_history(source["history"], source.get("columns") or None)
-        except PatrolError as exc:
-            return [], f"the plan's hot spots come from {source['history']}, which cannot be read: {exc.message}"
-        if history.digest != source.get("digest"):
-            return [], f"{source['history']} has changed since the plan was made (digest differs)"
+    if why is not None:
+        return [], why
     return [int(b) for b in top_hotspots(district, settings.targets.hotspot_count, history)], None
+
+
+#: Activities during which a unit can be sent (breaks, responses and gaps in the timeline cannot).
+_READY = frozenset({"walk", "checkin", "dwell", "post"})
+
+
+def ready_p90(timeline: dict, units: set[str], district: District, settings: Settings,
+              history: IncidentHistory | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The "ready to respond" measure at the middle of every minute of the shift (module docstring).
+
+    Parameters
+    ----------
+    timeline : dict
+        Walker -> legs, as in plan.json.
+    units : set of str
+        The walkers that count (the roster's units).
+    district : District
+    settings : Settings
+        Shift, response speed.
+    history : IncidentHistory, optional
+        The demand weights' incident history.
+
+    Returns
+    -------
+    times : ndarray
+        Minutes after midnight (the middle of each minute of the shift).
+    p90 : ndarray
+        Per minute, the demand-weighted 90th percentile of the walk (minutes) from the nearest available
+        unit to the area's blocks (``inf`` when fewer than 90 % of the weight can be reached).
+    """
+    a = district.arrays
+    start, end = settings.shift.start_min, settings.shift.end_min
+    times = start + 0.5 + np.arange(max(end - start, 0), dtype=np.float64)
+    area = np.flatnonzero(a.edge_in_area)
+    weights = block_demand(district, history)[area]
+    length = np.asarray(a.edge_length, dtype=np.float64)
+    half = length[area] / 2.0
+    col = np.full(a.n_edges, -1, dtype=np.int64)
+    col[area] = np.arange(area.size)
+    dist = node_distances(a)
+    best_node = np.full((times.size, a.n_nodes), np.inf)
+    direct = np.full((times.size, area.size), np.inf)
+    for w, legs in timeline.items():
+        if w not in units or not isinstance(legs, list):
+            continue
+        rows = []
+        for leg in legs:
+            try:
+                rows.append((float(leg["t0"]), float(leg["t1"]), int(leg["block"]), float(leg["off0"]),
+                             float(leg["off1"]), str(leg["activity"]) in _READY))
+            except (KeyError, TypeError, ValueError):
+                continue
+        rows = sorted((r for r in rows if 0 <= r[2] < a.n_edges and math.isfinite(r[0]) and math.isfinite(r[1])),
+                      key=lambda r: (r[0], r[1]))
+        if not rows:
+            continue
+        t0 = np.array([r[0] for r in rows])
+        t1 = np.array([r[1] for r in rows])
+        i = np.searchsorted(t0, times, side="right") - 1
+        on = (i >= 0) & (times <= t1[np.clip(i, 0, None)] + 1e-9)
+        on[on] = np.array([rows[k][5] for k in i[on]], dtype=bool)
+        for s in np.flatnonzero(on):
+            t_a, t_b, b, o0, o1, _ = rows[i[s]]
+            o = o1 if t_b <= t_a else o0 + (o1 - o0) * min(max((times[s] - t_a) / (t_b - t_a), 0.0), 1.0)
+            o = min(max(o, 0.0), length[b])
+            np.minimum(best_node[s], np.minimum(o + dist[a.edge_u[b]], length[b] - o + dist[a.edge_v[b]]),
+                       out=best_node[s])
+            if col[b] >= 0:
+                direct[s, col[b]] = min(direct[s, col[b]], abs(o - length[b] / 2.0))
+    to_block = np.minimum(np.minimum(best_node[:, a.edge_u[area]], best_node[:, a.edge_v[area]]) + half, direct)
+    minutes = to_block / (settings.speeds.response_m_s * 60.0)
+    order = np.argsort(minutes, axis=1, kind="stable")
+    sorted_min = np.take_along_axis(minutes, order, axis=1)
+    cum = np.cumsum(weights[order], axis=1)
+    k = np.argmax(cum >= 0.9 * float(weights.sum()) - 1e-12, axis=1)
+    return times, sorted_min[np.arange(times.size), k]
 
 
 def check_plan(plan: dict | str | Path, district: District, *, own_settings: bool = False) -> dict[str, Any]:
@@ -241,8 +337,10 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         ``hotspots`` (recomputed blocks), ``hotspot_problems``, ``corridor_max_gap_min``,
         ``corridor_first_visit_min``, ``corridor_worst_gaps``, ``area_blocks_unvisited`` (list),
         ``businesses_unchecked`` (list of names), ``checkins_outside_hours`` (list), ``hotspot_max_gap_min``,
-        ``breaks_ok``, ``break_problems``, ``min_on_street``, ``balance_ratio``, ``walk_km``, ``targets``
-        (table of target vs achieved) and ``all_targets_met``.
+        ``breaks_ok``, ``break_problems``, ``min_on_street``, ``ready_p90_min`` (the worst minute's value,
+        ``None`` when some minute reaches less than 90 % of the demand), ``ready`` (``worst_at``,
+        ``minutes_over`` the target, ``median_min`` over the minutes), ``balance_ratio``, ``walk_km``,
+        ``targets`` (table of target vs achieved) and ``all_targets_met``.
 
     Raises
     ------
@@ -402,7 +500,8 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     unchecked = [district.businesses[i].name for i in due_idx if i not in checked]
 
     # hot spots: the district's, recomputed; the plan's list only has to agree
-    hs, why = _hotspots(data, district, settings)
+    history, why_history = _history(data)
+    hs, why = _hotspots(district, settings, history, why_history)
     hotspot_problems = [why] if why else []
     try:
         declared = [int(h["block"]) for h in data.get("hotspots", [])]
@@ -451,6 +550,12 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     min_on = int(min_on or 0)
     need_on = min(br.min_on_street, sum(len(m) for m in members.values()))
 
+    # ready to respond
+    ready_t, ready = ready_p90(timeline, set(expected), district, settings, history)
+    ready_worst = float(ready.max()) if ready.size else math.inf
+    ready_at = format_hhmm(float(ready_t[int(np.argmax(ready))])) if ready.size else None
+    ready_over = int((ready > tg.ready_p90_min + _TOL_T).sum())
+
     # balance: walking per hour on duty, rovers (by the roster) left out
     rates = {w: walk_m[w] * 60.0 / max(hours[w][1] - hours[w][0], 1e-9) for w in timeline}
     dists = [rates[w] for w in timeline if roles[w] != "rover"] or list(rates.values())
@@ -476,6 +581,8 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
          why is None and (not hs or hs_gap <= tg.hotspot_revisit_min + _TOL_T)),
         ("breaks_ok", True, not break_problems, not break_problems),
         ("min_on_street", f">= {need_on} (or all on duty)", min_on, short_on <= 0),
+        ("ready_p90_min", f"<= {tg.ready_p90_min:g}", round(ready_worst, 2) if math.isfinite(ready_worst) else None,
+         ready_worst <= tg.ready_p90_min + _TOL_T),
         ("balance_ratio", f"<= {tg.balance_ratio_max}", round(ratio, 3) if np.isfinite(ratio) else None,
          len(dists) < 2 or ratio <= tg.balance_ratio_max + 1e-9),
     ]
@@ -498,10 +605,15 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         "breaks_ok": not break_problems,
         "break_problems": break_problems,
         "min_on_street": min_on,
+        "ready_p90_min": round(ready_worst, 2) if math.isfinite(ready_worst) else None,
+        "ready": {"worst_at": ready_at, "minutes_over": ready_over,
+                  "median_min": round(float(np.median(ready)), 2) if ready.size and np.isfinite(ready).all()
+                  else None},
         "balance_ratio": round(ratio, 3) if np.isfinite(ratio) else None,
         "walk_km": {w: round(m / 1000, 3) for w, m in walk_m.items()},
         "targets": [{"target": n, "required": r, "achieved": v, "met": bool(m)} for n, r, v, m in rows],
-        "all_targets_met": all(m for *_, m in rows),
+        # readiness is reported always, and counts only when the district requires it (targets.ready_required)
+        "all_targets_met": all(m for n, *_, m in rows if n != "ready_p90_min" or tg.ready_required),
     }
 
 

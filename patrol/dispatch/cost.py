@@ -1,0 +1,348 @@
+"""What a dispatch costs the plan: the corridor revisits, check-ins and breaks a unit would miss while busy.
+
+Sending a unit at minute ``t`` keeps it busy until ``t + travel + on scene``: the ETA of the ranking and the
+expected minutes on scene for the incident's type (``dispatch.on_scene_min``).  The unit's plan legs in that
+window are taken out and the plan judged again on three counts:
+
+* **corridor**: each pass of the unit (:meth:`patrol.timeline.Timeline.passes`: a block walked end to end)
+  whose walk overlaps the busy window is lost.  Every corridor block's longest gap is recomputed from the
+  passes left (every other unit's, and the unit's own outside the window), measured as the checker measures
+  it: from ``shift start + corridor_first_visit_min - corridor_revisit_min``, between passes, to the shift
+  end.  A block counts when its gap would exceed ``targets.corridor_revisit_min`` **and** be longer than in
+  the plan (a block already over its target in the plan counts only if the dispatch makes it worse).
+* **check-ins**: the check-ins the unit's plan has while it is busy (check-in legs overlapping the window).
+  The rule is kept simple on purpose: whether one could still be fitted in later that day, in its opening
+  hours, is for the re-plan to find out; the business's opening hours are reported beside it.
+* **breaks**: a break of the unit overlapping the window is pushed to start when the unit is free again,
+  keeping its length.  It is **out of its window** when it would then end after the meal window's end (the
+  meal: the unit's first break of at least ``breaks.meal_min`` inside ``breaks.meal_window``), or, for a
+  rest break, after the start of the unit's next break (or the shift end).  Every pushed break is listed;
+  only those out of their window count.
+
+:attr:`DispatchCost.lost` = corridor blocks + check-ins + breaks out of their window: the one number the
+ranking compares (:mod:`patrol.dispatch.ranking`, ``dispatch.cost_tolerance_s``).
+
+Not counted: the walk back from the incident to where the plan resumes (the unit is taken to resume its plan
+at the plan's position at the expected return), and hot-spot dwells.  A unit the plan does not know costs it
+nothing.
+
+Examples
+--------
+One unit walks corridor block 0 (100 m) end to end at 10:00-10:02 and 11:00-11:02 of a 10:00-18:00 shift.
+Sent at 10:30 for 20 minutes' walk and 15 on scene, it is busy until 11:05: the 11:00 pass is lost, and the
+block's longest gap grows from 11:02-18:00 (418 min) to 10:02-18:00 (478 min):
+
+>>> from patrol.timeline import Leg, Timeline
+>>> tl = Timeline({"a": [Leg(600, 602, 0, 0.0, 100.0), Leg(660, 662, 0, 100.0, 0.0)]})
+>>> rules = PlanRules(shift=(600.0, 1080.0), first_visit_min=60.0, revisit_min=60.0, meal_window=(720.0, 870.0),
+...                   meal_min=30.0)
+>>> costs = PlanCosts(tl, lengths=[100.0], corridor={0: "W Lake St"}, businesses={}, rules=rules)
+>>> c = costs.cost("a", 630.0, 20.0, 15.0)
+>>> [(g.block, g.planned_gap_min, g.gap_min) for g in c.corridor], c.lost
+([(0, 418.0, 478.0)], 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from patrol.district import District
+from patrol.settings import format_hhmm, parse_hhmm
+from patrol.timeline import Leg, Pass, Timeline
+
+__all__ = ["CorridorGap", "DispatchCost", "MissedCheckin", "PlanCosts", "PlanRules", "PushedBreak"]
+
+_TOL = 1e-3  # minutes
+
+
+@dataclass(frozen=True)
+class CorridorGap:
+    """A corridor block whose revisit gap the dispatch would push over the target.
+
+    Attributes
+    ----------
+    block : int
+    street : str
+    planned_gap_min, gap_min : float
+        The block's longest gap in the plan, and with the dispatch.
+    from_min, to_min : float
+        Where that longest gap would lie (minutes after midnight).
+    """
+
+    block: int
+    street: str
+    planned_gap_min: float
+    gap_min: float
+    from_min: float
+    to_min: float
+
+    def to_dict(self) -> dict:
+        return {"block": self.block, "street": self.street, "planned_gap_min": round(self.planned_gap_min, 1),
+                "gap_min": round(self.gap_min, 1), "from": format_hhmm(self.from_min), "to": format_hhmm(self.to_min)}
+
+
+@dataclass(frozen=True)
+class MissedCheckin:
+    """A check-in the unit's plan has while it would be busy.
+
+    Attributes
+    ----------
+    business : int
+        Index in the district's business list (-1 when the leg names none).
+    name : str
+    planned_min : float
+        When the plan has it.
+    opens_min, closes_min : float or None
+        The business's opening hours (``None`` when unknown).
+    """
+
+    business: int
+    name: str
+    planned_min: float
+    opens_min: float | None
+    closes_min: float | None
+
+    def to_dict(self) -> dict:
+        hours = None if self.opens_min is None or self.closes_min is None else \
+            f"{format_hhmm(self.opens_min)}-{format_hhmm(self.closes_min)}"
+        return {"business": self.business, "name": self.name, "planned": format_hhmm(self.planned_min),
+                "hours": hours}
+
+
+@dataclass(frozen=True)
+class PushedBreak:
+    """A break of the unit the dispatch would push later.
+
+    Attributes
+    ----------
+    kind : str
+        ``meal`` or ``rest``.
+    planned_min, length_min : float
+    pushed_to_min : float
+        Its new start: when the unit is free again.
+    window_end_min : float
+        By when it has to end (the meal window's end; for a rest break the unit's next break or the shift end).
+    out_of_window : bool
+    """
+
+    kind: str
+    planned_min: float
+    length_min: float
+    pushed_to_min: float
+    window_end_min: float
+    out_of_window: bool
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "planned": format_hhmm(self.planned_min), "length_min": round(self.length_min, 1),
+                "pushed_to": format_hhmm(self.pushed_to_min), "window_end": format_hhmm(self.window_end_min),
+                "out_of_window": self.out_of_window}
+
+
+@dataclass(frozen=True)
+class DispatchCost:
+    """What sending one unit would cost the plan (see the module docstring).
+
+    Attributes
+    ----------
+    walker : str
+        The unit's name in the plan.
+    busy_from_min, busy_until_min : float
+        The busy window, minutes after midnight.
+    travel_min, on_scene_min : float
+    corridor : tuple of CorridorGap
+    checkins : tuple of MissedCheckin
+    breaks : tuple of PushedBreak
+        Every break pushed later (only those out of their window count in :attr:`lost`).
+    """
+
+    walker: str
+    busy_from_min: float
+    busy_until_min: float
+    travel_min: float
+    on_scene_min: float
+    corridor: tuple[CorridorGap, ...] = ()
+    checkins: tuple[MissedCheckin, ...] = ()
+    breaks: tuple[PushedBreak, ...] = ()
+
+    @property
+    def breaks_out(self) -> int:
+        """Breaks pushed out of their window."""
+        return sum(1 for b in self.breaks if b.out_of_window)
+
+    @property
+    def lost(self) -> int:
+        """Corridor blocks over target + check-ins missed + breaks out of their window."""
+        return len(self.corridor) + len(self.checkins) + self.breaks_out
+
+    def summary(self) -> str:
+        """In words, for a table: ``2 blocks over gap, 1 check-in, meal break out of window`` or ``none``."""
+        parts = []
+        if self.corridor:
+            parts.append(f"{len(self.corridor)} block{'s' if len(self.corridor) > 1 else ''} over gap")
+        if self.checkins:
+            parts.append(f"{len(self.checkins)} check-in{'s' if len(self.checkins) > 1 else ''}")
+        for b in self.breaks:
+            if b.out_of_window:
+                parts.append(f"{b.kind} break out of window")
+        return ", ".join(parts) or "none"
+
+    def to_dict(self) -> dict:
+        return {"walker": self.walker, "busy_from": format_hhmm(self.busy_from_min),
+                "busy_until": format_hhmm(self.busy_until_min), "travel_min": round(self.travel_min, 2),
+                "on_scene_min": round(self.on_scene_min, 1), "lost": self.lost, "summary": self.summary(),
+                "corridor_blocks": [g.to_dict() for g in self.corridor],
+                "checkins": [c.to_dict() for c in self.checkins],
+                "breaks": [b.to_dict() for b in self.breaks]}
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """The targets a dispatch's cost is measured against (the district's settings, minutes after midnight).
+
+    Attributes
+    ----------
+    shift : (float, float)
+    first_visit_min, revisit_min : float
+        ``targets.corridor_first_visit_min`` and ``targets.corridor_revisit_min``.
+    meal_window : (float, float)
+    meal_min : float
+    """
+
+    shift: tuple[float, float]
+    first_visit_min: float
+    revisit_min: float
+    meal_window: tuple[float, float]
+    meal_min: float
+
+
+def _longest_gap(events: Sequence[float], lo: float, hi: float) -> tuple[float, float, float]:
+    """The longest gap ``(length, from, to)`` between ``lo``, the sorted events and ``hi`` (the first one on ties)."""
+    pts = [lo, *sorted(events), hi]
+    best, j = -1.0, 0
+    for i in range(len(pts) - 1):
+        if pts[i + 1] - pts[i] > best:
+            best, j = pts[i + 1] - pts[i], i
+    return float(best), float(pts[j]), float(pts[j + 1])
+
+
+class PlanCosts:
+    """The cost of dispatching any unit of one plan (the plan's passes and gaps worked out once).
+
+    Parameters
+    ----------
+    timeline : Timeline
+        The plan.
+    lengths : sequence of float
+        Block id -> length in metres.
+    corridor : dict
+        Corridor block id -> street name (the blocks whose revisit gap is a target).
+    businesses : dict
+        Business index -> ``(name, opens_min, closes_min)``, for the check-ins' names and hours.
+    rules : PlanRules
+    """
+
+    def __init__(self, timeline: Timeline, *, lengths: Sequence[float] | np.ndarray, corridor: Mapping[int, str],
+                 businesses: Mapping[int, tuple[str, float, float]], rules: PlanRules):
+        self.timeline = timeline
+        self.rules = rules
+        self.corridor = dict(corridor)
+        self.businesses = dict(businesses)
+        passes = timeline.passes(lengths)
+        self._passes: dict[int, list[Pass]] = {b: passes.get(b, []) for b in self.corridor}
+        self._mine: dict[str, list[Pass]] = {}
+        for ps in self._passes.values():
+            for p in ps:
+                self._mine.setdefault(p.walker, []).append(p)
+        self._lo = rules.shift[0] + rules.first_visit_min - rules.revisit_min
+        self._planned = {b: _longest_gap([p.t_end for p in ps], self._lo, rules.shift[1])[0]
+                         for b, ps in self._passes.items()}
+
+    @classmethod
+    def from_district(cls, timeline: Timeline, district: District) -> PlanCosts:
+        """Costs of a plan judged by a district's corridor, businesses and settings."""
+        s = district.settings
+        a = district.arrays
+        corridor = {int(b): str(a.edge_name[b]) for b in np.flatnonzero(a.edge_in_area & a.edge_corridor)}
+        used = {leg.business for legs in timeline.legs.values() for leg in legs
+                if leg.activity == "checkin" and 0 <= leg.business < len(district.businesses)}
+        businesses = {}
+        for i in sorted(used):
+            opens, closes, _ = district.business_hours(i)
+            businesses[i] = (district.businesses[i].name, float(opens), float(closes))
+        ws, we = (parse_hhmm(t, field_name="breaks.meal_window") for t in s.breaks.meal_window)
+        rules = PlanRules((float(s.shift.start_min), float(s.shift.end_min)), float(s.targets.corridor_first_visit_min),
+                          float(s.targets.corridor_revisit_min), (float(ws), float(we)), float(s.breaks.meal_min))
+        return cls(timeline, lengths=a.edge_length, corridor=corridor, businesses=businesses, rules=rules)
+
+    def planned_gap(self, block: int) -> float:
+        """A corridor block's longest gap in the plan, minutes."""
+        return self._planned[block]
+
+    def cost(self, walker: str, at_min: float, travel_min: float, on_scene_min: float) -> DispatchCost:
+        """The cost of sending ``walker`` at minute ``at_min`` for ``travel_min + on_scene_min`` minutes.
+
+        Parameters
+        ----------
+        walker : str
+            The unit's name in the plan (a unit the plan does not know costs nothing).
+        at_min : float
+            The dispatch moment, minutes after midnight.
+        travel_min, on_scene_min : float
+        """
+        until = at_min + max(travel_min, 0.0) + max(on_scene_min, 0.0)
+        legs = self.timeline.legs.get(walker, [])
+        if not legs:
+            return DispatchCost(walker, at_min, until, travel_min, on_scene_min)
+
+        def busy(t0: float, t1: float) -> bool:
+            return t0 < until - _TOL and t1 > at_min + _TOL
+
+        return DispatchCost(walker, at_min, until, travel_min, on_scene_min,
+                            self._corridor(walker, busy), self._checkins(legs, busy),
+                            self._breaks(legs, busy, until))
+
+    def _corridor(self, walker: str, busy) -> tuple[CorridorGap, ...]:
+        r = self.rules
+        lost = [p for p in self._mine.get(walker, []) if busy(p.t_start, p.t_end)]
+        gone = {id(p) for p in lost}
+        out = []
+        for b in sorted({p.block for p in lost}):
+            kept = [p.t_end for p in self._passes[b] if id(p) not in gone]
+            gap, g0, g1 = _longest_gap(kept, self._lo, r.shift[1])
+            if gap > r.revisit_min + _TOL and gap > self._planned[b] + _TOL:
+                out.append(CorridorGap(b, self.corridor[b], self._planned[b], gap, g0, g1))
+        return tuple(out)
+
+    def _checkins(self, legs: list[Leg], busy) -> tuple[MissedCheckin, ...]:
+        out = []
+        for leg in legs:
+            if leg.activity != "checkin" or not busy(leg.t0, leg.t1):
+                continue
+            known = self.businesses.get(leg.business)
+            name = known[0] if known else (leg.ref or "a business")
+            out.append(MissedCheckin(leg.business, name, leg.t0, None if known is None else known[1],
+                                     None if known is None else known[2]))
+        return tuple(out)
+
+    def _breaks(self, legs: list[Leg], busy, until: float) -> tuple[PushedBreak, ...]:
+        r = self.rules
+        ws, we = r.meal_window
+        breaks = [leg for leg in legs if leg.activity == "break"]
+        meal = next((leg for leg in breaks if leg.t1 - leg.t0 >= r.meal_min - _TOL and leg.t0 >= ws - _TOL
+                     and leg.t1 <= we + _TOL), None) if r.meal_min > 0 else None
+        out = []
+        for i, leg in enumerate(breaks):
+            if not busy(leg.t0, leg.t1):
+                continue
+            length = leg.t1 - leg.t0
+            start = max(leg.t0, until)
+            if leg is meal:
+                kind, end = "meal", min(we, r.shift[1])
+            else:
+                later = [x.t0 for x in breaks[i + 1:] if x.t0 >= leg.t1 - _TOL]
+                kind, end = "rest", min([*later, r.shift[1]])
+            out.append(PushedBreak(kind, leg.t0, length, start, end, start + length > end + _TOL))
+        return tuple(out)
