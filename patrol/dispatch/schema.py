@@ -251,7 +251,7 @@ CREATE TABLE escorts (
     unit           TEXT,                      -- the unit sent
     members        TEXT,                      -- JSON list of its ambassadors
     assigned_at    TEXT,
-    depart_at      TEXT,                      -- when the unit sets off to A: wanted_at - its walk, not before assigned_at
+    depart_at      TEXT,                      -- when the unit sets off to A (wanted_at - its walk, >= assigned_at)
     eta_min        REAL,                      -- its walk to A, minutes, at the assignment
     travel_m       REAL,
     accepted_at    TEXT,
