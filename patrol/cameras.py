@@ -75,6 +75,7 @@ __all__ = [
     "cameras_path",
     "load_cameras",
     "new_camera_incident",
+    "view_location",
     "watched_blocks",
 ]
 
@@ -418,19 +419,23 @@ class CameraBook:
         return cam
 
 
+def view_location(district: District, view: CameraView) -> Location:
+    """The camera's view point as a location (``"W Lake St, in view of camera A"``)."""
+    b, off = view.point
+    street = str(district.arrays.edge_name[b])
+    return Location(lat=view.lat, lon=view.lon, block=b, offset_m=off, kind="point",
+                    matched=f"{street}, in view of camera {view.camera.name or view.camera.id}",
+                    in_area=bool(district.arrays.edge_in_area[b]))
+
+
 def new_camera_incident(record: Record, district: District, view: CameraView, *, type: str, priority: str = "normal",
                         notes: str = "", location: Location | None = None, received_at=None, at=None,
                         actor: str | None = None, idem: Idempotency | None = None) -> Incident:
     """Record an incident seen on a camera (source ``camera``, its id on the incident), placed at the camera's view
-    point, or at ``location`` when the dispatcher names a place in the picture."""
+    point (:func:`view_location`), or at ``location`` when the dispatcher names a place in the picture."""
     cam = view.camera
-    label = cam.name or cam.id
     if location is None:
-        b, off = view.point
-        street = str(district.arrays.edge_name[b])
-        location = Location(lat=view.lat, lon=view.lon, block=b, offset_m=off, kind="point",
-                            matched=f"{street}, in view of camera {label}",
-                            in_area=bool(district.arrays.edge_in_area[b]))
+        location = view_location(district, view)
         text = f"camera {cam.id}"
     else:
         text = f"camera {cam.id}: {location.matched}"
