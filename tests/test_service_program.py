@@ -77,7 +77,8 @@ def test_an_escort_over_http(service):
     assert esc["status"] == "requested" and esc["people"] == 2
     assert walk["distance_m"] > 500 and walk["route"]["streets"]
     first = ranking["candidates"][0]
-    assert first["rank"] == 1 and first["ambassador"] in ("amb3", "amb2") and ranking["incident_type"] == "safety escort"
+    assert first["rank"] == 1 and first["ambassador"] in ("amb3", "amb2")
+    assert ranking["incident_type"] == "safety escort" and first["cost"] is None  # no plan: no cost
     eid = esc["id"]
     assigned = _status(client.post(f"/api/escorts/{eid}/assign", json={"ambassador": "amb3"}, headers=h["desk"]),
                        201)["escort"]
