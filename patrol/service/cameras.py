@@ -51,8 +51,16 @@ def camera_router(st: ServiceState) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["cameras"])
     book = CameraBook(st.record, st.district)
 
+    geoms = {int(d["block"]): [[round(x, 6), round(y, 6)] for x, y in d["geometry"].coords]
+             for _, _, d in st.district.graph.edges(data=True)}
+
+    def shown(view) -> dict:
+        """A camera's view with its watched blocks' lines and street names (what the console draws)."""
+        names = dict.fromkeys(str(st.district.arrays.edge_name[b]) for b in view.blocks)
+        return {**view.to_dict(), "lines": [geoms[b] for b in view.blocks], "streets": list(names)}
+
     def views() -> list[dict]:
-        return [camera_view(st.district, c).to_dict() for c in book.cameras()]
+        return [shown(camera_view(st.district, c)) for c in book.cameras()]
 
     @r.get("/cameras", summary="The camera registry and what each camera sees (blocks, sector, view point)")
     def list_cameras(_p: Principal = Depends(reader)) -> dict:
@@ -61,7 +69,7 @@ def camera_router(st: ServiceState) -> APIRouter:
 
     @r.get("/cameras/{camera_id}", summary="One camera, what it sees and its edits")
     def show_camera(camera_id: str = CameraId, _p: Principal = Depends(reader)) -> dict:
-        return {**camera_view(st.district, book.get(camera_id)).to_dict(), "edits": book.edits(camera_id)}
+        return {**shown(camera_view(st.district, book.get(camera_id))), "edits": book.edits(camera_id)}
 
     @r.put("/cameras/{camera_id}", summary="Add or replace a camera (kept in the record)")
     def put_camera(body: CameraBody, request: Request, camera_id: str = CameraId,
@@ -73,7 +81,7 @@ def camera_router(st: ServiceState) -> APIRouter:
                                n_blocks=st.district.arrays.n_edges)
         camera_view(st.district, cam)  # every check before anything is written
         return once.run(lambda idem: book.set(cam, actor=p.actor, idem=idem),
-                        lambda c: camera_view(st.district, c).to_dict())
+                        lambda c: shown(camera_view(st.district, c)))
 
     @r.delete("/cameras/{camera_id}", summary="Take a camera out of the registry (the edit is kept)")
     def delete_camera(request: Request, camera_id: str = CameraId, p: Principal = Depends(dispatcher)) -> JSONResponse:
