@@ -28,6 +28,16 @@ dispatch   stale_ping_min, max_snap_m, db (SQLite path, relative to the working 
            on_scene_min (incident type -> expected minutes on scene, see :data:`ON_SCENE_MIN`),
            cost_tolerance_s (seconds within the nearest unit's ETA where a lower plan cost wins; 0 = off)
 
+Other files of a district folder (issue 17; their names can be changed in ``district.files``):
+
+``cameras.toml``    (``district.files.cameras``) the camera registry: id, position, heading, field of view and range,
+                    or the blocks a camera sees; owner, notes (:mod:`patrol.cameras`, ``docs/cameras.md``)
+``materials.toml``  (``district.files.materials``) the services and written materials ambassadors refer people
+                    to and hand out, with their kind, place and hours (:mod:`patrol.materials`,
+                    ``docs/materials.md``)
+
+Special events are not a file: they are kept in the district's record (:mod:`patrol.events`).
+
 A key whose value is a table (``district.files``, ``dispatch.on_scene_min``) is merged into its
 default: the entries given replace those of the same name, the others keep their defaults.
 
