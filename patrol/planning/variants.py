@@ -23,7 +23,7 @@ import numpy as np
 from patrol.paths import ShortestPaths
 from patrol.planning.model import BreakSlot, DayInput, Unit, UnitSpec
 from patrol.planning.scheduler import run_segments
-from patrol.planning.segments import Segment, corridor_segments
+from patrol.planning.segments import Segment, corridor_segments, segment_load
 
 __all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "PATIENCE", "Chosen", "segment_variants", "try_segments"]
 
@@ -83,16 +83,6 @@ def segment_variants(n_walkers: int, seed: int, rover: bool = False) -> list[dic
     return out
 
 
-def _segment_load(inp: DayInput) -> np.ndarray:
-    """Minutes of work per block in a day: walking it twice an hour, its check-ins and hot-spot dwells."""
-    load = 2 * inp.edge_length / inp.speed_m_min * (inp.end - inp.start) / 60.0
-    np.add.at(load, inp.biz_block.astype(np.int64), inp.checkin_min)
-    n_dwells = np.ceil((inp.end - inp.start) / inp.hotspot_revisit) + 1
-    for h in inp.hotspots:
-        load[h] += inp.dwell_range[0] * n_dwells
-    return load
-
-
 def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], slots: list[list[BreakSlot]],
                  names: np.ndarray,
                  meal_min: float, evaluate: Callable[[list[Unit], dict], tuple[tuple[int, ...], float]], seed: int,
@@ -135,7 +125,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     if not units_info:
         return None
     corr = [int(b) for b in np.flatnonzero(inp.edge_corridor)]
-    load = _segment_load(inp)
+    load = segment_load(inp)
     max_round = inp.corridor_revisit - meal_min - 5.0
     cache: dict[int, list[Segment]] = {}
 
