@@ -36,6 +36,9 @@ PACE = 1.2
 GIVE_UP_AFTER = 6
 #: ... "far": a score (see :func:`.score.score`) above this.
 GIVE_UP_SCORE = 0.5
+#: Wall-clock cap of one variant's area tours when the plan has no time limit: far above what their iteration
+#: count takes (under 1 s), so plans do not depend on the machine's load.
+TOUR_CAP_S = 300.0
 #: Variants tried without a better plan before stopping, unless the best misses its targets by a step or two
 #: (then the search goes on: the next variant may meet them all).
 PATIENCE = 12
@@ -165,7 +168,8 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         revisit = max(inp.corridor_revisit, longest + meal_min + 5.0)
         vin = dataclasses.replace(inp, seed=var["seed"], corridor_revisit=revisit)
         tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target,
-                               tour_cache=tours, tour_time_s=max(0.5, min(10.0, deadline - time.perf_counter())))
+                               tour_cache=tours, tour_time_s=TOUR_CAP_S if math.isinf(deadline)
+                               else max(0.5, deadline - time.perf_counter()))
         if not var["pace"]:  # the slowest walker's metres per hour on duty
             rates = [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units if u.role != "rover"] or \
                 [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units]
