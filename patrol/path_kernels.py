@@ -3,8 +3,9 @@
 The one home of the compiled searches: a multi-source Dijkstra with an indexed binary heap
 (:func:`dijkstra_heap`, with predecessors and a distance limit), the same search with a circular bucket
 queue (:func:`dijkstra_buckets`, exact for any bucket width; the coverage response field uses it),
-a search from a point on a block (:func:`point_dijkstra`, for dispatch) and every node pair within a
-distance (:func:`bounded_distances`, for visibility).  :mod:`patrol.paths` is the Python interface;
+a search from a point on a block (:func:`point_dijkstra`, for dispatch), every node pair within a
+distance (:func:`bounded_distances`, for visibility) and every block pair whose midpoints are within a
+distance (:func:`blocks_within`, for the demand model's smoothing).  :mod:`patrol.paths` is the Python interface;
 :mod:`patrol.path_reference` holds plain twins of the same names that the tests compare against.
 
 This module sees only arrays and numbers; it imports nothing from ``patrol`` but the cache switch.
@@ -17,7 +18,7 @@ import numpy as np
 
 from patrol._numba import njit
 
-__all__ = ["bounded_distances", "dijkstra_buckets", "dijkstra_heap", "point_dijkstra"]
+__all__ = ["blocks_within", "bounded_distances", "dijkstra_buckets", "dijkstra_heap", "point_dijkstra"]
 
 
 @njit(inline="always")
@@ -274,3 +275,94 @@ def bounded_distances(indptr, indices, weights, limit):  # pragma: no cover - nu
             dist[v] = np.inf
             pos[v] = -1
     return ptr, nbr, out
+
+
+@njit
+def blocks_within(indptr, indices, weights, csr_edge, edge_u, edge_v, edge_length, sources,
+                  limit):  # pragma: no cover - numba
+    """For each source block, every block whose midpoint is within ``limit`` metres of its midpoint.
+
+    The distance between two block midpoints is the shortest walk from one to the other through their
+    ends: ``min over ends a of b, c of e of (dist(a, c) + len_b / 2 + len_e / 2)``, and 0 from a block to
+    itself.  One search per source, seeded at its two ends with half its length and cut at ``limit``.
+
+    Parameters
+    ----------
+    indptr, indices, weights, csr_edge : ndarray
+        Symmetric CSR adjacency.
+    edge_u, edge_v, edge_length : ndarray
+        Block ends and lengths.
+    sources : ndarray of int64
+        Source block ids.
+    limit : float
+
+    Returns
+    -------
+    ptr : int64 (n_sources + 1,)
+    nbr : int64
+        For source ``i``, the blocks ``nbr[ptr[i]:ptr[i+1]]`` in increasing id order (itself included).
+    dist : float64
+        Their midpoint distances.
+    """
+    n = indptr.size - 1
+    m = edge_length.size
+    dist = np.full(n, np.inf)
+    pred = np.full(n, -1, np.int64)
+    pred_edge = np.full(n, -1, np.int64)
+    no_edge = np.full(indices.size, -1, np.int64)
+    heap = np.empty(n, np.int64)
+    pos = np.full(n, -1, np.int64)
+    settled = np.empty(n, np.int64)
+    best = np.full(m, np.inf)
+    touched = np.empty(m, np.int64)
+    src = np.empty(2, np.int64)
+    sd = np.empty(2, np.float64)
+    ptr = np.zeros(sources.size + 1, np.int64)
+    cap = max(16, 8 * sources.size)
+    nbr = np.empty(cap, np.int64)
+    out = np.empty(cap, np.float64)
+    size = 0
+    for i in range(sources.size):
+        b = sources[i]
+        half = edge_length[b] / 2
+        src[0] = edge_u[b]
+        src[1] = edge_v[b]
+        sd[0] = half
+        sd[1] = half
+        c = dijkstra_heap(src, sd, 2, indptr, indices, weights, no_edge, limit, dist, pred, pred_edge, heap, pos,
+                          settled)
+        n_touched = 0
+        best[b] = 0.0
+        touched[n_touched] = b
+        n_touched += 1
+        for j in range(c):
+            v = settled[j]
+            d = dist[v]
+            for k in range(indptr[v], indptr[v + 1]):
+                e = csr_edge[k]
+                cand = d + edge_length[e] / 2
+                if cand <= limit and cand < best[e]:
+                    if best[e] == np.inf:
+                        touched[n_touched] = e
+                        n_touched += 1
+                    best[e] = cand
+        for j in range(c):
+            dist[settled[j]] = np.inf
+            pos[settled[j]] = -1
+        if size + n_touched > cap:
+            while size + n_touched > cap:
+                cap *= 2
+            grown = np.empty(cap, np.int64)
+            grown[:size] = nbr[:size]
+            nbr = grown
+            grown_d = np.empty(cap, np.float64)
+            grown_d[:size] = out[:size]
+            out = grown_d
+        order = np.sort(touched[:n_touched])
+        for e in order:
+            nbr[size] = e
+            out[size] = best[e]
+            size += 1
+            best[e] = np.inf
+        ptr[i + 1] = size
+    return ptr, nbr[:size].copy(), out[:size].copy()

@@ -9,7 +9,7 @@ import heapq
 
 import numpy as np
 
-__all__ = ["bounded_distances", "dijkstra", "point_dijkstra"]
+__all__ = ["blocks_within", "bounded_distances", "dijkstra", "point_dijkstra"]
 
 
 def dijkstra(sources, indptr, indices, weights, csr_edge, n_nodes: int, limit: float = np.inf):
@@ -65,5 +65,30 @@ def bounded_distances(indptr, indices, weights, limit):
         hit = np.flatnonzero(d <= limit)
         nbr.extend(hit.tolist())
         out.extend(d[hit].tolist())
+        ptr.append(len(nbr))
+    return np.array(ptr, np.int64), np.array(nbr, np.int64), np.array(out, np.float64)
+
+
+def blocks_within(indptr, indices, weights, csr_edge, edge_u, edge_v, edge_length, sources, limit):
+    """Twin of :func:`patrol.path_kernels.blocks_within`."""
+    n = len(indptr) - 1
+    ptr = [0]
+    nbr: list[int] = []
+    out: list[float] = []
+    for b in sources:
+        b = int(b)
+        half = float(edge_length[b]) / 2
+        d, _, _ = dijkstra([(int(edge_u[b]), half), (int(edge_v[b]), half)], indptr, indices, weights, csr_edge, n,
+                           limit)
+        best = {b: 0.0}
+        for v in np.flatnonzero(np.isfinite(d)):
+            for k in range(indptr[v], indptr[v + 1]):
+                e = int(csr_edge[k])
+                cand = float(d[v]) + float(edge_length[e]) / 2
+                if cand <= limit and cand < best.get(e, np.inf):
+                    best[e] = cand
+        for e in sorted(best):
+            nbr.append(e)
+            out.append(best[e])
         ptr.append(len(nbr))
     return np.array(ptr, np.int64), np.array(nbr, np.int64), np.array(out, np.float64)
