@@ -139,11 +139,14 @@ class District:
 
     @cached_property
     def geocoder(self) -> Geocoder:
-        return Geocoder(self.graph, self.businesses, max_snap_m=self.settings.dispatch.max_snap_m)
+        a = self.settings.area
+        return Geocoder(self.graph, self.businesses, max_snap_m=self.settings.dispatch.max_snap_m,
+                        near=((a.south + a.north) / 2, (a.west + a.east) / 2))
 
-    def geocode(self, text: str) -> Location:
-        """Resolve a location text (see :mod:`patrol.geocode`)."""
-        return self.geocoder.geocode(text)
+    def geocode(self, text: str, *, near: tuple[float, float] | None = None) -> Location:
+        """Resolve a location text (see :mod:`patrol.geocode`); ``near`` (lat, lon) picks among several
+        intersections of the same two streets (default: the patrol area's centre)."""
+        return self.geocoder.geocode(text, near=near)
 
     @cached_property
     def base(self) -> Location:

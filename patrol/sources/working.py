@@ -22,7 +22,7 @@ from patrol.errors import DistrictError
 from patrol.settings import Area
 from patrol.sources.report import Islands, WorkingArea
 
-__all__ = ["keep_largest", "working_graph"]
+__all__ = ["keep_largest", "margin_box", "working_graph"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,21 @@ def keep_largest(G: nx.MultiGraph) -> tuple[nx.MultiGraph, Islands]:
     return H, islands
 
 
+def margin_box(area: Area, margin_m: float) -> tuple[float, float, float, float]:
+    """``(south, north, west, east)`` of the area box grown by ``margin_m`` metres on every side.
+
+    Examples
+    --------
+    >>> s, n, w, e = margin_box(Area(south=44.9, north=45.0, west=-93.3, east=-93.2), 1113.2)
+    >>> round(s, 4), round(n, 4)
+    (44.89, 45.01)
+    """
+    lat_mid = (area.south + area.north) / 2
+    dlat = margin_m / _M_PER_DEG_LAT
+    dlon = margin_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat_mid)), 1e-6))
+    return area.south - dlat, area.north + dlat, area.west - dlon, area.east + dlon
+
+
 def working_graph(G: nx.MultiGraph, area: Area, margin_m: float) -> tuple[nx.MultiGraph, WorkingArea]:
     """Clip a normalized graph to the area box grown by ``margin_m`` metres.
 
@@ -78,10 +93,7 @@ def working_graph(G: nx.MultiGraph, area: Area, margin_m: float) -> tuple[nx.Mul
     DistrictError
         When no street of the source lies in the patrol area (naming the area and the source's extent).
     """
-    lat_mid = (area.south + area.north) / 2
-    dlat = margin_m / _M_PER_DEG_LAT
-    dlon = margin_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat_mid)), 1e-6))
-    south, north, west, east = area.south - dlat, area.north + dlat, area.west - dlon, area.east + dlon
+    south, north, west, east = margin_box(area, margin_m)
     nd = G.nodes
     inside = {n for n, d in nd(data=True) if south <= d["lat"] <= north and west <= d["lon"] <= east}
     in_area = {n for n, d in nd(data=True) if area.contains(d["lat"], d["lon"])}
