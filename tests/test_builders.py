@@ -165,7 +165,7 @@ def test_projected_crs_is_honoured(tmp_path, built):
 def test_projected_numbers_without_a_crs_member_are_refused(tmp_path):
     to_utm = Transformer.from_crs("EPSG:4326", "EPSG:26915", always_xy=True)
     feats = [F("LAKE", [list(to_utm.transform(*P(0, 0))), list(to_utm.transform(*P(1, 0)))])]
-    with pytest.raises(DistrictError, match="not longitude/latitude degrees.*crs member") as err:
+    with pytest.raises(DistrictError, match=r"not longitude/latitude degrees.*crs member") as err:
         graph_from_centerline(write_geojson(tmp_path / "nocrs.geojson", feats))
     assert err.value.field == "crs"
     with pytest.raises(DistrictError, match="not a coordinate reference system"):
