@@ -9,7 +9,7 @@ import heapq
 
 import numpy as np
 
-__all__ = ["blocks_within", "bounded_distances", "dijkstra", "point_dijkstra"]
+__all__ = ["blocks_within", "bounded_distances", "dijkstra", "point_dijkstra", "walk_back"]
 
 
 def dijkstra(sources, indptr, indices, weights, csr_edge, n_nodes: int, limit: float = np.inf):
@@ -92,3 +92,12 @@ def blocks_within(indptr, indices, weights, csr_edge, edge_u, edge_v, edge_lengt
             out.append(best[e])
         ptr.append(len(nbr))
     return np.array(ptr, np.int64), np.array(nbr, np.int64), np.array(out, np.float64)
+
+
+def walk_back(pred, pred_edge, start):
+    """Twin of :func:`patrol.path_kernels.walk_back`."""
+    nodes, edges = [int(start)], []
+    while pred[nodes[-1]] >= 0:
+        edges.append(int(pred_edge[nodes[-1]]))
+        nodes.append(int(pred[nodes[-1]]))
+    return np.array(nodes, np.int64), np.array(edges, np.int64)

@@ -129,3 +129,23 @@ def test_from_node_paths_agree_with_scipy(grid):
         assert node == target and total == pytest.approx(full[target])
     assert_allclose(paths.node_distances(grid, np.array([5, 9])), dijkstra(grid.scipy_csr(), directed=False,
                                                                             indices=[5, 9]))
+
+
+def test_bucket_point_search_builds_the_heap_tree_even_with_ties():
+    """point_dijkstra (bucket queue + tree read back from the distances) against the heap search, on a regular
+    grid where most nodes have two equally short predecessors, and walk_back against its twin."""
+    g = grid_arrays(15, spacing_m=100.0, jitter=0.0, seed=1)
+    n = g.n_nodes
+    for b, o, limit in ((0, 0.0, np.inf), (37, 25.0, np.inf), (100, 50.0, 650.0)):
+        seeds = np.array([g.edge_u[b], g.edge_v[b]], dtype=np.int64)
+        sd = np.array([o, g.edge_length[b] - o])
+        d1, p1, e1 = path_kernels.point_dijkstra(g.indptr, g.indices, g.weights, g.csr_edge, seeds, sd, limit)
+        d2, p2, e2 = np.full(n, np.inf), np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+        path_kernels.dijkstra_heap(seeds, sd, 2, g.indptr, g.indices, g.weights, g.csr_edge, limit, d2, p2, e2,
+                                   np.empty(n, np.int64), np.full(n, -1, np.int64), np.empty(n, np.int64))
+        np.testing.assert_array_equal(d1, d2)
+        np.testing.assert_array_equal(p1, p2)
+        np.testing.assert_array_equal(e1, e2)
+        far = int(np.flatnonzero(np.isfinite(d1))[-1])
+        for x, y in zip(path_kernels.walk_back(p1, e1, far), path_reference.walk_back(p1, e1, far), strict=True):
+            np.testing.assert_array_equal(x, y)

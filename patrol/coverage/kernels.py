@@ -251,7 +251,7 @@ def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indp
             src_dist[n_src + 1] = edge_length[b] - pos_off[s, w]
             n_src += 2
         if not dijkstra_buckets(src_node, src_dist, n_src, indptr, indices, weights, delta, n_buckets, dist, head,
-                                nxt, node_of, label_of):
+                                nxt, node_of, label_of, np.inf):
             head[:] = -1
             dist[:] = np.inf
             pos[:] = -1
