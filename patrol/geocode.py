@@ -162,11 +162,13 @@ class Geocoder:
         self._tree = shapely.STRtree(self._lines)
         self._cores: dict[str, set[str]] = {}
         self._node_cores: dict[int, set[str]] = {n: set() for n in graph.nodes}
+        self._core_nodes: dict[str, set[int]] = {}
         for d in self._blocks:
             c = core_name(d["name"])
             self._cores.setdefault(c, set()).add(d["name"])
             self._node_cores[d["u"]].add(c)
             self._node_cores[d["v"]].add(c)
+            self._core_nodes.setdefault(c, set()).update((d["u"], d["v"]))
         self._business_index = {}
         for i, b in enumerate(businesses):
             self._business_index.setdefault(b.name.lower(), []).append(i)
@@ -218,7 +220,7 @@ class Geocoder:
         a, b = self.resolve_street(street_a), self.resolve_street(street_b)
         if a == b:
             raise GeocodeError(f"{street_a!r} and {street_b!r} are the same street", field="location")
-        nodes = sorted(n for n, cores in self._node_cores.items() if a in cores and b in cores)
+        nodes = sorted(self._core_nodes.get(a, set()) & self._core_nodes.get(b, set()))
         if not nodes:
             raise GeocodeError(
                 f"{self._label(a)} and {self._label(b)} never meet in this district", field="location",

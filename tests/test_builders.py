@@ -294,3 +294,20 @@ def test_place_without_a_network_is_a_clear_error(tmp_path, monkeypatch, capsys,
                  "--out", str(tmp_path / "d")])
     err = capsys.readouterr().err
     assert code == 2 and words in err and "Traceback" not in err
+
+
+def test_a_centreline_source_folder_loads_clipped_with_its_report(tmp_path, broken):
+    """A district folder that names the raw centreline (source = "centerline") is clipped at load time too."""
+    import shutil
+
+    shutil.copy(broken, tmp_path / "streets.geojson")
+    text = _settings_text(margin=20.0).replace('source = "facts"', 'source = "centerline"')
+    text = text.replace('timezone = "America/Chicago"', 'timezone = "America/Chicago"\n'
+                                                        '[district.files]\ncenterline = "streets.geojson"')
+    (tmp_path / "district.toml").write_text(text, encoding="utf-8")
+    d = load_district(tmp_path)
+    r = d.build_report
+    assert r is not None and r.working is not None and r.working.margin_m == 20.0
+    # the grown box holds the 4 x 4 inner intersections: 2 x 4 x 3 blocks between them
+    assert r.duplicates == 1 and d.arrays.n_edges == r.working.blocks == 24
+    assert r.working.outside_blocks == 65 - 24
