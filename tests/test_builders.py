@@ -311,3 +311,32 @@ def test_a_centreline_source_folder_loads_clipped_with_its_report(tmp_path, brok
     # the grown box holds the 4 x 4 inner intersections: 2 x 4 x 3 blocks between them
     assert r.duplicates == 1 and d.arrays.n_edges == r.working.blocks == 24
     assert r.working.outside_blocks == 65 - 24
+
+
+@pytest.mark.shared
+def test_osm_businesses_for_a_centreline_district(tmp_path, broken, shared_dir, monkeypatch, capsys):
+    """--osm-businesses asks live OpenStreetMap for the working graph's box (west, south, east, north) and keeps
+    what lies in it; here osmnx's answer is the Lyn-Lake export's features."""
+    import osmnx as ox
+
+    from patrol.sources.working import margin_box
+
+    xml = shared_dir / "data" / "uptown" / "osm_lynlake_2018.osm"
+    asked = []
+
+    def fake_bbox(bbox, tags):
+        asked.append(bbox)
+        return ox.features_from_xml(xml, tags=tags)
+
+    monkeypatch.setattr(ox, "features_from_bbox", fake_bbox)
+    settings = tmp_path / "district.toml"
+    settings.write_text(_settings_text(margin=2000.0), encoding="utf-8")
+    out = tmp_path / "d"
+    assert main(["district", "build", "--centerline", str(broken), "--settings", str(settings), "--out", str(out),
+                 "--osm-businesses"]) == 0
+    capsys.readouterr()
+    d = load_district(out)
+    south, north, west, east = margin_box(d.settings.area, 2000.0)
+    assert asked == [(west, south, east, north)]
+    assert d.businesses and all(south <= b.lat <= north and west <= b.lon <= east for b in d.businesses)
+    assert "OpenStreetMap" in (out / "ATTRIBUTION.md").read_text()

@@ -56,6 +56,7 @@ __all__ = [
     "load_scenario",
     "run_scenario",
     "run_seed",
+    "run_seeds",
     "scenario_data",
     "scenario_district",
     "scenario_from_dict",
@@ -444,6 +445,12 @@ def run_seed(scn: Scenario, seed: int, timeline: Timeline | None = None,
         corridor_gaps_min=ps.corridor_gaps_min, incident_response_min=day.response_min,
         incident_walker=day.walker, incident_types=day.types,
     )
+
+
+def run_seeds(scn: Scenario, seeds: list[int], timeline: Timeline | None = None,
+              data: ScenarioData | None = None) -> list[SeedResult]:
+    """:func:`run_seed` for several days of one scenario (a sweep task)."""
+    return [run_seed(scn, s, timeline, data) for s in seeds]
 
 
 @dataclass

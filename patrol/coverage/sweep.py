@@ -20,7 +20,8 @@ Every combination (Cartesian product, in file order) is one scenario, validated 
   the client's files, so a cluster on other machines needs ``patrol`` installed, not the data;
 * a planned strategy is planned by one task on a worker (the planner runs where the CPU is), and every
   seed's task takes that plan as its input, so all seeds score the same plan;
-* one task per (scenario, seed) scores the day.
+* a task scores a run of days of one scenario (:func:`days_per_task`: about four tasks per worker), so that a
+  worker builds each scenario's scoring context once rather than once per day.
 
 Results are keyed by (scenario, seed), sorted and aggregated exactly like :func:`run_serial`, so the two
 agree number for number.  The daily planner is deterministic unless its time limit cuts the search short
@@ -43,7 +44,7 @@ from patrol.coverage.scenario import (
     aggregate,
     day_timeline,
     run_scenario,
-    run_seed,
+    run_seeds,
     scenario_data,
     scenario_from_dict,
 )
@@ -204,6 +205,18 @@ def connect(scheduler: str | None = None, *, n_workers: int = 2, processes: bool
     return Client(cluster), cluster
 
 
+def days_per_task(total_days: int, n_workers: int) -> int:
+    """Days a task scores: enough tasks for 4 per worker (load balance), no more (each task of a scenario finds
+    its district, weights and neighbourhoods in its worker's cache only if it is not evicted between tasks).
+
+    Examples
+    --------
+    >>> days_per_task(72, 2), days_per_task(20, 8), days_per_task(0, 2)
+    (9, 1, 1)
+    """
+    return max(1, total_days // max(1, 4 * n_workers))
+
+
 def run_sweep(scenarios: list[Scenario], seeds: int | None = None, *, scheduler: str | None = None,
               n_workers: int = 2, processes: bool = True, progress: bool = False, client: Any = None,
               data: dict[tuple[str | None, str | None], ScenarioData] | None = None) -> list[ScenarioResult]:
@@ -241,23 +254,34 @@ def run_sweep(scenarios: list[Scenario], seeds: int | None = None, *, scheduler:
         from dask.distributed import as_completed
 
         shared = {key: client.scatter(value, broadcast=True, hash=False) for key, value in data.items()}
+        workers = sorted(client.scheduler_info()["workers"])
+        n_planned = 0
+        total = sum(int(seeds or scn.seeds) for scn in scenarios)
+        chunk = days_per_task(total, len(workers))
         futures = {}
         for i, scn in enumerate(scenarios):
             d = shared[_data_key(scn)]
-            # a planned strategy: planned once, on a worker; every seed scores that plan
-            plan = client.submit(day_timeline, scn, 0, d, pure=False) if scn.strategy.name == "planned" else None
-            for s in range(int(seeds or scn.seeds)):
-                futures[client.submit(run_seed, scn, s, plan, d, pure=False)] = (i, s)
+            plan = None
+            if scn.strategy.name == "planned":
+                # planned once, on a worker; every seed scores that plan.  Plans go round the workers in a fixed
+                # order, so a sweep run again on the same cluster finds each plan in its worker's cache.
+                home = [workers[n_planned % len(workers)]] if workers else None
+                n_planned += 1
+                plan = client.submit(day_timeline, scn, 0, d, pure=False, workers=home, allow_other_workers=True)
+            days = list(range(int(seeds or scn.seeds)))
+            for k in range(0, len(days), chunk):
+                futures[client.submit(run_seeds, scn, days[k:k + chunk], plan, d, pure=False)] = i
         done: dict[tuple[int, int], Any] = {}
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(futures), desc="sweep", unit="day", disable=None)
+            bar = tqdm(total=total, desc="sweep", unit="day", disable=None)
         for fut in as_completed(list(futures)):
-            done[futures[fut]] = fut.result()
+            for r in fut.result():
+                done[(futures[fut], r.seed)] = r
             if bar is not None:
-                bar.update(1)
+                bar.update(len(fut.result()))
         if bar is not None:
             bar.close()
     finally:
