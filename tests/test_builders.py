@@ -109,6 +109,10 @@ def test_every_broken_feature_is_repaired_or_counted(built):
     # 60 grid blocks + the repaired diagonal + the two spur parts + the loop's two halves
     assert G.number_of_edges() == 65
     assert G.number_of_nodes() == 36 + 2 + 1
+    # conservation: every line of the file is a kept block (a split loop counts once) or a counted omission
+    left_out = (r.no_geometry + r.null_features + r.unnamed + sum(r.not_walkable.values()) + r.too_short
+                + r.duplicates + r.reversed_duplicates + r.self_loops_dropped + r.islands.blocks)
+    assert G.number_of_edges() - r.self_loops_split + left_out == r.features - r.multi_lines + r.multi_parts
     names = [d["name"] for _, _, d in G.edges(data=True)]
     assert names.count("Lake") == 5 and names.count("Thomas") == 2 and "Dupont" in names
     assert not {"Island", "Sliver", "394 Hov", "Interstate 94"} & set(names)

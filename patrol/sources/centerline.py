@@ -167,7 +167,7 @@ def graph_from_centerline(
         raise DistrictError(f"{path.name} is not a GeoJSON FeatureCollection: {exc}") from exc
     crs = source_crs(data, where=path.name)
     counts = dict.fromkeys(("no_geometry", "null_vertices", "null_features", "multi_lines", "multi_parts",
-                            "unnamed"), 0)
+                            "unnamed", "too_short"), 0)
     not_walkable: dict[str, int] = {}
     examples: dict[str, list[str]] = {}
     parts: list[list[tuple[float, float]]] = []
@@ -193,12 +193,12 @@ def graph_from_centerline(
         for coords in lines:
             pts, bad = _vertices(coords)
             counts["null_vertices"] += bad
-            if len(pts) < 2:
-                counts["null_features"] += 1
+            if len(pts) < 2:  # nothing left but one point: of null coordinates, or of one point drawn twice
+                counts["null_features" if bad else "too_short"] += 1
                 continue
             good.append(pts)
         if gtype == "MultiLineString":
-            counts["multi_parts"] += len(good)
+            counts["multi_parts"] += len(lines)
         if not good:
             continue
         if not raw_name:
@@ -257,7 +257,7 @@ def _build(parts: list[list[tuple[float, float]]], attrs: list[tuple[str, str, f
     nodes = {i: (float(node_lon[i]), float(node_lat[i])) for i in range(n_nodes)}
     n = len(parts)
     blocks: list[RawBlock] = []
-    too_short = 0
+    too_short = report.too_short
     for i in range(n):
         if lengths[i] <= _MIN_LENGTH_M:
             too_short += 1
