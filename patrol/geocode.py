@@ -76,9 +76,9 @@ class Match:
     distance_m: float
     bearing: str
 
-    def describe(self) -> str:
-        """``"4th & Hennepin at 44.98045,-93.27134 (1.2 km NE)"``."""
-        away = f"{self.distance_m / 1000:.1f} km {self.bearing}".rstrip() if self.bearing else "here"
+    def describe(self, hint: str = "the hint") -> str:
+        """``"4th & Hennepin at 44.98045,-93.27134 (1.2 km NE of the area's centre)"``."""
+        away = f"{self.distance_m / 1000:.1f} km {self.bearing} of {hint}" if self.bearing else f"at {hint}"
         return f"{self.label} at {self.lat:.5f},{self.lon:.5f} ({away})"
 
 
@@ -199,7 +199,9 @@ class Geocoder:
     def intersection(self, street_a: str, street_b: str, *, near: tuple[float, float] | None = None) -> Location:
         """The intersection of two streets nearest to the hint, listing every other (see :meth:`intersections`)."""
         matches = self.intersections(street_a, street_b, near=near)
-        return self._at_node(matches[0].node, alternatives=[m.describe() for m in matches[1:]], matches=matches)
+        hint = "the given place" if near is not None else "the area's centre" if self.near is not None else \
+            "their middle"
+        return self._at_node(matches[0].node, alternatives=[m.describe(hint) for m in matches[1:]], matches=matches)
 
     def intersections(self, street_a: str, street_b: str, *, near: tuple[float, float] | None = None) -> list[Match]:
         """Every place where two streets meet, nearest to the hint first.
