@@ -66,7 +66,7 @@ def test_replan_after_a_dispatch_is_served_and_kept(service, uptown, morning):
 
 
 def test_plan_the_day_with_todays_roster(service, uptown):
-    client, h, folder = service
+    client, h, _ = service
     r = client.post("/api/plan/day", json={"absent": ["amb5"], "start": {"amb3": "12:00"}, "seed": 3,
                                            "why": "amb5 called in sick"}, headers=h["desk"])
     assert r.status_code == 201, r.text
