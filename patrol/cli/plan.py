@@ -237,12 +237,11 @@ def _check(args: argparse.Namespace) -> int:
 
 def _replan(args: argparse.Namespace) -> int:
     """A new version of the day's plan from ``--at`` on, after the dispatches the record holds."""
-    from patrol.dispatch.clock import iso, local_minute, local_moment
-    from patrol.dispatch.diversions import diversions
+    from patrol.dispatch.clock import local_minute, local_moment
+    from patrol.dispatch.diversions import replan_from_record
     from patrol.dispatch.record import Record
     from patrol.district import district_for_plan
     from patrol.planning import write_outputs
-    from patrol.planning.replan import replan
     from patrol.timeline import read_plan_file
 
     if not args.plan:
@@ -257,15 +256,7 @@ def _replan(args: argparse.Namespace) -> int:
         day = str(plan.get("date") or plan.get("day"))
         if not record.plan_versions(day):  # keep the version re-planned from, once
             record.add_plan_version(plan, path=str(Path(args.plan).resolve()), why="the plan re-planned from")
-        taken = diversions(record, district, plan, moment)
-        names = {b.name.strip().lower(): i for i, b in enumerate(district.businesses)}
-        start = local_moment("00:00", tz, on=plan.get("date")) if plan.get("date") else None
-        logged = {names[x.business.strip().lower()] for x in record.interactions(since=start, until=moment,
-                                                                                 type="business check-in")
-                  if x.business and x.business.strip().lower() in names}
-        new = replan(district, plan, local_minute(moment, tz), taken, logged=logged, by=record.actor,
-                     why=args.why)
-        new.made_at = iso(moment)
+        new = replan_from_record(record, district, plan, moment, by=record.actor, why=args.why)
         data = new.to_dict()
         out = Path(args.out) if args.out else Path(args.plan).parent
         out.mkdir(parents=True, exist_ok=True)

@@ -340,8 +340,11 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     -------
     dict
         ``valid``, ``problems`` (first 50), ``judged_against``, ``settings_differences``, ``roster_problems``,
-        ``hotspots`` (recomputed blocks), ``hotspot_problems``, ``corridor_max_gap_min``,
-        ``corridor_first_visit_min``, ``corridor_worst_gaps``, ``area_blocks_unvisited`` (list),
+        ``hotspots`` (recomputed blocks), ``hotspot_problems``, ``hotspot_gaps_min`` (per hot spot), ``counts``
+        (corridor blocks, area blocks, businesses due, hot spots, units: what the targets are counted over),
+        ``corridor_max_gap_min``, ``corridor_first_visit_min``, ``corridor_worst_gaps``,
+        ``corridor_blocks_over`` (the corridor blocks whose gap exceeds the revisit limit),
+        ``area_blocks_unvisited`` (list),
         ``businesses_unchecked`` (list of names), ``checkins_outside_hours`` (list), ``hotspot_max_gap_min``,
         ``breaks_ok``, ``break_problems``, ``min_on_street``, ``ready_p90_min`` (the worst minute's value,
         ``None`` when some minute reaches less than 90 % of the demand), ``ready`` (``worst_at``,
@@ -528,6 +531,7 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         hotspot_problems.append(f"the plan declares hot spots on blocks {sorted(declared)}, the district's data "
                                 f"gives {sorted(hs)}")
     hs_gap = 0.0
+    hs_gaps: list[float] = []
     for h in hs:
         ok = sorted((t0, t1) for t0, t1 in dwells.get(h, []) if t1 - t0 >= tg.hotspot_dwell_min[0] - _TOL_T)
         cur, worst = float(start), 0.0
@@ -535,7 +539,8 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
             if t0 > after:
                 worst = max(worst, t0 - cur)
             cur = max(cur, t1)
-        hs_gap = max(hs_gap, worst, end - cur)
+        hs_gaps.append(max(worst, end - cur))
+        hs_gap = max(hs_gap, hs_gaps[-1])
 
     # breaks, by each unit's hours: no meal under meal_after_h hours, rest breaks pro-rated to the hours
     ws, we = (parse_hhmm(t) for t in br.meal_window)
@@ -615,10 +620,14 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         "corridor_max_gap_min": round(corridor_max, 2),
         "corridor_first_visit_min": round(first, 2),
         "corridor_worst_gaps": worst_gaps,
+        "corridor_blocks_over": sorted(b for b, g in corr_gap.items() if g > tg.corridor_revisit_min + _TOL_T),
         "area_blocks_unvisited": unvisited,
         "businesses_unchecked": unchecked,
         "checkins_outside_hours": outside,
         "hotspot_max_gap_min": round(hs_gap, 2),
+        "hotspot_gaps_min": [round(g, 2) for g in hs_gaps],
+        "counts": {"corridor_blocks": len(corr), "area_blocks": len(area), "businesses_due": len(due_idx),
+                   "hotspots": len(hs), "units": len(timeline)},
         "breaks_ok": not break_problems,
         "break_problems": break_problems,
         "min_on_street": min_on,

@@ -37,6 +37,7 @@ from patrol.planning.breaks import plan_breaks
 from patrol.planning.capacity import capacity
 from patrol.planning.duties import checkins_due, day_input, hotspots, unit_specs
 from patrol.planning.model import DayInput, DayRoster, Shortfall, Unit, UnitSpec
+from patrol.planning.ready import Readiness, readiness
 from patrol.planning.repair import repair_day
 from patrol.planning.score import rank_key, score, summarize, tally
 from patrol.planning.variants import Chosen, try_segments
@@ -173,7 +174,8 @@ def _step_json(district: District, s: Leg, hot_ids: dict[int, int]) -> dict[str,
 
 #: The planner's shortfall names and the targets of ``targets.priority`` they belong to.
 _TARGET_OF = {"corridor_revisit": "corridor", "hotspot_revisit": "hotspots", "checkins": "checkins",
-              "area_coverage": "area", "balance": "balance", "breaks": "breaks", "min_on_street": "on_street"}
+              "area_coverage": "area", "balance": "balance", "breaks": "breaks", "min_on_street": "on_street",
+              "ready_to_respond": "ready"}
 
 
 def _merge_on_street(short: list[Shortfall]) -> list[Shortfall]:
@@ -282,9 +284,14 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     cap = capacity(inp, specs, slots, area_visits=tg.area_visits_per_shift, dwell_min=float(tg.hotspot_dwell_min[0]))
     net = all_pairs(a)
 
+    def ready_of(units: list[Unit]) -> Readiness:
+        return readiness({u.name: u.steps for u in units}, dist=net.dist, edge_u=a.edge_u, edge_v=a.edge_v,
+                         edge_length=a.edge_length, area=a.edge_in_area, weights=demand, start=inp.start,
+                         end=inp.end, speed_m_min=settings.speeds.response_m_s * 60.0, limit_min=tg.ready_p90_min)
+
     def evaluate(units: list[Unit], tallies: dict) -> tuple[tuple[int, ...], float]:
         summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"],
-                                   break_short)
+                                   break_short, ready_of(units) if tg.ready_required else None)
         return rank_key(summary, short, tg), score(summary, short, tg)
 
     def repair(units: list[Unit], tallies: dict, vin: DayInput) -> None:
@@ -299,7 +306,8 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
 
     report(0.95, "summary")
     dwells_by_block = tally(units, a.edge_length).dwells
-    summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"], break_short)
+    summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"], break_short,
+                               ready_of(units))
     short = _explained(short, cap.impossible(tg.priority), best, inp, float(settings.breaks.meal_min))
     summary["seconds"] = round(time.perf_counter() - t_begin, 2)
     summary["variant"] = {k: v for k, v in var.items() if k != "seed"} | {"schedule_seed": int(var["seed"])}

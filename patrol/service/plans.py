@@ -15,11 +15,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from patrol.dispatch.clock import iso, local_minute, local_moment, zone
-from patrol.dispatch.diversions import diversions
+from patrol.dispatch.diversions import replan_from_record
 from patrol.errors import InputError, NotFoundError
 from patrol.planning import plan_day, write_outputs
 from patrol.planning.duties import day_roster
-from patrol.planning.replan import replan
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, reader
 from patrol.service.today import PlanFile
@@ -100,9 +99,7 @@ def plans_router(st: ServiceState) -> APIRouter:
         minute = local_minute(moment, tz)
         if not st.district.settings.shift.start_min <= minute <= st.district.settings.shift.end_min:
             raise InputError(f"{body.at or 'now'} is outside the shift", field="body.at")
-        new = replan(st.district, plan, minute, diversions(st.record, st.district, plan, moment), by=p.actor,
-                     why=body.why)
-        new.made_at = iso(moment)
+        new = replan_from_record(st.record, st.district, plan, moment, by=p.actor, why=body.why)
         return _write(st, new.to_dict(), st.plan_file.path, minute, body.why, p.actor)
 
     @r.get("/plan/versions", summary="The versions of the served day's plan, with who made each and why")
