@@ -8,7 +8,11 @@ default.  Scenario files (planners) reuse :func:`settings_from_dict` with overri
 Tables
 ------
 district   name, source (facts | osm-xml | centerline), timezone, files (source file names)
-area       south, north, west, east (WGS84 box; a block is in the area when both ends are), description
+area       south, north, west, east (WGS84 box; a block is in the area when both ends are), description,
+           margin_m (the working graph: a district built from a larger source, such as a whole city's
+           centreline or OpenStreetMap extract, keeps only the streets within this many metres of the box;
+           default 1000 m, enough for the shortest walks between points of the area and for ambassadors
+           near its edge; the build report says if the clip cut any area block off, then raise it)
 corridor   streets (names as in the data, matched by their core name: "Lake" matches "W Lake St")
 base       name, at (anything the geocoder accepts; snapped to the nearest intersection)
 roster     size, leads, pairs, lead_role (walker | rover), names (optional list)
@@ -20,9 +24,11 @@ breaks     meal_min, meal_window [start, end], rest_count, rest_min, min_on_stre
 targets    corridor_first_visit_min, corridor_revisit_min, area_visits_per_shift, checkins_per_week,
            checkin_min, hotspot_count, hotspot_dwell_min [min, max], hotspot_revisit_min,
            balance_ratio_max, priority (the order in which targets give way when not all can be met:
-           a list of breaks, corridor, hotspots, checkins, area, on_street, balance; default that order),
+           a list of breaks, corridor, hotspots, checkins, area, on_street, balance, ready; default that
+           order; a list without ready gets it last),
            ready_p90_min (the demand-weighted p90 of the nearest available unit's walk, every minute),
-           ready_required (whether that target counts in "all targets met"; default false: it is reported)
+           ready_required (whether that target counts in "all targets met" and the planner trades for it in
+           its place in the priority; default false: it is reported)
 business_hours  category ("amenity:cafe"), key ("shop") or "default" -> "HH:MM-HH:MM"
 dispatch   stale_ping_min, max_snap_m, db (SQLite path, relative to the working directory),
            on_scene_min (incident type -> expected minutes on scene, see :data:`ON_SCENE_MIN`),
@@ -137,12 +143,16 @@ class Area:
     west: float = 0.0
     east: float = 0.0
     description: str = ""
+    margin_m: float = 1000.0
 
     def check(self) -> None:
         if not (-90 <= self.south < self.north <= 90):
             raise ConfigError("area: need -90 <= south < north <= 90", field="area.south")
         if not (-180 <= self.west < self.east <= 180):
             raise ConfigError("area: need -180 <= west < east <= 180", field="area.west")
+        if not 0 <= self.margin_m <= 100_000:
+            raise ConfigError(f"area.margin_m = {self.margin_m} must be between 0 and 100000 metres",
+                              field="area.margin_m")
 
     def contains(self, lat: float, lon: float) -> bool:
         """Whether a WGS84 point lies inside the box (edges included)."""
@@ -230,7 +240,9 @@ class Speeds:
 
 #: The targets a plan can miss, in the default order in which they give way (first kept longest); validity
 #: (real blocks, walking speed, each person's hours, from and back to the base) never gives way.
-TARGET_PRIORITY = ("breaks", "corridor", "hotspots", "checkins", "area", "on_street", "balance")
+#: ``ready`` (ready to respond) is traded only when ``targets.ready_required`` is true; a list without it gets it
+#: last.
+TARGET_PRIORITY = ("breaks", "corridor", "hotspots", "checkins", "area", "on_street", "balance", "ready")
 
 
 @dataclass(frozen=True)
@@ -267,6 +279,10 @@ class Targets:
     priority: tuple[str, ...] = TARGET_PRIORITY
     ready_p90_min: float = 5.0
     ready_required: bool = False
+
+    def __post_init__(self) -> None:
+        if "ready" not in self.priority:  # written before readiness was a target: it gives way first
+            object.__setattr__(self, "priority", (*tuple(self.priority), "ready"))
 
     def check(self) -> None:
         if sorted(self.priority) != sorted(TARGET_PRIORITY):

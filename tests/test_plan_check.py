@@ -16,8 +16,10 @@ import patrol.planning.check as check_module
 from patrol.demand import block_demand
 from patrol.district import District, district_for_plan
 from patrol.errors import PlanError
+from patrol.paths import all_pairs
 from patrol.planning import checkins_due, plan_day
 from patrol.planning.check import _due_today, check_plan, ready_p90
+from patrol.planning.ready import readiness
 from patrol.timeline import Timeline
 
 
@@ -359,6 +361,28 @@ def test_ready_to_respond_equals_a_brute_force(uptown):
     assert r["ready_p90_min"] == pytest.approx(round(float(want.max()), 2))
     row = _row(r, "ready_p90_min")
     assert row["required"] == "<= 5" and row["met"] == (float(want.max()) <= 5.0)
+
+
+def test_the_planners_readiness_equals_the_brute_force_too(uptown):
+    """The planner's own measure (patrol.planning.ready, chunked NumPy on all-pairs distances) against the same
+    brute force, over the whole shift and from a re-plan's minute on."""
+    a = uptown.arrays
+    area = np.flatnonzero(a.edge_in_area)
+    b1, b3 = int(area[3]), int(area[90])
+    tl = {"lead": [_leg(600, 800, b1, 20.0, 20.0, "post"), _leg(800, 830, b1, 20.0, 20.0, "break"),
+                   _leg(830, 1080, b3, 5.0, 5.0, "dwell")],
+          "amb2": [_leg(600, 1080, b3, 0.0, 0.0, "post")]}
+    times, want = _brute_ready(tl, set(tl), uptown)
+    s = uptown.settings
+    steps = Timeline.from_dict(tl).legs
+    kw = dict(dist=all_pairs(a).dist, edge_u=a.edge_u, edge_v=a.edge_v, edge_length=a.edge_length,
+              area=a.edge_in_area, weights=block_demand(uptown), start=s.shift.start_min, end=s.shift.end_min,
+              speed_m_min=s.speeds.response_m_s * 60.0, limit_min=3.0)
+    r = readiness(steps, **kw)
+    assert r.worst_min == pytest.approx(float(want.max()), abs=1e-9)
+    assert r.minutes_over == int((want > 3.0 + 1e-3).sum()) and r.median_min == pytest.approx(float(np.median(want)))
+    later = readiness(steps, **kw, from_min=815.5)
+    assert later.minutes_over == int((want[times > 815] > 3.0 + 1e-3).sum())
 
 
 def test_the_default_plan_reports_ready_to_respond(result, plan, uptown):

@@ -66,7 +66,7 @@ def test_every_roster_gets_a_valid_plan(uptown, roster):
 def test_targets_give_way_in_the_stated_order(uptown):
     """Seven people: seven meals cannot keep six on the street (7 x 30 = 210 person-minutes > the 150-min window
     with one off at a time); the corridor and the hot spots, higher in the default order, hold; with check-ins
-    put first, fewer check-ins are missed and the corridor is what gives way."""
+    put first, fewer check-ins are missed and a target after them in that order is what gives way."""
     seven = DayRoster(absent=("amb5",))
     p = plan_day(uptown, "tue", seed=0, roster=seven)
     r = check_plan(p.to_dict(), uptown)
@@ -82,8 +82,10 @@ def test_targets_give_way_in_the_stated_order(uptown):
     q = plan_day(d2, "tue", seed=0, roster=seven)
     r2 = check_plan(q.to_dict(), d2)
     assert r2["valid"]
-    assert len(r2["businesses_unchecked"]) <= len(r["businesses_unchecked"])
-    assert r2["corridor_max_gap_min"] >= r["corridor_max_gap_min"]
+    # check-ins first: fewer missed, paid for by a target the new order puts after them
+    assert len(r2["businesses_unchecked"]) < len(r["businesses_unchecked"])
+    assert r2["hotspot_max_gap_min"] > r["hotspot_max_gap_min"] or r2["corridor_max_gap_min"] > \
+        r["corridor_max_gap_min"] or len(r2["area_blocks_unvisited"]) > len(r["area_blocks_unvisited"])
 
 
 def test_capacity_bound_explains_what_three_people_cannot_do(uptown):

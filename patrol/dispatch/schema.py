@@ -181,20 +181,39 @@ CREATE UNIQUE INDEX pings_client_key ON pings(actor, client_key) WHERE client_ke
 """
 
 
-
 #: Version 3 (issue 14): an assignment records when the unit accepted it (the field page's "accept").
 _V3 = """
 ALTER TABLE assignments ADD COLUMN accepted_at TEXT;
 """
 
-# Issue 17 (one self-contained script): special events, safety escorts, camera edits and written materials.
+#: Version 4 (issue 13): every version of a day's plan (the morning's, each re-plan), with who and why.
+_V4 = """
+CREATE TABLE plan_versions (
+    id         INTEGER PRIMARY KEY,
+    day        TEXT NOT NULL,                 -- the plan's date (ISO), else its day (tue)
+    version    INTEGER NOT NULL,              -- 1 the morning's, then one more per re-plan
+    made_at    TEXT NOT NULL,
+    minute     REAL,                          -- a re-plan's minute (minutes after local midnight)
+    actor      TEXT NOT NULL,
+    why        TEXT NOT NULL DEFAULT '',
+    path       TEXT NOT NULL DEFAULT '',      -- where the plan.json was written
+    plan       TEXT NOT NULL,                 -- the plan.json content
+    UNIQUE (day, version)
+);
+CREATE TRIGGER plan_versions_no_delete BEFORE DELETE ON plan_versions
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (plan_versions)'); END;
+CREATE TRIGGER plan_versions_no_update BEFORE UPDATE ON plan_versions
+BEGIN SELECT RAISE(ABORT, 'rows of plan_versions are never changed'); END;
+"""
+
+# Version 5, issue 17 (one self-contained script): special events, safety escorts, camera edits and written materials.
 # Events and camera edits are kept per district (``district``: the district's name).  Nothing is deleted: an
 # event is removed by stamping ``removed_at`` once (its other columns never change); a camera edit is a new
 # row (``set`` with the camera's fields, or ``remove``) over the district's ``cameras.toml``; an escort moves
 # along its own life cycle (``requested`` -> ``assigned`` -> ``under way`` -> ``done``, or ``cancelled``); a
 # handout is one written material given with a logged interaction.  An incident may name the camera it was
 # seen on.
-_V4_ISSUE17 = """
+_V5_ISSUE17 = """
 CREATE TABLE events (
     id            INTEGER PRIMARY KEY,
     district      TEXT NOT NULL,              -- the district's name
@@ -299,13 +318,13 @@ BEGIN SELECT RAISE(ABORT, 'rows of handouts are never changed'); END;
 
 ALTER TABLE incidents ADD COLUMN camera_id TEXT;  -- the camera the incident was seen on (NULL: none)
 """
-#: Tables added by :data:`_V4_ISSUE17`.
-_V4_TABLES = ("events", "escorts", "camera_edits", "handouts")
+#: Tables added by :data:`_V5_ISSUE17`.
+_V5_TABLES = ("events", "escorts", "camera_edits", "handouts")
 
 #: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4_ISSUE17)
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4, _V5_ISSUE17)
 #: Tables of the record (nothing is ever deleted from any of them).
-TABLES = (*_V1_TABLES, "idempotency", *_V4_TABLES)
+TABLES = (*_V1_TABLES, "idempotency", "plan_versions", *_V5_TABLES)
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

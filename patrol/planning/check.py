@@ -88,9 +88,10 @@ def _node_at(blk: tuple, off: float) -> int | None:
     return None
 
 
-def _max_gap(events: list[float], lo: float, hi: float) -> float:
-    pts = [lo] + sorted(events) + [hi]
-    return float(max(b - a for a, b in zip(pts, pts[1:], strict=False)))
+def _max_gap(events: list[float], lo: float, hi: float, after: float = -math.inf) -> float:
+    """The longest interval between ``lo``, the sorted events and ``hi`` that ends after ``after``."""
+    pts = [lo, *sorted(events), hi]
+    return float(max((b - a for a, b in zip(pts, pts[1:], strict=False) if b > after), default=0.0))
 
 
 #: Settings a plan may change for its day without leaving the district's rules: the day's roster.
@@ -316,7 +317,8 @@ def ready_p90(timeline: dict, units: set[str], district: District, settings: Set
     return times, sorted_min[np.arange(times.size), k]
 
 
-def check_plan(plan: dict | str | Path, district: District, *, own_settings: bool = False) -> dict[str, Any]:
+def check_plan(plan: dict | str | Path, district: District, *, own_settings: bool = False,
+               from_minute: float | None = None) -> dict[str, Any]:
     """Recompute every target of a plan against the district's rules.
 
     Parameters
@@ -329,13 +331,20 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     own_settings : bool
         Judge a what-if plan against the settings it records instead of the district's (the result's
         ``judged_against`` says so; the differences are still listed).
+    from_minute : float, optional
+        Judge the corridor and hot-spot gaps from this minute on (a re-plan: the gaps that ended before it are
+        the day's history, not the re-plan's doing); default: a re-plan's own minute (``summary.replan.at``),
+        else the whole day.  Validity, breaks and check-ins are judged over the whole day.
 
     Returns
     -------
     dict
         ``valid``, ``problems`` (first 50), ``judged_against``, ``settings_differences``, ``roster_problems``,
-        ``hotspots`` (recomputed blocks), ``hotspot_problems``, ``corridor_max_gap_min``,
-        ``corridor_first_visit_min``, ``corridor_worst_gaps``, ``area_blocks_unvisited`` (list),
+        ``hotspots`` (recomputed blocks), ``hotspot_problems``, ``hotspot_gaps_min`` (per hot spot), ``counts``
+        (corridor blocks, area blocks, businesses due, hot spots, units: what the targets are counted over),
+        ``corridor_max_gap_min``, ``corridor_first_visit_min``, ``corridor_worst_gaps``,
+        ``corridor_blocks_over`` (the corridor blocks whose gap exceeds the revisit limit),
+        ``area_blocks_unvisited`` (list),
         ``businesses_unchecked`` (list of names), ``checkins_outside_hours`` (list), ``hotspot_max_gap_min``,
         ``breaks_ok``, ``break_problems``, ``min_on_street``, ``ready_p90_min`` (the worst minute's value,
         ``None`` when some minute reaches less than 90 % of the demand), ``ready`` (``worst_at``,
@@ -349,6 +358,11 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     """
     data = _load(plan)
     settings, judged, differences = _settings(data, district, own_settings)
+    if from_minute is None:
+        from_minute = (data.get("summary", {}).get("replan") or {}).get("at")
+    after = -math.inf if from_minute is None else float(from_minute)
+    if from_minute is not None:
+        judged += f", gaps from {format_hhmm(float(from_minute))} on (a re-plan)"
     tg, br = settings.targets, settings.breaks
     start, end = settings.shift.start_min, settings.shift.end_min
     speed = settings.speeds.patrol_m_s * 60.0
@@ -405,6 +419,11 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
                     problems.append(f"{w} leg {i} ({format_hhmm(t0)}): {dist:.0f} m in {dt:.2f} min is faster than "
                                     f"{settings.speeds.patrol_m_s} m/s")
                 walk_m[w] += dist
+            elif act == "respond":  # on the way to an incident: at the response speed at most
+                dt, dist = t1 - t0, abs(o1 - o0)
+                if dist > _TOL_M and (dt <= 0 or dist / dt > settings.speeds.response_m_s * 60.0 * 1.01):
+                    problems.append(f"{w} leg {i} ({format_hhmm(t0)}): responds {dist:.0f} m in {dt:.2f} min, faster "
+                                    f"than {settings.speeds.response_m_s} m/s")
             elif abs(o1 - o0) > _TOL_M:
                 problems.append(f"{w} leg {i}: a {act} leg moves")
             if prev is None and i == 0:
@@ -447,7 +466,7 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
                                  int(biz) if isinstance(biz, int) and not isinstance(biz, bool) else -1))
             if act == "break":
                 breaks[w].append((t0, t1))
-            elif act in ("walk", "checkin", "dwell", "post"):
+            elif act in ("walk", "checkin", "dwell", "post", "respond"):  # on the street (responding too)
                 visible.append((t0, t1, len(members[w])))
             prev = (b, o1, t1)
         if prev is not None:
@@ -461,7 +480,7 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     # corridor and area
     corr = [b for b, v in blocks.items() if v[3] and v[4]]
     lo = start + tg.corridor_first_visit_min - tg.corridor_revisit_min
-    corr_gap = {b: _max_gap(passes.get(b, []), lo, end) for b in corr}
+    corr_gap = {b: _max_gap(passes.get(b, []), lo, end, after) for b in corr}
     corridor_max = max(corr_gap.values(), default=0.0)
     worst_gaps = []
     for b in sorted(corr_gap, key=lambda x: corr_gap[x], reverse=True)[:5]:
@@ -512,13 +531,16 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         hotspot_problems.append(f"the plan declares hot spots on blocks {sorted(declared)}, the district's data "
                                 f"gives {sorted(hs)}")
     hs_gap = 0.0
+    hs_gaps: list[float] = []
     for h in hs:
         ok = sorted((t0, t1) for t0, t1 in dwells.get(h, []) if t1 - t0 >= tg.hotspot_dwell_min[0] - _TOL_T)
         cur, worst = float(start), 0.0
         for t0, t1 in ok:
-            worst = max(worst, t0 - cur)
+            if t0 > after:
+                worst = max(worst, t0 - cur)
             cur = max(cur, t1)
-        hs_gap = max(hs_gap, worst, end - cur)
+        hs_gaps.append(max(worst, end - cur))
+        hs_gap = max(hs_gap, hs_gaps[-1])
 
     # breaks, by each unit's hours: no meal under meal_after_h hours, rest breaks pro-rated to the hours
     ws, we = (parse_hhmm(t) for t in br.meal_window)
@@ -598,10 +620,14 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         "corridor_max_gap_min": round(corridor_max, 2),
         "corridor_first_visit_min": round(first, 2),
         "corridor_worst_gaps": worst_gaps,
+        "corridor_blocks_over": sorted(b for b, g in corr_gap.items() if g > tg.corridor_revisit_min + _TOL_T),
         "area_blocks_unvisited": unvisited,
         "businesses_unchecked": unchecked,
         "checkins_outside_hours": outside,
         "hotspot_max_gap_min": round(hs_gap, 2),
+        "hotspot_gaps_min": [round(g, 2) for g in hs_gaps],
+        "counts": {"corridor_blocks": len(corr), "area_blocks": len(area), "businesses_due": len(due_idx),
+                   "hotspots": len(hs), "units": len(timeline)},
         "breaks_ok": not break_problems,
         "break_problems": break_problems,
         "min_on_street": min_on,

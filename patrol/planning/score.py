@@ -22,6 +22,7 @@ import numpy as np
 
 from patrol.district import District
 from patrol.planning.model import DayInput, Shortfall, Unit
+from patrol.planning.ready import Readiness
 from patrol.settings import Settings, Targets, format_hhmm
 
 __all__ = ["Tally", "gap", "rank_key", "score", "summarize", "tally"]
@@ -87,11 +88,13 @@ def tally(units: list[Unit], edge_length: np.ndarray) -> Tally:
 
 
 def summarize(district: District, settings: Settings, inp: DayInput, units: list[Unit], checked: np.ndarray,
-              corridor: dict[str, Any], break_short: list[Shortfall]) -> tuple[dict[str, Any], list[Shortfall]]:
+              corridor: dict[str, Any], break_short: list[Shortfall], ready: Readiness | None = None
+              ) -> tuple[dict[str, Any], list[Shortfall]]:
     """The plan's summary (``docs/plan-schema.md``) and its shortfalls, from the units' steps.
 
     ``checked`` is per due business (the order of ``inp.biz_*``); ``corridor`` the scheduler's description
-    of the corridor segments.
+    of the corridor segments; ``ready`` the ready-to-respond measure (:mod:`.ready`), when computed: a
+    shortfall only when ``targets.ready_required``.
     """
     a = district.arrays
     t = settings.targets
@@ -135,6 +138,8 @@ def summarize(district: District, settings: Settings, inp: DayInput, units: list
         "corridor": corridor,
         "units": per_unit,
     }
+    if ready is not None:
+        summary["ready"] = ready.to_dict() | {"required": bool(t.ready_required)}
     short: list[Shortfall] = []
     if corr_max > t.corridor_revisit_min + 1e-6:
         worst = max(corr_gaps, key=lambda b: corr_gaps[b])
@@ -156,6 +161,10 @@ def summarize(district: District, settings: Settings, inp: DayInput, units: list
     if len(walkers) > 1 and ratio > t.balance_ratio_max + 1e-9:
         short.append(Shortfall("balance", f"<= {t.balance_ratio_max}", f"{ratio:.2f}",
                                "most / least walking per hour on duty"))
+    if ready is not None and t.ready_required and ready.minutes_over:
+        short.append(Shortfall("ready_to_respond", f"<= {t.ready_p90_min:g} min at every minute",
+                               f"{ready.worst_min:.1f} min" if np.isfinite(ready.worst_min) else "unreachable",
+                               f"{ready.minutes_over} minutes over the limit (median {ready.median_min:.1f} min)"))
     short.extend(break_short)
     return summary, short
 
@@ -166,7 +175,8 @@ def rank_key(summary: dict[str, Any], short: list[Shortfall], tg: Targets) -> tu
 
     Amounts, rounded so that noise does not decide: breaks not placed (count), corridor minutes over the
     limit, hot-spot gap over the limit (5-minute steps), businesses not checked in with, area blocks not
-    walked, on-street shortfalls (count), balance over the limit (0.05 steps).
+    walked, on-street shortfalls (count), balance over the limit (0.05 steps), minutes over the ready-to-respond
+    limit (only with ``targets.ready_required``).
     """
     def over(x: float | None, limit: float, step: float) -> int:
         return 10_000 if x is None else int(math.ceil(max(0.0, x - limit) / step - 1e-9))
@@ -179,6 +189,7 @@ def rank_key(summary: dict[str, Any], short: list[Shortfall], tg: Targets) -> tu
         "area": int(summary["area_blocks_unvisited"]),
         "on_street": sum(1 for s in short if s.target == "min_on_street"),
         "balance": over(summary["balance_ratio"], tg.balance_ratio_max, 0.05),
+        "ready": int(summary["ready"]["minutes_over"]) if tg.ready_required and "ready" in summary else 0,
     }
     return tuple(amounts[t] for t in tg.priority)
 
