@@ -73,6 +73,7 @@ function logout(message) {
   S.timer = null;
   $("login").hidden = false;
   $("login-error").textContent = message || "";
+  document.dispatchEvent(new CustomEvent("patrol:logout"));
 }
 
 // ------------------------------------------------------------------ start-up
@@ -97,6 +98,7 @@ async function start() {
   await refresh();
   if (S.timer) clearInterval(S.timer);
   S.timer = setInterval(refresh, S.pollMs);
+  document.dispatchEvent(new CustomEvent("patrol:started"));  // console-alerts.js: alerts and messages
 }
 
 function fill(select, values, chosen) {
