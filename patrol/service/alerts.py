@@ -382,6 +382,9 @@ def alert_router(st: ServiceState) -> APIRouter:
 def _send_backup(st: ServiceState, book: SafetyLog, al: Alert, unit_name: str, p: Principal) -> int:
     """Assign ``unit_name`` to the alert's incident (opening one at its position when it has none open); its id.
 
+    For an SOS the ambassador who pressed it is assigned to an incident opened for it, on scene; for an overdue
+    alert the incident opened is to check on the unit, at its last position.
+
     Several writes, each its own transaction; a retry after a failure part-way finds what was done and does the
     rest (the incident linked to the alert, the units already on it).
     """
@@ -392,15 +395,17 @@ def _send_backup(st: ServiceState, book: SafetyLog, al: Alert, unit_name: str, p
         if iid is not None and rec.get_incident(iid).status in OPEN_STATUSES:
             target = iid
             break
-    words = f"SOS from {al.ambassador} at {_hhmm(st, al.raised_at)}"
+    words = f"SOS from {al.ambassador} at {_hhmm(st, al.raised_at)}" if al.kind == "sos" else \
+        f"check on {al.unit}: {_title(st, al)}"
     if target is None:
         if al.lat is None or al.lon is None:
             raise InputError("the SOS has no position: create an incident where the ambassador is and assign from "
                              "there", field="alert_id")
         loc = desk.locate(f"{al.lat:.6f},{al.lon:.6f}")
         place = where_words(st, loc.block, loc.offset_m)
+        what = f"where {al.ambassador} pressed SOS" if al.kind == "sos" else f"last position of {al.unit}"
         inc = rec.new_incident(type=SOS_TYPE, source="patrol", priority=SOS_PRIORITY, notes=words,
-                               location_text=f"where {al.ambassador} pressed SOS ({al.lat:.6f},{al.lon:.6f})",
+                               location_text=f"{what} ({al.lat:.6f},{al.lon:.6f})",
                                matched=place[0].upper() + place[1:], lat=loc.lat, lon=loc.lon, block=loc.block,
                                offset_m=loc.offset_m, in_area=loc.in_area, received_at=al.raised_at, actor=p.actor)
         target = inc.id
@@ -410,7 +415,7 @@ def _send_backup(st: ServiceState, book: SafetyLog, al: Alert, unit_name: str, p
                 # another dispatcher opened one for this alert at the same moment: use theirs, close this one
                 rec.close_incident(inc.id, note=f"opened twice for SOS alert {al.id}: see #{linked}", actor=p.actor)
                 target = linked
-        if target == inc.id:
+        if target == inc.id and al.kind == "sos":  # who pressed SOS is on that incident, on scene
             caller = desk.unit(al.unit)
             desk.assign(inc.id, caller.name, note="pressed SOS", actor=p.actor)
             rec.unit_status(inc.id, caller.name, "on scene", note="pressed SOS", actor=p.actor)
