@@ -541,12 +541,19 @@ class SafetyLog:
         if ambassador is not None:
             where.append("EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id=m.id AND r.ambassador=?)")
             params.append(ambassador)
-        sql = "SELECT m.id FROM messages m WHERE " + " AND ".join(where) + " ORDER BY m.at DESC, m.id DESC"
+        sql = "SELECT m.* FROM messages m WHERE " + " AND ".join(where) + " ORDER BY m.at DESC, m.id DESC"
         if limit is not None or offset:
             sql += f" LIMIT {-1 if limit is None else max(0, int(limit))} OFFSET {max(0, int(offset))}"
-        ids = [int(r[0]) for r in self.record._query(sql, params)]
-        with self.record._lock:
-            return [self._message(self.record._conn, i) for i in ids]
+        rows = self.record._query(sql, params)
+        if not rows:
+            return []
+        ids = [int(r["id"]) for r in rows]
+        who: dict[int, list[Recipient]] = {i: [] for i in ids}
+        marks = ",".join("?" * len(ids))
+        for r in self.record._query(f"SELECT * FROM message_recipients WHERE message_id IN ({marks}) "
+                                    "ORDER BY ambassador", ids):
+            who[int(r["message_id"])].append(Recipient.from_row(r))
+        return [Message(**{k: r[k] for k in r.keys()}, recipients=tuple(who[int(r["id"])])) for r in rows]
 
     def acknowledge_message(self, message_id: int, ambassador: str, *, at=None, actor: str | None = None,
                             idem: Idempotency | None = None) -> Recipient:

@@ -110,8 +110,13 @@ const Safety = {
 
   // ---------------------------------------------------------------- are you OK?
   checkKey: (c) => c.assignment_id + "|" + c.asked_at,
+  /** The questions put now: from the last poll, and by the service's clock since (so a phone without signal asks
+   *  too, and its "I'm OK" waits in the queue). */
   asking() {
-    return ((F.now && F.now.checks) || []).filter((c) => c.asking && !this.local.answered[this.checkKey(c)]);
+    const now = nowMs();
+    return ((F.now && F.now.checks) || []).filter((c) => !this.local.answered[this.checkKey(c)])
+      .filter((c) => c.asking || Date.parse(c.asked_at) <= now)
+      .map((c) => ({...c, overdue: c.overdue || Date.parse(c.due_at) <= now}));
   },
   answer(c) {
     this.local.answered[this.checkKey(c)] = stamp();
@@ -199,6 +204,6 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 document.addEventListener("patrol:render", () => {
   if (!F.name) return;
-  if (!Safety.started) { Safety.load(); Safety.started = true; }
+  if (!Safety.started) { Safety.load(); Safety.started = true; setInterval(() => Safety.render(), 5000); }
   Safety.render();
 });
