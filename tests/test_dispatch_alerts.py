@@ -14,8 +14,8 @@ from patrol.dispatch.alerts import NewAlert, SafetyLog
 from patrol.dispatch.clock import iso, parse_time
 from patrol.dispatch.overdue import find_overdue, on_scene_checks, signs_of_life
 from patrol.dispatch.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, _statements
-from patrol.errors import InputError, NotFoundError, TransitionError
-from patrol.settings import Alerts
+from patrol.errors import ConfigError, InputError, NotFoundError, TransitionError
+from patrol.settings import Alerts, settings_from_dict
 
 #: Odd numbers, so that no rule can pass by using another's value.
 RULES = Alerts(checkin_after_min=12, checkin_answer_min=3, no_ping_min=10, message_radius_m=300)
@@ -197,3 +197,19 @@ def test_a_message_is_acknowledged_once_by_each_recipient(rec):
         log.send_message("  ", "one", [("amb2", "amb2", None)], at=at(0))
     assert [m.id for m in log.messages(ambassador="amb3")] == [msg.id] and log.messages(ambassador="amb4") == []
     assert len(rec.audit(entity="message_recipient")) == 2
+
+
+@pytest.mark.parametrize(("key", "value"), [("checkin_after_min", 0), ("checkin_after_min", 241),
+                                            ("checkin_answer_min", 0.5), ("no_ping_min", 1),
+                                            ("message_radius_m", 10), ("no_ping_min", "soon")])
+def test_alert_settings_are_checked_and_name_the_key(uptown, key, value):
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({"alerts": {key: value}}, base=uptown.settings)
+    assert info.value.field == f"alerts.{key}" and key in info.value.message
+
+
+def test_the_embedded_district_states_its_alert_settings(uptown):
+    assert uptown.settings.alerts == Alerts()  # district.toml writes the defaults out
+    assert settings_from_dict({"alerts": {"no_ping_min": 30}}, base=uptown.settings).alerts.no_ping_min == 30
+    with pytest.raises(ConfigError, match=r"unknown key alerts\.no_ping"):
+        settings_from_dict({"alerts": {"no_ping": 30}}, base=uptown.settings)
