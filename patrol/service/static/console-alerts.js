@@ -31,6 +31,7 @@ async function safetyRefresh() {
   if (!S.key) return;
   try {
     const [alerts, messages] = await Promise.all([api("GET", "/api/alerts"), api("GET", "/api/messages?limit=8")]);
+    if (!SAFETY.data) $("m-radius").value = alerts.rules.message_radius_m;  // the district's default distance
     SAFETY.data = alerts;
     renderAlertBar(alerts);
     drawAlertsOnMap(alerts.alerts);
@@ -272,8 +273,7 @@ function renderMessages(items) {
 function messageToChanged() {
   const to = $("m-to").value;
   $("m-one").hidden = to !== "one";
-  $("m-where").hidden = to !== "near";
-  $("m-radius-box").hidden = to !== "near";
+  $("m-near").hidden = to !== "near";
 }
 
 async function sendMessage(ev) {
