@@ -528,8 +528,13 @@ class SafetyLog:
         ------
         NotFoundError
         """
-        with self.record._lock:
-            return self._message(self.record._conn, message_id)
+        rows = self.record._query("SELECT * FROM messages WHERE id=?", (_id(message_id),))
+        if not rows:
+            raise NotFoundError(f"no message {message_id}", field="message_id")
+        who = self.record._query("SELECT * FROM message_recipients WHERE message_id=? ORDER BY ambassador",
+                                 (rows[0]["id"],))
+        return Message(**{k: rows[0][k] for k in rows[0].keys()},
+                       recipients=tuple(Recipient.from_row(r) for r in who))
 
     def messages(self, *, since=None, ambassador: str | None = None, limit: int | None = None,
                  offset: int = 0) -> list[Message]:
