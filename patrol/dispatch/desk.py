@@ -235,7 +235,8 @@ class Desk:
         return next((n for n in unit.names() if n in self.timeline.legs), None)
 
     def rank(self, at: str | Location, *, when=None, top_routes: int = 3, incident_type: str | None = None,
-             cost_tolerance_s: float | None = None, route_also: frozenset[str] = frozenset()) -> Ranking:
+             cost_tolerance_s: float | None = None, route_also: frozenset[str] = frozenset(),
+             exclude: frozenset[str] = frozenset()) -> Ranking:
         """Rank the available units for an incident location at a moment (default now).
 
         With a plan, each available unit also gets the cost to the plan of sending it
@@ -252,6 +253,8 @@ class Desk:
             Seconds within the nearest ETA where a lower cost wins (default ``dispatch.cost_tolerance_s``).
         route_also : frozenset of str
             Units that get a route whatever their rank (those already sent).
+        exclude : frozenset of str
+            Units left out of the ranking (the ambassador who pressed SOS is not their own backup).
 
         Raises
         ------
@@ -260,7 +263,7 @@ class Desk:
         """
         loc = self.locate(at)
         moment = self.moment(when)
-        entries = self.situation(moment)
+        entries = [e for e in self.situation(moment) if e.unit.name not in exclude]
         minute = local_minute(moment, self._tz)
         dispatch = self.settings.dispatch
         on_scene = dispatch.on_scene(incident_type)

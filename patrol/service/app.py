@@ -26,6 +26,7 @@ from patrol.dispatch.lifecycle import TRANSITIONS
 from patrol.dispatch.rows import MAX_ID
 from patrol.errors import NotFoundError, RecordError
 from patrol.service.admin import admin_router
+from patrol.service.alerts import alert_router
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
@@ -35,6 +36,7 @@ from patrol.service.field import ambassadors_now, etagged, field_router
 from patrol.service.field_page import field_page_router
 from patrol.service.handlers import BodyLimit, install_handlers
 from patrol.service.incidents import incident_router, page, since_time
+from patrol.service.messages import message_router
 from patrol.service.plans import plans_router
 from patrol.service.schemas import ERROR_RESPONSES, Page
 from patrol.service.security import SecurityHeaders
@@ -142,6 +144,8 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
             st.follow_plan()
         return await call_next(request)
     app.include_router(console_router(st), responses=ERROR_RESPONSES)
+    app.include_router(alert_router(st), responses=ERROR_RESPONSES)  # issue 19: SOS, overdue alerts
+    app.include_router(message_router(st), responses=ERROR_RESPONSES)  # issue 19: messages to phones
     app.include_router(field_page_router())
     return app
 
