@@ -44,8 +44,8 @@ def test_sheets_and_map_render(outputs):
     plan, paths = outputs
     html = paths["sheets"].read_text()
     for w in plan["walkers"]:
-        assert w in html
-    assert "Businesses to visit" in html
+        assert f"{w} — Tuesday 2 June 2026" in html  # one sheet per unit, headed by its name and the date
+    assert "The team's day at a glance" in html
     page = paths["map"].read_text()
     assert "L.map" in page and "unpkg.com/leaflet" not in page
 
