@@ -171,11 +171,17 @@ def add_area(m: folium.Map, district) -> None:
 
 
 def add_base(m: folium.Map, district) -> None:
-    """Mark the base (safety communication center)."""
+    """Mark the base (safety communication center), in a pane of its own above every other mark."""
+    done: set[str] = m.__dict__.setdefault("_patrol_once", set())
+    if "base-pane" not in done:
+        folium.map.CustomPane("base", z_index=640, pointer_events=True).add_to(m)
+        done.add("base-pane")
     b = district.base
-    folium.CircleMarker([b.lat, b.lon], radius=9, color=BASE_OUTLINE, weight=3, fill=True, fill_color=BASE_FILL,
-                        fill_opacity=1,
-                        tooltip=f"{district.settings.base.name}: {b.matched}").add_to(m)
+    mark = folium.CircleMarker([b.lat, b.lon], radius=9, color=BASE_OUTLINE, weight=3, fill=True,
+                               fill_color=BASE_FILL, fill_opacity=1,
+                               tooltip=f"{district.settings.base.name}: {b.matched}")
+    mark.options["pane"] = "base"  # folium's path options leave ``pane`` out
+    mark.add_to(m)
 
 
 def add_businesses(m: folium.Map, district, *, only_in_area: bool = True) -> None:
@@ -303,26 +309,36 @@ def add_zoom_classes(m: folium.Map) -> None:
         return
     done.add("zoom-js")
     _once(m, "zoom-css", "<style>.street-label{display:none}"
-                         f".z-ge-{LABEL_ZOOM} .street-label{{display:block}}</style>")
+                         f".z-ge-{LABEL_ZOOM} .street-label{{display:block}}.street-label.closer{{display:none}}"
+                         f".z-ge-{LABEL_ZOOM + 1} .street-label.closer{{display:block}}</style>")
     m.add_child(MapScript(map_script("zoom_classes") + "\npatrolZoomClasses(__MAP__);"))
 
 
 # ------------------------------------------------------------------------------------------ street names
 @dataclass(frozen=True)
 class StreetLabel:
-    """Where to write a street's name: a point on the street and the text's angle (degrees, clockwise on screen,
-    within -90..90 so it never reads upside down)."""
+    """Where to write a street's name: a point on the street, the text's angle (degrees, clockwise on screen,
+    within -90..90 so it never reads upside down) and the zoom from which it shows."""
 
     name: str
     lat: float
     lon: float
     angle: float
+    min_zoom: int = LABEL_ZOOM
 
 
-def street_labels(district, *, spacing_m: float = 450.0, min_length_m: float = 90.0) -> list[StreetLabel]:
+def _label_positions(length: float, spacing: float) -> list[float]:
+    n = max(1, int(length // spacing))
+    return [(j + 0.5) * length / n for j in range(n)]
+
+
+def street_labels(district, *, spacing_m: float = 450.0, close_spacing_m: float = 150.0,
+                  min_length_m: float = 90.0) -> list[StreetLabel]:
     """Label points of every named street: its blocks merged into lines, a label every ``spacing_m`` along them
-    (at least one on each line of ``min_length_m`` or more; a street with only shorter lines gets one on its
-    longest).  Longest lines first (the page hides a name that would overlap one shown before it).
+    from zoom :data:`LABEL_ZOOM` (at least one on each line of ``min_length_m`` or more; a street with only shorter
+    lines gets one on its longest), and more, every ``close_spacing_m``, from the zoom after, where a screen shows
+    less of the street.  Ordered by zoom, then longest lines first (the page hides a name that would overlap one
+    shown before it).
     """
     area = district.settings.area
     lat0, lon0 = (area.south + area.north) / 2, (area.west + area.east) / 2
@@ -331,30 +347,32 @@ def street_labels(district, *, spacing_m: float = 450.0, min_length_m: float = 9
     for _, _, d in district.graph.edges(data=True):
         if d["name"]:
             by_name[str(d["name"])].append(d["geometry"])
-    ranked: list[tuple[float, StreetLabel]] = []
+    ranked: list[tuple[int, float, StreetLabel]] = []
     for name, geoms in sorted(by_name.items()):
         merged = linemerge(MultiLineString(geoms)) if len(geoms) > 1 else geoms[0]
         lines = list(merged.geoms) if hasattr(merged, "geoms") else [merged]
-        metric = [LineString([((x - lon0) * kx, (y - lat0) * ky) for x, y in ln.coords])
-                  for ln in lines]
+        metric = [LineString([((x - lon0) * kx, (y - lat0) * ky) for x, y in ln.coords]) for ln in lines]
         keep = [k for k, ln in enumerate(metric) if ln.length >= min_length_m] or \
                [max(range(len(metric)), key=lambda k: metric[k].length)]
         for k in keep:
             ln, geo = metric[k], lines[k]
-            n = max(1, int(ln.length // spacing_m))
-            for j in range(n):
-                f = (j + 0.5) / n
-                p0 = ln.interpolate(max(0.0, f * ln.length - 15.0))
-                p1 = ln.interpolate(min(ln.length, f * ln.length + 15.0))
-                angle = -math.degrees(math.atan2(p1.y - p0.y, p1.x - p0.x))
-                if angle > 90:
-                    angle -= 180
-                elif angle <= -90:
-                    angle += 180
-                q = geo.interpolate(f, normalized=True)
-                ranked.append((-ln.length, StreetLabel(name, round(q.y, 6), round(q.x, 6), round(angle, 1))))
-    ranked.sort(key=lambda t: t[0])  # the longest lines' names first: they win where names would overlap
-    return [lb for _, lb in ranked]
+            far = _label_positions(ln.length, spacing_m)
+            near = [x for x in _label_positions(ln.length, close_spacing_m)
+                    if min(abs(x - y) for y in far) > close_spacing_m * 0.6]
+            for zoom, positions in ((LABEL_ZOOM, far), (LABEL_ZOOM + 1, near)):
+                for at in positions:
+                    p0 = ln.interpolate(max(0.0, at - 15.0))
+                    p1 = ln.interpolate(min(ln.length, at + 15.0))
+                    angle = -math.degrees(math.atan2(p1.y - p0.y, p1.x - p0.x))
+                    if angle > 90:
+                        angle -= 180
+                    elif angle <= -90:
+                        angle += 180
+                    q = geo.interpolate(at / ln.length if ln.length > 0 else 0.0, normalized=True)
+                    ranked.append((zoom, -ln.length,
+                                   StreetLabel(name, round(q.y, 6), round(q.x, 6), round(angle, 1), zoom)))
+    ranked.sort(key=lambda t: (t[0], t[1]))
+    return [lb for _, _, lb in ranked]
 
 
 _LABEL_CSS = (
@@ -365,11 +383,12 @@ _LABEL_CSS = (
 
 
 def add_street_labels(m: folium.Map, district) -> list[StreetLabel]:
-    """Street names along the streets, shown from zoom :data:`LABEL_ZOOM` on (``.street-label`` marks)."""
+    """Street names along the streets, shown from zoom :data:`LABEL_ZOOM` on, more of them from the zoom after
+    (``.street-label`` marks, the closer ones ``.street-label.closer``)."""
     labels = street_labels(district)
     add_zoom_classes(m)
     _once(m, "label-css", _LABEL_CSS)
-    data = json.dumps([[lb.name, lb.lat, lb.lon, lb.angle] for lb in labels])
+    data = json.dumps([[lb.name, lb.lat, lb.lon, lb.angle, int(lb.min_zoom > LABEL_ZOOM)] for lb in labels])
     m.add_child(MapScript(map_script("street_labels") + f"\npatrolStreetLabels(__MAP__, {data});"))
     return labels
 

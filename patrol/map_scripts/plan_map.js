@@ -20,12 +20,22 @@ function patrolPlanMap(map, P) {
     if (row[5]) { box.appendChild(el('div', 'tip-where', row[5])); }
     return box;
   }
+  function offsetAt(lane, z) { return single ? 3 : 1.5 + lane * laneStep(z); }
+  var stopMarks = [];
+  // a stop drawn in its unit's lane: moved right of the way it was walked to, as far as the lane is from the street
+  function placeStop(s) {
+    var d = s.heading === null ? 0 : offsetAt(s.lane, map.getZoom());
+    if (!d) { s.marker.setLatLng(s.at); return; }
+    var b = s.heading * Math.PI / 180, p = map.latLngToLayerPoint(s.at);
+    s.marker.setLatLng(map.layerPointToLatLng(p.add(L.point(Math.cos(b) * d, Math.sin(b) * d))));
+  }
   P.walkers.forEach(function (w, j) {
     var g = L.featureGroup(), ls = [];
-    var offset = function (z) { return single ? 3 : 1.5 + j * laneStep(z); };
     w.lines.forEach(function (ln) {
+      var lane = ln[2];
       var line = L.offsetLine(ln[1], {color: w.colour, weight: weightAt(map.getZoom()), opacity: 0.92,
-                                      offset: offset, arrowEvery: 90, lineJoin: 'round', className: 'route'});
+                                      offset: function (z) { return offsetAt(lane, z); }, arrowEvery: 90,
+                                      lineJoin: 'round', className: 'route'});
       line.bindTooltip(tip(w, w.rows[ln[0]]), {sticky: true});
       line.addTo(g);
       ls.push(line);
@@ -43,7 +53,9 @@ function patrolPlanMap(map, P) {
       time.style.borderColor = w.colour;
       box.appendChild(time);
       var icon = L.divIcon({className: 'plan-stop-icon', html: box, iconSize: [0, 0]});
-      L.marker([s[1], s[2]], {icon: icon, riseOnHover: true, keyboard: false}).bindTooltip(tip(w, row)).addTo(g);
+      var marker = L.marker([s[1], s[2]], {icon: icon, riseOnHover: true, keyboard: false});
+      marker.bindTooltip(tip(w, row)).addTo(g);
+      stopMarks.push({marker: marker, at: L.latLng(s[1], s[2]), lane: s[3], heading: s[4]});
     });
     groups[w.name] = g;
     lines[w.name] = ls;
@@ -117,6 +129,7 @@ function patrolPlanMap(map, P) {
       if (on) { groups[w.name].addTo(map); }
     });
     container.classList.toggle('single-walker', !!single);
+    stopMarks.forEach(placeStop);
     var rows = document.querySelectorAll('#plan-panel tr[data-walker]');
     Array.prototype.forEach.call(rows, function (r) { r.classList.toggle('chosen', r.dataset.walker === single); });
   }
@@ -134,6 +147,7 @@ function patrolPlanMap(map, P) {
 
   map.on('zoomend', function () {
     var z = map.getZoom();
+    stopMarks.forEach(placeStop);
     P.walkers.forEach(function (w) {
       lines[w.name].forEach(function (l) { l.setStyle({weight: weightAt(z) + (single ? 0.5 : 0)}); });
     });

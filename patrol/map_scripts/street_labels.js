@@ -1,4 +1,4 @@
-// Street names along the streets: [name, lat, lon, angle] each, most important first, in their own pane above
+// Street names along the streets: [name, lat, lon, angle, closer] each (closer: shown one zoom later), most important first, in their own pane above
 // the streets, never catching the pointer (so streets and routes underneath keep their tooltips).  Each name
 // sits just beside its street (not on the line); a name that would overlap one already shown is hidden, and
 // this is worked out again after every zoom.
@@ -12,7 +12,7 @@ function patrolStreetLabels(map, labels) {
     span.textContent = l[0];
     span.style.transform = 'translate(-50%, -50%) rotate(' + l[3] + 'deg) translate(0, -8px)';
     spans.push(span);
-    var icon = L.divIcon({className: 'street-label', html: span, iconSize: [0, 0]});
+    var icon = L.divIcon({className: 'street-label' + (l[4] ? ' closer' : ''), html: span, iconSize: [0, 0]});
     L.marker([l[1], l[2]], {icon: icon, pane: 'streetLabels', interactive: false, keyboard: false}).addTo(group);
   });
   function declutter() {

@@ -7,8 +7,9 @@ on the map.  Rows are made from the plan's steps in three passes:
 1. consecutive walk steps along one street in one direction become one row ("Walk W Lake St from Hennepin
    Ave S to Girard Ave S"); a turn into another street or a turn back starts a new row;
 2. a row that would read as zero minutes (its start and end show the same ``HH:MM``, or it lasts under half a
-   minute: a few metres to the next door, a moment at a corner) is folded into the row after it (the last
-   one into the row before), so the times still run on without a gap;
+   minute: a few metres to the next door, a moment at a corner) is folded into a neighbour: a short walk
+   followed by a walk into that walk, anything else into the row before, so the times still run on without a
+   gap and a stop (a check-in in opening hours, a break) keeps its own start time;
 3. walks that now follow each other along one street are joined again.
 
 Words are the program's, not the planner's: "Check in with X", "Stay at hot spot 4", "Meal break",
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,13 +50,13 @@ DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thur
 SHORTEST_ROW_MIN = 0.5
 #: Plain names of the planner's targets (``shortfalls[].target``).
 TARGET_WORDS = {
-    "corridor_revisit": "Every corridor block walked again within the hour",
-    "hotspot_revisit": "Every hot spot visited for 10-15 minutes every 2 hours",
-    "checkins": "Every business due today checked in with",
-    "area_coverage": "Every other block of the patrol area walked",
-    "balance": "Walking shared evenly",
-    "breaks": "Everyone's meal and rest breaks",
-    "min_on_street": "Enough people on the street during breaks",
+    "corridor_revisit": "Longest wait of a corridor block between two walks",
+    "hotspot_revisit": "Longest time a hot spot goes without a 10-15 minute stay",
+    "checkins": "Businesses checked in with",
+    "area_coverage": "Other blocks of the patrol area walked",
+    "balance": "Walking shared evenly (most / least walking per hour)",
+    "breaks": "Meal and rest breaks",
+    "min_on_street": "People on the street during breaks",
 }
 
 
@@ -69,8 +71,8 @@ def date_text(plan: dict[str, Any]) -> str:
 def distance_text(metres: float) -> str:
     """A walking distance as people say it: tenths of a kilometre from 1 km on, else tens of metres.
 
-    >>> distance_text(17494), distance_text(987), distance_text(342), distance_text(4.4)
-    ('17.5 km', '1.0 km', '340 m', '10 m')
+    >>> distance_text(17494), distance_text(996), distance_text(987), distance_text(342), distance_text(4.4)
+    ('17.5 km', '1.0 km', '990 m', '340 m', '10 m')
     """
     tens = round(metres, -1)
     if tens >= 1000:
@@ -306,7 +308,8 @@ def _groups(steps: list[dict[str, Any]]) -> list[_Group]:
 
 
 def _fold_short(groups: list[_Group]) -> list[_Group]:
-    """Fold rows that would read as zero minutes into the next row (the last into the one before)."""
+    """Fold rows that would read as zero minutes into a neighbour: a short walk before another walk into that walk,
+    anything else into the row before (so a stop's start time is never moved), the first row into the next."""
     out = list(groups)
     k = 0
     while k < len(out):
@@ -314,21 +317,24 @@ def _fold_short(groups: list[_Group]) -> list[_Group]:
         if not g.short or len(out) == 1:
             k += 1
             continue
-        if k + 1 < len(out):
-            nxt = out[k + 1]
+        nxt = out[k + 1] if k + 1 < len(out) else None
+        if nxt is not None and (k == 0 or g.kind == nxt.kind == "walk"):
             nxt.t0 = g.t0
             nxt.steps = g.steps + nxt.steps
-            if g.kind == "walk" and nxt.kind == "walk":
+            if g.kind == nxt.kind == "walk":
                 nxt.length_m += g.length_m
                 if g.street == nxt.street:
                     nxt.start_node, nxt.first_block = g.start_node, g.first_block
+            del out[k]  # the row it went into, now at k, is looked at next
         else:
             prev = out[k - 1]
             prev.t1 = g.t1
             prev.steps = prev.steps + g.steps
-            if g.kind == "walk" and prev.kind == "walk":
+            if g.kind == prev.kind == "walk":
                 prev.length_m += g.length_m
-        del out[k]  # the row now at k (the one it went into) is looked at next
+                if g.street == prev.street:
+                    prev.end_node, prev.last_block = g.end_node, g.last_block
+            del out[k]
     return out
 
 
@@ -434,15 +440,30 @@ def unit_day(plan: dict[str, Any], name: str, district: District) -> UnitDay:
                    (str(hours[0]), str(hours[1])), rows, walk_km, breaks, start, end)
 
 
+def _plain(text: str) -> str:
+    """The planner's figures in words: "<= 60 min" as "at most 60 min", no lists of block ids, streets not ids."""
+    text = text.replace("<=", "at most").replace(">=", "at least")
+    text = re.sub(r":\s*\[[\d,\s]*\]", "", text)  # "109 blocks not walked: [0, 2, ...]"
+    return re.sub(r"\bblock \d+ \(([^)]*)\)", r"on \1", text)  # "worst block 14 (W Lake St)": "worst on W Lake St"
+
+
 def shortfall_text(sf: dict[str, Any]) -> tuple[str, str]:
-    """A shortfall in plain words: ``(what, why)``, e.g. ("Every business due today checked in with: needed
-    201, planned 150 (...)", "two ambassadors have 960 minutes, the check-ins need 1005")."""
+    """A shortfall in plain words: ``(what, why)``.
+
+    >>> shortfall_text({"target": "area_coverage", "required": "133 blocks walked", "achieved": "24",
+    ...                 "detail": "109 blocks not walked: [0, 2, 10]", "why": "impossible with this roster"})
+    ('Other blocks of the patrol area walked: needed 133 blocks walked, planned 24 (109 blocks not walked)', \
+'impossible with this roster')
+    >>> shortfall_text({"target": "corridor_revisit", "required": "<= 60 min", "achieved": "84.8 min",
+    ...                 "detail": "worst block 14 (W Lake St)"})[0].split(": ", 1)[1]
+    'needed at most 60 min, planned 84.8 min (worst on W Lake St)'
+    """
     target = str(sf.get("target", ""))
     name = TARGET_WORDS.get(target, target.replace("_", " "))
-    what = f"{name}: needed {sf.get('required', '')}, planned {sf.get('achieved', '')}"
+    what = f"{name}: needed {_plain(str(sf.get('required', '')))}, planned {_plain(str(sf.get('achieved', '')))}"
     if sf.get("detail"):
-        what += f" ({sf['detail']})"
-    return what, str(sf.get("why") or "")
+        what += f" ({_plain(str(sf['detail']))})"
+    return what, _plain(str(sf.get("why") or ""))
 
 
 # ------------------------------------------------------------------------------------------ geometry

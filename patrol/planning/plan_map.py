@@ -1,8 +1,8 @@
 """maps/plan-<day>.html: the day's plan on the district's streets, for the lead.
 
 One layer per unit: its route (walk rows of :mod:`.itinerary` as lines kept a few pixels to the right of the
-street, each unit in its own lane, so eight routes on one corridor and a route's way out and way back show side
-by side; arrows point the way), its stops (check-ins, hot-spot stays, breaks, standing) numbered in order as on
+street, each unit in its own lane on every street it shares, so eight routes on one corridor and a route's way out
+and way back show side by side; arrows point the way), its stops (check-ins, hot-spot stays, breaks, standing) numbered in order as on
 its route sheet from zoom 17, with their start times beside them from zoom 18 (in the per-walker view: numbers
 always, times from zoom 16).  A team panel lists every unit with its colour, name, distance, hours and
 check-ins, a check box to show or hide it and a link to see it alone (``#only=<unit>``: that unit's route, zoomed,
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -77,28 +78,53 @@ def _rows_json(day: UnitDay) -> list[list[Any]]:
     return [[r.start, r.end, r.minutes, r.kind, r.text, r.where, r.stop] for r in day.rows]
 
 
+def _bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Compass bearing (degrees clockwise from north) from ``a`` to ``b``, both ``(lon, lat)``."""
+    dx = (b[0] - a[0]) * math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.degrees(math.atan2(dx, b[1] - a[1])) % 360.0
+
+
 def plan_map_data(plan: dict[str, Any], district: District, geometry: RouteGeometry | None = None) -> dict[str, Any]:
-    """What the page's script draws: per unit its colour, totals, rows, route lines (one per walk row, ``[lat,
-    lon]`` points) and stops; and the hot spots with the stays planned there."""
+    """What the page's script draws: per unit its colour, totals, rows, route lines and stops; the hot spots with the
+    stays planned there.
+
+    A line is ``[row, [[lat, lon], ...], lane]`` (one per walk row) and a stop ``[row, lat, lon, lane, bearing]``
+    (the bearing it was walked to, or ``None``).  Lanes are counted per street: the units walking a street take lanes
+    0, 1, 2, ... on it in the team's order, so a street walked by one unit has its route close beside it and the
+    corridor, walked by many, has them side by side; a stop is drawn in its unit's lane too.
+    """
     geometry = geometry or RouteGeometry(district)
+    names = list(plan["walkers"])
+    days = {name: unit_day(plan, name, district) for name in names}
+    users: dict[str, list[str]] = {}
+    for name in names:
+        for r in days[name].rows:
+            street = plan["walkers"][name]["steps"][r.steps[-1]].get("street", "")
+            if r.kind == "walk" and name not in users.setdefault(street, []):
+                users[street].append(name)
     walkers = []
     stays: dict[str, list[str]] = {}
-    for j, name in enumerate(plan["walkers"]):
-        day = unit_day(plan, name, district)
+    for j, name in enumerate(names):
+        day = days[name]
         steps = plan["walkers"][name]["steps"]
         colour = maps.PALETTE[j % len(maps.PALETTE)]
-        lines, stops = [], []
+        lines: list[list[Any]] = []
+        stops: list[list[Any]] = []
+        heading: float | None = None
         for k, r in enumerate(day.rows):
+            street = str(steps[r.steps[-1]].get("street", ""))
+            lane = users[street].index(name) if name in users.get(street, []) else 0
             if r.kind == "walk":
                 pts = geometry.row_line(r, steps)
                 if len(pts) >= 2:
-                    lines.append([k, [[round(lat, 6), round(lon, 6)] for lon, lat in pts]])
+                    lines.append([k, [[round(lat, 6), round(lon, 6)] for lon, lat in pts], lane])
+                    heading = round(_bearing(pts[-2], pts[-1]), 1)
             else:
                 lat, lon = geometry.point(r.block, r.offset_m)
-                stops.append([k, round(lat, 6), round(lon, 6)])
+                stops.append([k, round(lat, 6), round(lon, 6), lane, heading])
                 if r.kind == "hotspot":
                     stays.setdefault(r.subject, []).append(f"{r.start} {name}")
-        walkers.append({"name": name, "colour": colour, "ink": maps.ink_on(colour), "km": round(day.walk_km, 2),
+        walkers.append({"name": name, "colour": colour, "ink": maps.ink_on(colour), "km": round(day.walk_km, 3),
                         "hours": f"{day.hours[0]}-{day.hours[1]}", "checkins": day.checkins,
                         "breaks": [b.text for b in day.breaks], "rows": _rows_json(day), "lines": lines,
                         "stops": stops})
