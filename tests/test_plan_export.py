@@ -157,7 +157,7 @@ def test_sheets_screens(outputs, browser, screens):
                 assert re.fullmatch(r"Walk .+ (from .+ to|and back to) .+", what), what
                 assert re.fullmatch(r"[1-9]\d*0 m|\d+\.\d km", dist), dist
             else:
-                assert stop.isdigit() and dist == ""
+                assert stop.isdigit() and dist == "" and where, (name, start, what)  # a stop says where it is
         walks = sum(r[0] == "kind-walk" for r in rows)
         assert walks < len(_steps(plan, name, "walk"))  # consecutive walks along one street merged
         assert sum(r[0] == "kind-checkin" for r in rows) == len(_steps(plan, name, "checkin"))
