@@ -308,8 +308,10 @@ def add_zoom_classes(m: folium.Map) -> None:
     if "zoom-js" in done:
         return
     done.add("zoom-js")
-    _once(m, "zoom-css", "<style>.street-label{display:none}"
-                         f".z-ge-{LABEL_ZOOM} .street-label{{display:block}}.street-label.closer{{display:none}}"
+    # (".leaflet-container" outweighs Leaflet's own ".leaflet-marker-icon{display:block}", inlined after this)
+    _once(m, "zoom-css", "<style>.leaflet-container .street-label{display:none}"
+                         f".z-ge-{LABEL_ZOOM} .street-label{{display:block}}"
+                         ".leaflet-container .street-label.closer{display:none}"
                          f".z-ge-{LABEL_ZOOM + 1} .street-label.closer{{display:block}}</style>")
     m.add_child(MapScript(map_script("zoom_classes") + "\npatrolZoomClasses(__MAP__);"))
 
@@ -363,14 +365,14 @@ def street_labels(district, *, spacing_m: float = 450.0, close_spacing_m: float 
                 for at in positions:
                     p0 = ln.interpolate(max(0.0, at - 15.0))
                     p1 = ln.interpolate(min(ln.length, at + 15.0))
-                    angle = -math.degrees(math.atan2(p1.y - p0.y, p1.x - p0.x))
+                    angle = round(-math.degrees(math.atan2(p1.y - p0.y, p1.x - p0.x)), 1)
                     if angle > 90:
                         angle -= 180
                     elif angle <= -90:
                         angle += 180
                     q = geo.interpolate(at / ln.length if ln.length > 0 else 0.0, normalized=True)
                     ranked.append((zoom, -ln.length,
-                                   StreetLabel(name, round(q.y, 6), round(q.x, 6), round(angle, 1), zoom)))
+                                   StreetLabel(name, round(q.y, 6), round(q.x, 6), angle, zoom)))
     ranked.sort(key=lambda t: (t[0], t[1]))
     return [lb for _, _, lb in ranked]
 

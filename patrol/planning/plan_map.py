@@ -3,9 +3,9 @@
 One layer per unit: its route (walk rows of :mod:`.itinerary` as lines kept a few pixels to the right of the
 street, each unit in its own lane on every street it shares, so eight routes on one corridor and a route's way out
 and way back show side by side; arrows point the way), its stops (check-ins, hot-spot stays, breaks, standing)
-numbered in order as on its route sheet from zoom 17, with their start times beside them from zoom 18 (in the per-
-walker view: numbers always, times from zoom 16). A team panel lists every unit with its colour, name, distance,
-hours and check-ins, a check box to show or hide it and a link to see it alone (``#only=<unit>``: that unit's
+numbered in order as on its route sheet from zoom 17, with their start times beside them from zoom 18 (in the
+per-walker view: numbers always, times from zoom 16). A team panel lists every unit with its colour, name,
+distance, hours and check-ins, a check box to show or hide it and a link to see it alone (``#only=<unit>``: that unit's
 route, zoomed, with its day listed in the panel); below it, what every mark means in plain words. Street names show
 from zoom 16. Everything is inlined: the page works offline.
 """
