@@ -197,7 +197,7 @@ def add_businesses(m: folium.Map, district, *, only_in_area: bool = True) -> Non
 
 
 # ---------------------------------------------------------------------------------------------- legend
-Shape = Literal["line", "box", "dot", "ring", "band", "text", "gradient"]
+Shape = Literal["line", "box", "dot", "ring", "band", "text"]
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ class LegendItem:
 
     ``shape``: ``line`` (``dash`` for a dashed one), ``band`` (a wide pale line), ``box`` (a filled box with a
     border, ``dash`` for a dashed border), ``dot`` (a filled marker, ``border`` its outline), ``ring`` (an
-    outline only), ``text`` (a sample of the map's lettering) or ``gradient`` (``colours`` from low to high).
+    outline only) or ``text`` (a sample of the map's lettering).
     """
 
     label: str
@@ -215,7 +215,6 @@ class LegendItem:
     dash: str = ""
     border: str = ""
     fill_opacity: float = 1.0
-    colours: tuple[str, ...] = ()
 
 
 def swatch_svg(item: LegendItem, *, width: int = 26, height: int = 14) -> str:
@@ -239,15 +238,9 @@ def swatch_svg(item: LegendItem, *, width: int = 26, height: int = 14) -> str:
                f'stroke="{border}" stroke-width="2"/>'
     elif item.shape == "ring":
         body = f'<circle cx="{w / 2}" cy="{h / 2}" r="{h / 2 - 1.5}" fill="none" stroke="{c}" stroke-width="2"/>'
-    elif item.shape == "text":
+    else:  # text
         body = f'<text x="{w / 2}" y="{h - 3}" text-anchor="middle" font-size="10" font-family="sans-serif" ' \
                f'fill="{c}">Abc</text>'
-    else:  # gradient
-        stops = "".join(f'<stop offset="{k / max(1, len(item.colours) - 1):.3f}" stop-color="{html_lib.escape(x)}"/>'
-                        for k, x in enumerate(item.colours))
-        gid = "g" + re.sub(r"\W", "", "".join(item.colours))[:40]
-        body = f'<defs><linearGradient id="{gid}">{stops}</linearGradient></defs>' \
-               f'<rect x="0" y="1" width="{w}" height="{h - 2}" fill="url(#{gid})"/>'
     return f'<svg class="swatch" width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-hidden="true">{body}</svg>'
 
 

@@ -101,3 +101,13 @@ def test_district_map_screen(uptown, tmp_path, browser, screens):
         for b in names[j + 1:]:
             assert a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2], (a[0], b[0])  # no overlap
     browser.save_screenshot(str(screens / "district-map.png"))
+
+
+def test_walker_colours_stay_apart_for_colour_blind_eyes():
+    """Eight walkers' colours stay plainly different with each common colour-vision deficiency; a red-green pair,
+    as the old palette had, does not."""
+    from colour_vision import DEFICIENCIES, closest_pair
+
+    for deficiency in [None, *DEFICIENCIES]:
+        assert closest_pair(maps.PALETTE[:8], deficiency) > 12, deficiency
+    assert closest_pair(["#e6194b", "#3cb44b"], "deuteranopia") < closest_pair(["#e6194b", "#3cb44b"]) / 2
