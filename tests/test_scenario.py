@@ -262,3 +262,12 @@ def test_comparison_page_screens(compared, browser, screens):
     assert len(ticks) == 5 and float(ticks[0]) == -float(ticks[-1]) and float(ticks[2]) == 0  # centred on no change
     assert browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-scale")  # the distance scale
     browser.save_screenshot(str(screens / "comparison-change-map.png"))
+
+
+def test_scenario_colours_stay_apart_for_colour_blind_eyes():
+    from colour_vision import DEFICIENCIES, closest_pair
+
+    from patrol.coverage.compare import SCENARIO_COLOURS
+
+    for deficiency in [None, *DEFICIENCIES]:
+        assert closest_pair(SCENARIO_COLOURS[:8], deficiency) > 12, deficiency

@@ -29,17 +29,19 @@ __all__ = ["plan_map_data", "write_map"]
 e = html.escape
 
 #: Width of the team panel on the right of the map (px); the first view keeps the patrol area clear of it.
-PANEL_PX = 360
+PANEL_PX = 380
 
 _CSS = """<style>
-.plan-panel{position:fixed;top:10px;right:10px;z-index:1000;width:330px;max-height:calc(100vh - 40px);overflow:auto;
+.plan-panel{position:fixed;top:10px;right:10px;z-index:1000;width:350px;max-height:calc(100vh - 40px);overflow:auto;
 background:rgba(255,255,255,.97);border:1px solid #888;border-radius:4px;padding:8px 10px;font:12px sans-serif}
 .plan-panel h2{font-size:14px;margin:0 0 2px}.plan-panel .headline{margin:0 0 6px;color:#333}
-.plan-panel table{border-collapse:collapse;width:100%}.plan-panel th{text-align:left;font-weight:600;color:#333;
+.plan-panel table{border-collapse:collapse;width:100%;font-size:11.5px}.plan-panel th{text-align:left;font-weight:600;color:#333;
 border-bottom:1px solid #bbb;padding:2px 3px}.plan-panel td{padding:2px 3px;border-bottom:1px solid #eee}
 .plan-panel td.num,.plan-panel th.num{text-align:right;white-space:nowrap}
 .plan-panel tr.chosen td{background:#fff7d6}
 .plan-panel .ok{color:#1b5e20;font-weight:600}.plan-panel .short{color:#8a1c00;font-weight:600}
+.plan-panel details.missed ul{margin:2px 0 4px;padding-left:16px}.plan-panel details.missed li{margin-bottom:3px}
+.plan-panel .why{color:#444}.plan-panel td.who{white-space:nowrap}
 .plan-panel details{margin-top:6px}.plan-panel summary{font-weight:600;cursor:pointer}
 .plan-panel a{color:#0b57d0}
 .team-swatch{display:inline-block;width:22px;height:0;border-top:4px solid;vertical-align:middle;margin-right:4px}
@@ -143,9 +145,14 @@ def _panel(plan: dict[str, Any], data: dict[str, Any], district: District) -> st
     total_km = sum(w["km"] for w in data["walkers"])
     total_ci = sum(w["checkins"] for w in data["walkers"])
     people = sum(len(plan["walkers"][w["name"]].get("members") or [w["name"]]) for w in data["walkers"])
+    missed = ""
     if shortfalls:
-        targets = (f'<span class="short">{len(shortfalls)} target{"s" if len(shortfalls) != 1 else ""} not met'
-                   "</span>: " + "; ".join(e(shortfall_text(s)[0]) for s in shortfalls))
+        targets = f'<span class="short">{len(shortfalls)} target{"s" if len(shortfalls) != 1 else ""} not met</span>'
+        items = []
+        for sf in shortfalls:
+            what, why = shortfall_text(sf)
+            items.append(f"<li>{e(what)}" + (f'<br><span class="why">Why: {e(why)}</span>' if why else "") + "</li>")
+        missed = f'<details class="missed"><summary>which, and why</summary><ul>{"".join(items)}</ul></details>'
     else:
         targets = '<span class="ok">every target met</span>'
     rows = []
@@ -184,6 +191,7 @@ def _panel(plan: dict[str, Any], data: dict[str, Any], district: District) -> st
                       f"</span></div>" for it in base_items)
     return (f'<div id="plan-panel" class="plan-panel"><h2>Team on {e(data["when"])}</h2>'
             f'<p class="headline">{people} ambassadors, {total_km:.1f} km walked, {total_ci} check-ins; {targets}</p>'
+            f"{missed}"
             '<table class="team"><thead><tr><th></th><th>Unit</th><th class="num">Walk</th><th class="num">Hours</th>'
             '<th class="num">Check-ins</th><th>View</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
