@@ -35,7 +35,8 @@ _CSS = """<style>
 .plan-panel{position:fixed;top:10px;right:10px;z-index:1000;width:350px;max-height:calc(100vh - 40px);overflow:auto;
 background:rgba(255,255,255,.97);border:1px solid #888;border-radius:4px;padding:8px 10px;font:12px sans-serif}
 .plan-panel h2{font-size:14px;margin:0 0 2px}.plan-panel .headline{margin:0 0 6px;color:#333}
-.plan-panel table{border-collapse:collapse;width:100%;font-size:11.5px}.plan-panel th{text-align:left;font-weight:600;color:#333;
+.plan-panel table{border-collapse:collapse;width:100%;font-size:11.5px}
+.plan-panel th{text-align:left;font-weight:600;color:#333;
 border-bottom:1px solid #bbb;padding:2px 3px}.plan-panel td{padding:2px 3px;border-bottom:1px solid #eee}
 .plan-panel td.num,.plan-panel th.num{text-align:right;white-space:nowrap}
 .plan-panel tr.chosen td{background:#fff7d6}
