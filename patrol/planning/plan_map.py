@@ -149,11 +149,11 @@ def _panel(plan: dict[str, Any], data: dict[str, Any], district: District) -> st
     missed = ""
     if shortfalls:
         targets = f'<span class="short">{len(shortfalls)} target{"s" if len(shortfalls) != 1 else ""} not met</span>'
-        items = []
+        notes = []
         for sf in shortfalls:
             what, why = shortfall_text(sf)
-            items.append(f"<li>{e(what)}" + (f'<br><span class="why">Why: {e(why)}</span>' if why else "") + "</li>")
-        missed = f'<details class="missed"><summary>which, and why</summary><ul>{"".join(items)}</ul></details>'
+            notes.append(f"<li>{e(what)}" + (f'<br><span class="why">Why: {e(why)}</span>' if why else "") + "</li>")
+        missed = f'<details class="missed"><summary>which, and why</summary><ul>{"".join(notes)}</ul></details>'
     else:
         targets = '<span class="ok">every target met</span>'
     rows = []
