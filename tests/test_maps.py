@@ -92,9 +92,14 @@ def test_district_map_screen(uptown, tmp_path, browser, screens):
             "s.style.visibility !== 'hidden').map(s => { const r = s.getBoundingClientRect(); "
             "return [s.textContent, r.left, r.top, r.right, r.bottom]; })")
 
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
     browser.execute_script(f"{find} m.setZoom(15, {{animate: false}})")
+    wait.until(lambda d: d.execute_script(f"{find} return m.getZoom()") == 15)
     assert shown() == []  # at 15 a block is ~30 px: no names
     browser.execute_script(f"{find} m.setView([44.9484, -93.2920], 16, {{animate: false}})")
+    wait.until(lambda d: len(shown()) > 10)
     names = shown()
     assert {"W Lake St", "Hennepin Ave S", "Lyndale Ave S", "W 28th St"} <= {n[0] for n in names}
     for j, a in enumerate(names):
