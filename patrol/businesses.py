@@ -1,4 +1,9 @@
-"""Businesses and public places of a district: records, opening hours and reading/writing CSV."""
+"""Businesses and public places of a district: records, opening hours and reading/writing CSV.
+
+A district folder may hold ``businesses.csv`` (name, category, lat, lon, source[, hours]) and
+``transit_stops.csv`` (name, lat, lon); both feed the demand model (:mod:`patrol.demand`), businesses also
+the check-ins of the daily plan.  ``patrol district build --businesses / --stops`` adds them to any district.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from pathlib import Path
 from patrol.errors import DistrictError
 from patrol.settings import parse_hours
 
-__all__ = ["Business", "opening_minutes", "read_businesses", "write_businesses"]
+__all__ = ["Business", "TransitStop", "opening_minutes", "read_businesses", "read_transit_stops", "write_businesses",
+           "write_transit_stops"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,15 @@ class Business:
     lon: float
     source: str = ""
     hours: str = ""
+
+
+@dataclass(frozen=True)
+class TransitStop:
+    """A bus or rail stop (the demand model counts a stop as three businesses)."""
+
+    name: str
+    lat: float
+    lon: float
 
 
 _OSM_SIMPLE_HOURS = re.compile(r"^(?:Mo-Su|Mo-Sa|Tu-Sa|Mo-Fr)?\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})$")
@@ -90,3 +105,48 @@ def write_businesses(path: Path, businesses: list[Business]) -> None:
         w.writerow(["name", "category", "lat", "lon", "source", "hours"])
         for b in businesses:
             w.writerow([b.name, b.category, f"{b.lat:.6f}", f"{b.lon:.6f}", b.source, b.hours])
+
+
+def read_transit_stops(path: Path) -> list[TransitStop]:
+    """Read ``transit_stops.csv`` (columns lat, lon[, name]; GTFS ``stops.txt`` columns stop_lat, stop_lon,
+    stop_name are accepted too).
+
+    Raises
+    ------
+    DistrictError
+        When the file is missing, lacks the coordinate columns, or has a bad value (naming the line).
+    """
+    out: list[TransitStop] = []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = set(reader.fieldnames or [])
+            lat_c, lon_c, name_c = ("stop_lat", "stop_lon", "stop_name") if {"stop_lat", "stop_lon"} <= cols \
+                else ("lat", "lon", "name")
+            if not {lat_c, lon_c} <= cols:
+                raise DistrictError(f"{Path(path).name}: needs columns lat, lon (or GTFS stop_lat, stop_lon); "
+                                    f"has {', '.join(sorted(cols))}", field="lat")
+            for i, row in enumerate(reader, start=2):
+                try:
+                    lat, lon = float(row[lat_c]), float(row[lon_c])
+                except (TypeError, ValueError) as exc:
+                    raise DistrictError(f"{Path(path).name} line {i}: {lat_c}/{lon_c} not numbers",
+                                        field=lat_c) from exc
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise DistrictError(f"{Path(path).name} line {i}: {lat},{lon} is not a latitude,longitude",
+                                        field=lat_c)
+                out.append(TransitStop((row.get(name_c) or "").strip(), lat, lon))
+    except FileNotFoundError as exc:
+        raise DistrictError(f"transit stops file not found: {path}", field="stops") from exc
+    except UnicodeDecodeError as exc:
+        raise DistrictError(f"{Path(path).name} is not a UTF-8 CSV file", field="stops") from exc
+    return out
+
+
+def write_transit_stops(path: Path, stops: list[TransitStop]) -> None:
+    """Write stops in the ``transit_stops.csv`` format."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "lat", "lon"])
+        for s in stops:
+            w.writerow([s.name, f"{s.lat:.6f}", f"{s.lon:.6f}"])

@@ -18,11 +18,15 @@ import networkx as nx
 import numpy as np
 
 from patrol.arrays import GraphArrays, graph_arrays
-from patrol.businesses import Business, opening_minutes, read_businesses
+from patrol.businesses import Business, TransitStop, opening_minutes, read_businesses, read_transit_stops
 from patrol.errors import ConfigError, DistrictError, GeocodeError, PlanError
 from patrol.geocode import Geocoder, Location
 from patrol.graph import annotate_graph, validate_graph
+from patrol.history import IncidentHistory, load_incident_history
 from patrol.settings import Settings, load_settings
+from patrol.sources import graph_from_centerline, graph_from_facts, graph_from_osm_xml
+from patrol.sources.report import BuildReport, log_report, read_report
+from patrol.sources.working import working_graph
 
 __all__ = ["District", "check_plan_district", "default_district_path", "district_for_plan", "load_district"]
 
@@ -41,7 +45,10 @@ def default_district_path() -> Path:
 
 
 class District:
-    """Settings + normalized street graph + businesses of one district.
+    """Settings + normalized street graph + businesses, transit stops and incident history of one district.
+
+    A district is plain data: it pickles without its derived lookups (arrays, geocoder, ...), which are
+    rebuilt on first use, so a Dask scheduler can hand it to workers that never see its folder.
 
     Parameters
     ----------
@@ -51,6 +58,12 @@ class District:
     businesses : list of Business
     folder : Path, optional
         Where the district was loaded from.
+    stops : list of TransitStop, optional
+        Transit stops (the demand model counts them).
+    incidents : IncidentHistory, optional
+        The district's own incident history (then the demand model places hot spots by it).
+    build_report : BuildReport, optional
+        What the builder repaired and left out (default: the graph's ``build_report`` attribute).
 
     Raises
     ------
@@ -59,12 +72,27 @@ class District:
     """
 
     def __init__(self, settings: Settings, graph: nx.MultiGraph, businesses: list[Business],
-                 folder: Path | None = None):
+                 folder: Path | None = None, *, stops: list[TransitStop] | None = None,
+                 incidents: IncidentHistory | None = None, build_report: BuildReport | None = None):
         self.settings = settings
         self.graph = annotate_graph(graph, settings)
         validate_graph(self.graph)
         self.businesses = list(businesses)
         self.folder = folder
+        self.stops = list(stops or [])
+        self.incidents = incidents if incidents is not None and len(incidents) else None
+        self.build_report: BuildReport | None = build_report or self.graph.graph.get("build_report")
+
+    _DERIVED = ("fingerprint", "arrays", "geocoder", "base", "base_node", "business_blocks")
+
+    def __getstate__(self) -> dict:
+        """The district's data without its derived lookups (rebuilt on first use after unpickling)."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+
+    def with_settings(self, settings: Settings) -> District:
+        """The same streets, businesses, stops and history under other settings (a what-if)."""
+        return District(settings, self.graph.copy(), self.businesses, self.folder, stops=self.stops,
+                        incidents=self.incidents, build_report=self.build_report)
 
     @property
     def name(self) -> str:
@@ -98,6 +126,10 @@ class District:
                      f"{a.edge_name[e]}\n".encode())
         for b in self.businesses:
             h.update(f"{b.name}|{b.category}|{b.lat:.6f}|{b.lon:.6f}|{b.hours}\n".encode())
+        for stop in self.stops:  # stops and history move the hot spots; a district without them hashes as before
+            h.update(f"stop|{stop.lat:.6f}|{stop.lon:.6f}\n".encode())
+        if self.incidents is not None:
+            h.update(f"incidents|{self.incidents.digest}\n".encode())
         return "sha256:" + h.hexdigest()[:32]
 
     @cached_property
@@ -107,11 +139,14 @@ class District:
 
     @cached_property
     def geocoder(self) -> Geocoder:
-        return Geocoder(self.graph, self.businesses, max_snap_m=self.settings.dispatch.max_snap_m)
+        a = self.settings.area
+        return Geocoder(self.graph, self.businesses, max_snap_m=self.settings.dispatch.max_snap_m,
+                        near=((a.south + a.north) / 2, (a.west + a.east) / 2))
 
-    def geocode(self, text: str) -> Location:
-        """Resolve a location text (see :mod:`patrol.geocode`)."""
-        return self.geocoder.geocode(text)
+    def geocode(self, text: str, *, near: tuple[float, float] | None = None) -> Location:
+        """Resolve a location text (see :mod:`patrol.geocode`); ``near`` (lat, lon) picks among several
+        intersections of the same two streets (default: the patrol area's centre)."""
+        return self.geocoder.geocode(text, near=near)
 
     @cached_property
     def base(self) -> Location:
@@ -125,7 +160,12 @@ class District:
         try:
             return self.geocode(self.settings.base.at)
         except GeocodeError as exc:
-            raise ConfigError(f"base.at {self.settings.base.at!r} is not in this district: {exc.message}",
+            hint = ""
+            if self.build_report is not None and self.build_report.working is not None:
+                hint = (f" (the district keeps the streets within area.margin_m = "
+                        f"{self.build_report.working.margin_m:.0f} m of the area; a base farther out needs a "
+                        f"larger margin)")
+            raise ConfigError(f"base.at {self.settings.base.at!r} is not in this district: {exc.message}{hint}",
                               field="base.at", details=exc.details) from exc
 
     @cached_property
@@ -175,11 +215,14 @@ class District:
             "corridor_km": round(float(a.edge_length[a.edge_corridor].sum()) / 1000, 1),
             "businesses": len(self.businesses),
             "businesses_in_area": int(self.business_in_area().sum()),
+            "transit_stops": len(self.stops),
+            "incidents": 0 if self.incidents is None else len(self.incidents),
             "area_bounds": {"south": s.south, "north": s.north, "west": s.west, "east": s.east},
             "base": {"name": self.settings.base.name, "at": self.base.matched, "node": int(self.base_node),
                      "lat": self.base.lat, "lon": self.base.lon},
             "roster": self.settings.roster.size,
             "shift": f"{', '.join(self.settings.shift.days)} {self.settings.shift.start}-{self.settings.shift.end}",
+            "build": None if self.build_report is None else self.build_report.to_dict(),
         }
 
 
@@ -188,8 +231,12 @@ def load_district(path: str | Path | None = None, *, settings: Settings | None =
 
     ``district.source`` picks the builder: ``facts`` reads ``intersections.csv`` and
     ``street_segments.csv``; ``osm-xml`` reads ``district.files.osm`` with osmnx;
-    ``centerline`` reads ``district.files.centerline``.  Businesses come from
-    ``businesses.csv`` when present (for ``osm-xml``, from the XML's features otherwise).
+    ``centerline`` reads ``district.files.centerline``.  The last two are clipped to the area plus
+    ``area.margin_m`` (the working graph, :mod:`patrol.sources.working`); a facts folder written by
+    ``patrol district build`` already is.  Businesses come from ``businesses.csv`` when present (for
+    ``osm-xml``, from the XML's features otherwise), transit stops from ``transit_stops.csv`` and the
+    incident history from ``incidents.csv`` (columns lat, lon, time, type), each when present; file
+    names can be changed in ``district.files`` (keys ``businesses``, ``transit_stops``, ``incidents``).
 
     Raises
     ------
@@ -198,8 +245,6 @@ def load_district(path: str | Path | None = None, *, settings: Settings | None =
     GraphValidationError
         When the street graph breaks the contract.
     """
-    from patrol.sources import graph_from_centerline, graph_from_facts, graph_from_osm_xml
-
     folder = Path(path) if path is not None else default_district_path()
     if folder.is_file() and folder.suffix == ".toml":
         folder = folder.parent
@@ -217,16 +262,25 @@ def load_district(path: str | Path | None = None, *, settings: Settings | None =
 
     businesses: list[Business] = []
     biz_file = folder / files.get("businesses", "businesses.csv")
+    stops_file = folder / files.get("transit_stops", "transit_stops.csv")
+    incidents_file = folder / files.get("incidents", "incidents.csv")
     source = settings.district.source
+    report = read_report(folder)
     if source == "facts":
         graph = graph_from_facts(need("intersections"), need("street_segments"), name=name)
-    elif source == "osm-xml":
-        graph, businesses = graph_from_osm_xml(need("osm"), name=name)
     else:
-        graph = graph_from_centerline(need("centerline"), name=name)
+        if source == "osm-xml":
+            graph, businesses = graph_from_osm_xml(need("osm"), name=name)
+        else:
+            graph = graph_from_centerline(need("centerline"), name=name)
+        graph, working = working_graph(graph, settings.area, settings.area.margin_m)
+        report = graph.graph["build_report"].replace(working=working)
+        log_report(report, log)
     if biz_file.is_file():
         businesses = read_businesses(biz_file)
-    district = District(settings, graph, businesses, folder)
+    stops = read_transit_stops(stops_file) if stops_file.is_file() else []
+    incidents = load_incident_history(incidents_file) if incidents_file.is_file() else None
+    district = District(settings, graph, businesses, folder, stops=stops, incidents=incidents, build_report=report)
     log.info("loaded district %s from %s: %d nodes, %d blocks", name, folder, district.arrays.n_nodes,
              district.arrays.n_edges)
     return district

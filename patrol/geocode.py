@@ -11,6 +11,13 @@ Every answer is snapped onto the nearest street block: block id and offset in me
 block's ``u`` end (offsets follow the block's stored length, so curved blocks are measured along
 the street).  Unknown streets raise :class:`~patrol.errors.GeocodeError` naming close matches;
 streets that never meet and points too far from the network raise clear errors too.
+
+Two streets may meet more than once in a city (Minneapolis' centreline names ``4th`` both 4th St S
+downtown and 4th St SE across the river, and both cross ``Hennepin``).  :meth:`Geocoder.intersections`
+returns every intersection of the two (nodes closer than 60 m, the two carriageways of a divided road,
+count as one), nearest to a hint first: the ``near`` point given, else the patrol area's centre with the
+intersections in the area first.  The chosen :class:`Location` lists them all in ``matches`` and says
+``ambiguous``, so the command line and the JSON can show the choice instead of hiding it.
 """
 
 from __future__ import annotations
@@ -19,20 +26,60 @@ import difflib
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry import LineString, Point
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+from shapely.geometry import Point
 
 from patrol.businesses import Business
 from patrol.errors import GeocodeError, OutsideDistrictError
 from patrol.streetnames import core_name
 
-__all__ = ["Geocoder", "Location"]
+__all__ = ["SAME_INTERSECTION_M", "Geocoder", "Location", "Match"]
+
+#: Nodes where the same two streets meet closer than this (metres) are one intersection (divided roads).
+SAME_INTERSECTION_M = 60.0
 
 _LATLON = re.compile(r"^\s*\(?\s*(-?\d{1,3}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*\)?\s*$")
 _SEPARATOR = re.compile(r"\s*(?:&|\+|/|@|\band\b|\bat\b)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One intersection of two streets, among all the places where they meet.
+
+    Attributes
+    ----------
+    label : str
+        The streets that meet there.
+    lat, lon : float
+    node : int
+        Its graph node.
+    in_area : bool
+        Whether a block of the patrol area starts there.
+    distance_m : float
+        Straight-line metres from the hint (the ``near`` point, else the area's centre).
+    bearing : str
+        Compass direction from the hint (``N``, ``NE``, ...; ``""`` within 50 m).
+    """
+
+    label: str
+    lat: float
+    lon: float
+    node: int
+    in_area: bool
+    distance_m: float
+    bearing: str
+
+    def describe(self, hint: str = "the hint") -> str:
+        """``"4th & Hennepin at 44.98045,-93.27134 (1.2 km NE of the area's centre)"``."""
+        away = f"{self.distance_m / 1000:.1f} km {self.bearing} of {hint}" if self.bearing else f"at {hint}"
+        return f"{self.label} at {self.lat:.5f},{self.lon:.5f} ({away})"
 
 
 @dataclass(frozen=True)
@@ -57,6 +104,10 @@ class Location:
         Straight distance from the input point to the snapped point.
     in_area : bool
         Whether the block is in the patrol area.
+    alternatives : list of str
+        The other candidates, described (other intersections of the same streets, other places of the name).
+    matches : list of Match
+        For an intersection: every place where the two streets meet, this one first.
     """
 
     lat: float
@@ -69,9 +120,15 @@ class Location:
     snap_distance_m: float = 0.0
     in_area: bool = True
     alternatives: list[str] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    @property
+    def ambiguous(self) -> bool:
+        """Whether the text named several places (two streets that meet more than once, a shared name)."""
+        return bool(self.alternatives)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ambiguous": self.ambiguous}
 
 
 class Geocoder:
@@ -84,36 +141,45 @@ class Geocoder:
     businesses : list of Business
     max_snap_m : float
         Points farther than this from every block are outside the district.
+    near : (lat, lon), optional
+        The default hint for ambiguous intersections (a district passes its area's centre).
     """
 
-    def __init__(self, graph, businesses: list[Business], *, max_snap_m: float = 250.0):
+    def __init__(self, graph: Any, businesses: list[Business], *, max_snap_m: float = 250.0,
+                 near: tuple[float, float] | None = None):
         self.graph = graph
         self.businesses = businesses
         self.max_snap_m = float(max_snap_m)
+        self.near = near
         self._to_xy = Transformer.from_crs("EPSG:4326", graph.graph["crs"], always_xy=True)
         self._to_ll = Transformer.from_crs(graph.graph["crs"], "EPSG:4326", always_xy=True)
         edges = sorted(graph.edges(data=True), key=lambda e: e[2]["block"])
         self._blocks = [d for _, _, d in edges]
-        self._lines = []
-        for d in self._blocks:
-            lon, lat = np.asarray(d["geometry"].coords).T
-            x, y = self._to_xy.transform(lon, lat)
-            self._lines.append(LineString(np.column_stack([x, y])))
+        # every block's line projected at once (one transform and one constructor call for the whole city)
+        ll, index = shapely.get_coordinates([d["geometry"] for d in self._blocks], return_index=True)
+        x, y = self._to_xy.transform(ll[:, 0], ll[:, 1])
+        self._lines = list(shapely.linestrings(np.column_stack([x, y]), indices=index))
         self._tree = shapely.STRtree(self._lines)
         self._cores: dict[str, set[str]] = {}
         self._node_cores: dict[int, set[str]] = {n: set() for n in graph.nodes}
+        self._core_nodes: dict[str, set[int]] = {}
         for d in self._blocks:
             c = core_name(d["name"])
             self._cores.setdefault(c, set()).add(d["name"])
             self._node_cores[d["u"]].add(c)
             self._node_cores[d["v"]].add(c)
+            self._core_nodes.setdefault(c, set()).update((d["u"], d["v"]))
         self._business_index = {}
         for i, b in enumerate(businesses):
             self._business_index.setdefault(b.name.lower(), []).append(i)
 
     # ------------------------------------------------------------------ public API
-    def geocode(self, text: str) -> Location:
-        """Resolve a dispatcher's text to a :class:`Location` (see the module docstring)."""
+    def geocode(self, text: str, *, near: tuple[float, float] | None = None) -> Location:
+        """Resolve a dispatcher's text to a :class:`Location` (see the module docstring).
+
+        ``near`` (lat, lon) picks among several intersections of the same two streets (default: the
+        geocoder's own hint, the area's centre).
+        """
         text = (text or "").strip()
         if not text:
             raise GeocodeError("empty location: give an intersection, a place name or 'lat,lon'", field="location")
@@ -125,25 +191,64 @@ class Geocoder:
             return self.snap(lat, lon, matched=f"{lat:.6f},{lon:.6f}")
         parts = [p for p in _SEPARATOR.split(text) if p.strip()]
         if len(parts) == 2 and not self._is_business(text):
-            return self.intersection(parts[0], parts[1])
+            return self.intersection(parts[0], parts[1], near=near)
         if len(parts) > 2:
             raise GeocodeError(f"{text!r}: an intersection names two streets", field="location")
         return self.place(text)
 
-    def intersection(self, street_a: str, street_b: str) -> Location:
-        """The intersection of two streets (the one in the patrol area first, if they meet twice)."""
+    def intersection(self, street_a: str, street_b: str, *, near: tuple[float, float] | None = None) -> Location:
+        """The intersection of two streets nearest to the hint, listing every other (see :meth:`intersections`)."""
+        matches = self.intersections(street_a, street_b, near=near)
+        hint = "the given place" if near is not None else "the area's centre" if self.near is not None else \
+            "their middle"
+        return self._at_node(matches[0].node, alternatives=[m.describe(hint) for m in matches[1:]], matches=matches)
+
+    def intersections(self, street_a: str, street_b: str, *, near: tuple[float, float] | None = None) -> list[Match]:
+        """Every place where two streets meet, nearest to the hint first.
+
+        Parameters
+        ----------
+        street_a, street_b : str
+            Street names as a dispatcher types them (resolved by :meth:`resolve_street`).
+        near : (lat, lon), optional
+            The hint; default the geocoder's ``near`` (the area's centre) with the intersections of the
+            patrol area first.
+
+        Raises
+        ------
+        GeocodeError
+            When a street is unknown, both name one street, or they never meet.
+        """
         a, b = self.resolve_street(street_a), self.resolve_street(street_b)
         if a == b:
             raise GeocodeError(f"{street_a!r} and {street_b!r} are the same street", field="location")
-        nodes = sorted(n for n, cores in self._node_cores.items() if a in cores and b in cores)
+        nodes = sorted(self._core_nodes.get(a, set()) & self._core_nodes.get(b, set()))
         if not nodes:
             raise GeocodeError(
                 f"{self._label(a)} and {self._label(b)} never meet in this district", field="location",
                 details={"streets": [self._label(a), self._label(b)]},
             )
-        nodes.sort(key=lambda n: (not self._node_in_area(n), n))
-        node = nodes[0]
-        return self._at_node(node, alternatives=[self.graph.nodes[n]["label"] for n in nodes[1:]])
+        nd = self.graph.nodes
+        xy = np.array([[nd[n]["x"], nd[n]["y"]] for n in nodes])
+        pairs = np.array(sorted(cKDTree(xy).query_pairs(SAME_INTERSECTION_M)), dtype=np.int64).reshape(-1, 2)
+        close = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(nodes), len(nodes)))
+        _, group = connected_components(close, directed=False)
+        hint = near if near is not None else self.near
+        hx, hy = self._to_xy.transform(hint[1], hint[0]) if hint is not None else (float(xy[:, 0].mean()),
+                                                                                     float(xy[:, 1].mean()))
+        out = []
+        for g in np.unique(group):
+            members = [nodes[i] for i in np.flatnonzero(group == g)]
+            cx, cy = xy[group == g].mean(axis=0)
+            # the representative: in the area first, then nearest the middle of the group
+            n = min(members, key=lambda m: (not self._node_in_area(m), math.hypot(nd[m]["x"] - cx, nd[m]["y"] - cy),
+                                            m))
+            dx, dy = nd[n]["x"] - hx, nd[n]["y"] - hy
+            dist = math.hypot(dx, dy)
+            out.append(Match(nd[n]["label"], float(nd[n]["lat"]), float(nd[n]["lon"]), int(n),
+                             self._node_in_area(n), round(dist, 1), _bearing(dx, dy) if dist > 50 else ""))
+        out.sort(key=lambda m: (near is None and not m.in_area, m.distance_m, m.node))
+        return out
 
     def place(self, text: str) -> Location:
         """A business or place by name (exact, then a unique partial match)."""
@@ -247,7 +352,7 @@ class Geocoder:
     def _node_in_area(self, node: int) -> bool:
         return any(d["in_area"] for _, _, d in self.graph.edges(node, data=True))
 
-    def _at_node(self, node: int, alternatives: list[str]) -> Location:
+    def _at_node(self, node: int, alternatives: list[str], matches: list[Match]) -> Location:
         d = self.graph.nodes[node]
         incident = sorted(
             (e for _, _, e in self.graph.edges(node, data=True)), key=lambda e: (not e["in_area"], e["block"])
@@ -256,7 +361,7 @@ class Geocoder:
         offset = 0.0 if e["u"] == node else float(e["length"])
         return Location(lat=d["lat"], lon=d["lon"], block=int(e["block"]), offset_m=offset, matched=d["label"],
                         kind="intersection", node=int(node), in_area=bool(e["in_area"]),
-                        alternatives=alternatives)
+                        alternatives=alternatives, matches=matches)
 
     def _on_block(self, idx: int, along: float, matched: str, kind: str, dist: float) -> Location:
         d = self._blocks[idx]
@@ -265,3 +370,15 @@ class Geocoder:
         lat, lon = self.point_on_block(idx, frac * d["length"])
         return Location(lat=lat, lon=lon, block=idx, offset_m=round(frac * d["length"], 2), matched=matched,
                         kind=kind, snap_distance_m=round(dist, 2), in_area=bool(d["in_area"]))
+
+
+def _bearing(dx: float, dy: float) -> str:
+    """Compass point (8 directions) of a projected offset.
+
+    Examples
+    --------
+    >>> _bearing(0.0, 10.0), _bearing(10.0, 10.0), _bearing(-10.0, -1.0)
+    ('N', 'NE', 'W')
+    """
+    points = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+    return points[int(((math.degrees(math.atan2(dx, dy)) + 22.5) % 360) // 45)]

@@ -178,21 +178,3 @@ def validate_graph(G: nx.MultiGraph, *, raise_on_error: bool = True) -> list[str
             f"street graph breaks the contract ({len(problems)} problem(s)): {problems[0]}", problems=problems
         )
     return problems
-
-
-def largest_component(G: nx.MultiGraph) -> nx.MultiGraph:
-    """The largest connected component, with block ids renumbered contiguously (logs what is dropped)."""
-    comps = list(nx.connected_components(G))
-    if len(comps) <= 1:
-        return G
-    keep = max(comps, key=len)
-    log.info("dropping %d small component(s) (%d nodes) not connected to the main network",
-             len(comps) - 1, G.number_of_nodes() - len(keep))
-    H = G.subgraph(keep).copy()
-    edges = sorted(H.edges(keys=True, data=True), key=lambda e: e[3]["block"])
-    for i, (_, _, _, d) in enumerate(edges):
-        d["block"] = i
-    return H
-
-
-__all__.append("largest_component")

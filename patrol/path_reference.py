@@ -9,7 +9,7 @@ import heapq
 
 import numpy as np
 
-__all__ = ["bounded_distances", "dijkstra", "point_dijkstra"]
+__all__ = ["blocks_within", "bounded_distances", "dijkstra", "point_dijkstra", "walk_back"]
 
 
 def dijkstra(sources, indptr, indices, weights, csr_edge, n_nodes: int, limit: float = np.inf):
@@ -67,3 +67,37 @@ def bounded_distances(indptr, indices, weights, limit):
         out.extend(d[hit].tolist())
         ptr.append(len(nbr))
     return np.array(ptr, np.int64), np.array(nbr, np.int64), np.array(out, np.float64)
+
+
+def blocks_within(indptr, indices, weights, csr_edge, edge_u, edge_v, edge_length, sources, limit):
+    """Twin of :func:`patrol.path_kernels.blocks_within`."""
+    n = len(indptr) - 1
+    ptr = [0]
+    nbr: list[int] = []
+    out: list[float] = []
+    for b in sources:
+        b = int(b)
+        half = float(edge_length[b]) / 2
+        d, _, _ = dijkstra([(int(edge_u[b]), half), (int(edge_v[b]), half)], indptr, indices, weights, csr_edge, n,
+                           limit)
+        best = {b: 0.0}
+        for v in np.flatnonzero(np.isfinite(d)):
+            for k in range(indptr[v], indptr[v + 1]):
+                e = int(csr_edge[k])
+                cand = float(d[v]) + float(edge_length[e]) / 2
+                if cand <= limit and cand < best.get(e, np.inf):
+                    best[e] = cand
+        for e in sorted(best):
+            nbr.append(e)
+            out.append(best[e])
+        ptr.append(len(nbr))
+    return np.array(ptr, np.int64), np.array(nbr, np.int64), np.array(out, np.float64)
+
+
+def walk_back(pred, pred_edge, start):
+    """Twin of :func:`patrol.path_kernels.walk_back`."""
+    nodes, edges = [int(start)], []
+    while pred[nodes[-1]] >= 0:
+        edges.append(int(pred_edge[nodes[-1]]))
+        nodes.append(int(pred[nodes[-1]]))
+    return np.array(nodes, np.int64), np.array(edges, np.int64)

@@ -5,10 +5,14 @@
   :func:`path_edges` to walk a shortest path block by block.  Parallel blocks are collapsed to the
   shortest one; paths always use it.  For graphs up to a few thousand nodes (a district, the routing
   core's instances, a scenario's Monte Carlo).
-* :func:`node_distances`: the distance matrix alone.
+* :func:`node_distances`: the distance matrix alone, or only its rows from some nodes (``sources``), so that
+  an area's rows cost ``area nodes x nodes``, not ``nodes x nodes``.
 * :func:`from_point`: one search from a point on a block (its two ends seeded), with predecessors, for
-  dispatch (:func:`patrol.path_kernels.point_dijkstra`).
+  dispatch (:func:`patrol.path_kernels.point_dijkstra`); :func:`from_node` the same from a node, with the
+  path to any node (:class:`SingleSource`).
 * :func:`within`: every node pair within a distance, as CSR (:func:`patrol.path_kernels.bounded_distances`).
+* :func:`blocks_within`: every block pair whose midpoints are within a distance, from some blocks, as CSR
+  (:func:`patrol.path_kernels.blocks_within`): memory in proportion to the neighbourhoods, not to blocks x blocks.
 
 The compiled searches live in :mod:`patrol.path_kernels` (twins in :mod:`patrol.path_reference`); the
 multi-source bucket search of the coverage response field calls them from its own kernel.
@@ -22,13 +26,17 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from patrol import path_kernels
 from patrol.arrays import GraphArrays
 from patrol.path_kernels import bounded_distances, point_dijkstra
 
 __all__ = [
     "ShortestPaths",
+    "SingleSource",
     "all_pairs",
     "all_pairs_shortest_paths",
+    "blocks_within",
+    "from_node",
     "from_point",
     "node_distances",
     "path_edges",
@@ -128,9 +136,22 @@ def all_pairs(arrays: GraphArrays) -> ShortestPaths:
     return all_pairs_shortest_paths(arrays.n_nodes, arrays.edge_u, arrays.edge_v, arrays.edge_length)
 
 
-def node_distances(arrays: GraphArrays) -> np.ndarray:
-    """All-pairs shortest walking distances between nodes, metres (``(n, n)``, ``inf`` when unreachable)."""
-    return np.asarray(dijkstra(arrays.scipy_csr(), directed=False), dtype=np.float64)
+def node_distances(arrays: GraphArrays, sources: np.ndarray | None = None) -> np.ndarray:
+    """Shortest walking distances between nodes, metres (``inf`` when unreachable).
+
+    Parameters
+    ----------
+    arrays : GraphArrays
+    sources : ndarray of int, optional
+        Only the rows of these nodes (``(len(sources), n)``); default all nodes (``(n, n)``).
+    """
+    if sources is None:
+        return np.asarray(dijkstra(arrays.scipy_csr(), directed=False), dtype=np.float64)
+    rows = np.asarray(sources, dtype=np.int64)
+    if rows.size == 0:
+        return np.zeros((0, arrays.n_nodes))
+    return np.asarray(dijkstra(arrays.scipy_csr(), directed=False, indices=rows), dtype=np.float64).reshape(
+        rows.size, arrays.n_nodes)
 
 
 def path_edges(sp: ShortestPaths, a: int, b: int) -> tuple[list[int], list[int]]:
@@ -173,6 +194,69 @@ def from_point(arrays: GraphArrays, block: int, offset_m: float, *,
     seed_d = np.array([offset_m, arrays.edge_length[block] - offset_m], dtype=np.float64)
     return point_dijkstra(arrays.indptr, arrays.indices, arrays.weights, arrays.csr_edge, seeds, seed_d,
                           float(limit))
+
+
+@dataclass(frozen=True)
+class SingleSource:
+    """Shortest paths from one node to every node (:func:`from_node`).
+
+    Attributes
+    ----------
+    source : int
+    dist : ndarray of float64
+        Metres to each node (``inf`` when unreached).
+    pred, pred_edge : ndarray of int64
+        Previous node and block on a shortest path from the source (-1 at the source or when unreached).
+    """
+
+    source: int
+    dist: np.ndarray
+    pred: np.ndarray
+    pred_edge: np.ndarray
+
+    def path(self, target: int) -> list[tuple[int, int]]:
+        """The blocks of a shortest path from the source to ``target`` as ``(block, from_node)``.
+
+        Raises
+        ------
+        ValueError
+            When ``target`` was not reached.
+        """
+        if not np.isfinite(self.dist[target]):
+            raise ValueError(f"node {target} is not reachable from node {self.source}")
+        out = []
+        x = int(target)
+        while x != self.source:
+            y = int(self.pred[x])
+            out.append((int(self.pred_edge[x]), y))
+            x = y
+        out.reverse()
+        return out
+
+
+def from_node(arrays: GraphArrays, node: int, *, limit: float = np.inf) -> SingleSource:
+    """Shortest paths from one node to every node (one Numba search, :func:`patrol.path_kernels.point_dijkstra`).
+
+    Examples
+    --------
+    >>> from patrol.district import load_district
+    >>> a = load_district().arrays
+    >>> sp = from_node(a, 0)
+    >>> bool(abs(sum(a.edge_length[b] for b, _ in sp.path(5)) - sp.dist[5]) < 1e-6)
+    True
+    """
+    seeds = np.array([node], dtype=np.int64)
+    dist, pred, pred_edge = point_dijkstra(arrays.indptr, arrays.indices, arrays.weights, arrays.csr_edge, seeds,
+                                           np.zeros(1), float(limit))
+    return SingleSource(int(node), dist, pred, pred_edge)
+
+
+def blocks_within(arrays: GraphArrays, blocks: np.ndarray, limit_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of ``blocks``, every block whose midpoint is within ``limit_m`` metres of its midpoint (along
+    the streets), as CSR ``(ptr, nbr, dist)`` (see :func:`patrol.path_kernels.blocks_within`)."""
+    return path_kernels.blocks_within(arrays.indptr, arrays.indices, arrays.weights, arrays.csr_edge, arrays.edge_u,
+                                      arrays.edge_v, arrays.edge_length, np.asarray(blocks, dtype=np.int64),
+                                      float(limit_m))
 
 
 def within(arrays: GraphArrays, limit_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

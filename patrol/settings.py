@@ -8,7 +8,11 @@ default.  Scenario files (planners) reuse :func:`settings_from_dict` with overri
 Tables
 ------
 district   name, source (facts | osm-xml | centerline), timezone, files (source file names)
-area       south, north, west, east (WGS84 box; a block is in the area when both ends are), description
+area       south, north, west, east (WGS84 box; a block is in the area when both ends are), description,
+           margin_m (the working graph: a district built from a larger source, such as a whole city's
+           centreline or OpenStreetMap extract, keeps only the streets within this many metres of the box;
+           default 1000 m, enough for the shortest walks between points of the area and for ambassadors
+           near its edge; the build report says if the clip cut any area block off, then raise it)
 corridor   streets (names as in the data, matched by their core name: "Lake" matches "W Lake St")
 base       name, at (anything the geocoder accepts; snapped to the nearest intersection)
 roster     size, leads, pairs, lead_role (walker | rover), names (optional list)
@@ -127,12 +131,16 @@ class Area:
     west: float = 0.0
     east: float = 0.0
     description: str = ""
+    margin_m: float = 1000.0
 
     def check(self) -> None:
         if not (-90 <= self.south < self.north <= 90):
             raise ConfigError("area: need -90 <= south < north <= 90", field="area.south")
         if not (-180 <= self.west < self.east <= 180):
             raise ConfigError("area: need -180 <= west < east <= 180", field="area.west")
+        if not 0 <= self.margin_m <= 100_000:
+            raise ConfigError(f"area.margin_m = {self.margin_m} must be between 0 and 100000 metres",
+                              field="area.margin_m")
 
     def contains(self, lat: float, lon: float) -> bool:
         """Whether a WGS84 point lies inside the box (edges included)."""

@@ -19,7 +19,7 @@ from patrol.coverage.montecarlo import IncidentModel, simulate_day
 from patrol.coverage.presence import block_neighbourhoods, presence_counts, sample_timeline
 from patrol.coverage.response import response_minutes
 from patrol.coverage.synthetic import grid_arrays, random_walkers
-from patrol.paths import from_point, node_distances, within
+from patrol.paths import blocks_within, from_node, from_point, node_distances, within
 from patrol.routing.solver import warm_up as warm_up_routing
 
 __all__ = ["compiled_kernels", "warm_up"]
@@ -39,6 +39,8 @@ def warm_up() -> dict[str, float]:
     from_point(grid, 0, 10.0)
     from_point(grid, 0, 10.0, limit=150.0)
     within(grid, 150.0)
+    blocks_within(grid, np.arange(grid.n_edges), 150.0)
+    from_node(grid, 0)
     out["paths"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -49,8 +51,7 @@ def warm_up() -> dict[str, float]:
     nd = node_distances(grid)
     response_minutes(pos, grid, 1.4, node_dist=nd)
     kernels.revisit_scan(np.zeros((3, 2), np.int32), 2)
-    simulate_day(pos, grid, nd, np.ones(grid.n_edges), IncidentModel(per_shift=20.0), 1.4,
-                 np.random.default_rng(0))
+    simulate_day(pos, grid, np.ones(grid.n_edges), IncidentModel(per_shift=20.0), 1.4, np.random.default_rng(0))
     out["coverage"] = time.perf_counter() - t
     log.info("kernels ready: %s", ", ".join(f"{k} {v:.1f} s" for k, v in out.items()))
     return out

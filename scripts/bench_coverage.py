@@ -168,7 +168,7 @@ def bench_compile() -> None:
         "kernels.revisit_scan(np.zeros((3, 3), np.int16), 2)\n"
         "response_minutes(pos, g, 1.4); response_minutes(pos, g, 1.4, node_dist=node_distances(g))\n"
         "z = np.zeros(0, np.int64); f = np.zeros(0)\n"
-        "kernels.dispatch_incidents(z, f, z, f, f, pos.block, pos.offset, pos.visible(), 1.0, node_distances(g),"
+        "kernels.dispatch_incidents(z, f, z, f, f, pos.block, pos.offset, pos.visible(), 1.0, np.zeros((0, g.n_nodes)),"
         " g.edge_u, g.edge_v, g.edge_length, 84.0)\n"
         "print(f'{time.perf_counter() - t0:.1f}')\n"
     )

@@ -120,6 +120,11 @@ def test_console_screens(shift, browser, screens):
     warning = browser.find_element(By.ID, "tz-warning")
     assert warning.is_displayed() and BROWSER_ZONE in warning.text and "America/Chicago" in warning.text
 
+    # today's plan: its version, and the re-plan and plan-again forms a dispatcher may use
+    wait.until(lambda d: _text(d, "#plan-version") == "version 1")
+    assert "morning's plan" in _text(browser, "#plan-summary")
+    assert not browser.find_element(By.ID, "replan-btn").get_attribute("disabled")
+
     # the legend names every colour and symbol on the map, units included
     legend = _text(browser, "#legend")
     for entry in LEGEND:

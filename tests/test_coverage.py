@@ -176,8 +176,9 @@ def test_incident_model_rate_and_mix(uptown, weights):
 
 
 def test_simulate_day_busy_ambassador_is_not_sent_again():
+    from patrol.coverage.montecarlo import incident_fields
+
     g = grid_arrays(5, spacing_m=100.0)
-    nd = node_distances(g)
     # one walker standing all day: two incidents a minute apart, long busy time -> second waits
     tl = Timeline({"w": [Leg(0, 120, 0, 0, 0, "post")]})
     pos = sample_timeline(tl, 0, 120)
@@ -191,11 +192,12 @@ def test_simulate_day_busy_ambassador_is_not_sent_again():
     off = np.array([50.0, 50.0])
     busy = np.array([30.0, 30.0])
     resp, who, _ = kernels.dispatch_incidents(step, frac, blk, off, busy, pos.block, pos.offset, pos.visible(),
-                                                 1.0, nd, g.edge_u, g.edge_v, g.edge_length, 50.0)
+                                                 1.0, incident_fields(g, blk, off), g.edge_u, g.edge_v,
+                                                 g.edge_length, 50.0)
     assert who.tolist() == [0, 0]
     assert resp[0] == pytest.approx(1.0)  # 50 m at 50 m/min
     assert resp[1] == pytest.approx((41 - 11) + 1.0)  # waits until 10 + 1 + 30 = 41
-    day = simulate_day(pos, g, nd, np.ones(g.n_edges), model, 1.4, np.random.default_rng(1))
+    day = simulate_day(pos, g, np.ones(g.n_edges), model, 1.4, np.random.default_rng(1))
     assert day.response_min.size == day.walker.size
 
 

@@ -139,14 +139,25 @@ def test_response_field_agrees_with_reference_and_scipy(grid, walk):
 
 
 def test_point_distance_and_dispatch_agree(grid):
+    """Kernels against their twins (exactly), and against the all-pairs formula they replaced (SciPy distances)."""
+    from patrol.coverage.montecarlo import incident_fields
+
     nd = node_distances(grid)
     rng = np.random.default_rng(8)
     for _ in range(30):
         b1, b2 = rng.integers(grid.n_edges, size=2)
         o1, o2 = rng.random(2) * grid.edge_length[[b1, b2]]
-        args = (b1, o1, b2, o2, nd, grid.edge_u, grid.edge_v, grid.edge_length)
+        field = incident_fields(grid, np.array([b2]), np.array([o2]))[0]
+        args = (b1, o1, b2, o2, field, grid.edge_u, grid.edge_v, grid.edge_length)
         assert kernels.point_distance(*args) == reference.point_distance(*args)
-    assert kernels.point_distance(3, 10.0, 3, 50.0, nd, grid.edge_u, grid.edge_v, grid.edge_length) == 40.0
+        ends1 = ((grid.edge_u[b1], o1), (grid.edge_v[b1], grid.edge_length[b1] - o1))
+        ends2 = ((grid.edge_u[b2], o2), (grid.edge_v[b2], grid.edge_length[b2] - o2))
+        apsp = min(a + nd[x, y] + c for x, a in ends1 for y, c in ends2)
+        if b1 == b2:
+            apsp = min(apsp, abs(o1 - o2))
+        assert kernels.point_distance(*args) == pytest.approx(apsp, rel=1e-12, abs=1e-9)
+    field = incident_fields(grid, np.array([3]), np.array([50.0]))[0]
+    assert kernels.point_distance(3, 10.0, 3, 50.0, field, grid.edge_u, grid.edge_v, grid.edge_length) == 40.0
     n_steps, n_w = 40, 4
     pos_block = rng.integers(grid.n_edges, size=(n_steps, n_w))
     pos_off = rng.random((n_steps, n_w)) * grid.edge_length[pos_block]
@@ -156,7 +167,9 @@ def test_point_distance_and_dispatch_agree(grid):
     inc = (np.sort(rng.integers(n_steps, size=n_inc)), rng.random(n_inc), rng.integers(grid.n_edges, size=n_inc))
     inc_off = rng.random(n_inc) * grid.edge_length[inc[2]]
     busy = rng.uniform(3, 12, n_inc)
-    args = (inc[0], inc[1], inc[2], inc_off, busy, pos_block, pos_off, ok, 1.0, nd, grid.edge_u, grid.edge_v,
+    fields = incident_fields(grid, inc[2], inc_off)
+    np.testing.assert_array_equal(fields, incident_fields(grid, inc[2], inc_off, use_reference=True))
+    args = (inc[0], inc[1], inc[2], inc_off, busy, pos_block, pos_off, ok, 1.0, fields, grid.edge_u, grid.edge_v,
             grid.edge_length, 84.0)
     got = kernels.dispatch_incidents(*args)
     ref = reference.dispatch_incidents(*args)

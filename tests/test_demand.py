@@ -61,3 +61,31 @@ def test_bad_time_is_refused(tmp_path):
     p.write_text("lat,lon,time\n44.95,-93.29,yesterday\n")
     with pytest.raises(InputError, match="line 2"):
         load_incident_history(p)
+
+
+def test_bounded_smoothing_matches_the_dense_sum_on_uptown(uptown):
+    """The demand model cuts its Gaussian at 5 bandwidths: against the dense block x block sum (all-pairs
+    distances from SciPy, the former implementation) the weights agree and the hot spots do not move."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from patrol.demand import smooth
+
+    a = uptown.arrays
+    d = dijkstra(a.scipy_csr(), directed=False)
+    u, v, half = a.edge_u, a.edge_v, a.edge_length / 2
+    mid = np.minimum.reduce([d[np.ix_(u, u)], d[np.ix_(u, v)], d[np.ix_(v, u)], d[np.ix_(v, v)]])
+    mid = mid + half[:, None] + half[None, :]
+    np.fill_diagonal(mid, 0.0)
+    raw = np.zeros(a.n_edges)
+    np.add.at(raw, uptown.business_blocks[0][uptown.business_in_area()], 1.0)
+    raw = np.where(a.edge_in_area, raw, 0.0)
+    dense = raw @ np.exp(-0.5 * (mid / 120.0) ** 2)
+    bounded = smooth(uptown, raw, 120.0)
+    assert np.abs(bounded - dense).max() <= 1e-5 * dense.max()
+    assert np.abs(bounded - dense).max() > 0  # the cut is real: far pairs are left out
+    dense_w = np.where(a.edge_in_area, dense, 0.0)
+    dense_w /= dense_w.sum()
+    np.testing.assert_allclose(block_demand(uptown), dense_w, rtol=0, atol=1e-5 * dense_w.max())
+    assert top_hotspots(uptown, 5).tolist() == top_hotspots(uptown, 5, demand=dense_w).tolist()
+    # a cut at one bandwidth is not negligible: the test can tell
+    assert np.abs(smooth(uptown, raw, 120.0, cutoff=1.0) - dense).max() > 1e-3 * dense.max()

@@ -87,3 +87,65 @@ def test_unreachable_target_is_an_error():
     assert math.isinf(sp.dist[0, 3])
     with pytest.raises(ValueError, match="not reachable"):
         sp.path(0, 3)
+
+
+def _dense_midpoints(a) -> np.ndarray:
+    """Block midpoint distances the dense way: all-pairs node distances (SciPy), best pair of ends."""
+    d = dijkstra(a.scipy_csr(), directed=False)
+    u, v, half = a.edge_u, a.edge_v, a.edge_length / 2
+    out = np.minimum.reduce([d[np.ix_(u, u)], d[np.ix_(u, v)], d[np.ix_(v, u)], d[np.ix_(v, v)]])
+    out = out + half[:, None] + half[None, :]
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+@pytest.mark.parametrize("limit", [0.0, 120.0, 600.0])
+def test_blocks_within_is_the_dense_table_cut_at_the_limit(uptown, limit):
+    a = uptown.arrays
+    dense = _dense_midpoints(a)
+    src = np.arange(0, a.n_edges, 3)
+    ptr, nbr, dist = paths.blocks_within(a, src, limit)
+    for i, b in enumerate(src):
+        want = np.flatnonzero(dense[b] <= limit)
+        np.testing.assert_array_equal(nbr[ptr[i]:ptr[i + 1]], want)
+        assert_allclose(dist[ptr[i]:ptr[i + 1]], dense[b, want], rtol=1e-12, atol=1e-9)
+    twin = path_reference.blocks_within(a.indptr, a.indices, a.weights, a.csr_edge, a.edge_u, a.edge_v,
+                                        a.edge_length, src[:20], limit)
+    ours = paths.blocks_within(a, src[:20], limit)
+    for x, y in zip(ours, twin, strict=True):
+        assert_allclose(x, y, rtol=1e-12)
+
+
+def test_from_node_paths_agree_with_scipy(grid):
+    full = dijkstra(grid.scipy_csr(), directed=False, indices=[5])[0]
+    sp = paths.from_node(grid, 5)
+    assert_allclose(sp.dist, full, rtol=1e-12)
+    for target in (0, 77, grid.n_nodes - 1):
+        node, total = 5, 0.0
+        for b, frm in sp.path(target):
+            assert frm == node
+            node = int(grid.edge_v[b] if grid.edge_u[b] == node else grid.edge_u[b])
+            total += grid.edge_length[b]
+        assert node == target and total == pytest.approx(full[target])
+    assert_allclose(paths.node_distances(grid, np.array([5, 9])), dijkstra(grid.scipy_csr(), directed=False,
+                                                                            indices=[5, 9]))
+
+
+def test_bucket_point_search_builds_the_heap_tree_even_with_ties():
+    """point_dijkstra (bucket queue + tree read back from the distances) against the heap search, on a regular
+    grid where most nodes have two equally short predecessors, and walk_back against its twin."""
+    g = grid_arrays(15, spacing_m=100.0, jitter=0.0, seed=1)
+    n = g.n_nodes
+    for b, o, limit in ((0, 0.0, np.inf), (37, 25.0, np.inf), (100, 50.0, 650.0)):
+        seeds = np.array([g.edge_u[b], g.edge_v[b]], dtype=np.int64)
+        sd = np.array([o, g.edge_length[b] - o])
+        d1, p1, e1 = path_kernels.point_dijkstra(g.indptr, g.indices, g.weights, g.csr_edge, seeds, sd, limit)
+        d2, p2, e2 = np.full(n, np.inf), np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+        path_kernels.dijkstra_heap(seeds, sd, 2, g.indptr, g.indices, g.weights, g.csr_edge, limit, d2, p2, e2,
+                                   np.empty(n, np.int64), np.full(n, -1, np.int64), np.empty(n, np.int64))
+        np.testing.assert_array_equal(d1, d2)
+        np.testing.assert_array_equal(p1, p2)
+        np.testing.assert_array_equal(e1, e2)
+        far = int(np.flatnonzero(np.isfinite(d1))[-1])
+        for x, y in zip(path_kernels.walk_back(p1, e1, far), path_reference.walk_back(p1, e1, far), strict=True):
+            np.testing.assert_array_equal(x, y)

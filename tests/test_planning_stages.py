@@ -16,9 +16,8 @@ from patrol.planning.model import Unit
 from patrol.planning.repair import _walked, even_out, fill_leftovers
 from patrol.planning.scheduler import run_segments
 from patrol.planning.score import tally
-from patrol.planning.segments import _split, corridor_segments
+from patrol.planning.segments import _split, corridor_segments, segment_load
 from patrol.planning.tours import area_tours
-from patrol.planning.variants import _segment_load
 from patrol.timeline import Leg
 
 
@@ -33,7 +32,7 @@ def _segments(uptown, inp, net, k):
     a = uptown.arrays
     corr = [int(b) for b in np.flatnonzero(inp.edge_corridor)]
     return corridor_segments(corr, k, edge_u=a.edge_u, edge_v=a.edge_v, edge_length=a.edge_length, names=a.edge_name,
-                             load=_segment_load(inp), speed_m_min=inp.speed_m_min, net=net, max_round_min=25.0)
+                             load=segment_load(inp), speed_m_min=inp.speed_m_min, net=net, max_round_min=25.0)
 
 
 @pytest.mark.parametrize("k", [1, 2, 7, 8, 12])
@@ -133,10 +132,11 @@ def test_area_blocks_are_shared_within_reach_and_toured(uptown, day):
 
 
 def _schedule(uptown, inp, net, k_segments=7, **kw):
-    units_info = unit_specs(uptown.settings, False)
-    slots, _ = plan_breaks(uptown.settings, [1] * len(units_info), start=int(inp.start), end=int(inp.end))
+    units_info = unit_specs(uptown.settings)
+    slots, _ = plan_breaks(uptown.settings, units_info)
     segs = _segments(uptown, inp, net, k_segments) + [None] * (len(units_info) - k_segments)
-    units = [Unit(u.name, list(u.members), u.role, slots[i]) for i, u in enumerate(units_info)]
+    units = [Unit(u.name, list(u.members), u.role, slots[i], u.start, u.end, inp.base)
+             for i, u in enumerate(units_info)]
     tallies = run_segments(inp, units, net, segs, **kw)
     return units, segs, tallies
 
@@ -196,7 +196,7 @@ def test_spare_time_is_traded_for_a_leftover_checkin_only_when_accepted(day):
     inp, net = day
     i = int(np.flatnonzero(inp.biz_open <= 660)[0])
     x = int(inp.edge_u[inp.biz_block[i]])
-    u = Unit("u", ["u"], "walker", [])
+    u = Unit("u", ["u"], "walker", [], 600.0, 1080.0, inp.base)
     u.steps = _corner_post_day(inp, net, x, 700.0, 760.0)
     before = list(u.steps)
     checked = np.zeros(len(inp.biz_ref), dtype=bool)
@@ -219,7 +219,8 @@ def test_spare_time_is_traded_for_a_leftover_checkin_only_when_accepted(day):
 def test_even_out_brings_walking_distances_closer(day):
     inp, _net = day
     x = inp.base
-    walker, stander = Unit("w", ["w"], "walker", []), Unit("s", ["s"], "walker", [])
+    walker = Unit("w", ["w"], "walker", [], 600.0, 1080.0, inp.base)
+    stander = Unit("s", ["s"], "walker", [], 600.0, 1080.0, inp.base)
     b = int(np.flatnonzero((inp.edge_u == x) | (inp.edge_v == x))[0])
     L = float(inp.edge_length[b])
     fwd = inp.edge_u[b] == x

@@ -271,3 +271,24 @@ def test_scenario_colours_stay_apart_for_colour_blind_eyes():
 
     for deficiency in [None, *DEFICIENCIES]:
         assert closest_pair(SCENARIO_COLOURS[:8], deficiency) > 12, deficiency
+
+
+def test_field_without_all_pairs_gives_the_same_scores(monkeypatch):
+    """Above APSP_MAX_NODES the response field is searched per step instead of read from all-pairs distances
+    (memory nodes, not nodes x nodes): the scores agree with the all-pairs run."""
+    from patrol.coverage import scenario as sc
+
+    scn = scenario_from_dict({"scenario": {"seeds": 2, "step_min": 5.0}, "strategy": {"kind": "posts"},
+                              "incidents": {"per_shift": 8.0}})
+    sc._CACHE.clear()
+    dense = run_scenario(scn, 2)
+    assert sc._context(scn).node_dist is not None
+    monkeypatch.setattr(sc, "APSP_MAX_NODES", 0)
+    sc._CACHE.clear()
+    searched = run_scenario(scn, 2)
+    assert sc._context(scn).node_dist is None
+    sc._CACHE.clear()
+    for a, b in zip(dense.seeds, searched.seeds, strict=True):
+        np.testing.assert_allclose(a.block_response_min, b.block_response_min, rtol=1e-6)
+        np.testing.assert_allclose(a.incident_response_min, b.incident_response_min, rtol=1e-9)
+        assert a.scalars == pytest.approx(b.scalars, rel=1e-6)

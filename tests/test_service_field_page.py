@@ -320,8 +320,8 @@ def test_the_page_opens_without_signal(tmp_path, phone):
         # the lead re-plans: the page shows the new plan at its next poll, without a reload
         data = json.loads(plan.read_text())
         for step in data["walkers"]["amb3"]["steps"]:
-            if step.get("business") == "Amore Uptown":
-                step["business"] = step["ref"] = "Lagoon Cinema"
+            if step.get("business_name") == "Amore Uptown":
+                step["business_name"] = step["ref"] = "Lagoon Cinema"
         plan.write_text(json.dumps(data))
         _wait(phone, lambda d: text(d, "#next-task") == "Check in with Lagoon Cinema")
         assert text(phone, "#now-task") == "Walk to Lagoon Cinema on Irving Ave S"

@@ -137,8 +137,9 @@ def test_the_console_works_under_its_content_security_policy(tmp_path, browser):
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#ranking button.assign-btn"))
         assert browser.execute_script("return S.layers.routes.getLayers().length") >= 1  # the route is drawn
         assert browser.execute_script("return S.layers.streets.getLayers().length") > 0  # the streets are drawn
-        # the legend's swatches (inline style attributes) are drawn
-        swatch = browser.execute_script("return getComputedStyle(document.querySelector('#map i')).backgroundColor")
+        # the legend's swatches (colours from console.css) are drawn
+        swatch = browser.execute_script(
+            "return getComputedStyle(document.querySelector('#legend .sw-corridor')).backgroundColor")
         assert swatch not in ("", "rgba(0, 0, 0, 0)"), swatch
         browser.save_screenshot(str(tmp_path / "console-csp.png"))
         violations = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,8 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plan", help="plan the day's foot patrols, or check a plan (patrol plan check FILE)",
                        description="Plan a shift: `patrol plan --day tue [--out DIR]`; a week: `patrol plan --week`; "
                                    "check a plan: `patrol plan check DIR/plan.json [--json]`.")
-    p.add_argument("action", nargs="?", choices=["check"], help="'check' to check a plan file")
+    p.add_argument("action", nargs="?", choices=["check", "replan"],
+                   help="'check' to check a plan file; 'replan' to re-plan the rest of the day after dispatches")
     p.add_argument("file", nargs="?", help="plan.json to check (with 'check')")
+    rp = p.add_argument_group("re-plan (patrol plan replan --plan PLAN.json --db RECORD --at HH:MM)")
+    rp.add_argument("--plan", default=None, metavar="PLAN.json", help="the day's current plan version")
+    rp.add_argument("--db", default=None, metavar="RECORD", help="the incident record (default dispatch.db)")
+    rp.add_argument("--at", default=None, metavar="HH:MM", help="the re-plan's minute (default now)")
+    rp.add_argument("--why", default="", help="why the day is re-planned (kept with the version)")
+    rp.add_argument("--actor", default=None, help="who re-plans (kept with the version and in the audit trail)")
     add_district_arg(p)
     p.add_argument("--day", default=None, help="shift day (mon..sun; default: the first shift day)")
     p.add_argument("--date", default=None, help="ISO date of the day (GPX times; with --week: the week's Monday)")
@@ -143,6 +151,8 @@ def _day_roster(args: argparse.Namespace, settings):
 def _run(args: argparse.Namespace) -> int:
     if args.action == "check":
         return _check(args)
+    if args.action == "replan":
+        return _replan(args)
     if args.file:
         raise InputError(f"unexpected argument {args.file!r} (did you mean `patrol plan check FILE`?)", field="file")
     from patrol.planning import plan_day, plan_week, write_outputs
@@ -223,3 +233,56 @@ def _check(args: argparse.Namespace) -> int:
         for c in result["checkins_outside_hours"][:10]:
             print(f"  check-in: {c['walker']} {c['time']} {c['business']}: {c['problem']}")
     return 0 if result["all_targets_met"] else 1
+
+
+def _replan(args: argparse.Namespace) -> int:
+    """A new version of the day's plan from ``--at`` on, after the dispatches the record holds."""
+    from patrol.dispatch.clock import iso, local_minute, local_moment
+    from patrol.dispatch.diversions import diversions
+    from patrol.dispatch.record import Record
+    from patrol.district import district_for_plan
+    from patrol.planning import write_outputs
+    from patrol.planning.replan import replan
+    from patrol.timeline import read_plan_file
+
+    if not args.plan:
+        raise InputError("give the day's plan: patrol plan replan --plan PLAN.json --db RECORD --at HH:MM",
+                         field="plan")
+    plan = read_plan_file(args.plan)
+    district = district_for_plan(plan, args.district)
+    tz = district.settings.district.timezone
+    moment = local_moment(args.at, tz, on=plan.get("date"))
+    record = Record(Path(args.db or district.settings.dispatch.db), actor=args.actor, must_exist=True)
+    try:
+        day = str(plan.get("date") or plan.get("day"))
+        if not record.plan_versions(day):  # keep the version re-planned from, once
+            record.add_plan_version(plan, path=str(Path(args.plan).resolve()), why="the plan re-planned from")
+        taken = diversions(record, district, plan, moment)
+        names = {b.name.strip().lower(): i for i, b in enumerate(district.businesses)}
+        start = local_moment("00:00", tz, on=plan.get("date")) if plan.get("date") else None
+        logged = {names[x.business.strip().lower()] for x in record.interactions(since=start, until=moment,
+                                                                                 type="business check-in")
+                  if x.business and x.business.strip().lower() in names}
+        new = replan(district, plan, local_minute(moment, tz), taken, logged=logged, by=record.actor,
+                     why=args.why)
+        new.made_at = iso(moment)
+        data = new.to_dict()
+        out = Path(args.out) if args.out else Path(args.plan).parent
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"plan.v{data['version']}.json").write_text(json.dumps(data, default=str), encoding="utf-8")
+        write_outputs(data, district, out, map_path=Path(args.maps) / f"plan-{data['day']}.html")
+        record.add_plan_version(data, minute=local_minute(moment, tz), why=args.why, path=str((out / "plan.json")
+                                                                                              .resolve()))
+    finally:
+        record.close()
+    rp = data["summary"]["replan"]
+    if args.json:
+        print_json({"out": str(out), "version": data["version"], "replan": rp, "shortfalls": data["shortfalls"]})
+    else:
+        print(f"version {data['version']} of the plan for {data.get('date') or data['day']} from {args.at or 'now'}: "
+              f"{out}/plan.json")
+        print(f"  changed: {', '.join(rp['changed_units']) or 'nobody (no dispatch since the last version)'}; "
+              f"{rp['unchanged_share']:.0%} of the remaining steps kept")
+        for s in data["shortfalls"]:
+            print(f"   - {s['target']}: required {s['required']}, achieved {s['achieved']} ({s['why']})")
+    return 0 if not data["shortfalls"] else 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from patrol.cli._common import print_json, to_jsonable
@@ -22,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--out", metavar="DIR", default=None,
                      help="also write the comparison page (comparison.html), table, plots and maps here")
     run.add_argument("--json", action="store_true", help="print JSON")
+    _dask_args(run, default_workers=1)
     run.set_defaults(func=_run)
 
     cmp_ = ssub.add_parser("compare", help="run several scenarios; write a comparison page, table, plots and maps")
@@ -31,19 +31,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmp_.add_argument("--seeds", type=int, default=None, help="Monte Carlo days per scenario")
     cmp_.add_argument("--no-maps", action="store_true", help="skip the folium maps")
     cmp_.add_argument("--json", action="store_true", help="print JSON")
+    _dask_args(cmp_, default_workers=1)
     cmp_.set_defaults(func=_compare)
 
     sw = ssub.add_parser("sweep", help="expand a parameter grid and run scenarios x seeds on Dask")
     sw.add_argument("grid", metavar="GRID.toml", help="grid file ([sweep] base/name/seeds, [grid] values)")
-    sw.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                    help="Dask scheduler address (default: a local cluster)")
-    sw.add_argument("--workers", type=int, default=2, help="local cluster worker processes (default 2)")
+    _dask_args(sw, default_workers=2)
     sw.add_argument("--seeds", type=int, default=None, help="Monte Carlo days per scenario")
     sw.add_argument("--serial", action="store_true", help="run in this process instead of on Dask")
     sw.add_argument("--out", metavar="DIR", default=None,
                     help="write the comparison page, table and plots here (no maps)")
     sw.add_argument("--json", action="store_true", help="print JSON")
     sw.set_defaults(func=_sweep)
+
+
+def _dask_args(p: argparse.ArgumentParser, *, default_workers: int) -> None:
+    where = "a local cluster" if default_workers > 1 else "this process"
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help=f"run on the Dask scheduler at tcp://HOST:8786 (default: {where})")
+    p.add_argument("--workers", type=int, default=default_workers,
+                   help=f"local Dask cluster of N worker processes (default {default_workers}"
+                        + (": in this process, no Dask)" if default_workers == 1 else ")"))
+
+
+def _on_dask(args: argparse.Namespace) -> bool:
+    return bool(args.scheduler) or args.workers != 1
+
+
+def _run_all(args: argparse.Namespace, scenarios: list, progress: bool) -> list:
+    """Scenarios over seeds: on Dask with --scheduler or --workers N > 1, else in this process."""
+    from patrol.coverage.scenario import run_scenario
+    from patrol.coverage.sweep import run_sweep
+
+    if _on_dask(args):
+        return run_sweep(scenarios, args.seeds, scheduler=args.scheduler, n_workers=args.workers, progress=progress)
+    return [run_scenario(scn, args.seeds, progress=progress) for scn in scenarios]
 
 
 def _check_seeds(args: argparse.Namespace) -> None:
@@ -71,11 +93,11 @@ def _outputs(results, out, maps: bool = True) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from patrol.coverage.scenario import load_scenario, run_scenario
+    from patrol.coverage.scenario import load_scenario
 
     _check_seeds(args)
     scn = load_scenario(args.scenario)
-    result = run_scenario(scn, args.seeds, progress=not args.json)
+    result = _run_all(args, [scn], progress=not args.json)[0]
     files = _outputs([result], args.out) if args.out else {}
     if args.json:
         print_json({**result.to_dict(), "files": files})
@@ -89,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from patrol.coverage.scenario import load_scenario, run_scenario
+    from patrol.coverage.scenario import load_scenario
 
     _check_seeds(args)
     scenarios = [load_scenario(p) for p in args.scenarios]
@@ -98,11 +120,7 @@ def _compare(args: argparse.Namespace) -> int:
         from patrol.errors import ConfigError
 
         raise ConfigError(f"scenario names must differ to compare them: {', '.join(names)}", field="scenario.name")
-    results = []
-    from tqdm import tqdm
-
-    for scn in tqdm(scenarios, desc="scenarios", unit="scenario", disable=args.json, file=sys.stderr):
-        results.append(run_scenario(scn, args.seeds, progress=not args.json))
+    results = _run_all(args, scenarios, progress=not args.json)
     files = _outputs(results, args.out, maps=not args.no_maps)
     if args.json:
         print_json({"results": [r.to_dict() for r in results], "files": files})

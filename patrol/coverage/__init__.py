@@ -30,6 +30,7 @@ from patrol.coverage.presence import (
 from patrol.coverage.response import ResponseScore, response_minutes, score_response
 from patrol.coverage.scenario import (
     Scenario,
+    ScenarioData,
     ScenarioResult,
     SeedResult,
     aggregate,
@@ -37,11 +38,12 @@ from patrol.coverage.scenario import (
     load_scenario,
     run_scenario,
     run_seed,
+    scenario_data,
     scenario_district,
     scenario_from_dict,
 )
 from patrol.coverage.strategies import STRATEGIES, StrategyOptions, build_timeline, choose_posts
-from patrol.coverage.sweep import expand_grid, load_grid, run_serial, run_sweep
+from patrol.coverage.sweep import connect, expand_grid, load_grid, run_serial, run_sweep, sweep_data
 from patrol.coverage.tracks import timeline_from_pings
 from patrol.coverage.weights import block_weights, hotspots, top_blocks
 
@@ -52,6 +54,7 @@ __all__ = [
     "ResponseScore",
     "STRATEGIES",
     "Scenario",
+    "ScenarioData",
     "ScenarioResult",
     "SeedResult",
     "StrategyOptions",
@@ -61,6 +64,7 @@ __all__ = [
     "build_timeline",
     "choose_posts",
     "comparison_rows",
+    "connect",
     "day_timeline",
     "expand_grid",
     "hotspot_compliance",
@@ -74,11 +78,13 @@ __all__ = [
     "run_serial",
     "run_sweep",
     "sample_timeline",
+    "scenario_data",
     "scenario_district",
     "scenario_from_dict",
     "score_presence",
     "score_response",
     "simulate_day",
+    "sweep_data",
     "timeline_from_pings",
     "top_blocks",
     "visible_hours",

@@ -251,7 +251,7 @@ def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indp
             src_dist[n_src + 1] = edge_length[b] - pos_off[s, w]
             n_src += 2
         if not dijkstra_buckets(src_node, src_dist, n_src, indptr, indices, weights, delta, n_buckets, dist, head,
-                                nxt, node_of, label_of):
+                                nxt, node_of, label_of, np.inf):
             head[:] = -1
             dist[:] = np.inf
             pos[:] = -1
@@ -295,32 +295,31 @@ def response_field_apsp(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length,
 
 
 @njit
-def point_distance(b1, o1, b2, o2, node_dist, edge_u, edge_v, edge_length):  # pragma: no cover - numba
-    """Network distance between two points on blocks, given all-pairs node distances."""
-    l1 = edge_length[b1]
-    l2 = edge_length[b2]
-    u1 = edge_u[b1]
-    v1 = edge_v[b1]
-    u2 = edge_u[b2]
-    v2 = edge_v[b2]
-    d = min(o1 + node_dist[u1, u2] + o2, o1 + node_dist[u1, v2] + (l2 - o2))
-    d = min(d, (l1 - o1) + node_dist[v1, u2] + o2)
-    d = min(d, (l1 - o1) + node_dist[v1, v2] + (l2 - o2))
-    if b1 == b2:
-        d = min(d, abs(o1 - o2))
+def point_distance(b, o, inc_block, inc_off, field, edge_u, edge_v, edge_length):  # pragma: no cover - numba
+    """Network distance from a walker at ``(b, o)`` to an incident, given the incident's distance field.
+
+    ``field`` holds the distance from the incident point to every node (one search from the point,
+    :func:`patrol.path_kernels.point_dijkstra`); the walker reaches it through an end of its own block,
+    or directly along the block when both are on the same one.
+    """
+    d = min(o + field[edge_u[b]], (edge_length[b] - o) + field[edge_v[b]])
+    if b == inc_block:
+        d = min(d, abs(o - inc_off))
     return d
 
 
 @njit
 def dispatch_incidents(inc_step, inc_frac, inc_block, inc_off, inc_busy, pos_block, pos_off, pos_ok, step_min,
-                       node_dist, edge_u, edge_v, edge_length, speed_m_min):  # pragma: no cover - numba
+                       inc_field, edge_u, edge_v, edge_length, speed_m_min):  # pragma: no cover - numba
     """Send each incident, in time order, to the nearest available walker.
 
     An incident at step ``inc_step`` (plus ``inc_frac`` of a step) goes to the walker with the
     shortest network distance among those available at that step (``pos_ok``) and not busy.  When
     nobody is available it waits for the first step where somebody is.  The chosen walker is busy
     from dispatch until ``travel + inc_busy`` minutes later, then resumes its own timeline (at the
-    position the timeline has for it then).
+    position the timeline has for it then).  ``inc_field[i]`` is incident ``i``'s distance field
+    (metres from its point to every node): one search per incident, so memory is incidents x nodes
+    instead of the nodes x nodes of all-pairs distances.
 
     Returns
     -------
@@ -347,7 +346,7 @@ def dispatch_incidents(inc_step, inc_frac, inc_block, inc_off, inc_busy, pos_blo
                 b = pos_block[s, w]
                 if b < 0 or not pos_ok[s, w] or busy_until[w] > t:
                     continue
-                d = point_distance(b, pos_off[s, w], inc_block[i], inc_off[i], node_dist, edge_u, edge_v,
+                d = point_distance(b, pos_off[s, w], inc_block[i], inc_off[i], inc_field[i], edge_u, edge_v,
                                    edge_length)
                 if d < best_d:
                     best_d = d

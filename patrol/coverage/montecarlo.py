@@ -18,7 +18,9 @@ Incident model (every figure is a scenario key, see docs/scenario-format.md):
   stops), a uniform offset on it.
 
 Each incident goes to the nearest available ambassador (visible activity, not busy), who walks there at
-``speeds.response_m_s``, stays busy for the type's time, then resumes the timeline.
+``speeds.response_m_s``, stays busy for the type's time, then resumes the timeline.  Distances come from one
+shortest-path search per incident (:func:`incident_fields`), never from an all-pairs table, so a whole
+city's Monte Carlo day needs incidents x nodes numbers, not nodes x nodes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from patrol import path_kernels, path_reference
 from patrol.coverage.presence import Positions, _impl
 from patrol.settings import ON_SCENE_MIN
 from patrol.vocab import DISPATCHABLE_TYPES, INCIDENT_TYPE_COUNTS
@@ -39,6 +42,7 @@ __all__ = [
     "IncidentModel",
     "bootstrap_ci",
     "draw_incidents",
+    "incident_fields",
     "simulate_day",
 ]
 
@@ -117,7 +121,23 @@ def draw_incidents(model: IncidentModel, start_min: float, end_min: float, weigh
     return t, types, blocks, offsets, busy
 
 
-def simulate_day(positions: Positions, arrays, node_dist: np.ndarray, weights: np.ndarray, model: IncidentModel,
+def incident_fields(arrays, blocks: np.ndarray, offsets: np.ndarray, *, use_reference: bool = False) -> np.ndarray:
+    """Distance (m) from each incident point to every node: one search per incident, ``(n_incidents, n_nodes)``.
+
+    A day holds a few incidents, so this costs incidents x nodes, where all-pairs distances cost nodes x nodes
+    (0.5 GB for a whole city's 7,700 intersections).
+    """
+    impl = path_reference if use_reference else path_kernels
+    out = np.empty((len(blocks), arrays.n_nodes))
+    for i, (b, o) in enumerate(zip(np.asarray(blocks).tolist(), np.asarray(offsets).tolist(), strict=True)):
+        seeds = np.array([arrays.edge_u[b], arrays.edge_v[b]], dtype=np.int64)
+        seed_d = np.array([o, arrays.edge_length[b] - o], dtype=np.float64)
+        out[i] = impl.point_dijkstra(arrays.indptr, arrays.indices, arrays.weights, arrays.csr_edge, seeds, seed_d,
+                                     np.inf)[0]
+    return out
+
+
+def simulate_day(positions: Positions, arrays, weights: np.ndarray, model: IncidentModel,
                  response_m_s: float, rng: np.random.Generator, *, use_reference: bool = False) -> DayIncidents:
     """Draw a day's incidents and dispatch each to the nearest available ambassador.
 
@@ -126,8 +146,6 @@ def simulate_day(positions: Positions, arrays, node_dist: np.ndarray, weights: n
     positions : Positions
         The day's timeline sampled per step (available = visible activity).
     arrays : GraphArrays
-    node_dist : ndarray
-        All-pairs node distances (:func:`patrol.paths.node_distances`).
     weights : ndarray
         Demand weight per block.
     model : IncidentModel
@@ -146,9 +164,10 @@ def simulate_day(positions: Positions, arrays, node_dist: np.ndarray, weights: n
     rel = (t - start) / positions.step_min
     step = np.minimum(np.floor(rel).astype(np.int64), positions.n_steps - 1)
     frac = rel - step
+    fields = incident_fields(arrays, blocks, offsets, use_reference=use_reference)
     resp, who, dist = _impl(use_reference).dispatch_incidents(
         step, frac, blocks, offsets, busy, positions.block, positions.offset, positions.visible(),
-        positions.step_min, node_dist, arrays.edge_u, arrays.edge_v, arrays.edge_length, response_m_s * 60.0)
+        positions.step_min, fields, arrays.edge_u, arrays.edge_v, arrays.edge_length, response_m_s * 60.0)
     return DayIncidents(t, types, blocks, offsets, busy, resp, who, dist)
 
 

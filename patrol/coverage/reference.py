@@ -103,18 +103,16 @@ def response_field(pos_block, pos_off, pos_ok, edge_u, edge_v, edge_length, indp
     return out
 
 
-def point_distance(b1, o1, b2, o2, node_dist, edge_u, edge_v, edge_length):
+def point_distance(b, o, inc_block, inc_off, field, edge_u, edge_v, edge_length):
     """Reference of :func:`patrol.coverage.kernels.point_distance`."""
-    ends1 = ((edge_u[b1], o1), (edge_v[b1], edge_length[b1] - o1))
-    ends2 = ((edge_u[b2], o2), (edge_v[b2], edge_length[b2] - o2))
-    d = min(a + node_dist[x, y] + c for x, a in ends1 for y, c in ends2)
-    if b1 == b2:
-        d = min(d, abs(o1 - o2))
+    d = min(o + field[edge_u[b]], (edge_length[b] - o) + field[edge_v[b]])
+    if b == inc_block:
+        d = min(d, abs(o - inc_off))
     return d
 
 
 def dispatch_incidents(inc_step, inc_frac, inc_block, inc_off, inc_busy, pos_block, pos_off, pos_ok, step_min,
-                       node_dist, edge_u, edge_v, edge_length, speed_m_min):
+                       inc_field, edge_u, edge_v, edge_length, speed_m_min):
     """Reference of :func:`patrol.coverage.kernels.dispatch_incidents` (plain loops)."""
     n_steps, n_walkers = pos_block.shape
     busy_until = [-np.inf] * n_walkers
@@ -126,7 +124,7 @@ def dispatch_incidents(inc_step, inc_frac, inc_block, inc_off, inc_busy, pos_blo
         t_inc = (inc_step[i] + inc_frac[i]) * step_min
         for s in range(int(inc_step[i]), n_steps):
             t = max(s * step_min, t_inc)
-            cands = [(point_distance(pos_block[s, w], pos_off[s, w], inc_block[i], inc_off[i], node_dist, edge_u,
+            cands = [(point_distance(pos_block[s, w], pos_off[s, w], inc_block[i], inc_off[i], inc_field[i], edge_u,
                                      edge_v, edge_length), w)
                      for w in range(n_walkers)
                      if pos_block[s, w] >= 0 and pos_ok[s, w] and busy_until[w] <= t]

@@ -26,12 +26,20 @@ from typing import Any
 import numpy as np
 
 from patrol.coverage.montecarlo import BUSY_MIN, IncidentModel, bootstrap_ci, simulate_day
-from patrol.coverage.presence import block_neighbourhoods, hotspot_compliance, presence_counts, sample_timeline
+from patrol.coverage.presence import (
+    BlockNeighbourhoods,
+    block_neighbourhoods,
+    hotspot_compliance,
+    presence_counts,
+    sample_timeline,
+)
 from patrol.coverage.presence import score_presence as _score_presence
 from patrol.coverage.response import response_minutes, score_response
 from patrol.coverage.strategies import STRATEGIES, StrategyOptions, build_timeline, unit_names
 from patrol.coverage.weights import block_weights, hotspots
+from patrol.district import District, default_district_path, load_district
 from patrol.errors import ConfigError
+from patrol.history import IncidentHistory, load_incident_history
 from patrol.paths import node_distances
 from patrol.settings import DAYS, Settings, load_settings, read_toml, settings_from_dict
 from patrol.timeline import Timeline
@@ -39,6 +47,8 @@ from patrol.vocab import DISPATCHABLE_TYPES
 
 __all__ = [
     "Scenario",
+    "APSP_MAX_NODES",
+    "ScenarioData",
     "ScenarioResult",
     "SeedResult",
     "aggregate",
@@ -46,6 +56,8 @@ __all__ = [
     "load_scenario",
     "run_scenario",
     "run_seed",
+    "run_seeds",
+    "scenario_data",
     "scenario_district",
     "scenario_from_dict",
 ]
@@ -99,8 +111,6 @@ class Scenario:
 
 @lru_cache(maxsize=8)
 def _base_settings(district: str | None) -> Settings:
-    from patrol.district import default_district_path
-
     folder = Path(district) if district else default_district_path()
     if folder.is_file():
         folder = folder.parent
@@ -271,43 +281,81 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 # ------------------------------------------------------------------------------------------ running
-_CACHE: OrderedDict[str, dict] = OrderedDict()
+#: Below this many nodes the response field uses all-pairs distances (at most 72 MB; ~10x faster per step);
+#: above it, one bounded-memory search per step (a whole city's 7,700 nodes would need 0.5 GB of all-pairs).
+APSP_MAX_NODES = 3000
+
+
+@dataclass(frozen=True)
+class ScenarioData:
+    """What a scenario reads from files, read once: its base district and its incident history.
+
+    A Dask sweep builds it in the client (:func:`scenario_data`) and scatters it to the workers, which never
+    open the client's files.  A district pickles as data (its derived lookups are rebuilt where used).
+    """
+
+    district: District
+    history: IncidentHistory | None = None
 
 
 @lru_cache(maxsize=4)
-def _base_district(district: str | None):
-    from patrol.district import load_district
-
-    return load_district(district)
+def _load_data(district: str | None, history: str | None) -> ScenarioData:
+    return ScenarioData(load_district(district), load_incident_history(history) if history else None)
 
 
-def _context(scn: Scenario) -> dict:
-    """Per-process cache of what does not change between seeds: district, weights, distances, ..."""
-    key = json.dumps({"d": scn.district, "o": scn.overrides, "v": scn.visibility_m,
+def scenario_data(scn: Scenario) -> ScenarioData:
+    """The scenario's base district and history, loaded once per process.
+
+    Raises
+    ------
+    PatrolError
+        When the district or the history file cannot be read.
+    """
+    return _load_data(scn.district, scn.incidents.history)
+
+
+@dataclass
+class _Context:
+    """What does not change between a scenario's seeds (built once per process)."""
+
+    district: District
+    weights: np.ndarray
+    node_dist: np.ndarray | None
+    nbhd: BlockNeighbourhoods
+    hotspots: np.ndarray
+    window_min: float
+    timelines: dict[str, Timeline] = field(default_factory=dict)
+
+
+_CACHE: OrderedDict[str, _Context] = OrderedDict()
+
+
+def _context(scn: Scenario, data: ScenarioData | None = None) -> _Context:
+    """Per-process cache of the district with the scenario's settings, weights, neighbourhoods, ..."""
+    key = json.dumps({"d": scn.district, "o": scn.overrides, "v": scn.visibility_m, "w": scn.revisit_window_min,
                       "h": scn.incidents.history}, sort_keys=True, default=str)
     ctx = _CACHE.get(key)
     if ctx is None:
-        from patrol.district import District
-
-        base = _base_district(scn.district)
-        settings = scn.settings()
-        district = District(settings, base.graph.copy(), base.businesses, base.folder)
+        data = data if data is not None else scenario_data(scn)
+        settings = settings_from_dict(scn.overrides, base=data.district.settings)
+        district = data.district.with_settings(settings)
         arrays = district.arrays
-        weights = block_weights(district, history=scn.incidents.history)
+        weights = block_weights(district, history=data.history)
         if weights.sum() <= 0:
             raise ConfigError("the scenario's area holds no street block with demand", field="area")
-        ctx = {"district": district, "weights": weights, "node_dist": node_distances(arrays),
-               "nbhd": block_neighbourhoods(arrays, scn.visibility_m), "timelines": {},
-               "hotspots": hotspots(district, weights, settings.targets.hotspot_count)}
+        ctx = _Context(district, weights, node_distances(arrays) if arrays.n_nodes <= APSP_MAX_NODES else None,
+                       block_neighbourhoods(arrays, scn.visibility_m),
+                       hotspots(district, weights, settings.targets.hotspot_count),
+                       float(scn.revisit_window_min or settings.targets.corridor_revisit_min))
         _CACHE[key] = ctx
         while len(_CACHE) > 6:
             _CACHE.popitem(last=False)
     return ctx
 
 
-def scenario_district(scn: Scenario):
+def scenario_district(scn: Scenario, data: ScenarioData | None = None) -> District:
     """The district with the scenario's settings (cached per process)."""
-    return _context(scn)["district"]
+    return _context(scn, data).district
 
 
 @dataclass
@@ -331,25 +379,27 @@ def _seeds(scn: Scenario, seed: int) -> tuple[int, np.random.SeedSequence]:
     return int(ss_strategy.generate_state(1)[0]), ss_incidents
 
 
-def day_timeline(scn: Scenario, seed: int) -> Timeline:
+def day_timeline(scn: Scenario, seed: int, data: ScenarioData | None = None) -> Timeline:
     """The strategy's timeline for Monte Carlo day ``seed``.
 
     Random walks depend on the day's seed; fixed posts and planned routes (with a fixed
-    ``strategy.plan_seed``) do not and are built once per process, then reused.
+    ``strategy.plan_seed``) do not and are built once per process, then reused.  ``data`` is the scenario's
+    district and history (default: loaded from the scenario's files).
     """
-    ctx = _context(scn)
+    ctx = _context(scn, data)
     strategy_seed, _ = _seeds(scn, seed)
     random_strategy = scn.strategy.name == "random_walk"
     tkey = json.dumps([asdict(scn.strategy), strategy_seed if random_strategy else None])
-    timeline = ctx["timelines"].get(tkey)
+    timeline = ctx.timelines.get(tkey)
     if timeline is None:
-        timeline = build_timeline(ctx["district"], scn.strategy, strategy_seed, ctx["weights"])
+        timeline = build_timeline(ctx.district, scn.strategy, strategy_seed, ctx.weights)
         if not random_strategy:
-            ctx["timelines"][tkey] = timeline
+            ctx.timelines[tkey] = timeline
     return timeline
 
 
-def run_seed(scn: Scenario, seed: int, timeline: Timeline | None = None) -> SeedResult:
+def run_seed(scn: Scenario, seed: int, timeline: Timeline | None = None,
+             data: ScenarioData | None = None) -> SeedResult:
     """Score one Monte Carlo day: the strategy's timeline, presence, response field and incidents.
 
     The day's randomness comes from ``SeedSequence([scenario.seed, seed])``: one child seeds the
@@ -362,24 +412,27 @@ def run_seed(scn: Scenario, seed: int, timeline: Timeline | None = None) -> Seed
         Day index.
     timeline : Timeline, optional
         Use this timeline instead of building the strategy's (:func:`day_timeline`); sweeps pass the
-        daily plan made once in the client, so that every worker scores the same plan.
+        daily plan made once (on a worker), so that every seed scores the same plan.
+    data : ScenarioData, optional
+        The scenario's district and history (default: loaded from its files); sweeps pass what the
+        client scattered.
     """
-    ctx = _context(scn)
-    district = ctx["district"]
+    ctx = _context(scn, data)
+    district = ctx.district
     arrays = district.arrays
     st = district.settings
     _, ss_incidents = _seeds(scn, seed)
     if timeline is None:
-        timeline = day_timeline(scn, seed)
+        timeline = day_timeline(scn, seed, data)
     s0, s1 = float(st.shift.start_min), float(st.shift.end_min)
     pos = sample_timeline(timeline, s0, s1, scn.step_min)
-    counts = presence_counts(pos, arrays, ctx["nbhd"])
-    ps = _score_presence(counts, pos, arrays, window_min=scn.window_min, weights=ctx["weights"])
-    rs = score_response(response_minutes(pos, arrays, st.speeds.response_m_s, node_dist=ctx["node_dist"]), arrays)
-    hs = hotspot_compliance(timeline, ctx["hotspots"], dwell_min=st.targets.hotspot_dwell_min,
+    counts = presence_counts(pos, arrays, ctx.nbhd)
+    ps = _score_presence(counts, pos, arrays, window_min=ctx.window_min, weights=ctx.weights)
+    rs = score_response(response_minutes(pos, arrays, st.speeds.response_m_s, node_dist=ctx.node_dist), arrays)
+    hs = hotspot_compliance(timeline, ctx.hotspots, dwell_min=st.targets.hotspot_dwell_min,
                             revisit_min=st.targets.hotspot_revisit_min, start_min=s0, end_min=s1, arrays=arrays,
-                            neighbourhoods=ctx["nbhd"])
-    day = simulate_day(pos, arrays, ctx["node_dist"], ctx["weights"], scn.incidents, st.speeds.response_m_s,
+                            neighbourhoods=ctx.nbhd)
+    day = simulate_day(pos, arrays, ctx.weights, scn.incidents, st.speeds.response_m_s,
                        np.random.default_rng(ss_incidents))
     scalars = {**ps.summary(), **rs.summary(), "hotspot_compliance": hs["share_compliant"],
                "incidents": float(day.response_min.size),
@@ -392,6 +445,12 @@ def run_seed(scn: Scenario, seed: int, timeline: Timeline | None = None) -> Seed
         corridor_gaps_min=ps.corridor_gaps_min, incident_response_min=day.response_min,
         incident_walker=day.walker, incident_types=day.types,
     )
+
+
+def run_seeds(scn: Scenario, seeds: list[int], timeline: Timeline | None = None,
+              data: ScenarioData | None = None) -> list[SeedResult]:
+    """:func:`run_seed` for several days of one scenario (a sweep task)."""
+    return [run_seed(scn, s, timeline, data) for s in seeds]
 
 
 @dataclass
@@ -437,7 +496,7 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def aggregate(scn: Scenario, results: list[SeedResult]) -> ScenarioResult:
+def aggregate(scn: Scenario, results: list[SeedResult], settings: Settings | None = None) -> ScenarioResult:
     """Combine seed results (sorted by seed) into a scenario summary.
 
     Presence and field measures: mean over seeds with a normal 95 % interval.  Incident response
@@ -445,7 +504,7 @@ def aggregate(scn: Scenario, results: list[SeedResult]) -> ScenarioResult:
     intervals resampling seeds (fixed bootstrap seed, so the same seed results give the same numbers).
     """
     results = sorted(results, key=lambda r: r.seed)
-    st = scn.settings()
+    st = settings if settings is not None else scn.settings()
     names = unit_names(st)
     summary: dict[str, Any] = {
         "scenario": scn.name,
@@ -457,7 +516,7 @@ def aggregate(scn: Scenario, results: list[SeedResult]) -> ScenarioResult:
         "days": ",".join(st.shift.days),
         "seeds": len(results),
         "visibility_m": scn.visibility_m,
-        "revisit_window_min": scn.window_min,
+        "revisit_window_min": float(scn.revisit_window_min or st.targets.corridor_revisit_min),
     }
     keys = list(results[0].scalars) if results else []
     for k in keys:

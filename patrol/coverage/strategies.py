@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from patrol.errors import ConfigError, PlanError
-from patrol.paths import ShortestPaths, all_pairs, node_distances
+from patrol.paths import SingleSource, from_node, node_distances
 from patrol.planning.plan import plan_day
 from patrol.settings import parse_hhmm
 from patrol.timeline import Leg, Timeline
@@ -110,13 +110,12 @@ def shift_breaks(settings, n_units: int) -> list[list[tuple[float, float]]]:
 
 
 # ---------------------------------------------------------------------------------------------- paths
-def _path_legs(arrays, sp: ShortestPaths, src: int, dst: int, t: float,
-               speed_m_min: float) -> tuple[list[Leg], float]:
-    """Walk legs along a shortest path from node ``src`` to node ``dst``, starting at ``t``."""
+def _path_legs(arrays, sp: SingleSource, dst: int, t: float, speed_m_min: float) -> tuple[list[Leg], float]:
+    """Walk legs along a shortest path from the search's source node to node ``dst``, starting at ``t``."""
     try:
-        steps = sp.path(src, dst)
+        steps = sp.path(dst)
     except ValueError as exc:
-        raise PlanError(f"node {dst} is not reachable from node {src}", field="strategy") from exc
+        raise PlanError(f"node {dst} is not reachable from node {sp.source}", field="strategy") from exc
     legs = []
     for e, a in steps:
         length = float(arrays.edge_length[e])
@@ -171,7 +170,8 @@ def choose_posts(arrays, weights: np.ndarray, k: int, radius_m: float, *, node_d
     radius_m : float
         Coverage radius along the network.
     node_dist : ndarray, optional
-        All-pairs node distances (computed when omitted).
+        Node distances with a row per candidate (``(len(candidates), n_nodes)``; computed when omitted, from
+        the candidates only, so memory is candidates x nodes).
     candidates : ndarray of int, optional
         Candidate nodes; default: the ends of blocks with a positive weight.
 
@@ -191,13 +191,12 @@ def choose_posts(arrays, weights: np.ndarray, k: int, radius_m: float, *, node_d
     dem = np.flatnonzero(w > 0)
     if dem.size == 0:
         raise ConfigError("no block with demand inside the area to place posts on", field="area")
-    if node_dist is None:
-        node_dist = node_distances(arrays)
     if candidates is None:
         candidates = np.unique(np.concatenate([arrays.edge_u[dem], arrays.edge_v[dem]]))
+    if node_dist is None:
+        node_dist = node_distances(arrays, candidates)
     half = arrays.edge_length[dem] / 2
-    d = np.minimum(node_dist[np.ix_(candidates, arrays.edge_u[dem])],
-                   node_dist[np.ix_(candidates, arrays.edge_v[dem])]) + half  # (cand, demand)
+    d = np.minimum(node_dist[:, arrays.edge_u[dem]], node_dist[:, arrays.edge_v[dem]]) + half  # (cand, demand)
     wd = w[dem]
 
     def score(sel: list[int]) -> tuple[float, float]:
@@ -231,16 +230,15 @@ def posts_timeline(district, weights: np.ndarray, options: StrategyOptions) -> T
     names = unit_names(st)
     k = options.posts or len(names)
     radius = st.speeds.response_m_s * 60.0 * options.post_radius_min
-    sp = all_pairs(arrays)
-    posts = choose_posts(arrays, weights, k, radius, node_dist=sp.dist)
+    posts = choose_posts(arrays, weights, k, radius)
     speed = st.speeds.patrol_m_s * 60.0
-    base = district.base_index
+    sp = from_node(arrays, district.base_index)
     breaks = shift_breaks(st, len(names))
     t_end = float(st.shift.end_min)
     legs = {}
     for i, name in enumerate(names):
         node = int(posts[i % posts.size])
-        walk, t = _path_legs(arrays, sp, base, node, float(st.shift.start_min), speed)
+        walk, t = _path_legs(arrays, sp, node, float(st.shift.start_min), speed)
         walk = [leg for leg in walk if leg.t0 < t_end]
         block, off = _at_node(arrays, node, np.asarray(weights, float) + arrays.edge_in_area)
         todo = [(a, b) for a, b in breaks[i] if b > t]
@@ -309,15 +307,14 @@ def random_walk_timeline(district, seed: int) -> Timeline:
     if not allowed.any():
         raise ConfigError("the scenario's area holds no street block to walk", field="area")
     names = unit_names(st)
-    sp = all_pairs(arrays)
-    base = district.base_index
+    sp = from_node(arrays, district.base_index)
     touch = np.zeros(arrays.n_nodes, bool)
     touch[arrays.edge_u[allowed]] = True
     touch[arrays.edge_v[allowed]] = True
-    entry = int(np.flatnonzero(touch)[np.argmin(sp.dist[base, touch])])
+    entry = int(np.flatnonzero(touch)[np.argmin(sp.dist[touch])])
     speed = st.speeds.patrol_m_s * 60.0
     t0, t1 = float(st.shift.start_min), float(st.shift.end_min)
-    lead_in, t_entry = _path_legs(arrays, sp, base, entry, t0, speed)
+    lead_in, t_entry = _path_legs(arrays, sp, entry, t0, speed)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
     breaks = shift_breaks(st, len(names))
     walks = random_walk_legs(arrays, allowed, [entry] * len(names), t_entry, t1, speed, rng, breaks)

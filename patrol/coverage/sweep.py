@@ -13,12 +13,20 @@ A grid file (TOML) names a base scenario and the values to vary::
     shift = [{start = "10:00", end = "18:00"}, {start = "12:00", end = "20:00"}]   # whole-table variants
 
 Every combination (Cartesian product, in file order) is one scenario, validated like a scenario file.
-:func:`run_sweep` sends one task per (scenario, seed) to a Dask cluster (a local one by default, or
-the scheduler at an address) and aggregates them exactly like :func:`run_serial`: the results are
-keyed by (scenario, seed) and sorted, so the two agree number for number.  Planned routes are planned
-once in the calling process and sent to the workers with the tasks (the daily planner's time-limited
-search need not return the same plan twice), so a sweep and a serial run in the same process score
-the same plan.
+:func:`run_sweep` runs them on a Dask cluster (a local one by default, or the scheduler at an address):
+
+* the client reads each scenario's district and incident history once (:func:`sweep_data`) and
+  scatters them to every worker (``broadcast``): workers get the data from the scheduler and never open
+  the client's files, so a cluster on other machines needs ``patrol`` installed, not the data;
+* a planned strategy is planned by one task on a worker (the planner runs where the CPU is), and every
+  seed's task takes that plan as its input, so all seeds score the same plan;
+* a task scores a run of days of one scenario (:func:`days_per_task`: about four tasks per worker), so that a
+  worker builds each scenario's scoring context once rather than once per day.
+
+Results are keyed by (scenario, seed), sorted and aggregated exactly like :func:`run_serial`, so the two
+agree number for number.  The daily planner is deterministic unless its time limit cuts the search short
+(``strategy.time_limit_s``): with a limit that is reached, a plan made on a worker may differ from one made
+in the client.
 """
 
 from __future__ import annotations
@@ -31,17 +39,19 @@ from typing import Any
 
 from patrol.coverage.scenario import (
     Scenario,
+    ScenarioData,
     ScenarioResult,
     aggregate,
     day_timeline,
     run_scenario,
-    run_seed,
+    run_seeds,
+    scenario_data,
     scenario_from_dict,
 )
 from patrol.errors import ConfigError, InputError
-from patrol.settings import read_toml
+from patrol.settings import read_toml, settings_from_dict
 
-__all__ = ["expand_grid", "load_grid", "run_serial", "run_sweep"]
+__all__ = ["connect", "expand_grid", "load_grid", "run_serial", "run_sweep", "sweep_data"]
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +155,72 @@ def run_serial(scenarios: list[Scenario], seeds: int | None = None, *, progress:
     return [run_scenario(s, seeds, progress=progress) for s in scenarios]
 
 
+def _data_key(scn: Scenario) -> tuple[str | None, str | None]:
+    return scn.district, scn.incidents.history
+
+
+def sweep_data(scenarios: list[Scenario]) -> dict[tuple[str | None, str | None], ScenarioData]:
+    """Each distinct (district, incident history) of the scenarios, read once (what :func:`run_sweep` scatters).
+
+    Raises
+    ------
+    PatrolError
+        When a district or a history file cannot be read.
+    """
+    out: dict[tuple[str | None, str | None], ScenarioData] = {}
+    for scn in scenarios:
+        if _data_key(scn) not in out:
+            out[_data_key(scn)] = scenario_data(scn)
+    return out
+
+
+def connect(scheduler: str | None = None, *, n_workers: int = 2, processes: bool = True) -> tuple[Any, Any]:
+    """A Dask client: on the scheduler at ``scheduler`` (``tcp://host:8786``), else on a new local cluster.
+
+    Returns
+    -------
+    (client, cluster)
+        ``cluster`` is the local cluster to close after the client (``None`` with a scheduler address).
+
+    Raises
+    ------
+    InputError
+        When Dask is not installed, or the scheduler address is malformed or cannot be reached (naming it).
+    """
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise InputError("Dask runs need dask[distributed]: pip install 'patrol[sweep]'", field="scheduler") from exc
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except Exception as exc:  # distributed raises ValueError, OSError, TimeoutError, AssertionError here
+            reason = str(exc) or type(exc).__name__
+            raise InputError(f"cannot reach the Dask scheduler {scheduler!r}: {reason}; start one with "
+                             f"`dask scheduler` (then `dask worker tcp://HOST:8786` on each machine) and give its "
+                             f"tcp://HOST:8786 address", field="scheduler") from exc
+    if n_workers < 1:
+        raise InputError(f"--workers must be at least 1, got {n_workers}", field="workers")
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def days_per_task(total_days: int, n_workers: int) -> int:
+    """Days a task scores: enough tasks for 4 per worker (load balance), no more (each task of a scenario finds
+    its district, weights and neighbourhoods in its worker's cache only if it is not evicted between tasks).
+
+    Examples
+    --------
+    >>> days_per_task(72, 2), days_per_task(20, 8), days_per_task(0, 2)
+    (9, 1, 1)
+    """
+    return max(1, total_days // max(1, 4 * n_workers))
+
+
 def run_sweep(scenarios: list[Scenario], seeds: int | None = None, *, scheduler: str | None = None,
-              n_workers: int = 2, processes: bool = True, progress: bool = False) -> list[ScenarioResult]:
-    """Run scenarios x seeds as Dask tasks; same results as :func:`run_serial`.
+              n_workers: int = 2, processes: bool = True, progress: bool = False, client: Any = None,
+              data: dict[tuple[str | None, str | None], ScenarioData] | None = None) -> list[ScenarioResult]:
+    """Run scenarios x seeds as Dask tasks; same results as :func:`run_serial` (see the module docstring).
 
     Parameters
     ----------
@@ -162,54 +235,63 @@ def run_sweep(scenarios: list[Scenario], seeds: int | None = None, *, scheduler:
         Local cluster with worker processes (``True``) or threads.
     progress : bool
         A tqdm progress bar on stderr.
+    client : distributed.Client, optional
+        Use this client (and its cluster) instead of connecting; it is left open.
+    data : dict, optional
+        The scenarios' data as :func:`sweep_data` gives it (read here when omitted).
 
     Raises
     ------
     InputError
         When Dask is not installed or the scheduler cannot be reached.
     """
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:
-        raise InputError("sweeps need dask[distributed]: pip install 'patrol[sweep]'", field="scheduler") from exc
+    data = data if data is not None else sweep_data(scenarios)
+    own = client is None
     cluster = None
+    if own:
+        client, cluster = connect(scheduler, n_workers=n_workers, processes=processes)
     try:
-        if scheduler:
-            client = Client(scheduler, timeout="20s")
-        else:
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                                   dashboard_address=None)
-            client = Client(cluster)
-    except OSError as exc:
-        if cluster is not None:
-            cluster.close()
-        raise InputError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}", field="scheduler") from exc
-    try:
+        from dask.distributed import as_completed
+
+        shared = {key: client.scatter(value, broadcast=True, hash=False) for key, value in data.items()}
+        workers = sorted(client.scheduler_info()["workers"])
+        n_planned = 0
+        total = sum(int(seeds or scn.seeds) for scn in scenarios)
+        chunk = days_per_task(total, len(workers))
         futures = {}
         for i, scn in enumerate(scenarios):
-            # the daily plan is made once, here: a time-limited search need not give the same plan twice
-            plan = day_timeline(scn, 0) if scn.strategy.name == "planned" else None
-            for s in range(int(seeds or scn.seeds)):
-                fut = client.submit(run_seed, scn, s, plan, pure=False)
-                futures[fut] = (i, s)
+            d = shared[_data_key(scn)]
+            plan = None
+            if scn.strategy.name == "planned":
+                # planned once, on a worker; every seed scores that plan.  Plans go round the workers in a fixed
+                # order, so a sweep run again on the same cluster finds each plan in its worker's cache.
+                home = [workers[n_planned % len(workers)]] if workers else None
+                n_planned += 1
+                plan = client.submit(day_timeline, scn, 0, d, pure=False, workers=home, allow_other_workers=True)
+            days = list(range(int(seeds or scn.seeds)))
+            for k in range(0, len(days), chunk):
+                futures[client.submit(run_seeds, scn, days[k:k + chunk], plan, d, pure=False)] = i
         done: dict[tuple[int, int], Any] = {}
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(futures), desc="sweep", unit="day", disable=None)
+            bar = tqdm(total=total, desc="sweep", unit="day", disable=None)
         for fut in as_completed(list(futures)):
-            done[futures[fut]] = fut.result()
+            for r in fut.result():
+                done[(futures[fut], r.seed)] = r
             if bar is not None:
-                bar.update(1)
+                bar.update(len(fut.result()))
         if bar is not None:
             bar.close()
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
     out = []
     for i, scn in enumerate(scenarios):
         keys = sorted(k for k in done if k[0] == i)
-        out.append(aggregate(scn, [done[k] for k in keys]))
+        base = data[_data_key(scn)].district.settings
+        out.append(aggregate(scn, [done[k] for k in keys], settings_from_dict(scn.overrides, base=base)))
     return out

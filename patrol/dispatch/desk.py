@@ -89,6 +89,14 @@ class Desk:
         self._geocoded: dict[str, Location] = {}
         self._fields: dict[tuple[int, float], DistanceField] = {}
 
+    def use_plan(self, timeline: Timeline | None, units: dict[str, list[str]] | None,
+                 plan_made_at: datetime | str | None = None) -> None:
+        """Follow a new plan version (the service swaps it in when the plan file changes)."""
+        self.timeline = timeline
+        self.plan_made_at = None if plan_made_at is None else parse_time(plan_made_at, field="plan_made_at")
+        self.units = roster_units(self.settings, units)
+        self.__dict__.pop("plan_costs", None)  # cached for the old timeline
+
     def moment(self, when=None) -> datetime:
         """``when`` as an aware UTC time; ``None`` is now by the desk's clock."""
         return self.clock() if when is None else parse_time(when)

@@ -21,10 +21,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 
 from patrol.arrays import GraphArrays
 from patrol.district import District
 from patrol.errors import InputError
+from patrol.path_kernels import walk_back
 from patrol.paths import from_point
 
 __all__ = ["DistanceField", "Network", "Route"]
@@ -84,9 +86,22 @@ class Network:
         if geometries is None:
             geometries = [np.array([[arrays.lon[a], arrays.lat[a]], [arrays.lon[b], arrays.lat[b]]])
                           for a, b in zip(arrays.edge_u, arrays.edge_v, strict=True)]
-        self._geoms = [np.asarray(g, dtype=np.float64) for g in geometries]
-        self._cum: list[list[float] | None] = [None] * len(self._geoms)
-        self._coords: list[list[tuple[float, float]] | None] = [None] * len(self._geoms)
+        # every block's vertices and cumulative drawn length, computed at once (a whole city in milliseconds);
+        # each block's lists are cut from these on first use
+        sizes = np.array([len(g) for g in geometries], dtype=np.int64)
+        flat = np.concatenate([np.asarray(g, dtype=np.float64).reshape(-1, 2) for g in geometries]) \
+            if len(geometries) else np.zeros((0, 2))
+        owner = np.repeat(np.arange(sizes.size), sizes)
+        self._start = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        lat0 = np.bincount(owner, flat[:, 1], sizes.size) / np.maximum(sizes, 1)
+        seg = np.hypot(np.diff(flat[:, 0]) * np.cos(np.radians(lat0[owner[:-1]])), np.diff(flat[:, 1]))
+        seg[owner[1:] != owner[:-1]] = 0.0
+        cum = np.concatenate([[0.0], np.cumsum(seg)]) if flat.size else np.zeros(0)
+        self._flat_cum = cum - cum[np.repeat(np.asarray(self._start[:-1], dtype=np.int64), sizes)]
+        self._flat_x = flat[:, 0]
+        self._flat_y = flat[:, 1]
+        self._cum: list[list[float] | None] = [None] * int(sizes.size)
+        self._coords: list[list[tuple[float, float]] | None] = [None] * int(sizes.size)
         self._n_edges = int(arrays.n_edges)
         self._u_list = arrays.edge_u.tolist()
         self._v_list = arrays.edge_v.tolist()
@@ -95,10 +110,12 @@ class Network:
     @classmethod
     def from_graph(cls, graph, arrays: GraphArrays) -> Network:
         """A network with block geometries taken from a normalized street graph."""
-        geoms: list = [None] * arrays.n_edges
+        lines: list = [None] * arrays.n_edges
         for _, _, d in graph.edges(data=True):
-            geoms[d["block"]] = np.asarray(d["geometry"].coords, dtype=np.float64)
-        return cls(arrays, geoms)
+            lines[d["block"]] = d["geometry"]
+        coords, owner = shapely.get_coordinates(lines, return_index=True)
+        cuts = np.searchsorted(owner, np.arange(1, len(lines)))
+        return cls(arrays, np.split(coords, cuts))
 
     @classmethod
     def from_district(cls, district: District) -> Network:
@@ -146,11 +163,9 @@ class Network:
         """Cumulative drawn length along block ``b`` at each vertex, and the vertices (cached)."""
         c, g = self._cum[b], self._coords[b]
         if c is None or g is None:
-            geom = self._geoms[b]
-            lat0 = math.radians(float(geom[:, 1].mean()))
-            seg = np.hypot(np.diff(geom[:, 0]) * math.cos(lat0), np.diff(geom[:, 1]))
-            c = [0.0, *np.cumsum(seg).tolist()]
-            g = [(float(x), float(y)) for x, y in geom]
+            s, e = self._start[b], self._start[b + 1]
+            c = self._flat_cum[s:e].tolist()
+            g = list(zip(self._flat_x[s:e].tolist(), self._flat_y[s:e].tolist(), strict=True))
             self._cum[b], self._coords[b] = c, g
         return c, g
 
@@ -290,17 +305,15 @@ class DistanceField:
         first_part = o if how == "u" else float(net._len[b]) - o
         blocks = [b] if first_part > 0 else []
         coords = net.block_piece(b, o, 0.0 if how == "u" else float(net._len[b]))
-        # follow predecessors back towards the source block's seeded end
-        x = end
-        while self.pred[x] >= 0:
-            e = int(self.pred_edge[x])
-            y = int(self.pred[x])
+        # follow predecessors back towards the source block's seeded end (the chain read in compiled code)
+        chain, chain_edges = walk_back(self.pred, self.pred_edge, end)
+        nodes, edges = chain.tolist(), chain_edges.tolist()
+        for x, y, e in zip(nodes, nodes[1:], edges, strict=False):
             blocks.append(e)
-            fwd = int(net._u[e]) == x and int(net._v[e]) == y
-            piece = net.block_piece(e, 0.0, float(net._len[e])) if fwd else \
-                net.block_piece(e, float(net._len[e]), 0.0)
-            coords.extend(piece[1:])
-            x = y
+            length = net._len_list[e]
+            fwd = net._u_list[e] == x and net._v_list[e] == y
+            coords.extend(net.block_piece(e, 0.0, length)[1:] if fwd else net.block_piece(e, length, 0.0)[1:])
+        x = nodes[-1]
         # x is a seed: an end of the source block
         sb = self.block
         at_u = int(net._u[sb]) == x

@@ -68,6 +68,7 @@ from patrol.dispatch.rows import (
     Interaction,
     OutcomeEntry,
     Ping,
+    PlanVersion,
     StatusChange,
     _fix_incident,
     _float_or_none,
@@ -990,6 +991,53 @@ class Record:
         sql, params = _filtered("duty", "at", since=since, until=until)
         sql += " ORDER BY at, id"
         return [DutyChange.from_row(r) for r in self._query(sql, params)]
+
+    # ------------------------------------------------------------------ plan versions
+    def add_plan_version(self, plan: dict, *, minute: float | None = None, why: str = "", path: str = "",
+                         at=None, actor: str | None = None) -> PlanVersion:
+        """Keep a version of a day's plan (``plan["version"]``; the day is ``plan["date"]`` or ``plan["day"]``).
+
+        Raises
+        ------
+        RecordError
+            When that version of that day is already kept (versions are never replaced).
+        """
+        day = str(plan.get("date") or plan.get("day") or "")
+        version = int(plan.get("version", 1))
+        now, actor = self._iso(at), actor or self.actor
+
+        def work(c: sqlite3.Connection) -> PlanVersion:
+            if c.execute("SELECT 1 FROM plan_versions WHERE day=? AND version=?", (day, version)).fetchone():
+                raise RecordError(f"version {version} of the plan for {day} is already kept", field="version")
+            cur = c.execute("INSERT INTO plan_versions(day, version, made_at, minute, actor, why, path, plan) "
+                            "VALUES (?,?,?,?,?,?,?,?)", (day, version, now, minute, actor, _text(why, "why"),
+                                                        str(path), json.dumps(plan, default=str)))
+            pid = _rowid(cur)
+            self._audit(c, now, actor, "plan version", "plan_version", pid,
+                        {"day": day, "version": version, "minute": minute, "why": why, "path": str(path)})
+            return PlanVersion.from_row(c.execute("SELECT * FROM plan_versions WHERE id=?", (pid,)).fetchone())
+
+        return self._write(work, actor=actor)
+
+    def plan_versions(self, day: str) -> list[PlanVersion]:
+        """The versions kept of a day's plan, oldest first."""
+        return [PlanVersion.from_row(r) for r in self._query(
+            "SELECT * FROM plan_versions WHERE day=? ORDER BY version", (day,))]
+
+    def plan_version(self, day: str, version: int | None = None) -> dict:
+        """The plan.json content of a version of a day's plan (the latest when ``version`` is None).
+
+        Raises
+        ------
+        NotFoundError
+            When no such version is kept.
+        """
+        rows = self._query("SELECT plan FROM plan_versions WHERE day=? " + ("AND version=? " if version else "")
+                           + "ORDER BY version DESC LIMIT 1", (day, version) if version else (day,))
+        if not rows:
+            raise NotFoundError(f"no plan version {version or ''} kept for {day}".replace("  ", " "),
+                                field="version")
+        return json.loads(rows[0]["plan"])
 
     # ------------------------------------------------------------------ interactions
     def log_interaction(self, ambassador: str, type: str, *, referral_type: str | None = None,

@@ -26,6 +26,7 @@ __all__ = [
     "Interaction",
     "OutcomeEntry",
     "Ping",
+    "PlanVersion",
     "StatusChange",
     "default_actor",
     "normalize_duty",
@@ -234,6 +235,27 @@ class DutyChange(_Row):
     at: str
     actor: str
     note: str
+
+
+@dataclass(frozen=True)
+class PlanVersion(_Row):
+    """One version of a day's plan: the morning's (version 1) or a re-plan, with who made it and why."""
+
+    id: int
+    day: str
+    version: int
+    made_at: str
+    minute: float | None
+    actor: str
+    why: str
+    path: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> PlanVersion:
+        return cls(**{k: row[k] for k in ("id", "day", "version", "made_at", "minute", "actor", "why", "path")})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

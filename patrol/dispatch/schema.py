@@ -181,15 +181,35 @@ CREATE UNIQUE INDEX pings_client_key ON pings(actor, client_key) WHERE client_ke
 """
 
 #: Tables of the record (nothing is ever deleted from any of them).
-TABLES = (*_V1_TABLES, "idempotency")
+TABLES = (*_V1_TABLES, "idempotency", "plan_versions")
 
 #: Version 3 (issue 14): an assignment records when the unit accepted it (the field page's "accept").
 _V3 = """
 ALTER TABLE assignments ADD COLUMN accepted_at TEXT;
 """
 
+#: Version 4 (issue 13): every version of a day's plan (the morning's, each re-plan), with who and why.
+_V4 = """
+CREATE TABLE plan_versions (
+    id         INTEGER PRIMARY KEY,
+    day        TEXT NOT NULL,                 -- the plan's date (ISO), else its day (tue)
+    version    INTEGER NOT NULL,              -- 1 the morning's, then one more per re-plan
+    made_at    TEXT NOT NULL,
+    minute     REAL,                          -- a re-plan's minute (minutes after local midnight)
+    actor      TEXT NOT NULL,
+    why        TEXT NOT NULL DEFAULT '',
+    path       TEXT NOT NULL DEFAULT '',      -- where the plan.json was written
+    plan       TEXT NOT NULL,                 -- the plan.json content
+    UNIQUE (day, version)
+);
+CREATE TRIGGER plan_versions_no_delete BEFORE DELETE ON plan_versions
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (plan_versions)'); END;
+CREATE TRIGGER plan_versions_no_update BEFORE UPDATE ON plan_versions
+BEGIN SELECT RAISE(ABORT, 'rows of plan_versions are never changed'); END;
+"""
+
 #: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4)
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -88,9 +88,10 @@ def _node_at(blk: tuple, off: float) -> int | None:
     return None
 
 
-def _max_gap(events: list[float], lo: float, hi: float) -> float:
-    pts = [lo] + sorted(events) + [hi]
-    return float(max(b - a for a, b in zip(pts, pts[1:], strict=False)))
+def _max_gap(events: list[float], lo: float, hi: float, after: float = -math.inf) -> float:
+    """The longest interval between ``lo``, the sorted events and ``hi`` that ends after ``after``."""
+    pts = [lo, *sorted(events), hi]
+    return float(max((b - a for a, b in zip(pts, pts[1:], strict=False) if b > after), default=0.0))
 
 
 #: Settings a plan may change for its day without leaving the district's rules: the day's roster.
@@ -316,7 +317,8 @@ def ready_p90(timeline: dict, units: set[str], district: District, settings: Set
     return times, sorted_min[np.arange(times.size), k]
 
 
-def check_plan(plan: dict | str | Path, district: District, *, own_settings: bool = False) -> dict[str, Any]:
+def check_plan(plan: dict | str | Path, district: District, *, own_settings: bool = False,
+               from_minute: float | None = None) -> dict[str, Any]:
     """Recompute every target of a plan against the district's rules.
 
     Parameters
@@ -329,6 +331,10 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     own_settings : bool
         Judge a what-if plan against the settings it records instead of the district's (the result's
         ``judged_against`` says so; the differences are still listed).
+    from_minute : float, optional
+        Judge the corridor and hot-spot gaps from this minute on (a re-plan: the gaps that ended before it are
+        the day's history, not the re-plan's doing); default: a re-plan's own minute (``summary.replan.at``),
+        else the whole day.  Validity, breaks and check-ins are judged over the whole day.
 
     Returns
     -------
@@ -349,6 +355,11 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     """
     data = _load(plan)
     settings, judged, differences = _settings(data, district, own_settings)
+    if from_minute is None:
+        from_minute = (data.get("summary", {}).get("replan") or {}).get("at")
+    after = -math.inf if from_minute is None else float(from_minute)
+    if from_minute is not None:
+        judged += f", gaps from {format_hhmm(float(from_minute))} on (a re-plan)"
     tg, br = settings.targets, settings.breaks
     start, end = settings.shift.start_min, settings.shift.end_min
     speed = settings.speeds.patrol_m_s * 60.0
@@ -405,6 +416,11 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
                     problems.append(f"{w} leg {i} ({format_hhmm(t0)}): {dist:.0f} m in {dt:.2f} min is faster than "
                                     f"{settings.speeds.patrol_m_s} m/s")
                 walk_m[w] += dist
+            elif act == "respond":  # on the way to an incident: at the response speed at most
+                dt, dist = t1 - t0, abs(o1 - o0)
+                if dist > _TOL_M and (dt <= 0 or dist / dt > settings.speeds.response_m_s * 60.0 * 1.01):
+                    problems.append(f"{w} leg {i} ({format_hhmm(t0)}): responds {dist:.0f} m in {dt:.2f} min, faster "
+                                    f"than {settings.speeds.response_m_s} m/s")
             elif abs(o1 - o0) > _TOL_M:
                 problems.append(f"{w} leg {i}: a {act} leg moves")
             if prev is None and i == 0:
@@ -447,7 +463,7 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
                                  int(biz) if isinstance(biz, int) and not isinstance(biz, bool) else -1))
             if act == "break":
                 breaks[w].append((t0, t1))
-            elif act in ("walk", "checkin", "dwell", "post"):
+            elif act in ("walk", "checkin", "dwell", "post", "respond"):  # on the street (responding too)
                 visible.append((t0, t1, len(members[w])))
             prev = (b, o1, t1)
         if prev is not None:
@@ -461,7 +477,7 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
     # corridor and area
     corr = [b for b, v in blocks.items() if v[3] and v[4]]
     lo = start + tg.corridor_first_visit_min - tg.corridor_revisit_min
-    corr_gap = {b: _max_gap(passes.get(b, []), lo, end) for b in corr}
+    corr_gap = {b: _max_gap(passes.get(b, []), lo, end, after) for b in corr}
     corridor_max = max(corr_gap.values(), default=0.0)
     worst_gaps = []
     for b in sorted(corr_gap, key=lambda x: corr_gap[x], reverse=True)[:5]:
@@ -516,7 +532,8 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         ok = sorted((t0, t1) for t0, t1 in dwells.get(h, []) if t1 - t0 >= tg.hotspot_dwell_min[0] - _TOL_T)
         cur, worst = float(start), 0.0
         for t0, t1 in ok:
-            worst = max(worst, t0 - cur)
+            if t0 > after:
+                worst = max(worst, t0 - cur)
             cur = max(cur, t1)
         hs_gap = max(hs_gap, worst, end - cur)
 

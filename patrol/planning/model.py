@@ -152,6 +152,10 @@ class DayInput:
     biz_ref: list[str]
     checkin_min: float
     seed: int = 0
+    #: a re-plan's history: per block, its last corridor pass before the units start (else none)
+    corridor_last: np.ndarray | None = None
+    #: ... per hot spot, the end of its last dwell before the units start
+    hotspot_last: dict[int, float] | None = None
 
 
 @dataclass(frozen=True)

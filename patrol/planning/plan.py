@@ -32,13 +32,13 @@ import numpy as np
 from patrol.demand import IncidentHistory
 from patrol.district import District
 from patrol.errors import InputError
-from patrol.paths import ShortestPaths, all_pairs
+from patrol.paths import all_pairs
 from patrol.planning.breaks import plan_breaks
 from patrol.planning.capacity import capacity
 from patrol.planning.duties import checkins_due, day_input, hotspots, unit_specs
 from patrol.planning.model import DayInput, DayRoster, Shortfall, Unit, UnitSpec
-from patrol.planning.repair import even_out, fill_leftovers
-from patrol.planning.score import gap, rank_key, score, summarize, tally
+from patrol.planning.repair import repair_day
+from patrol.planning.score import rank_key, score, summarize, tally
 from patrol.planning.variants import Chosen, try_segments
 from patrol.settings import DAYS, format_hhmm, settings_to_dict
 from patrol.timeline import Leg, Timeline
@@ -74,8 +74,10 @@ class DailyPlan:
         Every target not met.
     design : dict
         How the plan was made (segments, tours).
+    version : int
+        1 for the morning's plan, one more for each re-plan (:mod:`.replan`).
     day_roster : dict
-        The day's changes to the district's roster (``pairs``), which the checker applies.
+        The day's changes to the district's roster (:meth:`DayRoster.to_dict`), which the checker applies.
     hotspot_source : dict
         Where the hot spots came from: ``{"history": None}`` for the demand model of the district's data,
         else the incident-history file, its column mapping and a digest of its incidents.
@@ -95,6 +97,8 @@ class DailyPlan:
     design: dict[str, Any] = field(default_factory=dict)
     day_roster: dict[str, Any] = field(default_factory=dict)
     hotspot_source: dict[str, Any] = field(default_factory=lambda: {"history": None})
+    version: int = 1
+    made_at: str | None = None
 
     @property
     def all_targets_met(self) -> bool:
@@ -116,6 +120,8 @@ class DailyPlan:
                                   "summary": self.summary["units"][unit.name]}
         return {
             "schema": SCHEMA,
+            "version": self.version,
+            "made_at": self.made_at,
             "district": d.name,
             "district_fingerprint": d.fingerprint,
             "district_source": d.source,
@@ -207,44 +213,6 @@ def _explained(short: list[Shortfall], impossible: dict[str, str], best: Chosen,
     return out
 
 
-def _repair(inp: DayInput, units: list[Unit], checked: np.ndarray, net: ShortestPaths, balance_max: float) -> int:
-    """Spare time first to what is left over, then to evening out walking (:mod:`.repair`); a change is kept
-    only when every corridor gap and area pass still holds.  Returns the number of items added."""
-    lo = inp.start + inp.corridor_first - inp.corridor_revisit
-    corr = set(np.flatnonzero(inp.edge_corridor).tolist())
-    area = set(np.flatnonzero(inp.required_visits > 0).tolist())
-    cache = {u.name: tally([u], inp.edge_length).passes for u in units}
-
-    def failing(blocks: set[int], mine: dict[int, list[float]], changed: str) -> set[int]:
-        """The corridor blocks over the limit and the area blocks short of passes, among ``blocks``."""
-        out = set()
-        for b in blocks:
-            times = [t for name, passes in cache.items() for t in (mine if name == changed else passes).get(b, ())]
-            if (b in corr and gap(times, lo, inp.end) > inp.corridor_revisit - 0.05) or \
-                    (b in area and len(times) < inp.required_visits[b]):
-                out.add(b)
-        return out
-
-    bad = failing(corr | area, {}, "")  # what already fails: a change must not leave any of it failing
-
-    def accept(units: list[Unit], changed: Unit) -> bool:
-        nonlocal bad
-        mine = tally([changed], inp.edge_length).passes
-        touched = (set(mine) | set(cache[changed.name])) & (corr | area)  # only these blocks can change
-        if bad - touched or failing(touched, mine, changed.name):
-            return False
-        cache[changed.name] = mine
-        bad = set()
-        return True
-
-    walked = np.zeros(inp.edge_u.size, dtype=np.int64)
-    for b, ts in tally(units, inp.edge_length).passes.items():
-        walked[b] = len(ts)
-    added = fill_leftovers(inp, units, net, checked, walked, accept)
-    even_out(inp, units, balance_max, accept)
-    return added
-
-
 def plan_day(district: District, day: str = "tue", *, date: str | None = None, seed: int = 0,
              time_limit_s: float | None = None, pairs: bool | None = None, roster: DayRoster | None = None,
              checkin_due: np.ndarray | list[int] | None = None, history: IncidentHistory | None = None,
@@ -320,7 +288,7 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
         return rank_key(summary, short, tg), score(summary, short, tg)
 
     def repair(units: list[Unit], tallies: dict, vin: DayInput) -> None:
-        tallies["filled"] = _repair(vin, units, tallies["checked"], net, tg.balance_ratio_max)
+        tallies["filled"] = repair_day(vin, units, tallies["checked"], net, tg.balance_ratio_max)
 
     report(0.05, "segments")
     best = try_segments(inp, net, specs, slots, a.edge_name, float(settings.breaks.meal_min), evaluate, seed,

@@ -22,9 +22,10 @@ import numpy as np
 
 from patrol.paths import ShortestPaths
 from patrol.planning.model import DayInput, Unit
+from patrol.planning.score import gap, tally
 from patrol.timeline import Leg
 
-__all__ = ["even_out", "fill_leftovers"]
+__all__ = ["even_out", "fill_leftovers", "repair_day"]
 
 log = logging.getLogger(__name__)
 
@@ -263,3 +264,41 @@ def even_out(inp: DayInput, units: list[Unit], ratio_max: float, accept: Callabl
         u.walk_m = _walked(u.steps)
     dists = [u.walk_m for u in walkers]
     return float(max(dists) / min(dists)) if min(dists) > 0 else float("inf")
+
+
+def repair_day(inp: DayInput, units: list[Unit], checked: np.ndarray, net: ShortestPaths, balance_max: float) -> int:
+    """Spare time first to what is left over, then to evening out walking (:mod:`.repair`); a change is kept
+    only when every corridor gap and area pass still holds.  Returns the number of items added."""
+    lo = inp.start + inp.corridor_first - inp.corridor_revisit
+    corr = set(np.flatnonzero(inp.edge_corridor).tolist())
+    area = set(np.flatnonzero(inp.required_visits > 0).tolist())
+    cache = {u.name: tally([u], inp.edge_length).passes for u in units}
+
+    def failing(blocks: set[int], mine: dict[int, list[float]], changed: str) -> set[int]:
+        """The corridor blocks over the limit and the area blocks short of passes, among ``blocks``."""
+        out = set()
+        for b in blocks:
+            times = [t for name, passes in cache.items() for t in (mine if name == changed else passes).get(b, ())]
+            if (b in corr and gap(times, lo, inp.end) > inp.corridor_revisit - 0.05) or \
+                    (b in area and len(times) < inp.required_visits[b]):
+                out.add(b)
+        return out
+
+    bad = failing(corr | area, {}, "")  # what already fails: a change must not leave any of it failing
+
+    def accept(units: list[Unit], changed: Unit) -> bool:
+        nonlocal bad
+        mine = tally([changed], inp.edge_length).passes
+        touched = (set(mine) | set(cache[changed.name])) & (corr | area)  # only these blocks can change
+        if bad - touched or failing(touched, mine, changed.name):
+            return False
+        cache[changed.name] = mine
+        bad = set()
+        return True
+
+    walked = np.zeros(inp.edge_u.size, dtype=np.int64)
+    for b, ts in tally(units, inp.edge_length).passes.items():
+        walked[b] = len(ts)
+    added = fill_leftovers(inp, units, net, checked, walked, accept)
+    even_out(inp, units, balance_max, accept)
+    return added

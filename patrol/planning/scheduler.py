@@ -70,6 +70,8 @@ class _SegmentScheduler:
         self.last = np.full(m, -np.inf)
         corr = np.flatnonzero(inp.edge_corridor)
         self.last[corr] = inp.start + inp.corridor_first - inp.corridor_revisit
+        if inp.corridor_last is not None:  # a re-plan: the passes made before it
+            self.last[corr] = np.maximum(self.last[corr], inp.corridor_last[corr])
         self.passes: dict[int, list[float]] = {}
         self.walked = np.zeros(m, dtype=np.int64)  # passes per block (any unit)
         self.need = inp.required_visits.copy()
@@ -125,6 +127,9 @@ class _SegmentScheduler:
                 self.hs_owner[h] = min(owners, key=lambda i: (self._seg_dist(i, h), i))
             self.hs_last[h] = inp.start
             self.hs_target[h] = inp.start + self._draw(first=True)
+            if inp.hotspot_last is not None and h in inp.hotspot_last:  # a re-plan: its last dwell before it
+                self.hs_last[h] = inp.hotspot_last[h]
+                self.hs_target[h] = inp.hotspot_last[h] + self._draw()
             self.hs_lead[h] = self._draw_lead()
         for u in units:
             u.node, u.t = u.start_node, u.start
@@ -741,9 +746,9 @@ def run_segments(inp: DayInput, units: list[Unit], net: ShortestPaths, segments:
     dict
         ``checked`` (per due business), ``passes`` and ``hotspot_dwells`` per block.
     """
-    for s in segments:
+    for s, u in zip(segments, units, strict=True):  # each round starts at its corner nearest the unit's start
         if s is not None:
-            s.rotate_to(min(s.nodes, key=lambda x: (net.dist[inp.base, x], x)))
+            s.rotate_to(min(s.nodes, key=lambda x: (net.dist[u.start_node, x], x)))
     sch = _SegmentScheduler(inp, units, net, segments, margin=margin, excursion_cap=excursion_cap,
                             dwell_window=dwell_window, release_min=release_min, tour_first_min=tour_first_min,
                             area_release_min=area_release_min, walk_target=walk_target,

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-__all__ = ["Segment", "corridor_segments"]
+from patrol.planning.model import DayInput
+
+__all__ = ["Segment", "corridor_segments", "segment_load", "segment_of"]
 
 
 @dataclass
@@ -189,6 +191,12 @@ def corridor_segments(corridor: list[int], k: int, *, edge_u: np.ndarray, edge_v
     return out
 
 
+def segment_of(blocks: list[int], *, edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray,
+               load: np.ndarray, speed_m_min: float, net) -> Segment:
+    """The segment of these blocks (a re-plan rebuilds a unit's stretch from the plan's ``design``)."""
+    return _segments([list(blocks)], edge_u, edge_v, edge_length, load, speed_m_min, net)[0]
+
+
 def _segments(pieces: list[list[int]], edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray,
               load: np.ndarray, speed_m_min: float, net) -> list[Segment]:
     out = []
@@ -206,7 +214,7 @@ def _by_length(chains: list[list[int]], k: int, edge_u: np.ndarray, edge_v: np.n
     into ``k`` units longest first; the best ``m`` kept."""
     lengths = [float(edge_length[c].sum()) for c in chains]
     best: list[Segment] = []
-    for m in range(max(k, len(chains)), 2 * k + 1):
+    for m in range(len(chains), max(2 * k, len(chains)) + 1):
         share = [1] * len(chains)
         while sum(share) < m:
             grow = [j for j, c in enumerate(chains) if share[j] < len(c)]
@@ -226,3 +234,13 @@ def _by_length(chains: list[list[int]], k: int, edge_u: np.ndarray, edge_v: np.n
         if not best or max(s.minutes for s in segs) < max(s.minutes for s in best) - 1e-9:
             best = segs
     return best
+
+
+def segment_load(inp: DayInput) -> np.ndarray:
+    """Minutes of work per block in a day: walking it twice an hour, its check-ins and hot-spot dwells."""
+    load = 2 * inp.edge_length / inp.speed_m_min * (inp.end - inp.start) / 60.0
+    np.add.at(load, inp.biz_block.astype(np.int64), inp.checkin_min)
+    n_dwells = np.ceil((inp.end - inp.start) / inp.hotspot_revisit) + 1
+    for h in inp.hotspots:
+        load[h] += inp.dwell_range[0] * n_dwells
+    return load

@@ -23,7 +23,7 @@ import numpy as np
 from patrol.paths import ShortestPaths
 from patrol.planning.model import BreakSlot, DayInput, Unit, UnitSpec
 from patrol.planning.scheduler import run_segments
-from patrol.planning.segments import Segment, corridor_segments
+from patrol.planning.segments import Segment, corridor_segments, segment_load
 
 __all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "PATIENCE", "Chosen", "segment_variants", "try_segments"]
 
@@ -36,6 +36,9 @@ PACE = 1.2
 GIVE_UP_AFTER = 6
 #: ... "far": a score (see :func:`.score.score`) above this.
 GIVE_UP_SCORE = 0.5
+#: Wall-clock cap of one variant's area tours when the plan has no time limit: far above what their iteration
+#: count takes (under 1 s), so plans do not depend on the machine's load.
+TOUR_CAP_S = 300.0
 #: Variants tried without a better plan before stopping, unless the best misses its targets by a step or two
 #: (then the search goes on: the next variant may meet them all).
 PATIENCE = 12
@@ -83,16 +86,6 @@ def segment_variants(n_walkers: int, seed: int, rover: bool = False) -> list[dic
     return out
 
 
-def _segment_load(inp: DayInput) -> np.ndarray:
-    """Minutes of work per block in a day: walking it twice an hour, its check-ins and hot-spot dwells."""
-    load = 2 * inp.edge_length / inp.speed_m_min * (inp.end - inp.start) / 60.0
-    np.add.at(load, inp.biz_block.astype(np.int64), inp.checkin_min)
-    n_dwells = np.ceil((inp.end - inp.start) / inp.hotspot_revisit) + 1
-    for h in inp.hotspots:
-        load[h] += inp.dwell_range[0] * n_dwells
-    return load
-
-
 def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], slots: list[list[BreakSlot]],
                  names: np.ndarray,
                  meal_min: float, evaluate: Callable[[list[Unit], dict], tuple[tuple[int, ...], float]], seed: int,
@@ -135,7 +128,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     if not units_info:
         return None
     corr = [int(b) for b in np.flatnonzero(inp.edge_corridor)]
-    load = _segment_load(inp)
+    load = segment_load(inp)
     max_round = inp.corridor_revisit - meal_min - 5.0
     cache: dict[int, list[Segment]] = {}
 
@@ -175,7 +168,8 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         revisit = max(inp.corridor_revisit, longest + meal_min + 5.0)
         vin = dataclasses.replace(inp, seed=var["seed"], corridor_revisit=revisit)
         tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target,
-                               tour_cache=tours, tour_time_s=max(0.5, min(10.0, deadline - time.perf_counter())))
+                               tour_cache=tours, tour_time_s=TOUR_CAP_S if math.isinf(deadline)
+                               else max(0.5, deadline - time.perf_counter()))
         if not var["pace"]:  # the slowest walker's metres per hour on duty
             rates = [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units if u.role != "rover"] or \
                 [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units]

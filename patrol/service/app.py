@@ -35,6 +35,7 @@ from patrol.service.field import ambassadors_now, etagged, field_router
 from patrol.service.field_page import field_page_router
 from patrol.service.handlers import BodyLimit, install_handlers
 from patrol.service.incidents import incident_router, page, since_time
+from patrol.service.plans import plans_router
 from patrol.service.schemas import ERROR_RESPONSES, Page
 from patrol.service.security import SecurityHeaders
 from patrol.service.today import PlanFile
@@ -132,6 +133,14 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
     app.include_router(_health_router(st))
     app.include_router(_misc_router(app, st), responses=ERROR_RESPONSES)
     app.include_router(admin_router(st), responses=ERROR_RESPONSES)
+    app.include_router(plans_router(st), responses=ERROR_RESPONSES)
+
+    @app.middleware("http")
+    async def follow_the_plan(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """Every API request sees the plan file's current version (a re-plan made by any worker)."""
+        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
+            st.follow_plan()
+        return await call_next(request)
     app.include_router(console_router(st), responses=ERROR_RESPONSES)
     app.include_router(field_page_router())
     return app

@@ -17,10 +17,13 @@ from fastapi.security import HTTPBearer
 
 from patrol.dispatch import Desk, Record
 from patrol.dispatch.record import RecordCheck
+from patrol.dispatch.roster import plan_units
+from patrol.district import check_plan_district
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
 from patrol.service.today import PlanFile
+from patrol.timeline import Timeline
 
 __all__ = ["KeyGuard", "ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
 
@@ -39,6 +42,20 @@ class ServiceState:
     started_at: str
     plan_file: PlanFile | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    _desk_plan: str | None = None
+
+    def follow_plan(self) -> None:
+        """Give the desk the plan file's current version when it changed (a re-plan, a new day's plan, written
+        by this worker or another): rankings, positions and costs follow it."""
+        if self.plan_file is None:
+            return
+        snap = self.plan_file.current()
+        if snap.version == self._desk_plan:
+            return
+        check_plan_district(snap.data, self.district)
+        self.desk.use_plan(Timeline.from_dict(snap.data["timeline"]), plan_units(snap.data),
+                           snap.data.get("made_at"))
+        self._desk_plan = snap.version
 
 
 class KeyGuard(HTTPBearer):

@@ -31,8 +31,9 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, idempotencyKey) {
   const opts = {method, headers: {"Authorization": "Bearer " + S.key}};
+  if (idempotencyKey) opts.headers["Idempotency-Key"] = idempotencyKey;  // a retried create is recorded once
   if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
   const r = await fetch(path, opts);
   let data = null;
@@ -97,6 +98,13 @@ async function start() {
   await refresh();
   if (S.timer) clearInterval(S.timer);
   S.timer = setInterval(refresh, S.pollMs);
+  if (window.PlanPanel) PlanPanel.init(api, S.canDispatch);
+}
+
+/** A client id for one create (the Idempotency-Key): the same on a retry of that create, new on the next. */
+function newKey() {
+  if (window.crypto && crypto.randomUUID) return "console-" + crypto.randomUUID();
+  return "console-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
 }
 
 function fill(select, values, chosen) {
@@ -378,7 +386,7 @@ async function createIncident(ev) {
       if (twins.length) { showDuplicate(twins, probe.location); return; }
     }
     S.allowDuplicate = null;
-    const out = await api("POST", "/api/incidents", body);
+    const out = await api("POST", "/api/incidents", body, newKey());
     $("f-location").value = ""; $("f-notes").value = "";
     S.selected = out.incident.id;
     await refresh();
