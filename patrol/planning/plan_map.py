@@ -71,6 +71,7 @@ padding:0 2px;font:10px sans-serif;white-space:nowrap;border-radius:2px}
 text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}
 .z-ge-16 .hotspot-label span{display:block}
 .plan-tip .tip-where{color:#444}
+.plan-panel .legend-item{display:flex;align-items:center;gap:6px;margin:3px 0}.plan-panel .swatch{flex:none}
 .legend-mark{position:relative;display:inline-block;width:26px;height:18px;flex:none}
 .legend-mark .plan-stop{left:13px;top:9px}
 .legend-mark .plan-stop .mark{width:16px;height:16px}.legend-mark .plan-stop .mark .no{display:inline}
