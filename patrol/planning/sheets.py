@@ -251,7 +251,7 @@ def _team(plan: dict[str, Any], days: list[UnitDay], colours: dict[str, str], wh
     shift = plan.get("shift") or {}
     out = [f"<h1>{e(str(plan.get('district', '')))}: patrol plan for {e(when)}</h1>",
            f"<p class='sub'>{people} ambassador{'s' if people != 1 else ''}"
-           + (f" in {len(days)} pairs or units" if pairs else "")
+           + (f" in {len(days)} units ({sum(len(d.members) > 1 for d in days)} of them pairs)" if pairs else "")
            + f", shift {e(str(shift.get('start', '')))}-{e(str(shift.get('end', '')))}; every unit starts and "
            "finishes at the base. One page per unit follows.</p>",
            "<h3>The team's day at a glance</h3>",
