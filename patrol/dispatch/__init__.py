@@ -18,6 +18,8 @@ idempotency writes made at most once per client key, the first answer stored wit
 fixes       which GPS fixes can be stored (one by one, with the reason)
 clock       timestamps of the record and the plan's local clock; the clock tests and benchmarks shift
 desk        district + record + plan: what the CLI and the HTTP service call
+alerts      ambassadors' safety in the record: SOS and overdue alerts, "I'm OK", messages and acknowledgements
+overdue     the overdue alerts due at a moment, from the record and the clock (on-scene check-in, no ping)
 """
 
 from patrol.dispatch.clock import iso, local_moment, parse_time

@@ -245,7 +245,8 @@ class Desk:
 
     def rank(self, at: str | Location, *, when=None, top_routes: int = 3, incident_type: str | None = None,
              cost_tolerance_s: float | None = None, route_also: frozenset[str] = frozenset(),
-             on_scene_min: float | None = None, arrive_by: bool = False) -> Ranking:
+             exclude: frozenset[str] = frozenset(), on_scene_min: float | None = None,
+             arrive_by: bool = False) -> Ranking:
         """Rank the available units for an incident location at a moment (default now).
 
         With a plan, each available unit also gets the cost to the plan of sending it
@@ -264,6 +265,8 @@ class Desk:
             Seconds within the nearest ETA where a lower cost wins (default ``dispatch.cost_tolerance_s``).
         route_also : frozenset of str
             Units that get a route whatever their rank (those already sent).
+        exclude : frozenset of str
+            Units left out of the ranking (the ambassador who pressed SOS is not their own backup).
 
         Raises
         ------
@@ -272,7 +275,7 @@ class Desk:
         """
         loc = self.locate(at)
         moment = self.moment(when)
-        entries = self.situation(moment)
+        entries = [e for e in self.situation(moment) if e.unit.name not in exclude]
         minute = local_minute(moment, self._tz)
         dispatch = self.settings.dispatch
         on_scene = dispatch.on_scene(incident_type) if on_scene_min is None else float(on_scene_min)

@@ -180,6 +180,8 @@ ALTER TABLE pings ADD COLUMN client_key TEXT;  -- the phone's own id of the fix 
 CREATE UNIQUE INDEX pings_client_key ON pings(actor, client_key) WHERE client_key IS NOT NULL;
 """
 
+#: Tables of the record (nothing is ever deleted from any of them).
+TABLES: tuple[str, ...] = (*_V1_TABLES, "idempotency", "plan_versions")
 
 #: Version 3 (issue 14): an assignment records when the unit accepted it (the field page's "accept").
 _V3 = """
@@ -206,14 +208,125 @@ CREATE TRIGGER plan_versions_no_update BEFORE UPDATE ON plan_versions
 BEGIN SELECT RAISE(ABORT, 'rows of plan_versions are never changed'); END;
 """
 
-# Version 5, issue 17 (one self-contained script): special events, safety escorts, camera edits and written materials.
+#: Version 5 (issue 19): ambassadors' safety and messages.  ``alerts``: SOS presses and the overdue alerts the
+#: service finds from the record and its clock (an on-scene check-in unanswered, no ping), each recorded once
+#: (an overdue alert by its ``basis``); their facts are never changed, only stamped once when acknowledged and
+#: when closed.  ``alert_actions``: what the desk did (backup sent, 911 called, a note).  ``safety_checks``: an
+#: ambassador's "I'm OK".  ``messages`` and ``message_recipients``: the desk's messages to phones, the recipients
+#: chosen when sent, each acknowledged once.  See ``docs/record-schema.md`` and :mod:`patrol.dispatch.alerts`.
+_V5 = """
+CREATE TABLE alerts (
+    id               INTEGER PRIMARY KEY,
+    kind             TEXT NOT NULL CHECK (kind IN ('sos', 'check-in overdue', 'no ping')),
+    unit             TEXT NOT NULL,             -- the unit (an ambassador, or a pair's name)
+    ambassador       TEXT NOT NULL,             -- who pressed SOS; the unit for an overdue alert
+    raised_at        TEXT NOT NULL,             -- SOS: when pressed; overdue: when it fell due
+    recorded_at      TEXT NOT NULL,             -- when the record learnt it
+    basis            TEXT,                      -- what an overdue alert is about (recorded once); NULL for SOS
+    incident_id      INTEGER REFERENCES incidents(id),  -- the incident it concerns; SOS: the one opened for it
+    lat              REAL,                      -- the last position known
+    lon              REAL,
+    block            INTEGER,
+    offset_m         REAL,
+    position_at      TEXT,                      -- the time of that position
+    position_source  TEXT,                      -- phone fix, ping, plan, on scene ...
+    detail           TEXT NOT NULL DEFAULT '{}',  -- JSON: what else is known (last activity, note ...)
+    acknowledged_at  TEXT,
+    acknowledged_by  TEXT,
+    closed_at        TEXT,
+    closed_by        TEXT,
+    actor            TEXT NOT NULL
+);
+CREATE UNIQUE INDEX alerts_basis ON alerts(kind, basis) WHERE basis IS NOT NULL;
+CREATE INDEX alerts_raised ON alerts(raised_at);
+CREATE INDEX alerts_open ON alerts(closed_at);
+CREATE TRIGGER alerts_no_delete BEFORE DELETE ON alerts
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (alerts)'); END;
+CREATE TRIGGER alerts_facts_fixed BEFORE UPDATE OF id, kind, unit, ambassador, raised_at, recorded_at, basis, lat, lon,
+    block, offset_m, position_at, position_source, detail, actor ON alerts
+BEGIN SELECT RAISE(ABORT, 'the facts of an alert are never changed'); END;
+CREATE TRIGGER alerts_stamped_once BEFORE UPDATE ON alerts
+WHEN (OLD.acknowledged_at IS NOT NULL AND NEW.acknowledged_at IS NOT OLD.acknowledged_at)
+  OR (OLD.closed_at IS NOT NULL AND NEW.closed_at IS NOT OLD.closed_at)
+  OR (OLD.incident_id IS NOT NULL AND NEW.incident_id IS NOT OLD.incident_id)
+BEGIN SELECT RAISE(ABORT, 'an alert is acknowledged, closed and linked to an incident once'); END;
+
+CREATE TABLE alert_actions (
+    id           INTEGER PRIMARY KEY,
+    alert_id     INTEGER NOT NULL REFERENCES alerts(id),
+    action       TEXT NOT NULL CHECK (action IN ('backup sent', '911 called', 'note')),
+    at           TEXT NOT NULL,
+    unit         TEXT,                          -- backup sent: the unit sent
+    incident_id  INTEGER REFERENCES incidents(id),
+    note         TEXT NOT NULL DEFAULT '',
+    actor        TEXT NOT NULL
+);
+CREATE INDEX alert_actions_alert ON alert_actions(alert_id, id);
+
+CREATE TABLE safety_checks (
+    id           INTEGER PRIMARY KEY,
+    unit         TEXT NOT NULL,
+    ambassador   TEXT NOT NULL,
+    incident_id  INTEGER REFERENCES incidents(id),  -- the incident on scene, when there is one
+    at           TEXT NOT NULL,                 -- when the ambassador answered "I'm OK"
+    lat          REAL,
+    lon          REAL,
+    actor        TEXT NOT NULL
+);
+CREATE INDEX safety_checks_unit_at ON safety_checks(unit, at);
+
+CREATE TABLE messages (
+    id             INTEGER PRIMARY KEY,
+    at             TEXT NOT NULL,
+    text           TEXT NOT NULL,
+    audience       TEXT NOT NULL CHECK (audience IN ('one', 'all on duty', 'near')),
+    target         TEXT,                        -- one: the ambassador or unit named
+    location_text  TEXT,                        -- near: the point, as typed
+    lat            REAL,
+    lon            REAL,
+    block          INTEGER,
+    offset_m       REAL,
+    radius_m       REAL,                        -- near: walking distance from the point
+    actor          TEXT NOT NULL
+);
+CREATE INDEX messages_at ON messages(at);
+
+CREATE TABLE message_recipients (
+    message_id       INTEGER NOT NULL REFERENCES messages(id),
+    ambassador       TEXT NOT NULL,
+    unit             TEXT NOT NULL,
+    distance_m       REAL,                      -- near: walking distance from the point when sent
+    acknowledged_at  TEXT,
+    acknowledged_by  TEXT,
+    PRIMARY KEY (message_id, ambassador)
+);
+CREATE INDEX message_recipients_ambassador ON message_recipients(ambassador, acknowledged_at);
+CREATE TRIGGER message_recipients_fixed BEFORE UPDATE OF message_id, ambassador, unit, distance_m ON message_recipients
+BEGIN SELECT RAISE(ABORT, 'the recipients of a message are never changed'); END;
+CREATE TRIGGER message_recipients_ack_once BEFORE UPDATE ON message_recipients
+WHEN OLD.acknowledged_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a message is acknowledged once'); END;
+""" + "\n".join(
+    f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} "
+    f"BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record ({t})'); END;"
+    for t in ("alert_actions", "safety_checks", "messages", "message_recipients")
+) + "\n" + "\n".join(
+    f"CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} "
+    f"BEGIN SELECT RAISE(ABORT, 'rows of {t} are never changed'); END;"
+    for t in ("alert_actions", "safety_checks", "messages")
+)
+#: Tables of version 5.
+_V5_TABLES = ("alerts", "alert_actions", "safety_checks", "messages", "message_recipients")
+TABLES = (*TABLES, *_V5_TABLES)
+
+# Version 6, issue 17 (one self-contained script): special events, safety escorts, camera edits and written materials.
 # Events and camera edits are kept per district (``district``: the district's name).  Nothing is deleted: an
 # event is removed by stamping ``removed_at`` once (its other columns never change); a camera edit is a new
 # row (``set`` with the camera's fields, or ``remove``) over the district's ``cameras.toml``; an escort moves
 # along its own life cycle (``requested`` -> ``assigned`` -> ``under way`` -> ``done``, or ``cancelled``); a
 # handout is one written material given with a logged interaction.  An incident may name the camera it was
 # seen on.
-_V5_ISSUE17 = """
+_V6_ISSUE17 = """
 CREATE TABLE events (
     id            INTEGER PRIMARY KEY,
     district      TEXT NOT NULL,              -- the district's name
@@ -318,13 +431,13 @@ BEGIN SELECT RAISE(ABORT, 'rows of handouts are never changed'); END;
 
 ALTER TABLE incidents ADD COLUMN camera_id TEXT;  -- the camera the incident was seen on (NULL: none)
 """
-#: Tables added by :data:`_V5_ISSUE17`.
-_V5_TABLES = ("events", "escorts", "camera_edits", "handouts")
+#: Tables added by :data:`_V6_ISSUE17`.
+_V6_TABLES = ("events", "escorts", "camera_edits", "handouts")
+
+TABLES = (*TABLES, *_V6_TABLES)
 
 #: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4, _V5_ISSUE17)
-#: Tables of the record (nothing is ever deleted from any of them).
-TABLES = (*_V1_TABLES, "idempotency", "plan_versions", *_V5_TABLES)
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4, _V5, _V6_ISSUE17)
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

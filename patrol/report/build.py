@@ -214,6 +214,8 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
         community = queries.community_survey(conn, period.first, period.last)
         business = queries.business_survey(conn, period.first, period.last)
         history = queries.history(conn)
+        alerts = queries.alerts(conn, since, until)
+        messages = queries.messages(conn, since, until)
     finally:
         conn.close()
     log.info("report %s..%s: %d incidents, %d interactions, %d outcome entries, %d pings", period.first,
@@ -242,6 +244,7 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
     out.append(M.community_satisfaction(community, opts.satisfied_min_rating))
     out.append(M.business_feels_safer(business))
     out.append(M.history_change(history, period, period.previous(), types=opts.history_types))
+    out += M.safety_measures(alerts) + M.message_measures(messages)  # ambassadors' safety (issue 19)
 
     tz = zone(s.district.timezone)
     by_day: dict[str, Counter] = defaultdict(Counter)

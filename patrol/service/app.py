@@ -31,6 +31,7 @@ from patrol.errors import NotFoundError, RecordError
 from patrol.events import PRESENCE_MODES
 from patrol.materials import KINDS as MATERIAL_KINDS
 from patrol.service.admin import admin_router
+from patrol.service.alerts import alert_router
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.cameras import camera_router
@@ -44,6 +45,7 @@ from patrol.service.field_page import field_page_router
 from patrol.service.handlers import BodyLimit, install_handlers
 from patrol.service.incidents import incident_router, page, since_time
 from patrol.service.materials import materials_router
+from patrol.service.messages import message_router
 from patrol.service.plans import plans_router
 from patrol.service.schemas import ERROR_RESPONSES, Page
 from patrol.service.security import SecurityHeaders
@@ -151,6 +153,8 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
             st.follow_plan()
         return await call_next(request)
     app.include_router(console_router(st), responses=ERROR_RESPONSES)
+    app.include_router(alert_router(st), responses=ERROR_RESPONSES)  # issue 19: SOS, overdue alerts
+    app.include_router(message_router(st), responses=ERROR_RESPONSES)  # issue 19: messages to phones
     # issue 17: special events, safety escorts, cameras, services and written materials
     for extra in (events_router(st), escort_router(st), camera_router(st), materials_router(st)):
         app.include_router(extra, responses=ERROR_RESPONSES)

@@ -26,6 +26,7 @@ from patrol.dispatch.record import UNIT_STEPS, Assignment
 from patrol.dispatch.roster import Unit
 from patrol.dispatch.rows import MAX_ID, FixResult
 from patrol.errors import AuthError, InputError, OutsideDistrictError, PlanError, TransitionError
+from patrol.service.alerts import safety_now
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, field_writer, principal, reader
 from patrol.service.idempotent import Once
@@ -397,7 +398,8 @@ def field_router(st: ServiceState) -> APIRouter:
                 "assignments": [_assignment_view(st, a, position) for a in assignments],
                 "today_version": _today_version(snap, moment), "plan_version": snap.version if snap else None,
                 "plan_problem": problem or None, "poll_s": cfg.field_poll_s, "ping_s": cfg.field_ping_s,
-                "stale_ping_min": st.district.settings.dispatch.stale_ping_min}
+                "stale_ping_min": st.district.settings.dispatch.stale_ping_min,
+                **safety_now(st, unit, name.strip(), moment)}  # issue 19: my SOS, on-scene question, messages
 
     @r.post("/ambassadors/{name}/assignments/{incident_id}/status", status_code=201,
             summary="My step on an assignment: accepted, en route, on scene (the incident moves along with it)")

@@ -78,6 +78,7 @@ function logout(message) {
   S.timer = null;
   $("login").hidden = false;
   $("login-error").textContent = message || "";
+  document.dispatchEvent(new CustomEvent("patrol:logout"));
 }
 
 // ------------------------------------------------------------------ start-up
@@ -104,6 +105,7 @@ async function start() {
   if (S.timer) clearInterval(S.timer);
   S.timer = setInterval(refresh, S.pollMs);
   if (window.PlanPanel) PlanPanel.init(api, S.canDispatch);
+  document.dispatchEvent(new CustomEvent("patrol:started"));  // console-alerts.js: alerts and messages
 }
 
 /** A client id for one create (the Idempotency-Key): the same on a retry of that create, new on the next. */
@@ -408,7 +410,8 @@ async function createIncident(ev) {
 // ------------------------------------------------------------------ wiring
 function tickClock() {
   const now = Clock.now();
-  $("clock-time").textContent = Clock.day(now) + " " + Clock.time(now, true);
+  // the district's time only once its zone is known (before that, a time would be the wrong zone's)
+  $("clock-time").textContent = S.district ? Clock.day(now) + " " + Clock.time(now, true) : "";
   tickTimers();
 }
 

@@ -103,7 +103,8 @@ const queue = {
   save: (items) => store.set("queue", items),
   push(item) {
     const items = this.all();
-    items.push(item);
+    if (item.kind === "sos") items.splice(items.filter((x) => x.kind === "sos").length, 0, item);  // first in line
+    else items.push(item);
     if (item.kind === "ping") {  // a phone offline for days: keep the newest positions, never drop a log
       let pings = items.filter((x) => x.kind === "ping").length;
       for (let i = 0; pings > MAX_QUEUED_PINGS && i < items.length;) {
@@ -212,8 +213,10 @@ async function flushNow() {
       } catch (err) {
         if (err instanceof Offline || err.status >= 500 || err.status === 429 || err.status === 408 || err.status === 401) {
           // keep everything; try again later (a 401 waits for a new key)
+          const cap = queue.all().some((x) => x.kind === "sos") ? 2000 : 30000;  // an SOS is tried every 2 s
+          F.retryMs = Math.min(F.retryMs, cap);
           if (err.status !== 401) flushSoon(F.retryMs);
-          F.retryMs = Math.min(F.retryMs * 2, 30000);
+          F.retryMs = Math.min(F.retryMs * 2, cap);
           break;
         }
         // refused for good (bad value, no longer assigned ...): out of the queue, shown with the reason
@@ -239,7 +242,7 @@ function afterSent(batch, data) {
       logbook.add({id: x.id, kind: "ping", label: "Position", made: x.made, state: "failed", error: r.reason});
     }
   }
-  if (kind === "close" || kind === "status" || kind === "backup" || kind.startsWith("escort")) poll();
+  if (["close", "status", "backup", "sos", "check", "ack"].includes(kind) || kind.startsWith("escort")) poll();
 }
 
 // ------------------------------------------------------------------ log in
@@ -559,6 +562,7 @@ function renderSync(problem) {
     ? "No signal. " + (items.length === 1 ? "1 entry waits on this phone and" : items.length ? items.length + " entries wait on this phone and" : "What you log")
       + " will be sent when there is signal."
     : failed ? (failed === 1 ? "1 entry was" : failed + " entries were") + " refused by the desk: tap the red button to see why." : "";
+  document.dispatchEvent(new CustomEvent("patrol:render"));  // field-alerts.js: SOS, "are you OK?", messages
 }
 
 function renderDuty() {
