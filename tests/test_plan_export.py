@@ -199,7 +199,10 @@ def test_plan_map_screens(outputs, browser, screens):
     assert [x[0] for x in layers] == list(plan["walkers"]) and all(x[1] and x[2] > 10 for x in layers)
 
     # zoomed in on the corridor: the same block walked by two units is drawn in two lanes, a few pixels apart
-    browser.execute_script("window.patrolPlan.map.setView([44.9484, -93.2975], 17, {animate: false})")
+    # (Leaflet ignores a new view while the page's first fit is still animating: ask until it holds)
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "const m = window.patrolPlan.map; if (m.getZoom() !== 17) m.setView([44.9484, -93.2975], 17, {animate: false});"
+        " return m.getZoom() === 17"))
     apart = browser.execute_script("""
         const p = window.patrolPlan, seen = {}, gaps = [];
         Object.keys(p.groups).forEach((name, j) => p.groups[name].getLayers().forEach(l => {

@@ -484,11 +484,22 @@ function closeIncident() {
   renderAll();
 }
 
-// backup: two taps within 4 s, so a pocket cannot send it
+// backup: two taps within 4 s, so a pocket cannot send it.  The armed state is kept by incident (the page redraws
+// its cards while polling, and a redrawn button must still be armed for the second tap).
+const BACKUP_LABEL = "Ask for backup", BACKUP_ARMED = "Tap again to ask for backup", BACKUP_WINDOW_MS = 4000;
+const backupArmed = {};  // incident id (or "here") -> time the arming ends (ms)
+function isArmed(key) { return (backupArmed[key] || 0) > Date.now(); }
+function showArmed(button, key) {
+  const armed = isArmed(key);
+  if (!button.dataset.label) button.dataset.label = button.textContent;
+  button.classList.toggle("armed", armed);
+  button.textContent = armed ? BACKUP_ARMED : button.dataset.label;
+}
 function armBackup(button, incidentId) {
-  if (button.classList.contains("armed")) {
-    button.classList.remove("armed");
-    button.textContent = button.dataset.label;
+  const key = incidentId ? String(incidentId) : "here";
+  if (isArmed(key)) {
+    delete backupArmed[key];
+    showArmed(button, key);
     const body = {note: $("note").value.trim(), at: stamp(), ...here()};
     if (incidentId) body.incident_id = incidentId;
     enqueue("backup", "/api/ambassadors/" + encodeURIComponent(F.name) + "/backup", body,
@@ -496,10 +507,12 @@ function armBackup(button, incidentId) {
     toast("Backup asked: the desk sees it" + (F.online === false ? " when there is signal" : ""));
     return;
   }
-  button.dataset.label = button.textContent;
-  button.classList.add("armed");
-  button.textContent = "Tap again to ask for backup";
-  setTimeout(() => { if (button.classList.contains("armed")) { button.classList.remove("armed"); button.textContent = button.dataset.label; } }, 4000);
+  backupArmed[key] = Date.now() + BACKUP_WINDOW_MS;
+  showArmed(button, key);
+  setTimeout(() => {
+    const now = incidentId ? document.querySelector(`.backup-btn[data-incident="${key}"]`) : $("backup-here");
+    if (now) showArmed(now, key);
+  }, BACKUP_WINDOW_MS + 50);
 }
 
 // ------------------------------------------------------------------ alerts
@@ -619,7 +632,8 @@ function renderAssignments() {
     const btn = el("button", {type: "button", id: "asg-next-" + inc.id, class: "big primary asg-next",
       dataset: {step: next, incident: inc.id}, onclick: () => advance(a)}, STEP_BUTTON[next]);
     const backup = el("button", {type: "button", class: "big warn backup-btn", dataset: {incident: inc.id},
-      onclick: (ev) => armBackup(ev.currentTarget, inc.id)}, "Ask for backup");
+      onclick: (ev) => armBackup(ev.currentTarget, inc.id)}, BACKUP_LABEL);
+    showArmed(backup, String(inc.id));
     const route = a.route && step !== "on scene"
       ? el("p", {class: "route"}, "Walk " + Math.round(a.route.eta_min) + " min (" + Math.round(a.route.distance_m) + " m): " + a.route.streets.join(" → "))
       : null;
