@@ -326,7 +326,7 @@ def test_the_page_shell(service):
     assert parser.found == []
     scripts = re.findall(r'<script src="([^"]+)"', page.text)
     assert scripts == ["/static/leaflet/leaflet.js", "/static/field.js", "/static/field-alerts.js",
-                       "/static/field-program.js"]
+                       "/static/field-activities.js"]
     for src in scripts:
         assert client.get(src).status_code == 200
     for src in scripts[1:]:

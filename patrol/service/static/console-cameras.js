@@ -75,11 +75,11 @@ const CamerasPanel = {
       const c = v.camera;
       const label = c.name || c.id;
       if (v.polygon.length) {
-        L.polygon(v.polygon.map(([x, y]) => [y, x]), {color: PROGRAM_COLOURS.camera, weight: 1, fillOpacity: 0.15})
+        L.polygon(v.polygon.map(([x, y]) => [y, x]), {color: ACTIVITY_COLOURS.camera, weight: 1, fillOpacity: 0.15})
           .bindTooltip(() => tip(label, "sees " + c.range_m + " m, " + c.fov_deg + "° wide")).addTo(g);
       }
       for (const line of v.lines) {
-        L.polyline(line.map(([x, y]) => [y, x]), {color: PROGRAM_COLOURS.watched, weight: 5, opacity: 0.9})
+        L.polyline(line.map(([x, y]) => [y, x]), {color: ACTIVITY_COLOURS.watched, weight: 5, opacity: 0.9})
           .bindTooltip(() => tip("watched by " + label)).addTo(g);
       }
       const at = c.lat !== null && c.lat !== undefined ? [c.lat, c.lon] : [v.point.lat, v.point.lon];

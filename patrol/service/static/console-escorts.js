@@ -165,7 +165,7 @@ const EscortsPanel = {
     const g = this.layer;
     g.clearLayers();
     const line = w.route.geometry.coordinates.map(([x, y]) => [y, x]);
-    L.polyline(line, {color: PROGRAM_COLOURS.escort, weight: 6, opacity: 0.9, dashArray: "12 8"})
+    L.polyline(line, {color: ACTIVITY_COLOURS.escort, weight: 6, opacity: 0.9, dashArray: "12 8"})
       .bindTooltip(() => tip("Escort #" + e.id + ": " + Math.round(w.distance_m) + " m, " + fmt(w.duration_min, 0) + " min",
         "via " + w.route.streets.join(" → "))).addTo(g);
     L.marker([w.from.lat, w.from.lon], {icon: abIcon("A"), title: "A: " + w.from.matched}).addTo(g);

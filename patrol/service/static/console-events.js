@@ -52,7 +52,7 @@ const EventsPanel = {
     g.clearLayers();
     for (const e of this.items) {
       for (const line of e.lines) {
-        L.polyline(line.map(([x, y]) => [y, x]), {color: PROGRAM_COLOURS.event, weight: 12, opacity: 0.55})
+        L.polyline(line.map(([x, y]) => [y, x]), {color: ACTIVITY_COLOURS.event, weight: 12, opacity: 0.55})
           .bindTooltip(() => tip(e.name + ", " + Clock.day(e.start) + " " + Clock.time(e.start) + "–" + Clock.time(e.end),
             e.info ? "Tell people: " + e.info : "")).addTo(g);
       }

@@ -766,7 +766,7 @@ function buildLogGrid() {
     el("button", {type: "button", class: "back", onclick: () => showGrid("log")}, "Back"));
 }
 
-// A referral or information shared may come with written materials: field-program.js offers the district's list
+// A referral or information shared may come with written materials: field-activities.js offers the district's list
 // (issue 17) and logs them with the interaction; without a list the entry is logged at once.
 function logWithMaterials(type, extra, label) {
   if (typeof Program !== "undefined" && Program.offerMaterials(type, extra, label)) return;

@@ -1,7 +1,7 @@
 // patrol dispatch console: helpers shared by the escorts, events and cameras panels (issue 17).
 "use strict";
 
-const PROGRAM_COLOURS = {escort: "#117733", event: "#999933", camera: "#332288", watched: "#6a5acd"};
+const ACTIVITY_COLOURS = {escort: "#117733", event: "#999933", camera: "#332288", watched: "#6a5acd"};
 
 /** Append a section of entries to the map's legend (each entry: [swatch element, words]). */
 function legendSection(title, entries) {
