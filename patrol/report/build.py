@@ -206,6 +206,8 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
         assignments = queries.assignments(conn, since, until)
         outcomes = queries.outcomes(conn, since, until)
         interactions = queries.interactions(conn, since, until)
+        escorts = queries.escorts(conn, since, until)
+        handouts = queries.handouts(conn, since, until)
         resolved = queries.resolutions(conn, since, until)
         pings = queries.pings(conn, since, until)
         duty = queries.duty(conn, since, until)
@@ -227,7 +229,9 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
                             _presence_measure(pres, opts.gap_min)]
     out += M.interactions_by_audience(interactions, since, until)
     out.append(M.checkins(interactions, planned, since, until, planned_source=planned_src))
+    out.append(M.safety_escorts(interactions, outcomes, escorts, since, until))
     out += M.event_measures(interactions, outcomes, since, until)
+    out.append(M.materials_by_kind(handouts, since, until))
 
     out.append(M.deescalation_share(incidents, outcomes))
     out.append(_violence_measure())

@@ -242,7 +242,7 @@ function afterSent(batch, data) {
       logbook.add({id: x.id, kind: "ping", label: "Position", made: x.made, state: "failed", error: r.reason});
     }
   }
-  if (["close", "status", "backup", "sos", "check", "ack"].includes(kind)) poll();
+  if (["close", "status", "backup", "sos", "check", "ack"].includes(kind) || kind.startsWith("escort")) poll();
 }
 
 // ------------------------------------------------------------------ log in
@@ -297,6 +297,7 @@ async function start() {
     store.set("vocab", F.vocab);
     buildLogGrid();
   } catch (err) { if (!(err instanceof Offline)) toast(err.message); }
+  if (typeof Program !== "undefined") await Program.start();
   await poll();
   startTimers();
   startGeolocation();
@@ -331,6 +332,7 @@ async function poll() {
     }
     if (!F.today || now.today_version !== F.today.version) await loadToday();
     alertNew(now.assignments);
+    if (typeof Program !== "undefined") await Program.poll();
     renderAll();
   } catch (err) {
     if (!(err instanceof Offline)) renderSync(err.message);
@@ -548,6 +550,7 @@ function unlockAudio() {  // browsers let a page make sound only after a tap
 function renderAll() {
   renderClock(); renderSync(); renderDuty(); renderAlerts(); renderAssignments(); renderNow(); renderPosition();
   renderLog(); renderDay(); drawAssignmentsOnMap();
+  if (typeof Program !== "undefined") Program.render();
 }
 
 function renderClock() {
@@ -759,12 +762,23 @@ function buildLogGrid() {
       (t === "referral" || t === "business check-in" ? " more" : "") + (t === "911 call" ? " urgent" : ""),
     dataset: {type: t}, onclick: () => onLogButton(t)}, LOG_LABELS[t] || t)));
   $("referral-grid").replaceChildren(...F.vocab.referral_types.map((r) => el("button", {type: "button", class: "ref-btn",
-    dataset: {referral: r}, onclick: () => logInteraction("referral", {referral_type: r}, "Referral: " + r)}, r)),
+    dataset: {referral: r}, onclick: () => logWithMaterials("referral", {referral_type: r}, "Referral: " + r)}, r)),
     el("button", {type: "button", class: "back", onclick: () => showGrid("log")}, "Back"));
+}
+
+// A referral or information shared may come with written materials: field-activities.js offers the district's list
+// (issue 17) and logs them with the interaction; without a list the entry is logged at once.
+function logWithMaterials(type, extra, label) {
+  if (typeof Program !== "undefined" && Program.offerMaterials(type, extra, label)) return;
+  logInteraction(type, extra, label);
 }
 
 function onLogButton(type) {
   if (type === "referral") { showGrid("referral"); return; }
+  if (type === "information sharing" || type === "outreach material shared") {
+    logWithMaterials(type, {}, LOG_LABELS[type] || type);
+    return;
+  }
   if (type === "business check-in") { showGrid("business"); renderBusinesses(); return; }
   logInteraction(type, {}, LOG_LABELS[type] || type);
 }
