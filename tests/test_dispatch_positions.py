@@ -171,3 +171,24 @@ def test_an_assignment_under_way_at_midnight_still_places_the_unit(uptown, recor
     next_day = Desk(uptown, record=record, timeline=Timeline({"amb2": [Leg(0.0, 1440.0, 85, 0.0, 0.0, "post")]}))
     assert state(next_day, "amb2", "2026-06-03T15:00:00Z").position.source == "after incident"
     assert state(next_day, "amb2", "2026-06-04T15:00:00Z").position.source == "plan"
+
+
+def test_a_late_starter_and_an_early_leaver_are_off_duty_outside_their_hours(uptown, record):
+    """The day's plan has amb3 from 12:00 and amb6 until 16:00 (a short-handed day): outside those hours each is
+    off duty and not ranked, even with a fresh ping; inside them, on shift (T0 is a Tuesday, 14:00 local)."""
+    plan = Timeline({"amb3": [Leg(720.0, 1080.0, 85, 0.0, 0.0, "post")],
+                     "amb6": [Leg(600.0, 960.0, 40, 0.0, 0.0, "post")],
+                     "amb7": [Leg(600.0, 1080.0, 16, 0.0, 0.0, "post")]})
+    desk = Desk(uptown, record=record, timeline=plan)
+    morning, evening = -210.0, 180.0  # 10:30 and 17:00
+    for t in (morning, evening):
+        ping_on(desk, "amb3", 85, 10.0, at(t - 1))
+        ping_on(desk, "amb6", 40, 10.0, at(t - 1))
+    assert (state(desk, "amb3", at(morning)).status, state(desk, "amb6", at(morning)).status) == \
+        ("off duty", "on shift")
+    assert (state(desk, "amb3", at(evening)).status, state(desk, "amb6", at(evening)).status) == \
+        ("on shift", "off duty")
+    assert state(desk, "amb7", at(evening)).status == "on shift"
+    inc = desk.new_incident(FAR, type="disturbance", source="phone", when=at(evening))
+    ranked = [c.ambassador for c in desk.rank_incident(inc.id, when=at(evening)).ranked]
+    assert "amb6" not in ranked and "amb3" in ranked
