@@ -320,7 +320,9 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     summary["search"] = {"variants_tried": best.tried, "variants": best.total, "stopped": best.stopped,
                          "priority": list(tg.priority)}
     summary["capacity"] = cap.to_dict()
-    summary["time_limit_reached"] = best.stopped == "time limit"
+    # the clock ran out: the search stopped for it, or the area tours had only what was left of it (the plan then
+    # depends on the machine's speed, even when its first variant met every target)
+    summary["time_limit_reached"] = best.stopped == "time limit" or time.perf_counter() > deadline
     if pairs:
         summary["note"] = ("pairs mode: a pair walks, checks in and takes its breaks together; the on-street "
                            "minimum is counted in people (2 per pair)")
