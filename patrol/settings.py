@@ -38,6 +38,16 @@ alerts     checkin_after_min (an ambassador on scene is asked "are you OK?" this
            no_ping_min (an ambassador on duty with no sign of life for this long raises an alert),
            message_radius_m (the default walking distance of a message to those near a point)
 
+Other files of a district folder (issue 17; their names can be changed in ``district.files``):
+
+``cameras.toml``    (``district.files.cameras``) the camera registry: id, position, heading, field of view and range,
+                    or the blocks a camera sees; owner, notes (:mod:`patrol.cameras`, ``docs/cameras.md``)
+``materials.toml``  (``district.files.materials``) the services and written materials ambassadors refer people
+                    to and hand out, with their kind, place and hours (:mod:`patrol.materials`,
+                    ``docs/materials.md``)
+
+Special events are not a file: they are kept in the district's record (:mod:`patrol.events`).
+
 A key whose value is a table (``district.files``, ``dispatch.on_scene_min``) is merged into its
 default: the entries given replace those of the same name, the others keep their defaults.
 

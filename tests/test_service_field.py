@@ -325,7 +325,8 @@ def test_the_page_shell(service):
     parser.feed(page.text)
     assert parser.found == []
     scripts = re.findall(r'<script src="([^"]+)"', page.text)
-    assert scripts == ["/static/leaflet/leaflet.js", "/static/field.js", "/static/field-alerts.js"]
+    assert scripts == ["/static/leaflet/leaflet.js", "/static/field.js", "/static/field-alerts.js",
+                       "/static/field-activities.js"]
     for src in scripts:
         assert client.get(src).status_code == 200
     for src in scripts[1:]:

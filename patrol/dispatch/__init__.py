@@ -7,6 +7,8 @@ positions   where each unit is: what the record says (en route, on scene, after 
             else the day's plan
 roster      responding units (ambassadors or pairs) and their duty status
 cost        what sending a unit costs the plan (corridor gaps, check-ins, breaks)
+escorts     safety escorts in the record: their own kind, life cycle and outcomes; as engagements for positions
+escort_desk an escort's walk from A to B, who can reach A soonest (with the cost to the plan), the writes
 ranking     rank available units by ETA (optionally cost within a tolerance), with deterministic ties
 lifecycle   the incident status life cycle
 schema      the versioned SQLite schema

@@ -105,6 +105,7 @@ class Incident(_Row):
     in_area: bool | None
     notes: str
     created_by: str
+    camera_id: str | None = None
     district: str | None = None  # the program's name of its district (None in a one-district record)
 
 

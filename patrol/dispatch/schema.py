@@ -319,18 +319,135 @@ BEGIN SELECT RAISE(ABORT, 'a message is acknowledged once'); END;
 _V5_TABLES = ("alerts", "alert_actions", "safety_checks", "messages", "message_recipients")
 TABLES = (*TABLES, *_V5_TABLES)
 
-#: Version 6 (issue 18): several districts, one record (``patrol serve --program``).  ``incidents.district``: the
-#: program's name of the district the incident belongs to (its point, ``block``/``offset_m``, is on that district's
-#: streets); NULL in a one-district record.  ``plan_versions`` is rebuilt with a ``district`` column ('' in a
-#: one-district record) so that each district keeps its own versions of the same day: SQLite cannot change the
-#: table's ``UNIQUE (day, version)``, so the rows are copied into a table keyed ``UNIQUE (district, day, version)``
-#: (ids kept) and its triggers made again.  Pings, duty, interactions and alerts name an ambassador or unit, whose
-#: district the program's rosters say (names are unique across a program).
-_V6 = """
+# Version 6, issue 17 (one self-contained script): special events, safety escorts, camera edits and written materials.
+# Events and camera edits are kept per district (``district``: the district's name).  Nothing is deleted: an
+# event is removed by stamping ``removed_at`` once (its other columns never change); a camera edit is a new
+# row (``set`` with the camera's fields, or ``remove``) over the district's ``cameras.toml``; an escort moves
+# along its own life cycle (``requested`` -> ``assigned`` -> ``under way`` -> ``done``, or ``cancelled``); a
+# handout is one written material given with a logged interaction.  An incident may name the camera it was
+# seen on.
+_V6_ISSUE17 = """
+CREATE TABLE events (
+    id            INTEGER PRIMARY KEY,
+    district      TEXT NOT NULL,              -- the district's name
+    name          TEXT NOT NULL,
+    place         TEXT,                       -- what the geocoder resolves (NULL: the blocks were listed)
+    blocks        TEXT NOT NULL,              -- JSON list of block ids (resolved when added)
+    radius_m      REAL NOT NULL DEFAULT 0,    -- blocks within this walk of the place belong to the event
+    start_at      TEXT NOT NULL,
+    end_at        TEXT NOT NULL,
+    crowd         INTEGER,                    -- expected people
+    info          TEXT NOT NULL DEFAULT '',   -- what to tell people
+    ambassadors   INTEGER NOT NULL DEFAULT 1 CHECK (ambassadors >= 1),
+    presence      TEXT NOT NULL DEFAULT 'dwell' CHECK (presence IN ('dwell', 'loop')),
+    before_min    REAL NOT NULL DEFAULT 0,    -- set-up: presence starts this long before start_at
+    after_min     REAL NOT NULL DEFAULT 0,    -- dispersal: and ends this long after end_at
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    removed_at    TEXT,
+    removed_by    TEXT
+);
+CREATE INDEX events_window ON events(district, start_at, end_at);
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (events): remove an event instead'); END;
+CREATE TRIGGER events_frozen BEFORE UPDATE OF id, district, name, place, blocks, radius_m, start_at, end_at, crowd,
+    info, ambassadors, presence, before_min, after_min, created_at, created_by ON events
+BEGIN SELECT RAISE(ABORT, 'an event is never changed: remove it and add another'); END;
+CREATE TRIGGER events_removed_once BEFORE UPDATE OF removed_at, removed_by ON events WHEN OLD.removed_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'the event was already removed'); END;
+
+CREATE TABLE escorts (
+    id             INTEGER PRIMARY KEY,
+    requested_at   TEXT NOT NULL,             -- when the request came in
+    wanted_at      TEXT NOT NULL,             -- when the person(s) want to set off from A
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    source         TEXT NOT NULL,             -- vocab.SOURCES (walk-up, phone, patrol ...)
+    status         TEXT NOT NULL CHECK (status IN ('requested', 'assigned', 'under way', 'done', 'cancelled')),
+    people         INTEGER NOT NULL DEFAULT 1 CHECK (people >= 1),
+    from_text      TEXT NOT NULL,
+    from_matched   TEXT,
+    from_lat       REAL NOT NULL,
+    from_lon       REAL NOT NULL,
+    from_block     INTEGER NOT NULL,
+    from_offset_m  REAL NOT NULL,
+    to_text        TEXT NOT NULL,
+    to_matched     TEXT,
+    to_lat         REAL NOT NULL,
+    to_lon         REAL NOT NULL,
+    to_block       INTEGER NOT NULL,
+    to_offset_m    REAL NOT NULL,
+    distance_m     REAL NOT NULL,             -- the walk from A to B along the streets
+    duration_min   REAL NOT NULL,             -- expected: distance_m at speeds.patrol_m_s
+    notes          TEXT NOT NULL DEFAULT '',
+    unit           TEXT,                      -- the unit sent
+    members        TEXT,                      -- JSON list of its ambassadors
+    assigned_at    TEXT,
+    depart_at      TEXT,                      -- when the unit sets off to A (wanted_at - its walk, >= assigned_at)
+    eta_min        REAL,                      -- its walk to A, minutes, at the assignment
+    travel_m       REAL,
+    accepted_at    TEXT,
+    en_route_at    TEXT,
+    started_at     TEXT,                      -- walking with the person(s) from A
+    ended_at       TEXT,                      -- done (at B, or ended early) or cancelled
+    outcome        TEXT,
+    created_by     TEXT NOT NULL
+);
+CREATE INDEX escorts_status ON escorts(status);
+CREATE INDEX escorts_unit ON escorts(unit, depart_at);
+CREATE TRIGGER escorts_no_delete BEFORE DELETE ON escorts
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (escorts)'); END;
+
+CREATE TABLE camera_edits (
+    id         INTEGER PRIMARY KEY,
+    district   TEXT NOT NULL,
+    camera_id  TEXT NOT NULL,
+    action     TEXT NOT NULL CHECK (action IN ('set', 'remove')),
+    data       TEXT NOT NULL DEFAULT '{}',    -- JSON: the camera's fields (action 'set')
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL
+);
+CREATE INDEX camera_edits_camera ON camera_edits(district, camera_id, id);
+CREATE TRIGGER camera_edits_no_delete BEFORE DELETE ON camera_edits
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (camera_edits)'); END;
+CREATE TRIGGER camera_edits_no_update BEFORE UPDATE ON camera_edits
+BEGIN SELECT RAISE(ABORT, 'rows of camera_edits are never changed'); END;
+
+CREATE TABLE handouts (
+    id              INTEGER PRIMARY KEY,
+    interaction_id  INTEGER NOT NULL REFERENCES interactions(id),
+    at              TEXT NOT NULL,
+    ambassador      TEXT NOT NULL,
+    material        TEXT NOT NULL,            -- the id in the district's materials.toml
+    kind            TEXT NOT NULL,            -- its kind then (shelter, food, event flyer ...)
+    count           INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1),
+    actor           TEXT NOT NULL
+);
+CREATE INDEX handouts_at ON handouts(at);
+CREATE TRIGGER handouts_no_delete BEFORE DELETE ON handouts
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (handouts)'); END;
+CREATE TRIGGER handouts_no_update BEFORE UPDATE ON handouts
+BEGIN SELECT RAISE(ABORT, 'rows of handouts are never changed'); END;
+
+ALTER TABLE incidents ADD COLUMN camera_id TEXT;  -- the camera the incident was seen on (NULL: none)
+"""
+#: Tables added by :data:`_V6_ISSUE17`.
+_V6_TABLES = ("events", "escorts", "camera_edits", "handouts")
+
+TABLES = (*TABLES, *_V6_TABLES)
+
+#: Version 7 (issue 18, after issue 17's version 6): several districts, one record (``patrol serve --program``).
+#: ``incidents.district``: the program's name of the district the incident belongs to (its point,
+#: ``block``/``offset_m``, is on that district's streets); NULL in a one-district record.  ``plan_versions`` is
+#: rebuilt with a ``district`` column ('' in a one-district record) so that each district keeps its own versions of
+#: the same day: SQLite cannot change the table's ``UNIQUE (day, version)``, so the rows are copied into a table
+#: keyed ``UNIQUE (district, day, version)`` (ids kept) and its triggers made again.  Pings, duty, interactions and
+#: alerts name an ambassador or unit, whose district the program's rosters say (names are unique across a program).
+_V7 = """
 ALTER TABLE incidents ADD COLUMN district TEXT;
 CREATE INDEX incidents_district ON incidents(district, received_at);
 
-CREATE TABLE plan_versions_v6 (
+CREATE TABLE plan_versions_v7 (
     id         INTEGER PRIMARY KEY,
     district   TEXT NOT NULL DEFAULT '',      -- the program's name of the district ('' in a one-district record)
     day        TEXT NOT NULL,
@@ -343,10 +460,10 @@ CREATE TABLE plan_versions_v6 (
     plan       TEXT NOT NULL,
     UNIQUE (district, day, version)
 );
-INSERT INTO plan_versions_v6(id, district, day, version, made_at, minute, actor, why, path, plan)
+INSERT INTO plan_versions_v7(id, district, day, version, made_at, minute, actor, why, path, plan)
     SELECT id, '', day, version, made_at, minute, actor, why, path, plan FROM plan_versions ORDER BY id;
 DROP TABLE plan_versions;
-ALTER TABLE plan_versions_v6 RENAME TO plan_versions;
+ALTER TABLE plan_versions_v7 RENAME TO plan_versions;
 CREATE TRIGGER plan_versions_no_delete BEFORE DELETE ON plan_versions
 BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (plan_versions)'); END;
 CREATE TRIGGER plan_versions_no_update BEFORE UPDATE ON plan_versions
@@ -354,7 +471,7 @@ BEGIN SELECT RAISE(ABORT, 'rows of plan_versions are never changed'); END;
 """
 
 #: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4, _V5, _V6_ISSUE17, _V7)
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -218,6 +218,8 @@ class _Rows:
     assignments: list[dict]
     outcomes: list[dict]
     interactions: list[dict]
+    escorts: list[dict]
+    handouts: list[dict]
     resolved: dict[int, str]
     pings: list[dict]
     duty: list[dict]
@@ -243,6 +245,8 @@ class _Rows:
         return _Rows(incidents, [r for r in self.assignments if int(r["incident_id"]) in ids],
                      [r for r in self.outcomes if int(r["incident_id"]) in ids],
                      [r for r in self.interactions if r["ambassador"] in names],
+                     [r for r in self.escorts if r["unit"] in names],
+                     [r for r in self.handouts if r["ambassador"] in names],
                      {k: v for k, v in self.resolved.items() if k in ids},
                      [r for r in self.pings if r["ambassador"] in names],
                      [r for r in self.duty if r["ambassador"] in names], self.community, self.business, self.history,
@@ -255,6 +259,7 @@ def _read(db: str | Path, period: Period) -> _Rows:
         since, until = period.since, period.until
         return _Rows(queries.incidents(conn, since, until), queries.assignments(conn, since, until),
                      queries.outcomes(conn, since, until), queries.interactions(conn, since, until),
+                     queries.escorts(conn, since, until), queries.handouts(conn, since, until),
                      queries.resolutions(conn, since, until), queries.pings(conn, since, until),
                      queries.duty(conn, since, until), queries.community_survey(conn, period.first, period.last),
                      queries.business_survey(conn, period.first, period.last), queries.history(conn),
@@ -339,7 +344,9 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
                             _presence_measure(pres, opts.gap_min)]
     out += M.interactions_by_audience(interactions, since, until)
     out.append(M.checkins(interactions, dict(planned), since, until, planned_source="; ".join(sources)))
+    out.append(M.safety_escorts(interactions, outcomes, rows.escorts, since, until))
     out += M.event_measures(interactions, outcomes, since, until)
+    out.append(M.materials_by_kind(rows.handouts, since, until))
 
     out.append(M.deescalation_share(rows.incidents, outcomes))
     out.append(_violence_measure())

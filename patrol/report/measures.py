@@ -40,12 +40,14 @@ __all__ = [
     "fte",
     "history_change",
     "interactions_by_audience",
+    "materials_by_kind",
     "livability_resolved",
     "message_measures",
     "minutes_between",
     "referrals_by_type",
     "response_per_fte",
     "response_times",
+    "safety_escorts",
     "safety_measures",
     "summary_stats",
 ]
@@ -113,6 +115,9 @@ LABELS: dict[str, str] = {
     "threshold": "lowest rating counted as positive (1 to 5)",
     "feel_safer": "businesses that feel safer",
     "responses": "survey answers (a business's latest answer counts)",
+    # safety escorts
+    "total_min": "time escorting, in total (min)",
+    "mean_min": "time escorting, on average (min)",
     # incident history
     "current": "incidents in this period",
     "previous": "incidents in the previous period",
@@ -238,9 +243,6 @@ def _select(interactions, outcomes, types: set[str], items: set[tuple[str, str]]
 #: Output measures counted from interactions and incident actions/outcomes:
 #: name -> (title, unit, {key: (interaction types, {(outcome kind, value)})}).
 _EVENTS: dict[str, tuple[str, str, dict[str, tuple[set[str], set[tuple[str, str]]]]]] = {
-    "safety_escorts": ("Number of safety escort services provided", "escorts",
-                       {"safety escorts": ({"safety escort"}, {("action", "safety escorts"),
-                                                               ("outcome", "safety escorts")})}),
     "graffiti": ("Number of graffiti tags removed/reported", "entries",
                  {"removed": ({"graffiti removed"}, {("action", "graffiti removed")}),
                   "reported": ({"graffiti reported"}, {("action", "graffiti reported")})}),
@@ -254,7 +256,7 @@ _EVENTS: dict[str, tuple[str, str, dict[str, tuple[set[str], set[tuple[str, str]
 
 
 def event_measures(interactions: list[dict], outcomes: list[dict], since: str, until: str) -> list[Measure]:
-    """Safety escorts, graffiti removed/reported, 911 calls, 311 reports and hazards reported.
+    """Graffiti removed/reported, 911 calls, 311 reports and hazards reported (safety escorts: :func:`safety_escorts`).
 
     Interactions of the matching type logged in ``[since, until)`` plus the matching actions (and the
     outcome ``safety escorts``) recorded on incidents in that range, counted once per incident.
@@ -275,6 +277,50 @@ def event_measures(interactions: list[dict], outcomes: list[dict], since: str, u
         out.append(Measure(name, title, "output", total, unit, n, "record", definition,
                            breakdown=rows if len(rows) > 1 else [], key_label="graffiti tags", value_label=unit))
     return out
+
+
+def safety_escorts(interactions: list[dict], outcomes: list[dict], escorts: list[dict], since: str,
+                   until: str) -> Measure:
+    """Safety escort services provided: the record's escorts, plus escorts logged in words.
+
+    An escort of the record (table ``escorts``) counts when it was provided (started and done) with its start in
+    ``[since, until)``; its time is ``ended_at - started_at``.  Escorts recorded only as words count too:
+    interactions ``safety escort`` and incident actions/outcomes ``safety escorts``, once per incident (see the
+    module docstring).  ``extra``: the recorded escorts' total and average minutes.
+    """
+    done = [r for r in escorts if r.get("status") == "done" and r.get("started_at") and r.get("ended_at")
+            and _in(r["started_at"], since, until)]
+    minutes = [minutes_between(r["started_at"], r["ended_at"]) for r in done]
+    ints, outs = _select(interactions, outcomes, {"safety escort"},
+                         {("action", "safety escorts"), ("outcome", "safety escorts")}, since, until)
+    logged, k = count_events(ints, outs)
+    total = round(sum(minutes), 2)
+    rows = [{"key": "escorts recorded (dispatched or walk-up)", "value": len(done), "n": len(done),
+             "total_min": total},
+            {"key": "logged as interactions or incident actions", "value": logged, "n": k}]
+    extra: dict[str, Any] = {"total_min": total, "mean_min": round(total / len(done), 2) if done else None}
+    return Measure("safety_escorts", "Number of safety escort services provided", "output", len(done) + logged,
+                   "escorts", len(done) + k, "record",
+                   "escorts recorded as escorts that were started and finished (their time: start to end), plus "
+                   "interactions 'safety escort' and incident actions/outcomes 'safety escorts' (once per incident); "
+                   "an escort both recorded and logged in words counts twice",
+                   breakdown=rows, extra=extra, key_label="recorded as", value_label="escorts")
+
+
+def materials_by_kind(handouts: list[dict], since: str, until: str) -> Measure:
+    """Written materials handed out, by kind: the counts given with logged interactions in ``[since, until)``."""
+    rows = [r for r in handouts if _in(r["at"], since, until)]
+    counts: Counter = Counter()
+    entries: Counter = Counter()
+    for r in rows:
+        counts[r["kind"]] += int(r["count"])
+        entries[r["kind"]] += 1
+    breakdown = [{"key": k, "value": counts[k], "n": entries[k]} for k in sorted(counts, key=lambda k: (-counts[k], k))]
+    return Measure("materials", "Written materials handed out by ambassadors, by kind", "output",
+                   sum(counts.values()), "materials", len(rows), "record",
+                   "materials named when ambassadors logged a referral or information sharing (the count given), "
+                   "by the kind in the district's list (materials.toml)", breakdown=breakdown,
+                   key_label="kind of material", value_label="handed out")
 
 
 def referrals_by_type(interactions: list[dict], outcomes: list[dict], since: str, until: str) -> Measure:

@@ -227,6 +227,22 @@ def interactions(conn: sqlite3.Connection, since: str, until: str) -> list[dict[
                        "FROM interactions WHERE at>=? AND at<? ORDER BY at, id", (since, until))
 
 
+def escorts(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
+    """Escorts started in ``[since, until)``: id, status, unit, started_at, ended_at, outcome, distance_m."""
+    if not _has(conn, "escorts"):
+        return []
+    return _rows(conn, "SELECT id, status, unit, started_at, ended_at, outcome, distance_m FROM escorts "
+                       "WHERE started_at>=? AND started_at<? ORDER BY started_at, id", (since, until))
+
+
+def handouts(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
+    """Written materials handed out in ``[since, until)``: at, ambassador, material, kind, count."""
+    if not _has(conn, "handouts"):
+        return []
+    return _rows(conn, "SELECT at, ambassador, material, kind, count FROM handouts WHERE at>=? AND at<? "
+                       "ORDER BY at, id", (since, until))
+
+
 def pings(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
     """Position pings with a fix time in ``[since, until)``: ambassador, t, lat, lon, block (NULL: not snapped)."""
     if not _has(conn, "pings"):

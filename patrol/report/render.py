@@ -54,7 +54,7 @@ KPI_CARDS: tuple[tuple[str, str], ...] = (
 #: Which way a measure is better (others are counts of events whose rise is neither good nor bad).
 BETTER: dict[str, str] = {
     "community_interactions": "higher", "business_interactions": "higher", "presence_hours": "higher",
-    "referrals": "higher", "business_checkins": "higher", "safety_escorts": "higher",
+    "referrals": "higher", "business_checkins": "higher", "safety_escorts": "higher", "materials": "higher",
     "deescalation_share": "higher", "livability_resolved": "higher", "community_satisfaction": "higher",
     "business_feels_safer": "higher", "response_assign_to_scene": "lower", "response_call_to_scene": "lower",
     "response_per_fte": "lower", "alert_ack_min": "lower", "message_ack_min": "lower",

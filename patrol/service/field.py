@@ -31,6 +31,7 @@ from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, field_writer, principal, reader
 from patrol.service.idempotent import Once
 from patrol.service.incidents import page, since_time
+from patrol.service.materials import materials_of
 from patrol.service.schemas import (
     BackupBody,
     CheckinBody,
@@ -121,6 +122,7 @@ def ambassadors_now(st: ServiceState) -> dict:
             "status": status,
             "status_source": source,
             "incident_id": next((busy[n] for n in unit.names() if n in busy), None),
+            "escort_id": pos.escort_id if pos is not None and status == "busy" else None,
             "position": None if pos is None else {
                 "lat": round(pos.lat, 6), "lon": round(pos.lon, 6), "block": pos.block,
                 "offset_m": round(pos.offset_m, 1), "source": pos.source, "estimated": pos.estimated,
@@ -245,11 +247,13 @@ def field_router(st: ServiceState) -> APIRouter:
             _check_assigned(unit, body.incident_id, open_only=False)
         where = _where(st, body.lat, body.lon, body.where)
         at = _when(st, body.at)
+        given = materials_of(st).handouts([(m.id, m.count) for m in body.materials])
         return once.run(
             lambda idem: st.record.log_interaction(
                 name, body.type, referral_type=body.referral_type, business=body.business,
-                incident_id=body.incident_id, notes=body.notes, at=at, actor=p.actor, idem=idem, **where),
-            lambda i: i.to_dict())
+                incident_id=body.incident_id, notes=body.notes, handouts=given, at=at, actor=p.actor, idem=idem,
+                **where),
+            lambda i: {**i.to_dict(), "materials": [{"id": m, "kind": k, "count": n} for m, k, n in given]})
 
     @r.post("/ambassadors/{name}/checkins", status_code=201, summary="Log a completed business check-in")
     def checkin(body: CheckinBody, request: Request, name: str = AmbassadorName,

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 #: Files of the page shell (under ``static/``) whose content names the service worker's cache.
 SHELL: tuple[str, ...] = ("field.html", "field.js", "field-alerts.js", "field.css", "field-sw.js",
-                          "field.webmanifest", "field-icon.svg")
+                          "field.webmanifest", "field-icon.svg", "field-activities.js", "field-activities.css")
 
 
 def shell_version() -> str:

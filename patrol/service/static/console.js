@@ -23,6 +23,10 @@ const S = {
   allowDuplicate: null,  // location text the dispatcher chose to create although an incident is open there
 };
 
+// Panels of other features (events, escorts, cameras: console-*.js) register here: start() once the map and the
+// lists are loaded, refresh(state) at every poll.
+const PANELS = [];
+
 class ApiError extends Error {
   constructor(status, body) {
     const err = (body && body.error) || {type: "HTTPError", message: "HTTP " + status};
@@ -96,6 +100,7 @@ async function start() {
   if (!S.canDispatch) $("f-submit").disabled = true;
   if (!MapView.map) S.layers = MapView.init();
   MapView.drawStreets(district, streets);
+  for (const p of PANELS) { try { await p.start(); } catch (err) { console.error(err); } }
   await refresh();
   if (S.timer) clearInterval(S.timer);
   S.timer = setInterval(refresh, S.pollMs);
@@ -136,6 +141,7 @@ async function refresh() {
     if ($("show-all").checked) incidents = (await api("GET", "/api/incidents?limit=100")).items;
     renderIncidents(incidents, state.incidents.length);
     if (S.selected !== null) await showIncident(S.selected, {quiet: true});
+    for (const p of PANELS) await p.refresh(state);
     $("poll-status").textContent = "updated " + Clock.time(Clock.now(), true) + " (every " + S.pollMs / 1000 + " s)";
   } catch (err) {
     $("poll-status").textContent = "update failed: " + explain(err);
