@@ -1,9 +1,10 @@
 """A program of several districts (issue 18): program.toml, the joined streets, ranking across the boundary, the
 day's plans of every district on Dask.
 
-The two-district program is the example in ``data/programs/uptown-lynlake``: Uptown (embedded) and Lyn-Lake built
-here from the OpenStreetMap extract in ``../shared/data/uptown`` (those tests skip when it is absent).  Lyn-Lake lies
-inside Uptown's area box, so a place in both areas belongs to Lyn-Lake (the smaller area).
+The two-district program is the example in ``data/programs/uptown-lynlake`` (fixture ``program_dir``, conftest.py):
+Uptown (embedded) and Lyn-Lake built from the OpenStreetMap extract in ``../shared/data/uptown`` (these tests skip
+when it is absent).  Lyn-Lake lies inside Uptown's area box, so a place in both areas belongs to Lyn-Lake (the
+smaller area).
 """
 
 from __future__ import annotations
@@ -24,21 +25,7 @@ from patrol.program import load_program
 from patrol.program.plans import plan_program
 from patrol.program.ranking import ProgramDesk
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "programs" / "uptown-lynlake"
 MOMENT = datetime(2026, 6, 2, 19, 0, tzinfo=UTC)  # Tuesday 14:00 in Minneapolis, both districts on shift
-
-
-@pytest.fixture(scope="session")
-def program_dir(shared_dir, tmp_path_factory) -> Path:
-    """The example program, with Lyn-Lake built from the OSM extract (as program.toml says to)."""
-    osm = shared_dir / "data" / "uptown" / "osm_lynlake_2018.osm"
-    if not osm.is_file():
-        pytest.skip("the Lyn-Lake OSM extract is not in ../shared/data/uptown")
-    folder = tmp_path_factory.mktemp("program")
-    shutil.copy(EXAMPLE / "program.toml", folder / "program.toml")
-    assert main(["district", "build", "--osm-xml", str(osm), "--settings", str(EXAMPLE / "lynlake.toml"),
-                 "--out", str(folder / "lynlake")]) == 0
-    return folder
 
 
 @pytest.fixture(scope="session")
