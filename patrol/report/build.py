@@ -282,10 +282,11 @@ def _presence(parts: list, rows: _Rows, period: Period, plans: dict, opts: Repor
         total.by_hour = total.by_hour + one.by_hour
         total.by_hour_planned = total.by_hour_planned + one.by_hour_planned
         total.n_pings += one.n_pings
-        for src, dst in ((one.by_ambassador, total.by_ambassador), (one.by_date, total.by_date),
-                         (one.pings_by_ambassador, total.pings_by_ambassador)):
-            for k, v in src.items():
-                dst[k] = dst.get(k, 0) + v
+        for hours, into in ((one.by_ambassador, total.by_ambassador), (one.by_date, total.by_date)):
+            for k, h in hours.items():
+                into[k] = into.get(k, 0.0) + h
+        for k, n in one.pings_by_ambassador.items():
+            total.pings_by_ambassador[k] = total.pings_by_ambassador.get(k, 0) + n
         total.days_measured = sorted(set(total.days_measured) | set(one.days_measured))
         total.days_planned = sorted(set(total.days_planned) | set(one.days_planned))
     return total
