@@ -13,6 +13,7 @@ incidents of that district, the records of its ambassadors) or, without ``--dist
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -74,6 +75,8 @@ def plan_command(args: argparse.Namespace) -> int:
         raise InputError("--program plans one day of every district: patrol plan --program DIR --day DAY",
                          field="program")
     if not args.verbose:  # Dask's scheduler and workers log every step at INFO: the result lines say what matters
+        with contextlib.suppress(ImportError):  # distributed sets its loggers' levels when imported: quiet them after
+            import distributed  # noqa: F401
         logging.getLogger("distributed").setLevel(logging.WARNING)
     program = load_program(args.program)
     day = args.day or next(iter(program.districts.values())).district.settings.shift.days[0]
