@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
+log = logging.getLogger(__name__)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plan", help="plan the day's foot patrols, or check a plan (patrol plan check FILE)",
@@ -33,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", help="plan.json to check (with 'check')")
     rp = p.add_argument_group("re-plan (patrol plan replan --plan PLAN.json --db RECORD --at HH:MM)")
     rp.add_argument("--plan", default=None, metavar="PLAN.json", help="the day's current plan version")
-    rp.add_argument("--db", default=None, metavar="RECORD", help="the incident record (default dispatch.db)")
+    rp.add_argument("--db", default=None, metavar="RECORD",
+                    help="the record (default: the district's, dispatch.db): the dispatches a re-plan starts from; "
+                         "the special events a day plan places (of --date) and a check measures")
     rp.add_argument("--at", default=None, metavar="HH:MM", help="the re-plan's minute (default now)")
     rp.add_argument("--why", default="", help="why the day is re-planned (kept with the version)")
     rp.add_argument("--actor", default=None, help="who re-plans (kept with the version and in the audit trail)")
@@ -186,12 +191,14 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    plans = _with_events(args, district, plans)
     results = {}
     for day, plan in plans.items():
         out = Path(args.out) / day if (args.out and args.week) else Path(args.out or f"plans/{day}")
         data = plan.to_dict()
         paths = write_outputs(data, district, out, map_path=Path(args.maps) / f"plan-{day}.html")
         results[day] = {"out": str(out), "summary": data["summary"], "shortfalls": data["shortfalls"],
+                        "events": data["events"],
                         "files": {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in paths.items()}}
     met = all(not r["shortfalls"] for r in results.values())
     if args.json:
@@ -203,6 +210,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  corridor max gap {s['corridor_max_gap_min']} min, area blocks unwalked {s['area_blocks_unvisited']}, "
               f"check-ins {s['businesses_checked']}/{s['businesses_due']}, hot-spot max gap "
               f"{s['hotspot_max_gap_min']} min, balance {s['balance_ratio']}, {s['seconds']} s")
+        for ev in r["events"]:
+            who = ", ".join(f"{x['unit']} {x['from']}-{x['to']}" for x in ev["stints"]) or "nobody"
+            print(f"  event {ev['name']} ({ev['window'][0]}-{ev['window'][1]}, {ev['ambassadors']} wanted, "
+                  f"{ev['mode']}): {who}")
         if r["shortfalls"]:
             print("  targets not met:")
             for x in r["shortfalls"]:
@@ -210,6 +221,24 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print("  all targets met (confirm with `patrol plan check`)")
     return 0 if met else 1
+
+
+def _with_events(args: argparse.Namespace, district, plans: dict) -> dict:
+    """The plans with the special events of their dates placed on them: the events of ``--db`` (default: the
+    district's record, when it exists); a plan without a date has none."""
+    from patrol.events import events_on
+    from patrol.planning.event_duty import plan_events
+
+    path = Path(args.db or district.settings.dispatch.db)
+    if args.db is None and not path.exists():
+        return plans
+    out = {}
+    for day, plan in plans.items():
+        events = events_on(district, path, plan.date) if plan.date else []
+        if not plan.date and args.db is not None:
+            log.warning("%s: no --date, so no events from %s are placed", day, path)
+        out[day] = plan_events(district, plan, events) if events else plan
+    return out
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -223,7 +252,13 @@ def _check(args: argparse.Namespace) -> int:
     from patrol.timeline import read_plan_file
 
     plan = read_plan_file(path)
-    result = check_plan(plan, district_for_plan(plan, args.district), own_settings=args.own_settings)
+    district = district_for_plan(plan, args.district)
+    events = None
+    if args.db is not None:  # the record's events of the plan's date, not those the plan lists
+        from patrol.events import events_on
+
+        events = events_on(district, args.db, plan["date"]) if plan.get("date") else []
+    result = check_plan(plan, district, own_settings=args.own_settings, events=events)
     if args.json:
         print_json(result)
     else:
@@ -243,6 +278,9 @@ def _check(args: argparse.Namespace) -> int:
             print(f"  break: {p}")
         for c in result["checkins_outside_hours"][:10]:
             print(f"  check-in: {c['walker']} {c['time']} {c['business']}: {c['problem']}")
+        for e in result["event_presence"]:
+            print(f"  event: {e['name']} {e['window'][0]}-{e['window'][1]}: {e['required']} wanted, at least "
+                  f"{e['least_present']} there, {e['minutes_short']} min short")
     return 0 if result["all_targets_met"] else 1
 
 

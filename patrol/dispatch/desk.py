@@ -185,17 +185,20 @@ class Desk:
             busy.update(n for e in engaged if e.escort is not None and e.phase(moment) != "ended" for n in e.names)
         out: list[UnitState] = []
         for unit in self.units:
-            activity, in_plan = None, False
+            activity, in_plan, hours = None, False, self._shift
             if self.timeline is not None:
                 for n in unit.names():
                     if n in self.timeline.legs:
                         in_plan = True
+                        legs = self.timeline.legs[n]
+                        if legs:  # its own hours in the day's plan (a late start, an early leave)
+                            hours = (legs[0].t0, legs[-1].t1)
                         pos = self.timeline.position(n, minute)
                         if pos is not None:
                             activity = pos[2]
                             break
             status, src = duty_status(unit, minute=minute, busy=busy, explicit=explicit, plan_activity=activity,
-                                      in_plan=in_plan, on_shift_day=on_day, shift=self._shift)
+                                      in_plan=in_plan, on_shift_day=on_day, shift=hours)
             names = set(unit.names())
             mine = [e for e in engaged if names.intersection(e.names)]
             out.append(UnitState(unit, status, src, self._position(unit, moment, minute, pings, mine)))

@@ -82,6 +82,10 @@ class DailyPlan:
     hotspot_source : dict
         Where the hot spots came from: ``{"history": None}`` for the demand model of the district's data,
         else the incident-history file, its column mapping and a digest of its incidents.
+    made_at : str or None
+        When the version was made (ISO).
+    events : list of dict
+        The special events placed on the plan (:mod:`.event_duty`): window, blocks, point, people wanted, stints.
     """
 
     district: District
@@ -100,6 +104,7 @@ class DailyPlan:
     hotspot_source: dict[str, Any] = field(default_factory=lambda: {"history": None})
     version: int = 1
     made_at: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def all_targets_met(self) -> bool:
@@ -140,6 +145,7 @@ class DailyPlan:
             "walkers": walkers,
             "summary": {k: v for k, v in self.summary.items() if k != "units"},
             "shortfalls": [s.to_dict() for s in self.shortfalls],
+            "events": self.events,
             "all_targets_met": self.all_targets_met,
             "timeline": self.timeline().to_dict(),
         }

@@ -17,8 +17,10 @@ from pydantic import BaseModel, Field
 from patrol.dispatch.clock import iso, local_minute, local_moment, zone
 from patrol.dispatch.diversions import replan_from_record
 from patrol.errors import InputError, NotFoundError
+from patrol.events import events_on
 from patrol.planning import plan_day, write_outputs
 from patrol.planning.duties import day_roster
+from patrol.planning.event_duty import plan_events
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, reader
 from patrol.service.today import PlanFile
@@ -75,7 +77,8 @@ def plans_router(st: ServiceState) -> APIRouter:
         roster = day_roster(st.district.settings, absent=body.absent, only=body.only, start=body.start,
                             end=body.end, pairs=body.pairs)
         seed = body.seed if body.seed is not None else int.from_bytes(date.encode()[-4:], "big") % 1_000_000
-        plan = plan_day(st.district, day, date=date, seed=seed, roster=roster)
+        plan = plan_events(st.district, plan_day(st.district, day, date=date, seed=seed, roster=roster),
+                           events_on(st.district, st.record, date))
         kept = st.record.plan_versions(date, district=st.district_key or "")
         plan.version = kept[-1].version + 1 if kept else 1
         plan.made_at = iso(moment)
