@@ -131,7 +131,7 @@ def test_every_district_planned_on_dask_workers_from_scattered_data(program_dir,
     program = load_program(folder)
     shutil.move(folder / "lynlake", tmp_path / "moved")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         result = plan_program(program, "tue", tmp_path / "out", date="2026-06-02", seed=1, client=client)
         workers = {w["id"] for w in client.scheduler_info()["workers"].values()}
     assert result.workers == 2 and len(workers) == 2
