@@ -23,7 +23,6 @@ __all__ = [
     "OutsideDistrictError",
     "PatrolError",
     "PlanError",
-    "ProgramError",
     "RecordError",
     "RecordUnavailableError",
     "SolverError",
@@ -85,10 +84,6 @@ class ConfigError(InputError):
 
 class DistrictError(InputError):
     """A district folder or its data that cannot be loaded."""
-
-
-class ProgramError(ConfigError):
-    """A program file (``program.toml``) or districts of a program that cannot be loaded or do not fit together."""
 
 
 class GraphValidationError(PatrolError, ValueError):

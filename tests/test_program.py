@@ -20,7 +20,7 @@ import pytest
 from patrol.cli import main
 from patrol.dispatch.desk import Desk
 from patrol.dispatch.record import Record
-from patrol.errors import ProgramError
+from patrol.errors import ConfigError
 from patrol.program import load_program
 from patrol.program.plans import plan_program
 from patrol.program.ranking import ProgramDesk
@@ -50,7 +50,7 @@ def _write(folder: Path, text: str) -> Path:
     ('[program]\nname = "P"\n[[districts]]\nname = "A B"\npath = "embedded"\n', "districts.name", "a-z"),
 ])
 def test_bad_programs_are_named(tmp_path, text, field, words):
-    with pytest.raises(ProgramError, match=words) as exc:
+    with pytest.raises(ConfigError, match=words) as exc:
         load_program(_write(tmp_path / "p", text))
     assert field in exc.value.field
 

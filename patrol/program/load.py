@@ -45,7 +45,7 @@ from typing import Any
 
 from patrol.dispatch.roster import roster_units
 from patrol.district import District, default_district_path, load_district
-from patrol.errors import ConfigError, PatrolError, ProgramError
+from patrol.errors import ConfigError, PatrolError
 from patrol.program.joined import JoinedNetwork, join_districts
 from patrol.settings import read_toml
 
@@ -132,12 +132,12 @@ class Program:
 
         Raises
         ------
-        ProgramError
+        ConfigError
             Naming the program's districts.
         """
         found = self.districts.get(str(name).strip())
         if found is None:
-            raise ProgramError(f"no district {name!r} in the program {self.name!r}; its districts: "
+            raise ConfigError(f"no district {name!r} in the program {self.name!r}; its districts: "
                                f"{', '.join(self.districts)}", field="district",
                                details={"districts": list(self.districts)})
         return found
@@ -207,7 +207,7 @@ def _roster_names(district: District) -> list[str]:
 def _refuse_unknown(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise ProgramError(f"{path}: unknown key(s) in {where}: {', '.join(unknown)} (known: "
+        raise ConfigError(f"{path}: unknown key(s) in {where}: {', '.join(unknown)} (known: "
                            f"{', '.join(sorted(allowed))})", field=f"{where}.{unknown[0]}")
 
 
@@ -216,7 +216,7 @@ def load_program(path: str | Path) -> Program:
 
     Raises
     ------
-    ProgramError
+    ConfigError
         When the file is missing or not TOML, has an unknown key or a bad value, lists no district, names a
         district twice or a folder that is not a district, or when districts do not fit together (an ambassador
         on two rosters, two time zones, two response speeds); the message names the problem and the district.
@@ -227,52 +227,52 @@ def load_program(path: str | Path) -> Program:
     try:
         data = read_toml(file, what="program", field="program")
     except ConfigError as exc:
-        raise ProgramError(exc.message + (" (a program folder holds program.toml)" if "not found" in exc.message
+        raise ConfigError(exc.message + (" (a program folder holds program.toml)" if "not found" in exc.message
                                           else ""), field="program") from exc
     _refuse_unknown(data, set(_KEYS), "the file", file)
     head = data.get("program")
     if not isinstance(head, dict) or not str(head.get("name") or "").strip():
-        raise ProgramError(f"{file}: [program] needs a name (name = \"...\")", field="program.name")
+        raise ConfigError(f"{file}: [program] needs a name (name = \"...\")", field="program.name")
     _refuse_unknown(head, _KEYS["program"], "[program]", file)
     shared = data.get("shared", {})
     if not isinstance(shared, dict):
-        raise ProgramError(f"{file}: [shared] must be a table", field="shared")
+        raise ConfigError(f"{file}: [shared] must be a table", field="shared")
     _refuse_unknown(shared, _KEYS["shared"], "[shared]", file)
     tol = shared.get("join_tolerance_m", 12.0)
     if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 < float(tol) <= 100:
-        raise ProgramError(f"{file}: shared.join_tolerance_m must be metres in (0, 100], got {tol!r}",
+        raise ConfigError(f"{file}: shared.join_tolerance_m must be metres in (0, 100], got {tol!r}",
                            field="shared.join_tolerance_m")
     entries = data.get("districts")
     if not isinstance(entries, list) or not entries:
-        raise ProgramError(f"{file}: the program lists no district: add [[districts]] tables with name and path",
+        raise ConfigError(f"{file}: the program lists no district: add [[districts]] tables with name and path",
                            field="districts")
     districts: dict[str, ProgramDistrict] = {}
     for i, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
-            raise ProgramError(f"{file}: districts entry {i} must be a table (name, path)", field="districts")
+            raise ConfigError(f"{file}: districts entry {i} must be a table (name, path)", field="districts")
         _refuse_unknown(entry, _KEYS["districts"], f"districts entry {i}", file)
         name, where, label = entry.get("name"), entry.get("path"), entry.get("label", "")
         if not isinstance(name, str) or not _NAME.match(name):
-            raise ProgramError(f"{file}: districts entry {i}: name {name!r} must be 1-40 characters a-z, 0-9, - or _,"
+            raise ConfigError(f"{file}: districts entry {i}: name {name!r} must be 1-40 characters a-z, 0-9, - or _,"
                                " starting with a letter or digit (it names folders and goes into URLs)",
                                field="districts.name")
         if name in districts:
-            raise ProgramError(f"{file}: district {name!r} is listed twice", field="districts.name")
+            raise ConfigError(f"{file}: district {name!r} is listed twice", field="districts.name")
         if not isinstance(where, str) or not where.strip():
-            raise ProgramError(f"{file}: district {name!r} needs a path (a district folder, or \"{EMBEDDED}\")",
+            raise ConfigError(f"{file}: district {name!r} needs a path (a district folder, or \"{EMBEDDED}\")",
                                field="districts.path")
         folder_d = default_district_path() if where == EMBEDDED else (folder / where)
         if not (folder_d / "district.toml").is_file():
-            raise ProgramError(f"{file}: district {name!r}: {folder_d} is not a district folder (no district.toml); "
+            raise ConfigError(f"{file}: district {name!r}: {folder_d} is not a district folder (no district.toml); "
                                "build one with `patrol district build ... --out FOLDER`", field="districts.path",
                                details={"district": name, "path": str(folder_d)})
         try:
             district = load_district(folder_d)
         except PatrolError as exc:
-            raise ProgramError(f"district {name!r} ({folder_d}): {exc.message}", field="districts.path",
+            raise ConfigError(f"district {name!r} ({folder_d}): {exc.message}", field="districts.path",
                                details={"district": name, **exc.details}) from exc
         if not isinstance(label, str) or len(label) > 30:
-            raise ProgramError(f"{file}: district {name!r}: label must be a short text (at most 30 characters)",
+            raise ConfigError(f"{file}: district {name!r}: label must be a short text (at most 30 characters)",
                                field="districts.label")
         districts[name] = ProgramDistrict(name, where, district, label.strip() or name)
     _check_together(file, districts, shared)
@@ -294,7 +294,7 @@ def _check_together(file: Path, districts: dict[str, ProgramDistrict], shared: d
                 twice.append(f"{n} ({owner[n]} and {d.name})")
             owner.setdefault(n, d.name)
     if twice:
-        raise ProgramError(f"{file}: ambassador names must be unique across the program (the record keys pings, duty "
+        raise ConfigError(f"{file}: ambassador names must be unique across the program (the record keys pings, duty "
                            f"and logs by name): {', '.join(twice[:8])}; give each district its own names with "
                            "roster.names in its district.toml", field="roster.names",
                            details={"duplicates": twice})
@@ -302,12 +302,12 @@ def _check_together(file: Path, districts: dict[str, ProgramDistrict], shared: d
     want = shared.get("timezone")
     if want is not None and any(z != want for z in zones.values()):
         bad = ", ".join(f"{k}: {z}" for k, z in zones.items() if z != want)
-        raise ProgramError(f"{file}: shared.timezone is {want}, but {bad}", field="district.timezone")
+        raise ConfigError(f"{file}: shared.timezone is {want}, but {bad}", field="district.timezone")
     if len(set(zones.values())) > 1:
-        raise ProgramError(f"{file}: the districts of one program share one clock, but their time zones differ ("
+        raise ConfigError(f"{file}: the districts of one program share one clock, but their time zones differ ("
                            + ", ".join(f"{k}: {z}" for k, z in zones.items()) + ")", field="district.timezone")
     speeds = {k: d.district.settings.speeds.response_m_s for k, d in districts.items()}
     if len(set(speeds.values())) > 1:
-        raise ProgramError(f"{file}: walking times are compared across district boundaries at one response speed, "
+        raise ConfigError(f"{file}: walking times are compared across district boundaries at one response speed, "
                            "but speeds.response_m_s differs (" + ", ".join(f"{k}: {v:g} m/s" for k, v in speeds.items())
                            + ")", field="speeds.response_m_s")

@@ -111,7 +111,7 @@ class ProgramDesk:
         return next(iter(self.desks.values())).moment(when)
 
     def desk(self, district: str) -> Desk:
-        """The desk of a district (:class:`~patrol.errors.ProgramError` naming the program's districts)."""
+        """The desk of a district (:class:`~patrol.errors.ConfigError` naming the program's districts)."""
         return self.desks[self.program.get(district).name]
 
     def unit(self, name: str) -> tuple[str, Unit]:
@@ -138,7 +138,7 @@ class ProgramDesk:
         ------
         GeocodeError, OutsideDistrictError
             The first district's answer when no district knows the place.
-        ProgramError
+        ConfigError
             For an unknown ``district``.
         """
         if district is not None:

@@ -132,7 +132,7 @@ def build_program_state(config: ServiceConfig) -> ProgramState:
 
     Raises
     ------
-    ProgramError
+    ConfigError
         When the program cannot be loaded.
     PlanError
         When a plan file is not a plan or is another district's.
