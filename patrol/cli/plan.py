@@ -1,7 +1,8 @@
 """``patrol plan``: daily patrol plans (``--day``, ``--week``) and the independent ``patrol plan check``.
 
 Exit codes: 0 when every target is met, 1 when the plan was written (or checked) but a target is missed,
-and the error's own code (:mod:`patrol.errors`) when nothing could be planned or checked.
+and the error's own code (:mod:`patrol.errors`) when nothing could be planned or checked.  ``--program DIR``
+plans every district of a program (:mod:`patrol.cli.program`): 1 when any district misses a target.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from patrol.cli._common import add_district_arg, load_district_arg, print_json
+from patrol.cli.program import plan_command, program_arg
 from patrol.errors import InputError
 
 if TYPE_CHECKING:
@@ -69,6 +71,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with 'check': judge a what-if plan against the settings it was made with, not the "
                         "district's (the output says so)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    prog = p.add_argument_group("a program of several districts (patrol plan --program DIR --day DAY)")
+    prog.add_argument("--program", type=program_arg, metavar="DIR",
+                      help="plan every district of the program (program.toml) for the day, in parallel on Dask, "
+                           "into OUT/<district>/, each checked; exit code 1 when any district misses a target")
+    prog.add_argument("--workers", type=int, default=None, metavar="N",
+                      help="local Dask workers (default: one per district)")
+    prog.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786", help="a running Dask scheduler")
     p.set_defaults(func=_run)
 
 
@@ -154,6 +163,8 @@ def _day_roster(args: argparse.Namespace, settings):
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.program:
+        return plan_command(args)
     if args.action == "check":
         return _check(args)
     if args.action == "replan":
