@@ -31,7 +31,7 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -170,7 +170,7 @@ def plan_events(district: District, plan: DailyPlan, events: Sequence[Event], *,
                     if under is not None:  # it leaves before a check-in, a dwell or a break rather than cut it short
                         depart = max(start, under.t0)
                     arrive = depart + _metres(net, a, _position(legs, depart) or ev.anchor, ev.anchor) / walk_speed
-                    if busy_at_event(legs, depart, s1):
+                    if _busy_at_event(legs, depart, s1):
                         continue
                     d = Diversion(name, depart, s1, int(ev.anchor[0]), float(ev.anchor[1]), kind="event",
                                   label=label, loop=loop)
@@ -196,7 +196,7 @@ def plan_events(district: District, plan: DailyPlan, events: Sequence[Event], *,
                                         "from_min": round(s0, 2), "to_min": round(s1, 2),
                                         "arrives": format_hhmm(arrive)})
                 log.info("event %s %s-%s: %s", ev.name, format_hhmm(s0), format_hhmm(s1), name)
-    out = _as_version_of(plan, cur, district)
+    out = _as_version_of(plan, cur)
     out.events = kept
     cost = {k: {"without": day0.get(k), "with": out.summary.get(k)} for k in _COST_FIGURES}
     cost["targets_not_met"] = {"without": sorted({s.target for s in short0}),
@@ -207,7 +207,7 @@ def plan_events(district: District, plan: DailyPlan, events: Sequence[Event], *,
     return out
 
 
-def busy_at_event(legs: list[Leg], t0: float, t1: float) -> bool:
+def _busy_at_event(legs: list[Leg], t0: float, t1: float) -> bool:
     """Whether a unit's steps keep another event's presence in ``[t0, t1)``."""
     return any(x.ref.startswith(EVENT_REF) and x.t0 < t1 and x.t1 > t0 for x in legs)
 
@@ -217,7 +217,7 @@ def _minute(hhmm: str) -> float:
     return int(h) * 60.0 + int(m)
 
 
-def _as_version_of(plan: DailyPlan, data: dict[str, Any], district: District) -> DailyPlan:
+def _as_version_of(plan: DailyPlan, data: dict[str, Any]) -> DailyPlan:
     """The placed plan as the same version as the morning's (the re-plans made to place it are not versions)."""
     steps = {n: [_legs(x) for x in w["steps"]] for n, w in data["walkers"].items()}
     summary = {k: v for k, v in data["summary"].items() if k != "replan"}
