@@ -177,7 +177,7 @@ class _SegmentScheduler:
                             dist=net.dist, speed_m_min=self.v, max_trip_min=self._reach(segments))
         self.area_owner = {int(b): int(k) for b, k in zip(blocks.tolist(), owner.tolist(), strict=True)}
         return area_tours(inp.n_nodes, inp.edge_u, inp.edge_v, inp.edge_length, blocks, owner, rounds, net.dist,
-                          seed=inp.seed, cache=self.tour_cache, time_limit_s=self.tour_time_s)
+                          seed=inp.seed, cache=self.tour_cache, time_limit_s=self.tour_time_s, net=net)
 
     # ------------------------------------------------------------------ helpers
     def _draw(self, first: bool = False) -> float:
@@ -739,7 +739,8 @@ def run_segments(inp: DayInput, units: list[Unit], net: ShortestPaths, segments:
     tour_cache : dict, optional
         Area tours already found (kept across the variants of a day; see :func:`.tours.area_tours`).
     tour_time_s : float
-        Wall-clock cap of the area tours' search (they stop on an iteration count first).
+        Wall-clock cap of the area tours' search (they stop on an iteration count first; with no time left, a
+        unit's tour is its nearest block next, :func:`.tours.area_tours`).
 
     Returns
     -------
