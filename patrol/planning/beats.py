@@ -50,8 +50,8 @@ from patrol.planning.assign import TOUR_FACTOR
 from patrol.planning.capacity import unit_minutes
 from patrol.planning.model import BreakSlot, DayInput, Unit, UnitSpec
 from patrol.planning.repair import repair_day
-from patrol.planning.score import rank_key, score, summarize
-from patrol.planning.variants import Chosen, full_day_walkers, try_segments
+from patrol.planning.score import rank_key, score, summarize, tally
+from patrol.planning.variants import PACE, Chosen, full_day_walkers, try_segments
 from patrol.settings import Settings
 from patrol.timeline import Leg
 
@@ -117,6 +117,20 @@ def _counts(band_km: float, rest_km: float, n: int | None, walkers: int) -> tupl
     if nb == 0 and band_km > 0:  # the corridor needs a beat: the area beyond joins it
         nb, nr = max(nr, 1), 0
     return nb, nr
+
+
+@dataclass(frozen=True)
+class _BeatPlan:
+    """One beat planned: the variant kept (its units in district ids), its graph, its businesses (positions in
+    the day's due list), its units' walking (metres per hour on duty), the cap it was planned with, seconds."""
+
+    chosen: Chosen
+    nodes: np.ndarray
+    edges: np.ndarray
+    biz: np.ndarray
+    rates: dict[str, float]
+    cap: float | None
+    seconds: float
 
 
 def beat_count(arrays: GraphArrays, inp: DayInput, units: list[UnitSpec]) -> int:
@@ -391,26 +405,18 @@ def plan_beats(district: District, settings: Settings, inp: DayInput, units: lis
               for p in parts]
     shares = share_units(units, slots, inp, beat_work, travel, rounds)
     sp = from_node(a, inp.base)
-    names = a.edge_name
-    joined: list[Unit | None] = [None] * len(units)
-    checked = np.zeros(inp.biz_index.size, dtype=bool)
-    segments: list[dict[str, Any]] = []
-    tours: list[list[tuple[int, int, int]]] = [[] for _ in units]
-    reports: list[dict[str, Any]] = []
-    total_work = max(sum(beat_work), 1e-9)
-    done_work = 0.0
-    tried = total = 0
-    stops: list[str] = []
-    key: list[int] = []
     meal_min = float(settings.breaks.meal_min)
-    for b, p in enumerate(parts):
+    total_work = max(sum(beat_work), 1e-9)
+    plans: dict[int, _BeatPlan] = {}
+
+    def plan_one(b: int, cap: float | None, d_beat: float, base_f: float, share_f: float, again: bool) -> _BeatPlan:
+        p = parts[b]
         t_beat = time.perf_counter()
         mine = owner == b
         biz = np.flatnonzero(biz_owner == b)
         nodes, edges = beat_graph(a, np.concatenate([p, biz_blocks[biz]]), inp.base, from_base=sp)
         bin_ = beat_input(inp, nodes, edges, mine, biz)
         spec_b = [units[i] for i in shares[b]]
-        slots_b = [slots[i] for i in shares[b]]
         net = all_pairs_shortest_paths(bin_.n_nodes, bin_.edge_u, bin_.edge_v, bin_.edge_length)
         # the beat judged in the district's ids: its own blocks, hot spots and businesses
         judge = dataclasses.replace(
@@ -419,37 +425,87 @@ def plan_beats(district: District, settings: Settings, inp: DayInput, units: lis
             biz_block=inp.biz_block[biz], biz_offset=inp.biz_offset[biz], biz_open=inp.biz_open[biz],
             biz_close=inp.biz_close[biz], biz_ref=[inp.biz_ref[int(i)] for i in biz])
 
-        def evaluate(us: list[Unit], tallies: dict, nodes=nodes, edges=edges, judge=judge
-                     ) -> tuple[tuple[int, ...], float]:
+        def evaluate(us: list[Unit], tallies: dict) -> tuple[tuple[int, ...], float]:
             copies = [dataclasses.replace(u, steps=list(u.steps)) for u in us]
             _in_district(copies, nodes, edges, inp.base)
             summary, short = summarize(district, settings, judge, copies, tallies["checked"], tallies["corridor"], [])
             return rank_key(summary, short, tg), score(summary, short, tg)
 
-        def repair(us: list[Unit], tallies: dict, vin: DayInput, net=net) -> None:
+        def repair(us: list[Unit], tallies: dict, vin: DayInput) -> None:
             tallies["filled"] = repair_day(vin, us, tallies["checked"], net, tg.balance_ratio_max)
 
-        left = max(total_work - done_work, 1e-9)
-        now = time.perf_counter()
-        d_beat = math.inf if math.isinf(deadline) else now + max(deadline - now, 0.0) * beat_work[b] / left
-        words = f"beat {b + 1} of {len(parts)} ({len(spec_b)} units, {float(a.edge_length[p].sum()) / 1000:.1f} km)"
-        base_f, share_f = done_work / total_work, beat_work[b] / total_work
+        words = (f"beat {b + 1} of {len(parts)}{' again, walking capped' if again else ''} "
+                 f"({len(spec_b)} units, {float(a.edge_length[p].sum()) / 1000:.1f} km)")
 
-        def sub(f: float, text: str, base_f=base_f, share_f=share_f, words=words) -> None:
+        def sub(f: float, text: str) -> None:
             report(base_f + share_f * f, f"{words}: {text}")
 
         sub(0.0, "starting")
-        best = try_segments(bin_, net, spec_b, slots_b, names[edges], meal_min, evaluate, seed, repair=repair,
-                            progress=sub, deadline=d_beat, max_variants=max_variants)
-        done_work += beat_work[b]
-        if best is None:
-            continue
+        best = try_segments(bin_, net, spec_b, [slots[i] for i in shares[b]], a.edge_name[edges], meal_min, evaluate,
+                            seed, repair=repair, progress=sub, deadline=d_beat, max_variants=max_variants,
+                            walk_cap=cap, keep_walking=True)
+        if best is None:  # cannot happen: every beat has a walker
+            raise RuntimeError(f"beat {b + 1} has no unit")
+        walked = tally(best.units, bin_.edge_length).walked
+        rates = {u.name: walked[u.name] * 60.0 / max(u.end - u.start, 1.0) for u in best.units if u.role != "rover"}
         _in_district(best.units, nodes, edges, inp.base)
+        log.info("beat %d of %d: %d units, %d blocks, %d nodes; %d variants (%s)", b + 1, len(parts), len(spec_b),
+                 p.size, nodes.size, best.tried, best.stopped)
+        return _BeatPlan(best, nodes, edges, biz, rates, cap, time.perf_counter() - t_beat)
+
+    def budget(b: int, left_work: float) -> float:
+        now = time.perf_counter()
+        return math.inf if math.isinf(deadline) else now + max(deadline - now, 0.0) * beat_work[b] / left_work
+
+    # the beats beyond the band first: their units walk what their blocks ask (and their tours again when done);
+    # then the band's, whose walkers on rounds could walk all day, capped at PACE x the least walking so far
+    order = sorted(range(len(parts)), key=lambda b: (rounds[b] > 0, b))
+    done_work, least = 0.0, math.inf
+    share = 0.85  # of the progress for the first pass
+    for b in order:
+        cap = PACE * least if math.isfinite(least) else None
+        plans[b] = plan_one(b, cap, budget(b, max(total_work - done_work, 1e-9)), share * done_work / total_work,
+                            share * beat_work[b] / total_work, False)
+        done_work += beat_work[b]
+        least = min([least, *plans[b].rates.values()])
+    # balance is day-wide: a beat whose units walk more than the limit allows over the least walker anywhere is
+    # planned again with its walking capped at PACE x that (kept when it does no worse on its own targets)
+    least = min((r for bp in plans.values() for r in bp.rates.values()), default=math.inf)
+    over = [b for b in order if plans[b].rates and max(plans[b].rates.values()) > tg.balance_ratio_max * least + 1e-9]
+    skip = tg.priority.index("balance")
+
+    def others(k: tuple[int, ...]) -> tuple[int, ...]:
+        return k[:skip] + k[skip + 1:]
+
+    over_work = max(sum(beat_work[b] for b in over), 1e-9)
+    done_again = 0.0
+    for b in over:
+        if time.perf_counter() >= deadline:
+            break
+        d_beat = budget(b, max(over_work - done_again, 1e-9))
+        redo = plan_one(b, PACE * least, d_beat, share + (1 - share) * done_again / over_work,
+                        (1 - share) * beat_work[b] / over_work, True)
+        done_again += beat_work[b]
+        if all(x <= y for x, y in zip(others(redo.chosen.key), others(plans[b].chosen.key), strict=True)):
+            redo = dataclasses.replace(redo, chosen=dataclasses.replace(
+                redo.chosen, tried=redo.chosen.tried + plans[b].chosen.tried,
+                total=redo.chosen.total + plans[b].chosen.total))
+            plans[b] = redo
+    joined: list[Unit | None] = [None] * len(units)
+    checked = np.zeros(inp.biz_index.size, dtype=bool)
+    segments: list[dict[str, Any]] = []
+    tours: list[list[tuple[int, int, int]]] = [[] for _ in units]
+    reports: list[dict[str, Any]] = []
+    tried = total = 0
+    stops: list[str] = []
+    key: list[int] = []
+    for b, bp in sorted(plans.items()):
+        best, nodes, edges, p = bp.chosen, bp.nodes, bp.edges, parts[b]
         for i, u in zip(shares[b], best.units, strict=True):
             joined[i] = u
-        checked[biz] = np.asarray(best.tallies["checked"], dtype=bool)
+        checked[bp.biz] = np.asarray(best.tallies["checked"], dtype=bool)
         for s in best.tallies["corridor"].get("segments", []):
-            segments.append(dict(s, blocks=[int(edges[x]) for x in s["blocks"]], beat=b))
+            segments.append(dict(s, blocks=[int(edges[x]) for x in s["blocks"]], beat=b + 1))
         for i, t in zip(shares[b], best.tallies["tours"], strict=True):
             tours[i] = [(int(edges[x]), int(nodes[y]), int(nodes[z])) for x, y, z in t]
         tried += best.tried
@@ -461,12 +517,11 @@ def plan_beats(district: District, settings: Settings, inp: DayInput, units: lis
                         "corridor_km": round(float(a.edge_length[p[inp.edge_corridor[p]]].sum()) / 1000, 2),
                         "work_min": round(beat_work[b], 1), "walk_from_base_min": round(travel[b] / 2, 1),
                         "graph_nodes": int(nodes.size), "graph_blocks": int(edges.size),
+                        "walk_cap_m_h": None if bp.cap is None else round(bp.cap, 1),
                         "variant": {k: val for k, val in best.variant.items() if k != "seed"}
                         | {"schedule_seed": int(best.variant["seed"])},
                         "variants_tried": best.tried, "variants": best.total, "stopped": best.stopped,
-                        "seconds": round(time.perf_counter() - t_beat, 2)})
-        log.info("beat %d of %d: %d units, %d blocks, %d nodes; %d variants (%s)", b + 1, len(parts), len(spec_b),
-                 p.size, nodes.size, best.tried, best.stopped)
+                        "seconds": round(bp.seconds, 2)})
     missing = [units[i].name for i, u in enumerate(joined) if u is None]
     if missing:  # cannot happen: every unit is in a beat
         raise RuntimeError(f"units without a beat: {missing}")

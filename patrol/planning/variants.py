@@ -100,7 +100,8 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
                  meal_min: float, evaluate: Callable[[list[Unit], dict], tuple[tuple[int, ...], float]], seed: int,
                  repair: Callable[[list[Unit], dict, DayInput], None] | None = None,
                  progress: Callable[[float, str], None] | None = None, deadline: float = math.inf,
-                 max_variants: int | None = None) -> Chosen | None:
+                 max_variants: int | None = None, walk_cap: float | None = None,
+                 keep_walking: bool = False) -> Chosen | None:
     """Schedule the segment variants in order and keep the best.
 
     Parameters
@@ -130,6 +131,11 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         within what is left: :func:`.tours.area_tours`).
     max_variants : int, optional
         Variants tried at most (:data:`IMPOSSIBLE_VARIANTS` when a target is impossible anyway).
+    walk_cap : float, optional
+        Metres per hour on duty no unit walks more than, in every variant (a unit stands a while instead, when its
+        corridor stays fresh): the balance with units planned elsewhere (:mod:`.beats`).
+    keep_walking : bool
+        Units without a segment walk their tours again when idle (:func:`.scheduler.run_segments`).
 
     Returns
     -------
@@ -183,6 +189,9 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
             if twin not in min_walk:
                 continue
             target = {u.name: PACE * min_walk[twin] * (u.end - u.start) / 60.0 for u in units_info}
+        if walk_cap is not None:  # walking kept level with other parts of the day (:mod:`.beats`)
+            capped = {u.name: walk_cap * (u.end - u.start) / 60.0 for u in units_info}
+            target = capped if target is None else {k: min(v, capped[k]) for k, v in target.items()}
         # rounds too long for a meal inside the revisit limit: the corridor target must give way, so units keep
         # the gap they can (their longest round, a meal and a margin) and take their other work within it
         longest = max((s.minutes for s in segments(k)), default=0.0)
@@ -197,7 +206,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target,
                                tour_cache=tours, tour_time_s=TOUR_CAP_S if math.isinf(deadline)
                                else max(0.0, deadline - time.perf_counter()),
-                               progress=within)
+                               progress=within, keep_walking=keep_walking)
         if not var["pace"]:  # the slowest walker's metres per hour on duty
             rates = [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units if u.role != "rover"] or \
                 [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units]
