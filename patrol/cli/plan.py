@@ -303,7 +303,7 @@ def _staffing(args: argparse.Namespace) -> int:
         if target not in names:
             continue
         why = cap.never.get(target, "")
-        print(f"    {names[target]:22s} {'no roster: ' + why if n is None else f'{n} {unit}'}")
+        print(f"    {names[target]:22s} {'no roster: ' + why if n is None else f'{n} {unit if n != 1 else unit[:-1]}'}")
     for line in cap.lines(district.settings.targets.priority)[1:-1]:
         print(f"      {line}")
     if st.trials:

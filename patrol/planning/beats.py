@@ -22,7 +22,8 @@ graph more than :data:`DENSE_NODES` nodes, :func:`plan_beats` plans it in beats:
    back to it), so the dense distances are ``beat nodes x beat nodes``;
 4. **plan**: the segment design (:func:`.variants.try_segments`) on the beat, with its corridor blocks, area
    blocks, hot spots and businesses, its units and their break slots (staggered for the whole team first, so
-   the on-street minimum holds for the day), within the beat's share of the time limit;
+   the on-street minimum holds for the day), within the beat's share of the time limit (a short search when the
+   capacity bounds show that its units cannot meet its targets whatever the plan);
 5. **join**: every unit's steps back in the district's block ids, one plan for the day, which the planner
    summarizes and the independent checker judges as any other.
 
@@ -47,11 +48,11 @@ from patrol.arrays import GraphArrays
 from patrol.district import District
 from patrol.paths import all_pairs_shortest_paths, from_node
 from patrol.planning.assign import TOUR_FACTOR
-from patrol.planning.capacity import unit_minutes
+from patrol.planning.capacity import capacity, unit_minutes
 from patrol.planning.model import BreakSlot, DayInput, Unit, UnitSpec
 from patrol.planning.repair import repair_day
 from patrol.planning.score import rank_key, score, summarize, tally
-from patrol.planning.variants import PACE, Chosen, full_day_walkers, try_segments
+from patrol.planning.variants import IMPOSSIBLE_VARIANTS, PACE, Chosen, full_day_walkers, try_segments
 from patrol.settings import Settings
 from patrol.timeline import Leg
 
@@ -348,7 +349,7 @@ def _owner_of_businesses(arrays: GraphArrays, inp: DayInput, owner: np.ndarray, 
 
 def plan_beats(district: District, settings: Settings, inp: DayInput, units: list[UnitSpec],
                slots: list[list[BreakSlot]], n_beats: int, *, seed: int, deadline: float = math.inf,
-               progress: Callable[[float, str], None] | None = None, max_variants: int | None = None,
+               progress: Callable[[float, str], None] | None = None,
                base_dist: np.ndarray | None = None) -> BeatsResult:
     """Plan the day in ``n_beats`` beats and join them (see the module docstring).
 
@@ -369,8 +370,6 @@ def plan_beats(district: District, settings: Settings, inp: DayInput, units: lis
         proportion to its work).
     progress : callable, optional
         ``progress(fraction, words)``.
-    max_variants : int, optional
-        Variants tried per beat at most (a short search when the roster cannot meet a target anyway).
     base_dist : ndarray, optional
         Metres from the base to every node (for the walk to each beat).
 
@@ -441,9 +440,12 @@ def plan_beats(district: District, settings: Settings, inp: DayInput, units: lis
             report(base_f + share_f * f, f"{words}: {text}")
 
         sub(0.0, "starting")
+        # a short search when the beat's own units cannot meet its own targets whatever the plan
+        hopeless = capacity(judge, spec_b, [slots[i] for i in shares[b]], area_visits=tg.area_visits_per_shift,
+                            dwell_min=float(tg.hotspot_dwell_min[0]), base_dist=base_dist).impossible(tg.priority)
         best = try_segments(bin_, net, spec_b, [slots[i] for i in shares[b]], a.edge_name[edges], meal_min, evaluate,
-                            seed, repair=repair, progress=sub, deadline=d_beat, max_variants=max_variants,
-                            walk_cap=cap, keep_walking=True)
+                            seed, repair=repair, progress=sub, deadline=d_beat,
+                            max_variants=IMPOSSIBLE_VARIANTS if hopeless else None, walk_cap=cap, keep_walking=True)
         if best is None:  # cannot happen: every beat has a walker
             raise RuntimeError(f"beat {b + 1} has no unit")
         walked = tally(best.units, bin_.edge_length).walked

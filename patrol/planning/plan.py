@@ -272,7 +272,8 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     First, in about a second, the capacity bounds (:mod:`.capacity`): what the roster has against the least each
     target needs, and what no roster can reach; ``verdict`` gets them before the search starts.  When they show
     that a target cannot be met whatever the plan, the search is short (:data:`.variants.IMPOSSIBLE_VARIANTS`
-    variants).  A large area is planned in beats (:mod:`.beats`) and joined into one plan.
+    variants).  A large area is planned in beats (:mod:`.beats`) and joined into one plan; there each beat's
+    search is short when its own bounds show that its units cannot meet its own targets.
 
     Parameters
     ----------
@@ -354,8 +355,7 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     if split:
         report(0.05, f"planning in {n_beats} beat{'s' if n_beats != 1 else ''}")
         res = plan_beats(district, settings, inp, specs, slots, n_beats, seed=seed, deadline=deadline,
-                         progress=lambda f, w: report(0.05 + 0.9 * f, w), max_variants=max_variants,
-                         base_dist=base_dist)
+                         progress=lambda f, w: report(0.05 + 0.9 * f, w), base_dist=base_dist)
         best, beat_reports = res.chosen, res.beats
     else:
         report(0.02, "shortest paths")
