@@ -33,6 +33,20 @@ business_hours  category ("amenity:cafe"), key ("shop") or "default" -> "HH:MM-H
 dispatch   stale_ping_min, max_snap_m, db (SQLite path, relative to the working directory),
            on_scene_min (incident type -> expected minutes on scene, see :data:`ON_SCENE_MIN`),
            cost_tolerance_s (seconds within the nearest unit's ETA where a lower plan cost wins; 0 = off)
+alerts     checkin_after_min (an ambassador on scene is asked "are you OK?" this long after arriving or after
+           their last answer), checkin_answer_min (an unanswered question raises an alert this much later),
+           no_ping_min (an ambassador on duty with no sign of life for this long raises an alert),
+           message_radius_m (the default walking distance of a message to those near a point)
+
+Other files of a district folder (issue 17; their names can be changed in ``district.files``):
+
+``cameras.toml``    (``district.files.cameras``) the camera registry: id, position, heading, field of view and range,
+                    or the blocks a camera sees; owner, notes (:mod:`patrol.cameras`, ``docs/cameras.md``)
+``materials.toml``  (``district.files.materials``) the services and written materials ambassadors refer people
+                    to and hand out, with their kind, place and hours (:mod:`patrol.materials`,
+                    ``docs/materials.md``)
+
+Special events are not a file: they are kept in the district's record (:mod:`patrol.events`).
 
 A key whose value is a table (``district.files``, ``dispatch.on_scene_min``) is merged into its
 default: the entries given replace those of the same name, the others keep their defaults.
@@ -343,6 +357,29 @@ class Dispatch:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """``[alerts]``: when the service raises an overdue alert (:mod:`patrol.dispatch.overdue`), and messages.
+
+    The defaults follow lone-worker practice (a check every 15-30 minutes, a few minutes to answer) and the phone
+    page's position every 30 s: 15 minutes without a sign of life is some 30 missed pings, never a short tunnel.
+    """
+
+    checkin_after_min: float = 20.0
+    checkin_answer_min: float = 5.0
+    no_ping_min: float = 15.0
+    message_radius_m: float = 400.0
+
+    def check(self) -> None:
+        limits = {"checkin_after_min": (1.0, 240.0), "checkin_answer_min": (1.0, 60.0), "no_ping_min": (2.0, 240.0),
+                  "message_radius_m": (25.0, 5000.0)}
+        for name, (lo, hi) in limits.items():
+            v = getattr(self, name)
+            if not lo <= v <= hi:
+                unit = "metres" if name.endswith("_m") else "minutes"
+                raise ConfigError(f"alerts.{name} = {v:g} must be {lo:g} to {hi:g} {unit}", field=f"alerts.{name}")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All program settings of a district (see the module docstring for every key)."""
 
@@ -357,6 +394,7 @@ class Settings:
     targets: Targets = field(default_factory=Targets)
     business_hours: dict[str, str] = field(default_factory=lambda: {"default": "10:00-18:00"})
     dispatch: Dispatch = field(default_factory=Dispatch)
+    alerts: Alerts = field(default_factory=Alerts)
 
     def check(self) -> None:
         """Validate every table; raise :class:`ConfigError` naming the first bad key."""

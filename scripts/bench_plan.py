@@ -5,7 +5,8 @@ Run with ``nice .venv/bin/python scripts/bench_plan.py [--matrix N] [--json FILE
 the routing core alone on the area's blocks for 8 walkers (baseline, 200 iterations), one planned day
 (default roster, and pairs mode), the independent check of that day, and a week; each with its ratio to the
 baseline.  With ``--matrix N`` it plans every shift day for seeds 0..N-1 and the CLI's default seed of the
-day, checks each plan with ``patrol.planning.check`` and counts the targets met; every time is given as the
+day, checks each plan with ``patrol.planning.check`` and counts the targets met; with ``--ready SEED ...`` it
+plans Tuesday with and without ``targets.ready_required`` (the readiness trade); every time is given as the
 process's CPU seconds (other load on a shared machine does not count) and as wall seconds.  Cold first runs:
 ``scripts/bench_cold.py``; other rosters: ``scripts/bench_rosters.py``.
 """
@@ -72,12 +73,41 @@ def matrix(d, n_seeds: int) -> dict:
     return out
 
 
+def ready_trade(d, seeds: list[int]) -> list[dict]:
+    """Ready to respond traded or not: per seed, Tuesday planned with ``targets.ready_required`` false (the
+    default: reported only) and true (ranked on minutes over the limit, last in the priority); the checker's
+    readiness and whether every other target is met, and the CPU the longer search costs."""
+    from patrol.planning import check_plan, plan_day
+
+    rows = []
+    for required in (False, True):
+        dd = d.with_settings(d.settings.replace(targets__ready_required=required))
+        for seed in seeds:
+            cpu = time.process_time()
+            plan = plan_day(dd, "tue", seed=seed)
+            cpu = time.process_time() - cpu
+            c = check_plan(plan.to_dict(), dd)
+            rows.append({"required": required, "seed": seed, "cpu_s": round(cpu, 2),
+                         "variants": plan.summary["search"]["variants_tried"],
+                         "ready_worst_min": c["ready_p90_min"], "minutes_over": c["ready"]["minutes_over"],
+                         "median_min": c["ready"]["median_min"],
+                         "others_met": all(t["met"] for t in c["targets"] if t["target"] != "ready_p90_min")})
+            r = rows[-1]
+            print(f"ready required {required!s:5}  seed {seed}: worst {r['ready_worst_min']} min, "
+                  f"{r['minutes_over']} minutes over {d.settings.targets.ready_p90_min:g}, median {r['median_min']} "
+                  f"min; every other target met: {r['others_met']}; {r['variants']} variants, {cpu:.1f} s CPU",
+                  flush=True)
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     ap.add_argument("--matrix", type=int, default=0, metavar="N",
                     help="also plan every shift day for seeds 0..N-1 and count the targets met per target")
+    ap.add_argument("--ready", type=int, nargs="*", default=None, metavar="SEED",
+                    help="also plan Tuesday for these seeds with and without targets.ready_required")
     args = ap.parse_args()
 
     from patrol.district import load_district
@@ -123,6 +153,8 @@ def main() -> int:
     print("pairs targets (checker):", json.dumps(figures["pairs_targets"]))
     if args.matrix:
         figures["matrix"] = matrix(d, args.matrix)
+    if args.ready:
+        figures["ready_trade"] = ready_trade(d, args.ready)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
 
 from patrol.cli import main
 from patrol.planning import plan_day, write_outputs
+from patrol.settings import format_hhmm
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +46,8 @@ def test_sheets_and_map_render(outputs):
     plan, paths = outputs
     html = paths["sheets"].read_text()
     for w in plan["walkers"]:
-        assert w in html
-    assert "Businesses to visit" in html
+        assert f"{w} — Tuesday 2 June 2026" in html  # one sheet per unit, headed by its name and the date
+    assert "The team's day at a glance" in html
     page = paths["map"].read_text()
     assert "L.map" in page and "unpkg.com/leaflet" not in page
 
@@ -95,3 +97,140 @@ def test_cli_plan_and_check_exit_one_when_a_target_is_missed(uptown, tmp_path, c
 def test_cli_check_needs_a_file(capsys):
     assert main(["plan", "check"]) == 2
     assert "give the plan" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------- screens
+WHEN = "Tuesday 2 June 2026"
+SHEET_HEADERS = ["Time", "Until", "Min", "Stop", "What to do", "Where", "Distance"]
+INTERNAL_WORDS = re.compile(r"\b(checkin|dwell|hotspot|post|walker)\b")  # "Vfw Post 246" is a name: case matters
+MARKS = ["a unit's route, in its colour; arrows point the way", "check-in with a business",
+         "stay at a hot spot (10-15 min)", "meal or rest break", "standing at a corner", "hot spot: a block with the "
+         "most demand", "base: Safety communication center", "cultural corridor", "patrol area",
+         "street names (from zoom 16)"]
+
+
+def _steps(plan: dict, name: str, activity: str) -> list[dict]:
+    return [s for s in plan["walkers"][name]["steps"] if s["activity"] == activity]
+
+
+@pytest.mark.slow
+def test_sheets_screens(outputs, browser, screens):
+    """Route sheets as the lead prints them: a team page, then one sheet per unit with headed rows, times running
+    on without gaps, no zero-minute rows, walks from and to cross streets, plain words, rounded distances."""
+    from selenium.webdriver.common.by import By
+
+    plan, paths = outputs
+    browser.get(paths["sheets"].as_uri())
+    browser.save_screenshot(str(screens / "sheets-team.png"))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert not INTERNAL_WORDS.findall(body), INTERNAL_WORDS.findall(body)[:10]
+    assert f"patrol plan for {WHEN}" in body and "Every target of the day is met by this plan." in body
+
+    # the team's day at a glance: one row per unit with its distance and check-ins (counted from the plan's steps)
+    team = browser.execute_script(
+        "return [...document.querySelectorAll('table.team tbody tr')].map(r => [...r.cells].map(c => c.innerText))")
+    assert [r[0] for r in team[:-1]] == list(plan["walkers"]) and team[-1][0] == "All"
+    for row, (name, info) in zip(team, plan["walkers"].items(), strict=False):
+        # unit, hours, breaks, walk, check-ins, hot-spot stays (no "who" column: every unit is one person)
+        assert row[3] == f"{info['summary']['walk_km']:.1f} km" and row[4] == str(len(_steps(plan, name, "checkin")))
+        for b in _steps(plan, name, "break"):
+            assert f"{b['break']} {format_hhmm(b['t0'])}-" in row[2]  # every break, with its time
+
+    for name in plan["walkers"]:
+        sheet = browser.find_element(By.ID, f"sheet-{name}")
+        assert sheet.find_element(By.TAG_NAME, "h2").text == f"{name} — {WHEN}"
+        summary = sheet.find_element(By.CSS_SELECTOR, "dl.summary").text
+        assert "Breaks" in summary and f"{plan['walkers'][name]['summary']['walk_km']:.1f} km" in summary
+        assert sheet.find_elements(By.CSS_SELECTOR, "svg.route-map path")  # the small map of its route
+        heads = [th.text for th in sheet.find_elements(By.CSS_SELECTOR, "table.rows thead th")]
+        assert heads == SHEET_HEADERS
+        rows = browser.execute_script(
+            "return [...arguments[0].querySelectorAll('table.rows tbody tr')]"
+            ".map(r => [r.className, ...[...r.cells].map(c => c.innerText)])", sheet)
+        steps = plan["walkers"][name]["steps"]
+        assert rows[0][1] == format_hhmm(steps[0]["t0"]) and rows[-1][2] == format_hhmm(steps[-1]["t1"])
+        for a, b in zip(rows, rows[1:], strict=False):
+            assert b[1] == a[2], (name, a, b)  # each row starts when the one before ends: no gap, no overlap
+        for kind, start, end, minutes, stop, what, where, dist in rows:
+            assert start != end and int(minutes) >= 1, (name, start, what)  # no zero-minute rows
+            if kind == "kind-walk":
+                assert re.fullmatch(r"Walk .+ (from .+ to|and back to) .+", what), what
+                assert re.fullmatch(r"[1-9]\d*0 m|\d+\.\d km", dist), dist
+            else:
+                assert stop.isdigit() and dist == "" and where, (name, start, what)  # a stop says where it is
+        walks = sum(r[0] == "kind-walk" for r in rows)
+        assert walks < len(_steps(plan, name, "walk"))  # consecutive walks along one street merged
+        assert sum(r[0] == "kind-checkin" for r in rows) == len(_steps(plan, name, "checkin"))
+    browser.execute_script("document.getElementById('sheet-amb2').scrollIntoView()")
+    browser.save_screenshot(str(screens / "sheets-amb2.png"))
+
+
+@pytest.mark.slow
+def test_plan_map_screens(outputs, browser, screens):
+    """The plan map as the lead sees it: the team panel (colour, name, km), the marks explained, one layer per
+    unit, routes on a shared street in separate lanes, street names from zoom 16, and one unit alone."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    plan, paths = outputs
+    page = paths["map"].read_text(encoding="utf-8")
+    assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page)  # offline
+    browser.get(paths["map"].as_uri())
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: d.execute_script("return !!window.patrolPlan"))
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    browser.save_screenshot(str(screens / "plan-map.png"))
+
+    team = browser.execute_script(
+        "return [...document.querySelectorAll('#plan-panel tr.team-row')].map(r => [r.dataset.walker, "
+        "r.querySelector('.team-name').textContent, r.querySelector('.km').textContent, "
+        "getComputedStyle(r.querySelector('.team-swatch')).borderTopColor])")
+    assert [t[1] for t in team] == list(plan["walkers"])
+    assert [t[2] for t in team] == [f"{w['summary']['walk_km']:.1f} km" for w in plan["walkers"].values()]
+    assert len({t[3] for t in team}) == len(team)  # a colour each
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#plan-panel .legend-label")]
+    for mark in MARKS:
+        assert any(label.startswith(mark) for label in labels), mark
+    assert "every target met" in browser.find_element(By.CSS_SELECTOR, "#plan-panel .headline").text
+
+    layers = browser.execute_script(
+        "const p = window.patrolPlan; return Object.keys(p.groups).map(k => [k, p.map.hasLayer(p.groups[k]), "
+        "p.groups[k].getLayers().filter(l => l instanceof L.OffsetLine).length])")
+    assert [x[0] for x in layers] == list(plan["walkers"]) and all(x[1] and x[2] > 10 for x in layers)
+
+    # zoomed in on the corridor: the same block walked by two units is drawn in two lanes, a few pixels apart
+    # (Leaflet ignores a new view while the page's first fit is still animating: ask until it holds)
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "const m = window.patrolPlan.map; if (m.getZoom() !== 17) m.setView([44.9484, -93.2975], 17, {animate: false});"
+        " return m.getZoom() === 17"))
+    apart = browser.execute_script("""
+        const p = window.patrolPlan, seen = {}, gaps = [];
+        Object.keys(p.groups).forEach((name, j) => p.groups[name].getLayers().forEach(l => {
+          if (!(l instanceof L.OffsetLine) || !l._rings.length) return;
+          const ll = l.getLatLngs(), key = [ll[0].lat, ll[0].lng, ll[ll.length - 1].lat, ll[ll.length - 1].lng].join();
+          const q = l._rings[0][0];
+          if (seen[key] && seen[key].name !== name) gaps.push(q.distanceTo(seen[key].p));
+          else seen[key] = {name: name, p: q};
+        }));
+        return gaps;""")
+    assert len(apart) > 20 and min(apart) >= 2.0  # every shared stretch: lanes at least 2 px apart
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('.street-label span')].filter(s => s.offsetParent && "
+        "s.style.visibility !== 'hidden').map(s => s.textContent)")
+    assert {"W Lake St", "Hennepin Ave S"} <= set(shown)
+    browser.save_screenshot(str(screens / "plan-map-zoom.png"))
+
+    # one unit alone: only its layer, its day listed in the panel, its stops numbered
+    browser.execute_script("location.hash = '#only=amb2'")
+    wait.until(lambda d: d.execute_script("return window.patrolPlan.single() === 'amb2'"))
+    on = browser.execute_script(
+        "const p = window.patrolPlan; return Object.keys(p.groups).filter(k => p.map.hasLayer(p.groups[k]))")
+    assert on == ["amb2"]
+    detail = browser.find_element(By.ID, "walker-detail")
+    assert detail.is_displayed() and detail.find_element(By.TAG_NAME, "h3").text == f"amb2 — {WHEN}"
+    stops = browser.execute_script(
+        "return [...document.querySelectorAll('.plan-stop[data-walker=\"amb2\"] .no')].map(n => +n.textContent)")
+    fixed = sum(len(_steps(plan, "amb2", k)) for k in ("checkin", "dwell", "break"))
+    assert sorted(stops) == list(range(1, len(stops) + 1))
+    assert fixed <= len(stops) <= fixed + len(_steps(plan, "amb2", "post"))
+    browser.save_screenshot(str(screens / "plan-map-amb2.png"))

@@ -9,6 +9,7 @@ import pytest
 
 from patrol.cli import main
 from patrol.dispatch.clock import local_moment
+from patrol.dispatch.diversions import diversions
 from patrol.dispatch.record import Record
 from patrol.planning import check_plan, plan_day
 from patrol.planning.replan import Diversion, replan
@@ -107,3 +108,34 @@ def test_cli_replan_keeps_every_version_and_the_audit_names_who(uptown, plan, tm
         assert [e.actor for e in audit] == ["lead", "lead"] and audit[1].data["why"] == "disturbance at Lake"
     finally:
         rec.close()
+
+
+def test_diversions_read_from_the_record_follow_each_assignments_state(uptown, plan):
+    """Hand-made record: amb2 sent at 14:01 and not arrived, amb3 sent at 13:50 and on scene since 13:55 (a
+    disturbance, 30 min expected), amb4 sent at 13:31 and resolved at 13:45, amb5 sent at 13:30 exactly when the
+    current version was made (that version already took it in).  At 14:10: amb2 is free after its walk plus 30
+    minutes (the re-plan walks it there), amb3 at 13:55 + 30 = 14:25, amb4 at 13:45, amb5 not again."""
+    tz = uptown.settings.district.timezone
+    at = lambda hhmm: local_moment(hhmm, tz, on=DATE)  # noqa: E731
+    rec = Record(":memory:", actor="dispatcher")
+    b, o = _point(uptown, plan, "amb2", 841.0)
+    for unit, kind, sent, arrived, resolved in (("amb2", "disturbance", "14:01", None, None),
+                                                 ("amb3", "disturbance", "13:50", "13:55", None),
+                                                 ("amb4", "sleeping", "13:31", "13:35", "13:45"),
+                                                 ("amb5", "sleeping", "13:30", None, None)):
+        inc = rec.new_incident(type=kind, source="phone", location_text="test", block=b, offset_m=o, lat=44.95,
+                               lon=-93.29, at=at(sent))
+        rec.assign(inc.id, unit, at=at(sent))
+        if arrived:
+            rec.unit_status(inc.id, unit, "on scene", at=at(arrived))
+        if resolved:
+            rec.set_status(inc.id, "resolved", at=at(resolved))
+    current = dict(plan, made_at=at("13:30").isoformat())
+    got = {d.unit: d for d in diversions(rec, uptown, current, at("14:10"))}
+    rec.close()
+    assert set(got) == {"amb2", "amb3", "amb4"}
+    on_scene = uptown.settings.dispatch.on_scene("disturbance")
+    assert (got["amb2"].start, got["amb2"].free, got["amb2"].on_scene_min) == (841.0, 850.0, on_scene)
+    assert (got["amb3"].free, got["amb3"].on_scene_min) == (835.0 + on_scene, 0.0)
+    assert (got["amb4"].start, got["amb4"].free, got["amb4"].on_scene_min) == (811.0, 825.0, 0.0)
+    assert all(d.block == b and d.offset_m == pytest.approx(o) for d in got.values())

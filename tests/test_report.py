@@ -165,9 +165,9 @@ def test_options_change_outcomes(built, week, uptown):
 
 def test_every_measure_is_traceable(report):
     names = [m.name for m in report.measures]
-    assert len(names) == len(set(names)) == 20
+    assert len(names) == len(set(names)) == 26  # 25 before issue 17, and the materials handed out
     for m in report.measures:
-        assert m.unit and m.source and m.definition and m.kind in ("output", "outcome")
+        assert m.unit and m.source and m.definition and m.kind in ("output", "outcome", "safety")
         assert isinstance(m.n, int) and m.n >= 0
         assert (m.value is None) == bool(m.needs)
 
@@ -178,7 +178,7 @@ def test_empty_record_says_what_is_missing(tmp_path, uptown, week):
     missing = {m.name for m in rep.measures if m.value is None}
     assert missing == {"presence_hours", "deescalation_share", "violence_prevented", "response_assign_to_scene",
                        "response_call_to_scene", "response_per_fte", "livability_resolved", "community_satisfaction",
-                       "business_feels_safer", "history_change"}
+                       "business_feels_safer", "history_change", "alert_ack_min", "message_ack_min"}
     for m in rep.measures:
         if m.value is None:
             assert m.needs and m.n == 0

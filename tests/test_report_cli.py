@@ -59,7 +59,8 @@ def test_report_writes_html_csv_json(record, tmp_path, capsys):
     doc = json.loads((out / "report.json").read_text())
     byname = {m["name"]: m for m in doc["measures"]}
     assert byname["livability_resolved"]["value"] == 0.0  # sleeping resolved in 40 min > 30
-    assert [m["name"] for m in doc["measures"] if m["value"] is None] == ["violence_prevented"]
+    assert [m["name"] for m in doc["measures"] if m["value"] is None] == ["violence_prevented", "alert_ack_min",
+                                                                            "message_ack_min"]  # no alert, no message
     with open(out / "measures.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     top = {r["measure"]: r for r in rows if r["key"] == ""}

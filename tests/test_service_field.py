@@ -325,11 +325,13 @@ def test_the_page_shell(service):
     parser.feed(page.text)
     assert parser.found == []
     scripts = re.findall(r'<script src="([^"]+)"', page.text)
-    assert scripts == ["/static/leaflet/leaflet.js", "/static/field.js"]
+    assert scripts == ["/static/leaflet/leaflet.js", "/static/field.js", "/static/field-alerts.js",
+                       "/static/field-activities.js"]
     for src in scripts:
         assert client.get(src).status_code == 200
-    js = client.get("/static/field.js").text
-    assert not re.search(r"innerHTML|eval\(|new Function|setAttribute\(\s*['\"](style|on)", js)
+    for src in scripts[1:]:
+        js = client.get(src).text
+        assert not re.search(r"innerHTML|eval\(|new Function|setAttribute\(\s*['\"](style|on)", js), src
     worker = client.get("/field-sw.js")
     assert worker.status_code == 200 and "__SHELL_VERSION__" not in worker.text
     assert f'"{shell_version()}"' in worker.text

@@ -191,6 +191,8 @@ def test_a_shift_on_the_phone(tmp_path, phone, browser, uptown):
         # backup takes two taps (a pocket cannot send it): the incident goes urgent at the console
         tap(phone, f"{card} .backup-btn")
         assert api.get(f"/api/incidents/{iid}").json()["incident"]["priority"] == "normal"
+        phone.execute_script("renderAll()")  # the page redraws its cards while polling: the redrawn button stays armed
+        assert text(phone, f"{card} .backup-btn") == "Tap again to ask for backup"
         tap(phone, f"{card} .backup-btn")
         _wait(phone, lambda d: api.get(f"/api/incidents/{iid}").json()["incident"]["priority"] == "urgent")
         assert "BACKUP requested by amb3" in api.get(f"/api/incidents/{iid}").json()["incident"]["notes"]

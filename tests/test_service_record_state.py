@@ -47,6 +47,21 @@ def _damage(path: Path, seed: int) -> None:
             f.write(bytes(rng.randrange(256) for _ in range(page)))
 
 
+def _damage_table(path: Path, table: str) -> None:
+    """Random bytes over two leaf pages of one table (found with SQLite's ``dbstat``), whatever the file's layout."""
+    conn = sqlite3.connect(path)
+    try:
+        pages = [int(r[0]) for r in conn.execute("SELECT pageno FROM dbstat WHERE name=? AND pagetype='leaf' "
+                                                 "ORDER BY pageno", (table,))]
+    finally:
+        conn.close()
+    rng = random.Random(4)
+    with open(path, "r+b") as f:
+        for pageno in pages[len(pages) // 2:len(pages) // 2 + 2]:
+            f.seek(4096 * (pageno - 1))
+            f.write(bytes(rng.randrange(256) for _ in range(4096)))
+
+
 def _integrity(path: Path) -> str:
     conn = sqlite3.connect(path)
     try:
@@ -129,7 +144,7 @@ def test_a_damaged_page_read_later_is_a_503_not_a_500(tmp_path):
     db = tmp_path / "record.db"
     _filled(db)
     rec = Record(db)  # opened while sound (reads only the schema)
-    _damage(db, 4)
+    _damage_table(db, "incidents")
     try:
         with pytest.raises(RecordUnavailableError) as exc:
             for _ in range(3):

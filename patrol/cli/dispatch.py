@@ -106,6 +106,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     log.add_argument("--incident", type=int, metavar="ID")
     log.add_argument("--where", metavar="TEXT", help="location (geocoded)")
     log.add_argument("--notes", default="")
+    log.add_argument("--material", action="append", default=[], metavar="ID[:COUNT]",
+                     help="a written material handed out (the district's materials.toml; repeatable)")
     log.set_defaults(func=_log)
 
     aud = _verb(isub, "audit", "the audit trail (oldest first)")
@@ -464,8 +466,21 @@ def _log(args: argparse.Namespace) -> int:
         if args.where:
             loc = district.geocode(args.where)
             kw = {"lat": loc.lat, "lon": loc.lon, "block": loc.block, "offset_m": loc.offset_m}
+        given = []
+        if args.material:
+            from patrol.materials import district_materials
+
+            pairs = []
+            for text in args.material:
+                mid, _, count = text.partition(":")
+                if count and not count.isdigit():
+                    raise InputError(f"--material {text!r}: the count after ':' must be a whole number",
+                                     field="materials")
+                pairs.append((mid, int(count) if count else 1))
+            given = district_materials(district).handouts(pairs)
         it = record.log_interaction(args.ambassador, args.type, referral_type=args.referral, business=args.business,
-                                    incident_id=args.incident, notes=args.notes, at=_moment(args, district), **kw)
+                                    incident_id=args.incident, notes=args.notes, handouts=given,
+                                    at=_moment(args, district), **kw)
         if args.json:
             print_json(it.to_dict())
         else:

@@ -92,22 +92,9 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _map(args: argparse.Namespace) -> int:
-    from patrol import maps
-    from patrol.maps import KIND_STYLE as KIND
+    from patrol.maps import write_district_map
 
-    d = load_district_arg(args)
-    m = maps.new_map(d, title=f"{d.name}: streets, corridor, patrol area, businesses, base")
-    maps.add_streets(m, d)
-    maps.add_area(m, d)
-    maps.add_businesses(m, d)
-    maps.add_base(m, d)
-    maps.add_legend(m, [(KIND["street"]["color"], "street"), (KIND["parkway"]["color"], "parkway"),
-                        (KIND["trail"]["color"], "trail (Midtown Greenway)"), ("#d32f2f", "corridor"),
-                        ("#1565c0", "patrol area"), ("#6a1b9a", "business"), ("#ffeb3b", "base")])
-    import folium
-
-    folium.LayerControl(collapsed=False).add_to(m)
-    path = maps.save_map(m, args.out)
+    path = write_district_map(load_district_arg(args), args.out)
     print(f"wrote {path}")
     return 0
 

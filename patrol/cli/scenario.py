@@ -18,14 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     run = ssub.add_parser("run", help="run one scenario file over Monte Carlo days and print its scores")
     run.add_argument("scenario", metavar="S.toml", help="scenario file")
     run.add_argument("--seeds", type=int, default=None, help="Monte Carlo days (default: scenario.seeds)")
-    run.add_argument("--out", metavar="DIR", default=None, help="also write the table, plots and maps here")
+    run.add_argument("--out", metavar="DIR", default=None,
+                     help="also write the comparison page (comparison.html), table, plots and maps here")
     run.add_argument("--json", action="store_true", help="print JSON")
     _dask_args(run, default_workers=1)
     run.set_defaults(func=_run)
 
-    cmp_ = ssub.add_parser("compare", help="run several scenarios; write a comparison table, plots and maps")
+    cmp_ = ssub.add_parser("compare", help="run several scenarios; write a comparison page, table, plots and maps")
     cmp_.add_argument("scenarios", metavar="S.toml", nargs="+", help="scenario files")
-    cmp_.add_argument("--out", metavar="DIR", required=True, help="folder for comparison.csv/.md, PNGs, maps/")
+    cmp_.add_argument("--out", metavar="DIR", required=True,
+                      help="folder for comparison.html (the page to read), comparison.csv, PNGs, maps/")
     cmp_.add_argument("--seeds", type=int, default=None, help="Monte Carlo days per scenario")
     cmp_.add_argument("--no-maps", action="store_true", help="skip the folium maps")
     cmp_.add_argument("--json", action="store_true", help="print JSON")
@@ -37,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _dask_args(sw, default_workers=2)
     sw.add_argument("--seeds", type=int, default=None, help="Monte Carlo days per scenario")
     sw.add_argument("--serial", action="store_true", help="run in this process instead of on Dask")
-    sw.add_argument("--out", metavar="DIR", default=None, help="write the comparison table (and plots) here")
+    sw.add_argument("--out", metavar="DIR", default=None,
+                    help="write the comparison page, table and plots here (no maps)")
     sw.add_argument("--json", action="store_true", help="print JSON")
     sw.set_defaults(func=_sweep)
 
@@ -102,7 +105,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"scenario {scn.name}: {scn.description}".rstrip(": "))
     _print_table([result])
     if files:
-        print(f"wrote {', '.join(files['table'])} and {len(files['plots'])} plots, {len(files['maps'])} maps")
+        print(f"wrote {files['page'][0]} (with {', '.join(files['table'])}, {len(files['plots'])} plots, "
+              f"{len(files['maps'])} maps)")
     return 0
 
 
@@ -122,7 +126,8 @@ def _compare(args: argparse.Namespace) -> int:
         print_json({"results": [r.to_dict() for r in results], "files": files})
         return 0
     _print_table(results)
-    print(f"wrote {Path(args.out) / 'comparison.md'}, {len(files['plots'])} plots and {len(files['maps'])} maps")
+    print(f"wrote {Path(args.out) / 'comparison.html'} (open it in a browser), comparison.csv, "
+          f"{len(files['plots'])} plots and {len(files['maps'])} maps")
     return 0
 
 

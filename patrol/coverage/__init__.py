@@ -1,9 +1,9 @@
 """Coverage scoring and planners' scenarios.
 
 Presence from timed walks, the response-time field, Monte Carlo days of dispatched incidents, deployment
-strategies (planned routes, fixed posts, random walk on the corridor), scenario files, sweeps on Dask and
-comparison outputs.  The hot loops are Numba kernels (:mod:`patrol.coverage.kernels`) with plain NumPy
-twins (:mod:`patrol.coverage.reference`).
+strategies (planned routes, fixed posts, random walk on the corridor), scenario files (with special events and
+cameras: :mod:`patrol.coverage.events`), sweeps on Dask and comparison outputs.  The hot loops are Numba kernels
+(:mod:`patrol.coverage.kernels`) with plain NumPy twins (:mod:`patrol.coverage.reference`).
 
 Reusable entry points
 ---------------------

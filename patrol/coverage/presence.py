@@ -252,7 +252,8 @@ class PresenceScore:
 
 
 def score_presence(counts: np.ndarray, positions: Positions, arrays, *, window_min: float = 60.0,
-                   weights: np.ndarray | None = None, use_reference: bool = False) -> PresenceScore:
+                   weights: np.ndarray | None = None, extra_weights: np.ndarray | None = None,
+                   use_reference: bool = False) -> PresenceScore:
     """Coverage measures from presence counts.
 
     Parameters
@@ -268,6 +269,9 @@ def score_presence(counts: np.ndarray, positions: Positions, arrays, *, window_m
         (the program target ``targets.corridor_revisit_min``, 60).
     weights : ndarray (n_blocks,), optional
         Demand weight per block (:func:`patrol.coverage.weights.block_weights`); default: block length.
+    extra_weights : ndarray (n_steps, n_blocks), optional
+        Demand added at some steps (a special event's crowd, :mod:`patrol.coverage.events`): the
+        demand-weighted coverage then weighs each block-minute by ``weights + extra_weights``.
 
     Returns
     -------
@@ -293,6 +297,11 @@ def score_presence(counts: np.ndarray, positions: Positions, arrays, *, window_m
     never = int(np.sum(counts[:, corridor].max(axis=0, initial=0) == 0)) if corridor.any() else 0
     cov_by_step = recent[:, corridor].mean(axis=1) if corridor.any() else np.zeros(counts.shape[0])
     wa = w * area
+    if extra_weights is None:
+        dwc = float((block_share * wa).sum() / wa.sum()) if wa.sum() > 0 else float("nan")
+    else:
+        wt = wa[None, :] + np.asarray(extra_weights, float) * area[None, :]
+        dwc = float((recent * wt).sum() / wt.sum()) if wt.sum() > 0 else float("nan")
     vis = positions.visible()
     on_area = np.zeros_like(vis)
     onb = positions.block >= 0
@@ -302,7 +311,7 @@ def score_presence(counts: np.ndarray, positions: Positions, arrays, *, window_m
         window_min=float(window_min),
         corridor_recent_share=float(recent[:, corridor].mean()) if corridor.any() else float("nan"),
         area_recent_share=float(recent[:, area].mean()) if area.any() else float("nan"),
-        demand_weighted_coverage=float((block_share * wa).sum() / wa.sum()) if wa.sum() > 0 else float("nan"),
+        demand_weighted_coverage=dwc,
         corridor_gap_max_min=float(gap_max[corridor].max()) if corridor.any() else float("nan"),
         corridor_gap_mean_min=float(corr_gaps.mean()) if corr_gaps.size else 0.0,
         corridor_blocks_never_visited=never,

@@ -1,10 +1,11 @@
 """Planners' scenarios: a TOML file of what changes, run over seeds (Monte Carlo days) and scored.
 
-A scenario file has three tables of its own, ``[scenario]``, ``[strategy]`` and ``[incidents]``, plus
-any table of ``district.toml`` (``[roster]``, ``[shift]``, ``[area]``, ``[corridor]``, ``[speeds]``,
-``[breaks]``, ``[targets]``, ...) overriding the district's settings.  Missing keys take the district's
-defaults; unknown tables or keys are refused with a :class:`~patrol.errors.ConfigError` naming them.
-Every key is documented in ``docs/scenario-format.md``.
+A scenario file has tables of its own, ``[scenario]``, ``[strategy]``, ``[incidents]``, ``[[events]]``
+(special events: what they cost in coverage) and ``[cameras]`` (camera-watched blocks, see
+:mod:`patrol.coverage.events`), plus any table of ``district.toml`` (``[roster]``, ``[shift]``, ``[area]``,
+``[corridor]``, ``[speeds]``, ``[breaks]``, ``[targets]``, ...) overriding the district's settings.  Missing
+keys take the district's defaults; unknown tables or keys are refused with a
+:class:`~patrol.errors.ConfigError` naming them.  Every key is documented in ``docs/scenario-format.md``.
 
 >>> scn = scenario_from_dict({"scenario": {"name": "six"}, "roster": {"size": 6}, "strategy": {"kind": "posts"}})
 >>> scn.settings().roster.size, scn.strategy.name
@@ -25,6 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from patrol.cameras import cameras_path, load_cameras, watched_blocks
+from patrol.coverage.events import (
+    CameraOptions,
+    ScenarioEvent,
+    event_extra_weights,
+    event_presence_share,
+    with_events,
+)
 from patrol.coverage.montecarlo import BUSY_MIN, IncidentModel, bootstrap_ci, simulate_day
 from patrol.coverage.presence import (
     BlockNeighbourhoods,
@@ -38,10 +47,11 @@ from patrol.coverage.response import response_minutes, score_response
 from patrol.coverage.strategies import STRATEGIES, StrategyOptions, build_timeline, unit_names
 from patrol.coverage.weights import block_weights, hotspots
 from patrol.district import District, default_district_path, load_district
-from patrol.errors import ConfigError
+from patrol.errors import ConfigError, InputError
+from patrol.events import PRESENCE_MODES, Presence
 from patrol.history import IncidentHistory, load_incident_history
-from patrol.paths import node_distances
-from patrol.settings import DAYS, Settings, load_settings, read_toml, settings_from_dict
+from patrol.paths import ShortestPaths, all_pairs, node_distances
+from patrol.settings import DAYS, Settings, load_settings, parse_hhmm, read_toml, settings_from_dict
 from patrol.timeline import Timeline
 from patrol.vocab import DISPATCHABLE_TYPES
 
@@ -64,11 +74,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-OWN_TABLES = ("scenario", "strategy", "incidents")
+OWN_TABLES = ("scenario", "strategy", "incidents", "events", "cameras")
 SCENARIO_KEYS = ("name", "description", "district", "day", "seeds", "seed", "visibility_m", "revisit_window_min",
                  "step_min")
 STRATEGY_KEYS = ("kind", "posts", "post_radius_min", "time_limit_s", "plan_seed")
 INCIDENT_KEYS = ("per_shift", "hourly_profile", "type_weights", "busy_min", "history")
+EVENT_KEYS = ("name", "place", "blocks", "radius_m", "start", "end", "crowd", "demand", "ambassadors", "presence",
+              "before_min", "after_min", "info")
+CAMERA_KEYS = ("file", "watched", "lean")
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,8 @@ class Scenario:
     revisit_window_min: float | None = None
     step_min: float = 1.0
     path: str | None = None
+    events: tuple[ScenarioEvent, ...] = ()
+    cameras: CameraOptions | None = None
 
     def base_settings(self) -> Settings:
         """The district's own settings (its ``district.toml``)."""
@@ -163,6 +178,59 @@ def _type_table(table: dict, where: str, *, positive: bool) -> dict[str, float]:
                               f"got {v!r}", field=f"{where}.{k}")
         out[k] = float(v)
     return out
+
+
+def _events(tables: Any, units: int) -> tuple[ScenarioEvent, ...]:
+    """The ``[[events]]`` tables, checked (places are resolved on the district when the scenario runs)."""
+    if not isinstance(tables, list):
+        raise ConfigError("events must be [[events]] tables", field="events")
+    out = []
+    for i, raw in enumerate(tables, start=1):
+        where = f"events[{i}]"
+        t = _check_keys(raw, where, EVENT_KEYS)
+        name = _text(t, where, "name", f"event {i}").strip() or f"event {i}"
+        start, end = (_text(t, where, k, None) for k in ("start", "end"))
+        if start is None or end is None:
+            raise ConfigError(f"{where}: give start and end (HH:MM on the scenario's day)",
+                              field=f"{where}.{'start' if start is None else 'end'}")
+        t0, t1 = parse_hhmm(start, field_name=f"{where}.start"), parse_hhmm(end, field_name=f"{where}.end")
+        if t1 <= t0:
+            raise ConfigError(f"{where}.end ({end}) must be after its start ({start})", field=f"{where}.end")
+        place = _text(t, where, "place", None)
+        blocks = t.get("blocks", [])
+        if not isinstance(blocks, list) or any(isinstance(b, bool) or not isinstance(b, int) for b in blocks):
+            raise ConfigError(f"{where}.blocks must be a list of block ids", field=f"{where}.blocks")
+        if (place is None) == (not blocks):
+            raise ConfigError(f"{where}: give its place or its blocks, one of the two", field=f"{where}.place")
+        mode = _text(t, where, "presence", "dwell").strip().lower()
+        if mode not in PRESENCE_MODES:
+            raise ConfigError(f"{where}.presence: {mode!r} is not one of {', '.join(PRESENCE_MODES)}",
+                              field=f"{where}.presence")
+        crowd = _num(t, where, "crowd", None, kind=int, lo=0, integer=True)
+        want = Presence(_num(t, where, "ambassadors", 1, kind=int, lo=0, hi=units, integer=True) or 0, mode,
+                        _num(t, where, "before_min", 0.0, lo=0, hi=240), _num(t, where, "after_min", 0.0, lo=0, hi=240))
+        _text(t, where, "info", "")
+        out.append(ScenarioEvent(name, float(t0), float(t1), place, tuple(int(b) for b in blocks),
+                                 _num(t, where, "radius_m", 0.0, lo=0, hi=2000), crowd,
+                                 _num(t, where, "demand", 0.25, lo=0, hi=100), want))
+    names = [e.name for e in out]
+    if len(set(names)) != len(names):
+        raise ConfigError("events: names must differ", field="events.name")
+    return tuple(out)
+
+
+def _cameras(table: Any, base_dir: Path) -> CameraOptions:
+    t = _check_keys(table, "cameras", CAMERA_KEYS)
+    file = _text(t, "cameras", "file", None)
+    if file:
+        fp = (base_dir / file).resolve()
+        if not fp.is_file():
+            raise ConfigError(f"cameras.file: file not found: {fp}", field="cameras.file")
+        file = str(fp)
+    watched = t.get("watched", False)
+    if not isinstance(watched, bool):
+        raise ConfigError(f"cameras.watched must be true or false, got {watched!r}", field="cameras.watched")
+    return CameraOptions(file, watched, _num(t, "cameras", "lean", 0.0, lo=0, hi=1))
 
 
 def scenario_from_dict(data: dict[str, Any], *, name: str = "scenario", base_dir: str | Path | None = None,
@@ -246,6 +314,8 @@ def scenario_from_dict(data: dict[str, Any], *, name: str = "scenario", base_dir
                           hourly_profile=tuple(float(v) for v in profile), type_weights=type_weights,
                           busy_min=busy, history=history)
     window = sc.get("revisit_window_min")
+    events = _events(data.get("events", []), units)
+    cameras = _cameras(data["cameras"], base_dir) if "cameras" in data else None
     return Scenario(
         name=_text(sc, "scenario", "name", name),
         description=_text(sc, "scenario", "description", ""),
@@ -260,6 +330,8 @@ def scenario_from_dict(data: dict[str, Any], *, name: str = "scenario", base_dir
                             else _num(sc, "scenario", "revisit_window_min", None, lo=1, hi=24 * 60)),
         step_min=_num(sc, "scenario", "step_min", 1.0, lo=0.25, hi=15),
         path=path,
+        events=events,
+        cameras=cameras,
     )
 
 
@@ -316,7 +388,12 @@ def scenario_data(scn: Scenario) -> ScenarioData:
 
 @dataclass
 class _Context:
-    """What does not change between a scenario's seeds (built once per process)."""
+    """What does not change between a scenario's seeds (built once per process).
+
+    ``deploy_weights`` are the weights deployment and hot spots use (``weights`` leaned away from camera-watched
+    blocks, :mod:`patrol.coverage.events`); ``watched`` the camera-watched blocks; ``events`` the scenario's events
+    resolved on the district, with ``paths`` to walk to them.
+    """
 
     district: District
     weights: np.ndarray
@@ -325,6 +402,10 @@ class _Context:
     hotspots: np.ndarray
     window_min: float
     timelines: dict[str, Timeline] = field(default_factory=dict)
+    deploy_weights: np.ndarray | None = None
+    watched: np.ndarray | None = None
+    events: tuple[ScenarioEvent, ...] = ()
+    paths: ShortestPaths | None = None
 
 
 _CACHE: OrderedDict[str, _Context] = OrderedDict()
@@ -333,7 +414,8 @@ _CACHE: OrderedDict[str, _Context] = OrderedDict()
 def _context(scn: Scenario, data: ScenarioData | None = None) -> _Context:
     """Per-process cache of the district with the scenario's settings, weights, neighbourhoods, ..."""
     key = json.dumps({"d": scn.district, "o": scn.overrides, "v": scn.visibility_m, "w": scn.revisit_window_min,
-                      "h": scn.incidents.history}, sort_keys=True, default=str)
+                      "h": scn.incidents.history, "e": [asdict(e) for e in scn.events],
+                      "c": None if scn.cameras is None else asdict(scn.cameras)}, sort_keys=True, default=str)
     ctx = _CACHE.get(key)
     if ctx is None:
         data = data if data is not None else scenario_data(scn)
@@ -343,10 +425,25 @@ def _context(scn: Scenario, data: ScenarioData | None = None) -> _Context:
         weights = block_weights(district, history=data.history)
         if weights.sum() <= 0:
             raise ConfigError("the scenario's area holds no street block with demand", field="area")
+        watched = None
+        deploy = weights
+        if scn.cameras is not None:
+            try:
+                registry = load_cameras(scn.cameras.file or cameras_path(district), n_blocks=arrays.n_edges)
+            except InputError as exc:
+                raise ConfigError(f"cameras: {exc.message}", field="cameras.file") from exc
+            watched = watched_blocks(district, registry.cameras)
+            deploy = weights * (1.0 - scn.cameras.lean * watched)
+        if scn.events and arrays.n_nodes > APSP_MAX_NODES:
+            raise ConfigError(f"events in scenarios need a district of at most {APSP_MAX_NODES} street nodes "
+                              f"(this one has {arrays.n_nodes}): narrow the area", field="events")
         ctx = _Context(district, weights, node_distances(arrays) if arrays.n_nodes <= APSP_MAX_NODES else None,
                        block_neighbourhoods(arrays, scn.visibility_m),
-                       hotspots(district, weights, settings.targets.hotspot_count),
-                       float(scn.revisit_window_min or settings.targets.corridor_revisit_min))
+                       hotspots(district, deploy, settings.targets.hotspot_count),
+                       float(scn.revisit_window_min or settings.targets.corridor_revisit_min),
+                       deploy_weights=deploy, watched=watched,
+                       events=tuple(e.resolve(district) for e in scn.events),
+                       paths=all_pairs(arrays) if scn.events else None)
         _CACHE[key] = ctx
         while len(_CACHE) > 6:
             _CACHE.popitem(last=False)
@@ -392,7 +489,8 @@ def day_timeline(scn: Scenario, seed: int, data: ScenarioData | None = None) -> 
     tkey = json.dumps([asdict(scn.strategy), strategy_seed if random_strategy else None])
     timeline = ctx.timelines.get(tkey)
     if timeline is None:
-        timeline = build_timeline(ctx.district, scn.strategy, strategy_seed, ctx.weights)
+        timeline = build_timeline(ctx.district, scn.strategy, strategy_seed,
+                                  ctx.weights if ctx.deploy_weights is None else ctx.deploy_weights)
         if not random_strategy:
             ctx.timelines[tkey] = timeline
     return timeline
@@ -425,9 +523,16 @@ def run_seed(scn: Scenario, seed: int, timeline: Timeline | None = None,
     if timeline is None:
         timeline = day_timeline(scn, seed, data)
     s0, s1 = float(st.shift.start_min), float(st.shift.end_min)
+    events = ctx.events
+    if events and ctx.paths is not None:
+        timeline, _ = with_events(timeline, district, events, ctx.paths, shift=(s0, s1))
     pos = sample_timeline(timeline, s0, s1, scn.step_min)
     counts = presence_counts(pos, arrays, ctx.nbhd)
-    ps = _score_presence(counts, pos, arrays, window_min=ctx.window_min, weights=ctx.weights)
+    if scn.cameras is not None and scn.cameras.watched and ctx.watched is not None:
+        counts = counts.copy()
+        counts[:, ctx.watched] += 1  # a watched block has presence at every minute
+    ps = _score_presence(counts, pos, arrays, window_min=ctx.window_min, weights=ctx.weights,
+                         extra_weights=event_extra_weights(arrays, events, pos.times, ctx.weights))
     rs = score_response(response_minutes(pos, arrays, st.speeds.response_m_s, node_dist=ctx.node_dist), arrays)
     hs = hotspot_compliance(timeline, ctx.hotspots, dwell_min=st.targets.hotspot_dwell_min,
                             revisit_min=st.targets.hotspot_revisit_min, start_min=s0, end_min=s1, arrays=arrays,
@@ -438,6 +543,8 @@ def run_seed(scn: Scenario, seed: int, timeline: Timeline | None = None,
                "incidents": float(day.response_min.size),
                "unanswered": float(np.isnan(day.response_min).sum())}
     scalars.pop("window_min", None)
+    if events:
+        scalars["event_presence_share"] = event_presence_share(pos, events)
     return SeedResult(
         seed=int(seed), scalars=scalars, coverage_by_step=ps.coverage_by_step,
         reach5_by_step=rs.share_within_by_step["5"],
@@ -518,6 +625,13 @@ def aggregate(scn: Scenario, results: list[SeedResult], settings: Settings | Non
         "visibility_m": scn.visibility_m,
         "revisit_window_min": float(scn.revisit_window_min or st.targets.corridor_revisit_min),
     }
+    if scn.events:
+        summary["events"] = ", ".join(e.name for e in scn.events)
+    if scn.cameras is not None:
+        watched = _context(scn).watched
+        summary["camera_watched_blocks"] = int(watched.sum()) if watched is not None else 0
+        summary["cameras_count_as_presence"] = scn.cameras.watched
+        summary["camera_lean"] = scn.cameras.lean
     keys = list(results[0].scalars) if results else []
     for k in keys:
         if k in ("incidents", "unanswered"):

@@ -7,6 +7,8 @@ positions   where each unit is: what the record says (en route, on scene, after 
             else the day's plan
 roster      responding units (ambassadors or pairs) and their duty status
 cost        what sending a unit costs the plan (corridor gaps, check-ins, breaks)
+escorts     safety escorts in the record: their own kind, life cycle and outcomes; as engagements for positions
+escort_desk an escort's walk from A to B, who can reach A soonest (with the cost to the plan), the writes
 ranking     rank available units by ETA (optionally cost within a tolerance), with deterministic ties
 lifecycle   the incident status life cycle
 schema      the versioned SQLite schema
@@ -16,6 +18,8 @@ idempotency writes made at most once per client key, the first answer stored wit
 fixes       which GPS fixes can be stored (one by one, with the reason)
 clock       timestamps of the record and the plan's local clock; the clock tests and benchmarks shift
 desk        district + record + plan: what the CLI and the HTTP service call
+alerts      ambassadors' safety in the record: SOS and overdue alerts, "I'm OK", messages and acknowledgements
+overdue     the overdue alerts due at a moment, from the record and the clock (on-scene check-in, no ping)
 """
 
 from patrol.dispatch.clock import iso, local_moment, parse_time

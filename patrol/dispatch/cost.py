@@ -22,6 +22,10 @@ window are taken out and the plan judged again on three counts:
 :attr:`DispatchCost.lost` = corridor blocks + check-ins + breaks out of their window: the one number the
 ranking compares (:mod:`patrol.dispatch.ranking`, ``dispatch.cost_tolerance_s``).
 
+A safety escort is costed the same way (:mod:`patrol.dispatch.escort_desk`): busy for the walk to A and then
+the walk from A to B at the patrol speed in place of the minutes on scene, from when the unit sets off (for an
+escort wanted later: that time minus its walk to A).
+
 Not counted: the walk back from the incident to where the plan resumes (the unit is taken to resume its plan
 at the plan's position at the expected return), and hot-spot dwells.  A unit the plan does not know costs it
 nothing.

@@ -24,6 +24,7 @@ import numpy as np
 
 from patrol.dispatch.clock import Clock, day_start, iso, local_minute, parse_time, utc_now, zone
 from patrol.dispatch.cost import DispatchCost, PlanCosts
+from patrol.dispatch.escorts import escort_engagements
 from patrol.dispatch.fixes import FixPolicy
 from patrol.dispatch.idempotency import Idempotency
 from patrol.dispatch.network import DistanceField, Network, Route
@@ -143,25 +144,30 @@ class Desk:
 
         Positions follow the record (:mod:`~patrol.dispatch.positions`): a unit on scene is at its incident,
         one en route is estimated along its route, one whose incident ended stays there until a ping or a
-        newer plan places it.
+        newer plan places it; a unit on a safety escort is busy from when it sets off to A until the escort
+        ended, and walks it from A to B.
         """
         moment = self.moment(when)
         tz = self._tz
         minute = local_minute(moment, tz)
         local = moment.astimezone(zone(tz))
         on_day = DAYS[local.weekday()] in self._shift_days
-        busy: dict = {}
+        busy: set[str] = set()
         explicit: dict[str, str] = {}
         pings: dict = {}
         engaged: list[Engagement] = []
         if self.record is not None:
-            busy = self.record.busy(moment)
             explicit = {k: v.status for k, v in self.record.duty_at(moment, since=day_start(moment, tz)).items()}
             pings = self.record.latest_pings(moment, names=list(self._names))
-            # assignments of the last 24 h not ended before today's local midnight (so across midnight too)
+            # assignments and escorts of the last 24 h not ended before today's local midnight (so across
+            # midnight too), oldest first
             today = day_start(moment, tz)
-            engaged = [e for e in engagements(self.record, moment - timedelta(hours=24), moment)
-                       if e.cleared_at is None or e.cleared_at >= today]
+            since = moment - timedelta(hours=24)
+            engaged = sorted((e for e in [*engagements(self.record, since, moment),
+                                          *escort_engagements(self.record, since, moment)]
+                              if e.cleared_at is None or e.cleared_at >= today), key=lambda e: e.assigned_at)
+            busy = set(self.record.busy(moment))
+            busy.update(n for e in engaged if e.escort is not None and e.phase(moment) != "ended" for n in e.names)
         out: list[UnitState] = []
         for unit in self.units:
             activity, in_plan = None, False
@@ -186,7 +192,7 @@ class Desk:
         of the day made at or before ``moment``, oldest first (the position at the latest one's assignment is
         worked out the same way from the earlier ones)."""
         eng = mine[-1] if mine else None
-        start, walk = None, None
+        start, walk, escort_walk = None, None, None
         if eng is not None and eng.block is not None:
             phase = eng.phase(moment)
             if phase == "en route" or (phase == "ended" and eng.cleared_at is not None
@@ -195,10 +201,13 @@ class Desk:
                 then = {} if self.record is None else self.record.latest_pings(at, names=list(unit.names()))
                 start = self._position(unit, at, local_minute(at, self._tz), then, mine[:-1])
                 walk = self._walk_to(eng.block, eng.offset_m)
+            if eng.escort is not None and phase in ("escorting", "ended"):
+                escort_walk = self._walk_to(eng.escort.to_block, eng.escort.to_offset_m)
         return unit_position(unit, moment=moment, minute=minute, pings=pings, timeline=self.timeline,
                              stale_min=self.settings.dispatch.stale_ping_min, locate=self._locate_point,
                              engagement=eng, start=start, walk=walk, speed_m_s=self.settings.speeds.response_m_s,
-                             plan_made_at=self.plan_made_at)
+                             plan_made_at=self.plan_made_at, escort_walk=escort_walk,
+                             patrol_m_s=self.settings.speeds.patrol_m_s)
 
     def _walk_to(self, block: int, offset_m: float):
         """``walk(block, offset_m, metres)`` towards a point: along the shortest route (one search per point,
@@ -235,12 +244,16 @@ class Desk:
         return next((n for n in unit.names() if n in self.timeline.legs), None)
 
     def rank(self, at: str | Location, *, when=None, top_routes: int = 3, incident_type: str | None = None,
-             cost_tolerance_s: float | None = None, route_also: frozenset[str] = frozenset()) -> Ranking:
+             cost_tolerance_s: float | None = None, route_also: frozenset[str] = frozenset(),
+             exclude: frozenset[str] = frozenset(), on_scene_min: float | None = None,
+             arrive_by: bool = False) -> Ranking:
         """Rank the available units for an incident location at a moment (default now).
 
         With a plan, each available unit also gets the cost to the plan of sending it
         (:mod:`~patrol.dispatch.cost`): busy for its ETA plus the expected minutes on scene of
-        ``incident_type`` (``dispatch.on_scene_min``; its ``other`` entry when no type is given).
+        ``incident_type`` (``dispatch.on_scene_min``; its ``other`` entry when no type is given), or
+        ``on_scene_min`` when given (a safety escort: the walk from A to B).  With ``arrive_by`` the moment is
+        when the unit must be there, so it is busy from the moment minus its ETA (a scheduled escort).
 
         Parameters
         ----------
@@ -252,6 +265,8 @@ class Desk:
             Seconds within the nearest ETA where a lower cost wins (default ``dispatch.cost_tolerance_s``).
         route_also : frozenset of str
             Units that get a route whatever their rank (those already sent).
+        exclude : frozenset of str
+            Units left out of the ranking (the ambassador who pressed SOS is not their own backup).
 
         Raises
         ------
@@ -260,10 +275,10 @@ class Desk:
         """
         loc = self.locate(at)
         moment = self.moment(when)
-        entries = self.situation(moment)
+        entries = [e for e in self.situation(moment) if e.unit.name not in exclude]
         minute = local_minute(moment, self._tz)
         dispatch = self.settings.dispatch
-        on_scene = dispatch.on_scene(incident_type)
+        on_scene = dispatch.on_scene(incident_type) if on_scene_min is None else float(on_scene_min)
         tolerance = dispatch.cost_tolerance_s if cost_tolerance_s is None else float(cost_tolerance_s)
         costs = self.plan_costs
 
@@ -271,7 +286,7 @@ class Desk:
             walker = self.plan_walker(self.unit(c.ambassador))
             if costs is None or walker is None or c.eta_min is None:
                 return None
-            return costs.cost(walker, minute, c.eta_min, on_scene)
+            return costs.cost(walker, minute - c.eta_min if arrive_by else minute, c.eta_min, on_scene)
 
         cands = rank_units(self.network, loc.block, loc.offset_m, entries,
                            speed_m_s=self.settings.speeds.response_m_s, top_routes=top_routes,

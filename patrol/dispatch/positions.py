@@ -18,6 +18,15 @@ unit or any member counts; only pings snapped onto a block count):
    that minute (``source="plan"``, estimated); else a stale ping (``source="stale ping"``, estimated); else
    no position.
 
+**Safety escorts** (:mod:`patrol.dispatch.escorts`) follow the same rules from the moment the unit sets off to A
+(``depart_at``), with A as the incident: en route to A as in rule 2 (``source="en route"``); once the escort is
+started (walking with the person(s)), a ping taken since the start and younger than ``stale`` gives the position,
+else the unit is estimated along the walk from A to B at the patrol speed (``speeds.patrol_m_s``), from A or from
+a stale ping taken since the start, whichever is later, and at B once that walk is done (``source="escorting"``,
+estimated); after it ended, at B when it ended with ``arrived``, else where that walk had reached (or, never
+started, where the walk to A had reached), until a ping taken after the end or a newer plan
+(``source="after escort"``, estimated).  Positions under an escort carry its ``escort_id``.
+
 Rules 1-3 follow the unit's latest assignment among those made in the last 24 hours and not ended before the
 local day began (so an assignment under way at midnight counts, and one resolved the evening before does not
 hold a unit at its incident the next morning).  Each position under rules 1-3 carries the ``incident_id`` it
@@ -39,10 +48,11 @@ from patrol.dispatch.record import Ping, Record
 from patrol.dispatch.roster import Unit
 from patrol.timeline import Timeline
 
-__all__ = ["SOURCES", "Engagement", "Position", "UnitState", "engagements", "unit_position"]
+__all__ = ["SOURCES", "Engagement", "EscortLeg", "Position", "UnitState", "engagements", "unit_position"]
 
 #: Where a position came from (:attr:`Position.source`).
-SOURCES: tuple[str, ...] = ("ping", "plan", "stale ping", "en route", "on scene", "after incident")
+SOURCES: tuple[str, ...] = ("ping", "plan", "stale ping", "en route", "on scene", "after incident", "escorting",
+                            "after escort")
 
 #: ``walk(block, offset_m, metres) -> (block, offset_m)``: the point reached walking from a point towards an
 #: engagement's incident along the shortest route.
@@ -71,6 +81,8 @@ class Position:
         The plan leg's activity when the plan gave the position.
     incident_id : int or None
         The incident whose assignment placed the unit (rules 1-3), or whose assignment it is on.
+    escort_id : int or None
+        The safety escort that placed the unit, or that it is on.
     """
 
     block: int
@@ -83,6 +95,7 @@ class Position:
     accuracy_m: float | None = None
     activity: str | None = None
     incident_id: int | None = None
+    escort_id: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,26 +111,55 @@ class UnitState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Engagement:
-    """A unit's assignment to an incident, as the record tells it (times are aware UTC).
+class EscortLeg:
+    """The walk of a safety escort from A (the engagement's point) to B.
 
     Attributes
     ----------
-    assignment_id, incident_id : int
+    escort_id : int
+    to_block, to_offset_m, to_lat, to_lon
+        B on the network.
+    arrived : bool
+        Whether it ended at B (outcome ``arrived``).
+    """
+
+    escort_id: int
+    to_block: int
+    to_offset_m: float
+    to_lat: float
+    to_lon: float
+    arrived: bool = False
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A unit's assignment to an incident, or its safety escort, as the record tells it (times are aware UTC).
+
+    Attributes
+    ----------
+    assignment_id : int
+        The assignment (for an escort: the escort's id).
+    incident_id : int or None
+        ``None`` for an escort.
     incident_type : str
+        ``safety escort`` for an escort.
     names : tuple of str
         The assigned unit's name and its members.
     block : int or None
-        The incident's point on the network (``None`` when it has none).
+        The incident's point on the network, or the escort's A (``None`` when it has none).
     offset_m, lat, lon : float
     assigned_at : datetime
+        For an escort: when the unit sets off to A (``depart_at``).
     arrived_at, cleared_at : datetime or None
+        For an escort: started (walking with the person(s) from A), and ended or cancelled.
     cleared_reason : str or None
-        ``resolved``, ``closed`` or ``unassigned``.
+        ``resolved``, ``closed`` or ``unassigned``; for an escort ``done`` or ``cancelled``.
+    escort : EscortLeg or None
+        The walk from A to B of an escort.
     """
 
     assignment_id: int
-    incident_id: int
+    incident_id: int | None
     incident_type: str
     names: tuple[str, ...]
     block: int | None
@@ -128,13 +170,19 @@ class Engagement:
     arrived_at: datetime | None
     cleared_at: datetime | None
     cleared_reason: str | None
+    escort: EscortLeg | None = None
+
+    @property
+    def escort_id(self) -> int | None:
+        return None if self.escort is None else self.escort.escort_id
 
     def phase(self, moment: datetime) -> str:
-        """``en route`` (assigned, not arrived), ``on scene``, or ``ended`` (cleared) at ``moment``."""
+        """``en route`` (assigned, not arrived), ``on scene`` (``escorting`` for an escort), or ``ended``
+        (cleared) at ``moment``."""
         if self.cleared_at is not None and self.cleared_at <= moment:
             return "ended"
         if self.arrived_at is not None and self.arrived_at <= moment:
-            return "on scene"
+            return "on scene" if self.escort is None else "escorting"
         return "en route"
 
     def arrived_by(self, moment: datetime) -> bool:
@@ -177,15 +225,17 @@ def _freshest(unit: Unit, pings: Mapping[str, Ping], moment: datetime) -> tuple[
     return best, best_age, best_t
 
 
-def _ping_position(p: Ping, age: float, source: str, estimated: bool, incident_id: int | None = None) -> Position:
+def _ping_position(p: Ping, age: float, source: str, estimated: bool, incident_id: int | None = None,
+                   escort_id: int | None = None) -> Position:
     return Position(int(p.block or 0), float(p.offset_m or 0.0), p.lat, p.lon, source, estimated, round(age, 2),
-                    p.accuracy_m, None, incident_id)
+                    p.accuracy_m, None, incident_id, escort_id)
 
 
 def unit_position(unit: Unit, *, moment: datetime, minute: float, pings: Mapping[str, Ping],
                   timeline: Timeline | None, stale_min: float, locate: Locate,
                   engagement: Engagement | None = None, start: Position | None = None, walk: Walk | None = None,
-                  speed_m_s: float = 1.4, plan_made_at: datetime | None = None) -> Position | None:
+                  speed_m_s: float = 1.4, plan_made_at: datetime | None = None, escort_walk: Walk | None = None,
+                  patrol_m_s: float = 1.0) -> Position | None:
     """The position of a unit (see the module docstring for the rules).
 
     Parameters
@@ -214,19 +264,29 @@ def unit_position(unit: Unit, *, moment: datetime, minute: float, pings: Mapping
     plan_made_at : datetime, optional
         When the plan was made (a re-plan's moment): after an ended engagement, a plan made later places
         the unit again.
+    escort_walk : callable, optional
+        For an escort: ``walk(block, offset_m, metres)`` from A towards B along the shortest route.
+    patrol_m_s : float
+        Walking speed with the person(s) escorted (``speeds.patrol_m_s``).
     """
     best, best_age, best_t = _freshest(unit, pings, moment)
     eng = engagement
     if eng is not None and eng.block is not None:
         phase = eng.phase(moment)
-        inc_block, inc_off, iid = eng.block, eng.offset_m, eng.incident_id
+        inc_block, inc_off, iid, eid = eng.block, eng.offset_m, eng.incident_id, eng.escort_id
+        age = None if best is None else round(best_age, 2)
+        after = "after incident" if eng.escort is None else "after escort"
         if phase == "on scene":
-            return Position(inc_block, inc_off, eng.lat, eng.lon, "on scene", False,
-                            None if best is None else round(best_age, 2), None, None, iid)
+            return Position(inc_block, inc_off, eng.lat, eng.lon, "on scene", False, age, None, None, iid)
+        if phase == "escorting":
+            if best is not None and best_t is not None and eng.arrived_at is not None and best_t >= eng.arrived_at \
+                    and best_age <= stale_min:
+                return _ping_position(best, best_age, "ping", False, None, eid)
+            return _escorted(eng, moment, best, best_age, best_t, escort_walk, patrol_m_s, locate, "escorting")
         if phase == "en route":
             since = eng.assigned_at
             if best is not None and best_t is not None and best_t >= since and best_age <= stale_min:
-                return _ping_position(best, best_age, "ping", False, iid)
+                return _ping_position(best, best_age, "ping", False, iid, eid)
             return _walked(eng, moment, best, best_age, best_t, start, walk, speed_m_s, locate)
         cleared = eng.cleared_at if eng.cleared_at is not None else moment  # phase "ended": cleared
         new_plan = plan_made_at is not None and plan_made_at >= cleared
@@ -234,13 +294,18 @@ def unit_position(unit: Unit, *, moment: datetime, minute: float, pings: Mapping
             if best is not None and best_t is not None and best_t >= cleared:
                 fresh = best_age <= stale_min
                 return _ping_position(best, best_age, "ping" if fresh else "stale ping", not fresh)
+            if eng.escort is not None and eng.arrived_by(cleared):
+                if eng.escort.arrived:
+                    x = eng.escort
+                    return Position(x.to_block, x.to_offset_m, x.to_lat, x.to_lon, after, True, age, None, None,
+                                    None, eid)
+                return _escorted(eng, cleared, best, best_age, best_t, escort_walk, patrol_m_s, locate, after)
             if eng.arrived_by(cleared):
-                return Position(inc_block, inc_off, eng.lat, eng.lon, "after incident", True,
-                                None if best is None else round(best_age, 2), None, None, iid)
+                return Position(inc_block, inc_off, eng.lat, eng.lon, after, True, age, None, None, iid, eid)
             stop = _walked(eng, cleared, best, best_age, best_t, start, walk, speed_m_s, locate)
             if stop is not None:
-                return Position(stop.block, stop.offset_m, stop.lat, stop.lon, "after incident", True,
-                                None if best is None else round(best_age, 2), None, None, iid)
+                return Position(stop.block, stop.offset_m, stop.lat, stop.lon, after, True, age, None, None, iid,
+                                eid)
     if best is not None and best_age <= stale_min:
         return _ping_position(best, best_age, "ping", False)
     if timeline is not None:
@@ -273,4 +338,22 @@ def _walked(eng: Engagement, moment: datetime, best: Ping | None, best_age: floa
     block, off = walk(origin[0], origin[1], metres)
     lat, lon = locate(block, off)
     return Position(block, off, lat, lon, "en route", True, None if best is None else round(best_age, 2), None,
-                    None, eng.incident_id)
+                    None, eng.incident_id, eng.escort_id)
+
+
+def _escorted(eng: Engagement, moment: datetime, best: Ping | None, best_age: float, best_t: datetime | None,
+              walk: Walk | None, speed_m_s: float, locate: Locate, source: str) -> Position | None:
+    """The estimate along an escort's walk from A to B at ``moment`` (A, or a stale ping taken since the start,
+    whichever is later, walked on at ``speed_m_s``); ``None`` without the walk."""
+    started = eng.arrived_at
+    if walk is None or started is None or eng.block is None:
+        return None
+    if best is not None and best_t is not None and started <= best_t <= moment:
+        origin, t0 = (int(best.block or 0), float(best.offset_m or 0.0)), best_t
+    else:
+        origin, t0 = (eng.block, eng.offset_m), started
+    metres = speed_m_s * max((moment - t0).total_seconds(), 0.0)
+    block, off = walk(origin[0], origin[1], metres)
+    lat, lon = locate(block, off)
+    return Position(block, off, lat, lon, source, True, None if best is None else round(best_age, 2), None, None,
+                    None, eng.escort_id)

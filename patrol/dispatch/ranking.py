@@ -64,6 +64,11 @@ class Candidate:
         """The incident whose assignment places the unit (en route, on scene, just resolved), if any."""
         return None if self.position is None else self.position.incident_id
 
+    @property
+    def escort_id(self) -> int | None:
+        """The safety escort that places the unit (on its way to A, walking it, just ended), if any."""
+        return None if self.position is None else self.position.escort_id
+
     def to_dict(self) -> dict:
         pos = self.position
         return {
@@ -84,6 +89,7 @@ class Candidate:
             "route": None if self.route is None else self.route.to_dict(),
             "reason": self.reason,
             "incident_id": self.incident_id,
+            "escort_id": self.escort_id,
             "cost": None if self.cost is None else self.cost.to_dict(),
         }
 

@@ -105,6 +105,7 @@ __all__ = [
     "AuditEntry",
     "DutyChange",
     "FixResult",
+    "Handout",
     "Incident",
     "Interaction",
     "OutcomeEntry",
@@ -438,6 +439,24 @@ class Record:
         """The record's text of a time; ``None`` is now by the record's clock."""
         return iso(self.clock() if at is None else at)
 
+    # ------------------------------------------------------------------ for the record's other books
+    # Escorts, events, camera edits (patrol.dispatch.escorts, patrol.events, patrol.cameras) keep their own SQL
+    # in their own modules and write through these, so every write keeps the record's guarantees (one durable
+    # transaction with its audit rows, group commit, idempotency keys).
+    def write(self, work: Callable[[sqlite3.Connection], Any], *, idem: Idempotency | None = None,
+              actor: str | None = None) -> Any:
+        """Run ``work(conn)`` in one durable transaction (see :meth:`_write`) and return its result."""
+        return self._write(work, idem=idem, actor=actor)
+
+    def add_audit(self, conn: sqlite3.Connection, at: str, actor: str, action: str, entity: str,
+                  entity_id: int | None, data: dict) -> None:
+        """Append an audit row inside a :meth:`write`'s transaction."""
+        self._audit(conn, at, actor, action, entity, entity_id, data)
+
+    def stamp(self, at=None) -> str:
+        """The record's text of a time (``None``: now by the record's clock)."""
+        return self._iso(at)
+
     def _audit(self, conn: sqlite3.Connection, at: str, actor: str, action: str, entity: str,
                entity_id: int | None, data: dict) -> None:
         conn.execute("INSERT INTO audit(at, actor, action, entity, entity_id, data) VALUES (?,?,?,?,?,?)",
@@ -505,8 +524,8 @@ class Record:
     def new_incident(self, *, type: str, source: str, location_text: str, priority: str = "normal",
                      notes: str = "", lat: float | None = None, lon: float | None = None,
                      block: int | None = None, offset_m: float | None = None, in_area: bool | None = None,
-                     matched: str | None = None, received_at=None, at=None, actor: str | None = None,
-                     idem: Idempotency | None = None) -> Incident:
+                     matched: str | None = None, received_at=None, camera_id: str | None = None, at=None,
+                     actor: str | None = None, idem: Idempotency | None = None) -> Incident:
         """Record a new incident (status ``new``).
 
         Parameters
@@ -519,6 +538,8 @@ class Record:
             the geocoded point (see :meth:`patrol.dispatch.desk.Desk.new_incident`).
         received_at : time, optional
             When the call came in (default: ``at``).
+        camera_id : str, optional
+            The camera the incident was seen on (:mod:`patrol.cameras`).
 
         Raises
         ------
@@ -535,20 +556,20 @@ class Record:
         row = (received, now, now, source_, type_, priority_, "new", loc, matched, _float_or_none(lat, "lat"),
                _float_or_none(lon, "lon"), None if block is None else int(block),
                _float_or_none(offset_m, "offset_m"), None if in_area is None else int(bool(in_area)),
-               _text(notes, "notes", max_len=10000), actor)
+               _text(notes, "notes", max_len=10000), actor, _text(camera_id, "camera_id", max_len=100) or None)
 
         def work(c: sqlite3.Connection):
             cur = c.execute(
                 "INSERT INTO incidents(received_at, created_at, updated_at, source, type, priority, status, "
-                "location_text, matched, lat, lon, block, offset_m, in_area, notes, created_by) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                "location_text, matched, lat, lon, block, offset_m, in_area, notes, created_by, camera_id) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
             iid = _rowid(cur)
             c.execute("INSERT INTO status_history(incident_id, at, from_status, to_status, actor, note) "
                       "VALUES (?,?,?,?,?,?)", (iid, now, None, "new", actor, ""))
             self._audit(c, now, actor, "create", "incident", iid,
                         {"type": type_, "source": source_, "priority": priority_, "location_text": loc,
                          "matched": matched, "lat": lat, "lon": lon, "block": block, "offset_m": offset_m,
-                         "in_area": in_area, "received_at": received, "notes": notes})
+                         "in_area": in_area, "received_at": received, "notes": notes, "camera_id": row[-1]})
             return self._incident(c, iid)
 
         return self._write(work, idem=idem, actor=actor)
@@ -1043,9 +1064,12 @@ class Record:
     def log_interaction(self, ambassador: str, type: str, *, referral_type: str | None = None,
                         business: str | None = None, incident_id: int | None = None, lat: float | None = None,
                         lon: float | None = None, block: int | None = None, offset_m: float | None = None,
-                        notes: str = "", at=None, actor: str | None = None,
+                        notes: str = "", handouts: Iterable[Handout] = (), at=None, actor: str | None = None,
                         idem: Idempotency | None = None) -> Interaction:
         """Log an ambassador's interaction (:data:`~patrol.vocab.INTERACTION_TYPES`).
+
+        ``handouts`` are the written materials given with it (``(material id, kind, count)``, checked
+        against the district's list by :mod:`patrol.materials`), stored in the same transaction.
 
         Raises
         ------
@@ -1057,9 +1081,26 @@ class Record:
         values = self._interaction_values(ambassador, type, referral_type=referral_type, business=business,
                                           incident_id=incident_id, lat=lat, lon=lon, block=block,
                                           offset_m=offset_m, notes=notes, at=at)
+        given = [_handout(h) for h in handouts]
         actor = actor or self.actor
-        return self._write(lambda c: Interaction.from_row(self._insert_interaction(c, values, actor)), idem=idem,
-                           actor=actor)
+
+        def work(c: sqlite3.Connection) -> Interaction:
+            row = self._insert_interaction(c, values, actor)
+            for material, kind, count in given:
+                cur = c.execute("INSERT INTO handouts(interaction_id, at, ambassador, material, kind, count, actor) "
+                                "VALUES (?,?,?,?,?,?,?)", (row["id"], values["at"], values["ambassador"], material,
+                                                           kind, count, actor))
+                self._audit(c, values["at"], actor, "create", "handout", _rowid(cur),
+                            {"interaction_id": row["id"], "material": material, "kind": kind, "count": count})
+            return Interaction.from_row(row)
+
+        return self._write(work, idem=idem, actor=actor)
+
+    def handouts(self, *, since=None, until=None, interaction_id: int | None = None) -> list[dict[str, Any]]:
+        """Written materials handed out (oldest first): ``id, interaction_id, at, ambassador, material, kind,
+        count``."""
+        sql, params = _filtered("handouts", "at", equal={"interaction_id": interaction_id}, since=since, until=until)
+        return [dict(r) for r in self._query(sql + " ORDER BY at, id", params)]
 
     def log_interactions(self, rows: Iterable[dict], *, actor: str | None = None) -> list[Interaction]:
         """Log many interactions in ONE transaction: all are written or none (field-log imports).
@@ -1186,6 +1227,22 @@ class Record:
         sql, params = _filtered("audit", "at", equal={"entity": entity, "entity_id": entity_id, "actor": actor},
                                 since=since)
         return [AuditEntry.from_row(r) for r in self._query(_paged(sql + " ORDER BY id", limit, offset), params)]
+
+
+#: A written material given with an interaction: ``(material id, kind, count)``.
+Handout = tuple[str, str, int]
+
+
+def _handout(h: Handout) -> Handout:
+    """A handout checked for shape (the material's id and kind are the district list's, see patrol.materials)."""
+    try:
+        material, kind, count = h
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"a handout is (material, kind, count), not {h!r}", field="materials") from exc
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
+        raise InputError(f"materials: count {count!r} must be a whole number from 1 to 1000", field="materials")
+    return _text(material, "materials", required=True, max_len=100), _text(kind, "materials", required=True,
+                                                                            max_len=100), count
 
 
 def _outcome_items(outcomes, actions, referrals) -> list[tuple[str, str]]:

@@ -105,6 +105,7 @@ class Incident(_Row):
     in_area: bool | None
     notes: str
     created_by: str
+    camera_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -347,8 +347,9 @@ def simulate_day(district: District, plan: dict, incidents: list[SimIncident], s
             record.unit_status(incident_id, unit, "on scene", at=at(minute))
         elif kind == "resolve":
             record.set_status(incident_id, "resolved", at=at(minute))
-        # the calls waiting, oldest first: to whoever is free now; else try again in a minute (breaks end, too)
-        while waiting and dispatch(waiting[0][0], minute):
+        # the calls waiting, oldest first: to whoever is free now; else try again in a minute (breaks end, too);
+        # after the shift nobody is sent
+        while waiting and minute < end and dispatch(waiting[0][0], minute):
             if waiting[0][1].minute < minute - _EPS:
                 day.waited += 1
             waiting.pop(0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 _EPS = 1e-6
 #: Minutes a diverted unit's first pending break may be put off, tried in turn (module docstring).
 _DELAYS = (15.0, 30.0, 45.0, 60.0, 90.0)
+#: Minutes over a revisit limit are compared in steps of this many (:func:`_after`).
+_STEP_MIN = 15.0
 _ON_STREET = frozenset({"walk", "checkin", "dwell", "post", "respond"})
 
 
@@ -396,7 +399,8 @@ def _after(settings: Any, district: District, plan: dict, at: float, steps: dict
 
     The gaps that ended before ``at`` are history and do not count.  Amounts: breaks missing (a meal
     inside its window, the rest breaks' count, per unit as planned), corridor minutes over the revisit limit
-    (summed over blocks), hot-spot minutes over the limit (summed), due businesses without a full check-in,
+    (summed over blocks, in 15-minute steps), hot-spot minutes over the limit (summed, in 15-minute steps), due
+    businesses without a full check-in,
     area blocks not walked, minutes with fewer people on the street than the minimum, minutes over the
     ready-to-respond limit (only with ``targets.ready_required``); balance is not compared (a re-plan moves
     few units).
@@ -453,7 +457,9 @@ def _after(settings: Any, district: District, plan: dict, at: float, steps: dict
         ok = (i >= 0) & (minutes < ends[np.clip(i, 0, None)]) & seen[np.clip(i, 0, None)]
         on += len(spec.members) * ok
     on_street = int(np.sum(on < np.minimum(br.min_on_street, duty)))
-    amounts = {"breaks": breaks, "corridor": round(corridor, 1), "hotspots": round(hot, 1), "checkins": checkins,
+    # minutes over in steps of _STEP_MIN, so that a few minutes' difference does not outweigh the targets after
+    amounts = {"breaks": breaks, "corridor": math.ceil(corridor / _STEP_MIN - 1e-9),
+               "hotspots": math.ceil(hot / _STEP_MIN - 1e-9), "checkins": checkins,
                "area": area, "on_street": on_street, "balance": 0,
                "ready": _ready(settings, district, steps, at).minutes_over if tg.ready_required else 0}
     return tuple(float(amounts[t]) for t in tg.priority)

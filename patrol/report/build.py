@@ -206,12 +206,16 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
         assignments = queries.assignments(conn, since, until)
         outcomes = queries.outcomes(conn, since, until)
         interactions = queries.interactions(conn, since, until)
+        escorts = queries.escorts(conn, since, until)
+        handouts = queries.handouts(conn, since, until)
         resolved = queries.resolutions(conn, since, until)
         pings = queries.pings(conn, since, until)
         duty = queries.duty(conn, since, until)
         community = queries.community_survey(conn, period.first, period.last)
         business = queries.business_survey(conn, period.first, period.last)
         history = queries.history(conn)
+        alerts = queries.alerts(conn, since, until)
+        messages = queries.messages(conn, since, until)
     finally:
         conn.close()
     log.info("report %s..%s: %d incidents, %d interactions, %d outcome entries, %d pings", period.first,
@@ -225,7 +229,9 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
                             _presence_measure(pres, opts.gap_min)]
     out += M.interactions_by_audience(interactions, since, until)
     out.append(M.checkins(interactions, planned, since, until, planned_source=planned_src))
+    out.append(M.safety_escorts(interactions, outcomes, escorts, since, until))
     out += M.event_measures(interactions, outcomes, since, until)
+    out.append(M.materials_by_kind(handouts, since, until))
 
     out.append(M.deescalation_share(incidents, outcomes))
     out.append(_violence_measure())
@@ -238,6 +244,7 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
     out.append(M.community_satisfaction(community, opts.satisfied_min_rating))
     out.append(M.business_feels_safer(business))
     out.append(M.history_change(history, period, period.previous(), types=opts.history_types))
+    out += M.safety_measures(alerts) + M.message_measures(messages)  # ambassadors' safety (issue 19)
 
     tz = zone(s.district.timezone)
     by_day: dict[str, Counter] = defaultdict(Counter)

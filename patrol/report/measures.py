@@ -40,11 +40,15 @@ __all__ = [
     "fte",
     "history_change",
     "interactions_by_audience",
+    "materials_by_kind",
     "livability_resolved",
+    "message_measures",
     "minutes_between",
     "referrals_by_type",
     "response_per_fte",
     "response_times",
+    "safety_escorts",
+    "safety_measures",
     "summary_stats",
 ]
 
@@ -96,11 +100,24 @@ LABELS: dict[str, str] = {
     "targets_min": "targets by type (min from the call)",
     "within": "resolved within the target (incidents)",
     "target_min": "target (min from the call)",
+    # ambassadors' safety
+    "acknowledged": "acknowledged",
+    "not_acknowledged": "not acknowledged (yet)",
+    "backup_sent": "with backup sent",
+    "called_911": "with 911 called",
+    "resolved": "resolved",
+    "recipients": "recipients (one per ambassador and message)",
+    "acknowledged_pct": "recipients who acknowledged (%)",
+    "ack_median_min": "to acknowledgement, median (min)",
+    "ack_p90_min": "9 in 10 acknowledged within (min)",
     # surveys
     "positive": "positive answers",
     "threshold": "lowest rating counted as positive (1 to 5)",
     "feel_safer": "businesses that feel safer",
     "responses": "survey answers (a business's latest answer counts)",
+    # safety escorts
+    "total_min": "time escorting, in total (min)",
+    "mean_min": "time escorting, on average (min)",
     # incident history
     "current": "incidents in this period",
     "previous": "incidents in the previous period",
@@ -226,9 +243,6 @@ def _select(interactions, outcomes, types: set[str], items: set[tuple[str, str]]
 #: Output measures counted from interactions and incident actions/outcomes:
 #: name -> (title, unit, {key: (interaction types, {(outcome kind, value)})}).
 _EVENTS: dict[str, tuple[str, str, dict[str, tuple[set[str], set[tuple[str, str]]]]]] = {
-    "safety_escorts": ("Number of safety escort services provided", "escorts",
-                       {"safety escorts": ({"safety escort"}, {("action", "safety escorts"),
-                                                               ("outcome", "safety escorts")})}),
     "graffiti": ("Number of graffiti tags removed/reported", "entries",
                  {"removed": ({"graffiti removed"}, {("action", "graffiti removed")}),
                   "reported": ({"graffiti reported"}, {("action", "graffiti reported")})}),
@@ -242,7 +256,7 @@ _EVENTS: dict[str, tuple[str, str, dict[str, tuple[set[str], set[tuple[str, str]
 
 
 def event_measures(interactions: list[dict], outcomes: list[dict], since: str, until: str) -> list[Measure]:
-    """Safety escorts, graffiti removed/reported, 911 calls, 311 reports and hazards reported.
+    """Graffiti removed/reported, 911 calls, 311 reports and hazards reported (safety escorts: :func:`safety_escorts`).
 
     Interactions of the matching type logged in ``[since, until)`` plus the matching actions (and the
     outcome ``safety escorts``) recorded on incidents in that range, counted once per incident.
@@ -263,6 +277,50 @@ def event_measures(interactions: list[dict], outcomes: list[dict], since: str, u
         out.append(Measure(name, title, "output", total, unit, n, "record", definition,
                            breakdown=rows if len(rows) > 1 else [], key_label="graffiti tags", value_label=unit))
     return out
+
+
+def safety_escorts(interactions: list[dict], outcomes: list[dict], escorts: list[dict], since: str,
+                   until: str) -> Measure:
+    """Safety escort services provided: the record's escorts, plus escorts logged in words.
+
+    An escort of the record (table ``escorts``) counts when it was provided (started and done) with its start in
+    ``[since, until)``; its time is ``ended_at - started_at``.  Escorts recorded only as words count too:
+    interactions ``safety escort`` and incident actions/outcomes ``safety escorts``, once per incident (see the
+    module docstring).  ``extra``: the recorded escorts' total and average minutes.
+    """
+    done = [r for r in escorts if r.get("status") == "done" and r.get("started_at") and r.get("ended_at")
+            and _in(r["started_at"], since, until)]
+    minutes = [minutes_between(r["started_at"], r["ended_at"]) for r in done]
+    ints, outs = _select(interactions, outcomes, {"safety escort"},
+                         {("action", "safety escorts"), ("outcome", "safety escorts")}, since, until)
+    logged, k = count_events(ints, outs)
+    total = round(sum(minutes), 2)
+    rows = [{"key": "escorts recorded (dispatched or walk-up)", "value": len(done), "n": len(done),
+             "total_min": total},
+            {"key": "logged as interactions or incident actions", "value": logged, "n": k}]
+    extra: dict[str, Any] = {"total_min": total, "mean_min": round(total / len(done), 2) if done else None}
+    return Measure("safety_escorts", "Number of safety escort services provided", "output", len(done) + logged,
+                   "escorts", len(done) + k, "record",
+                   "escorts recorded as escorts that were started and finished (their time: start to end), plus "
+                   "interactions 'safety escort' and incident actions/outcomes 'safety escorts' (once per incident); "
+                   "an escort both recorded and logged in words counts twice",
+                   breakdown=rows, extra=extra, key_label="recorded as", value_label="escorts")
+
+
+def materials_by_kind(handouts: list[dict], since: str, until: str) -> Measure:
+    """Written materials handed out, by kind: the counts given with logged interactions in ``[since, until)``."""
+    rows = [r for r in handouts if _in(r["at"], since, until)]
+    counts: Counter = Counter()
+    entries: Counter = Counter()
+    for r in rows:
+        counts[r["kind"]] += int(r["count"])
+        entries[r["kind"]] += 1
+    breakdown = [{"key": k, "value": counts[k], "n": entries[k]} for k in sorted(counts, key=lambda k: (-counts[k], k))]
+    return Measure("materials", "Written materials handed out by ambassadors, by kind", "output",
+                   sum(counts.values()), "materials", len(rows), "record",
+                   "materials named when ambassadors logged a referral or information sharing (the count given), "
+                   "by the kind in the district's list (materials.toml)", breakdown=breakdown,
+                   key_label="kind of material", value_label="handed out")
 
 
 def referrals_by_type(interactions: list[dict], outcomes: list[dict], since: str, until: str) -> Measure:
@@ -614,3 +672,107 @@ def history_change(rows: list[dict] | None, period, previous, *, types: Iterable
                        needs + "; the previous period has no incident in the area", breakdown, extra, **labels)
     return Measure("history_change", title, "outcome", _pct(len(cur) - len(prev), len(prev)), "%",
                    len(cur) + len(prev), "history", definition, breakdown=breakdown, extra=extra, **labels)
+
+
+# ---------------------------------------------------------------------------------------- ambassadors' safety
+#: Alert kinds in words (the record's ``alerts.kind``).
+ALERT_WORDS = {"sos": "SOS", "check-in overdue": "on-scene check-in not answered", "no ping": "no ping"}
+
+
+def _ack_minutes(rows: Iterable[dict], start: str) -> list[float]:
+    return [minutes_between(r[start], r["acknowledged_at"]) for r in rows if r.get("acknowledged_at")]
+
+
+def safety_measures(alerts: list[dict]) -> list[Measure]:
+    """SOS events, overdue alerts, and the minutes from an alert to its acknowledgement at the desk.
+
+    ``alerts`` are the record's alerts raised in the period (:func:`patrol.report.queries.alerts`): ``kind``,
+    ``raised_at`` (an SOS: when pressed; an overdue alert: when it fell due), ``acknowledged_at``,
+    ``closed_at``, ``actions``.
+    """
+    sos = [a for a in alerts if a["kind"] == "sos"]
+    overdue = [a for a in alerts if a["kind"] != "sos"]
+    out: list[Measure] = []
+    title = "SOS events"
+    definition = ("SOS pressed by an ambassador (on the phone page, or relayed by the desk) in the period; the "
+                  "minutes to acknowledgement run from the press to the desk's acknowledgement")
+    per: dict[str, list[dict]] = defaultdict(list)
+    for a in sos:
+        per[a["ambassador"]].append(a)
+    waits = summary_stats(_ack_minutes(sos, "raised_at"))
+    out.append(Measure("sos_events", title, "safety", len(sos), "events", len(sos), "record", definition,
+                       breakdown=[{"key": k, "value": len(v), "n": len(v),
+                                   "acknowledged": sum(1 for a in v if a["acknowledged_at"])}
+                                  for k, v in sorted(per.items())],
+                       extra={"acknowledged": sum(1 for a in sos if a["acknowledged_at"]),
+                              "not_acknowledged": sum(1 for a in sos if not a["acknowledged_at"]),
+                              "ack_median_min": waits["median"], "ack_p90_min": waits["p90"],
+                              "backup_sent": sum(1 for a in sos if "backup sent" in a["actions"]),
+                              "called_911": sum(1 for a in sos if "911 called" in a["actions"]),
+                              "resolved": sum(1 for a in sos if a["closed_at"])},
+                       key_label="ambassador", value_label="SOS"))
+    definition = ("alerts the service raised in the period: an ambassador on scene who did not answer \"are you "
+                  "OK?\" in time, or an ambassador on duty with no sign of life for the time the district's settings "
+                  "set")
+    kinds = [k for k in ALERT_WORDS if k != "sos"]
+    rows = []
+    for k in kinds:
+        mine = [a for a in overdue if a["kind"] == k]
+        st = summary_stats(_ack_minutes(mine, "raised_at"))
+        rows.append({"key": ALERT_WORDS[k], "value": len(mine), "n": len(mine), "acknowledged": st["n"],
+                     "ack_median_min": st["median"]})
+    out.append(Measure("overdue_alerts", "Overdue alerts (check-in not answered, no ping)", "safety", len(overdue),
+                       "alerts", len(overdue), "record", definition, breakdown=rows,
+                       extra={"acknowledged": sum(1 for a in overdue if a["acknowledged_at"]),
+                              "not_acknowledged": sum(1 for a in overdue if not a["acknowledged_at"])},
+                       key_label="alert", value_label="alerts"))
+    title = "Average time from an alert to its acknowledgement"
+    definition = ("minutes from an alert (SOS pressed, or an overdue alert falling due) to the desk's "
+                  "acknowledgement, over the alerts of the period acknowledged; those never acknowledged are "
+                  "counted apart")
+    times = _ack_minutes(alerts, "raised_at")
+    by_kind = []
+    for k, words in ALERT_WORDS.items():
+        st = summary_stats(_ack_minutes([a for a in alerts if a["kind"] == k], "raised_at"))
+        if st["n"]:
+            by_kind.append({"key": words, "value": st["mean"], "n": st["n"], "ack_median_min": st["median"],
+                            "ack_p90_min": st["p90"]})
+    if not times:
+        out.append(_missing("alert_ack_min", title, "safety", "min", "record",
+                            "alerts raised in the period and acknowledged at the desk", definition,
+                            n=len(alerts), not_acknowledged=len(alerts)))
+    else:
+        st = summary_stats(times)
+        out.append(Measure("alert_ack_min", title, "safety", st["mean"], "min", st["n"], "record", definition,
+                           breakdown=by_kind, extra={**{k: v for k, v in st.items() if k != "n"},
+                                                     "not_acknowledged": len(alerts) - st["n"]},
+                           key_label="alert", value_label="to acknowledgement, average (min)"))
+    return out
+
+
+def message_measures(messages: list[dict]) -> list[Measure]:
+    """Messages from the desk to phones, and the minutes each recipient took to acknowledge."""
+    recipients = [{**r, "at": m["at"]} for m in messages for r in m["recipients"]]
+    per: dict[str, int] = Counter(m["audience"] for m in messages)
+    out = [Measure("messages_sent", "Messages sent to ambassadors", "safety", len(messages), "messages",
+                   len(messages), "record", "messages from the desk to one ambassador, to all on duty, or to those "
+                   "within a walking distance of a point, sent in the period",
+                   breakdown=[{"key": k, "value": v, "n": v} for k, v in sorted(per.items())],
+                   extra={"recipients": len(recipients)}, key_label="sent to", value_label="messages")]
+    title = "Average time from a message to its acknowledgement"
+    definition = ("minutes from sending to each recipient's acknowledgement on the phone, over the recipients of "
+                  "the period's messages who acknowledged; the share who did is given beside it")
+    times = _ack_minutes(recipients, "at")
+    acked = len(times)
+    if not times:
+        out.append(_missing("message_ack_min", title, "safety", "min", "record",
+                            "messages sent in the period and acknowledged on a phone", definition,
+                            n=len(recipients), recipients=len(recipients)))
+    else:
+        st = summary_stats(times)
+        out.append(Measure("message_ack_min", title, "safety", st["mean"], "min", st["n"], "record", definition,
+                           extra={"ack_median_min": st["median"], "ack_p90_min": st["p90"], "max": st["max"],
+                                  "recipients": len(recipients), "acknowledged": acked,
+                                  "not_acknowledged": len(recipients) - acked,
+                                  "acknowledged_pct": _pct(acked, len(recipients))}))
+    return out

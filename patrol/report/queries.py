@@ -31,6 +31,7 @@ from patrol.errors import InputError, RecordError
 
 __all__ = [
     "IMPORT_TABLES",
+    "alerts",
     "assignments",
     "business_survey",
     "community_survey",
@@ -46,6 +47,7 @@ __all__ = [
     "insert_import",
     "insert_rows",
     "interactions",
+    "messages",
     "outcomes",
     "pings",
     "resolutions",
@@ -222,6 +224,22 @@ def interactions(conn: sqlite3.Connection, since: str, until: str) -> list[dict[
                        "FROM interactions WHERE at>=? AND at<? ORDER BY at, id", (since, until))
 
 
+def escorts(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
+    """Escorts started in ``[since, until)``: id, status, unit, started_at, ended_at, outcome, distance_m."""
+    if not _has(conn, "escorts"):
+        return []
+    return _rows(conn, "SELECT id, status, unit, started_at, ended_at, outcome, distance_m FROM escorts "
+                       "WHERE started_at>=? AND started_at<? ORDER BY started_at, id", (since, until))
+
+
+def handouts(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
+    """Written materials handed out in ``[since, until)``: at, ambassador, material, kind, count."""
+    if not _has(conn, "handouts"):
+        return []
+    return _rows(conn, "SELECT at, ambassador, material, kind, count FROM handouts WHERE at>=? AND at<? "
+                       "ORDER BY at, id", (since, until))
+
+
 def pings(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
     """Position pings with a fix time in ``[since, until)``: ambassador, t, lat, lon, block (NULL: not snapped)."""
     if not _has(conn, "pings"):
@@ -236,6 +254,38 @@ def duty(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any
         return []
     return _rows(conn, "SELECT ambassador, status, at FROM duty "
                        "WHERE at>=strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-1 day') AND at<? ORDER BY at, id", (since, until))
+
+
+# ambassadors' safety (issue 19): alerts and messages, tables of record schema version 4
+def alerts(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
+    """Alerts raised in ``[since, until)``: id, kind, unit, ambassador, raised_at, acknowledged_at, closed_at, and
+    ``actions`` (the desk's steps: backup sent, 911 called, note)."""
+    if not _has(conn, "alerts"):
+        return []
+    rows = _rows(conn, "SELECT id, kind, unit, ambassador, raised_at, acknowledged_at, closed_at FROM alerts "
+                       "WHERE raised_at>=? AND raised_at<? ORDER BY raised_at, id", (since, until))
+    steps: dict[int, list[str]] = {}
+    for r in conn.execute("SELECT x.alert_id, x.action FROM alert_actions x JOIN alerts a ON a.id=x.alert_id "
+                          "WHERE a.raised_at>=? AND a.raised_at<? ORDER BY x.id", (since, until)).fetchall():
+        steps.setdefault(int(r[0]), []).append(str(r[1]))
+    for r in rows:
+        r["actions"] = steps.get(int(r["id"]), [])
+    return rows
+
+
+def messages(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
+    """Messages sent in ``[since, until)``: id, at, audience, and ``recipients`` (ambassador, acknowledged_at)."""
+    if not _has(conn, "messages"):
+        return []
+    rows = _rows(conn, "SELECT id, at, audience FROM messages WHERE at>=? AND at<? ORDER BY at, id", (since, until))
+    who: dict[int, list[dict[str, Any]]] = {}
+    for r in conn.execute("SELECT r.message_id, r.ambassador, r.acknowledged_at FROM message_recipients r JOIN "
+                          "messages m ON m.id=r.message_id WHERE m.at>=? AND m.at<? ORDER BY r.ambassador",
+                          (since, until)).fetchall():
+        who.setdefault(int(r[0]), []).append({"ambassador": r[1], "acknowledged_at": r[2]})
+    for r in rows:
+        r["recipients"] = who.get(int(r["id"]), [])
+    return rows
 
 
 # ---------------------------------------------------------------------------------------- imported data

@@ -54,10 +54,10 @@ KPI_CARDS: tuple[tuple[str, str], ...] = (
 #: Which way a measure is better (others are counts of events whose rise is neither good nor bad).
 BETTER: dict[str, str] = {
     "community_interactions": "higher", "business_interactions": "higher", "presence_hours": "higher",
-    "referrals": "higher", "business_checkins": "higher", "safety_escorts": "higher",
+    "referrals": "higher", "business_checkins": "higher", "safety_escorts": "higher", "materials": "higher",
     "deescalation_share": "higher", "livability_resolved": "higher", "community_satisfaction": "higher",
     "business_feels_safer": "higher", "response_assign_to_scene": "lower", "response_call_to_scene": "lower",
-    "response_per_fte": "lower",
+    "response_per_fte": "lower", "alert_ack_min": "lower", "message_ack_min": "lower",
 }
 #: Measures whose value is already a change between this period and the previous one.
 CHANGE_MEASURES = frozenset({"history_change"})
@@ -430,6 +430,7 @@ def render_html(report, *, map_html: str | None = None) -> str:
                     '</figure>')
     outputs = "\n".join(_section(m, report) for m in ms if m.kind == "output")
     outcomes = "\n".join(_section(m, report) for m in ms if m.kind == "outcome")
+    safety = "\n".join(_section(m, report) for m in ms if m.kind == "safety")
     opts = report.options.to_dict()
     prev = report.previous_period
     compared = (f"compared with the previous {p.days} days, {_span(prev.first, prev.last)}" if prev is not None
@@ -454,10 +455,12 @@ marks a figure based on fewer than {FEW_RECORDS} records.</p></section>
 <i>position pings</i>, <i>plans</i> (where no ping exists: planned, not measured, marked estimated), the
 <i>survey</i> imports, or the <i>incident history</i> import.</p>
 <h3>Outputs</h3>{_summary(report, "output")}
-<h3>Outcomes</h3>{_summary(report, "outcome")}</section>
+<h3>Outcomes</h3>{_summary(report, "outcome")}
+<h3>Ambassadors' safety</h3>{_summary(report, "safety")}</section>
 <section id="cannot"><h2>What the record cannot tell (yet)</h2>{missing_html}</section>
 <section id="outputs"><h2>Outputs</h2>{outputs}</section>
 <section id="outcomes"><h2>Outcomes</h2>{outcomes}</section>
+<section id="safety"><h2>Ambassadors' safety</h2>{safety}</section>
 <section id="charts"><h2>Charts</h2>{''.join(figs)}</section>
 <section id="definitions"><h2>Definitions and options</h2>
 <p><b>Per FTE.</b> FTE = scheduled hours in the period (roster size x shift length x shift days in the period) /

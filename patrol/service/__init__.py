@@ -15,6 +15,10 @@ field     ambassadors: duty, positions, pings (each fix judged alone), interacti
 today     an ambassador's day from plan.json in plain words (tasks, check-ins), the plan file's version
 batcher   concurrent single pings grouped into one transaction per key
 admin     key management endpoints
+events    special events: list (any key), add, remove
+escorts   safety escorts: the dispatcher's (request with the ranking at A, assign, steps, finish, cancel), the phone's
+cameras   the camera registry, edits kept in the record, incidents seen on a camera
+materials the district's services and written materials
 console   the dispatcher's console page (static/), Leaflet, the street network as GeoJSON
 field_page the ambassador's phone page (/field): shell, service worker, manifest
 app       create_app(config): the FastAPI app

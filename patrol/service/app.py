@@ -22,19 +22,30 @@ from fastapi.responses import JSONResponse, Response
 
 from patrol.dispatch import Desk, Record
 from patrol.dispatch.clock import iso
+from patrol.dispatch.escorts import OUTCOMES as ESCORT_OUTCOMES
+from patrol.dispatch.escorts import STATUSES as ESCORT_STATUSES
+from patrol.dispatch.escorts import STEPS as ESCORT_STEPS
 from patrol.dispatch.lifecycle import TRANSITIONS
 from patrol.dispatch.rows import MAX_ID
 from patrol.errors import NotFoundError, RecordError
+from patrol.events import PRESENCE_MODES
+from patrol.materials import KINDS as MATERIAL_KINDS
 from patrol.service.admin import admin_router
+from patrol.service.alerts import alert_router
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
+from patrol.service.cameras import camera_router
 from patrol.service.config import ServiceConfig
 from patrol.service.console import console_router, mount_static
 from patrol.service.deps import ServiceState, principal, reader
+from patrol.service.escorts import escort_router
+from patrol.service.events import events_router
 from patrol.service.field import ambassadors_now, etagged, field_router
 from patrol.service.field_page import field_page_router
 from patrol.service.handlers import BodyLimit, install_handlers
 from patrol.service.incidents import incident_router, page, since_time
+from patrol.service.materials import materials_router
+from patrol.service.messages import message_router
 from patrol.service.plans import plans_router
 from patrol.service.schemas import ERROR_RESPONSES, Page
 from patrol.service.security import SecurityHeaders
@@ -142,6 +153,11 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
             st.follow_plan()
         return await call_next(request)
     app.include_router(console_router(st), responses=ERROR_RESPONSES)
+    app.include_router(alert_router(st), responses=ERROR_RESPONSES)  # issue 19: SOS, overdue alerts
+    app.include_router(message_router(st), responses=ERROR_RESPONSES)  # issue 19: messages to phones
+    # issue 17: special events, safety escorts, cameras, services and written materials
+    for extra in (events_router(st), escort_router(st), camera_router(st), materials_router(st)):
+        app.include_router(extra, responses=ERROR_RESPONSES)
     app.include_router(field_page_router())
     return app
 
@@ -184,6 +200,9 @@ def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
                 "interaction_types": list(INTERACTION_TYPES),
                 "transitions": {k: sorted(v, key=STATUSES.index) for k, v in TRANSITIONS.items()},
                 "duty_statuses": ["on shift", "on break", "busy", "off duty"],
+                "escort_statuses": list(ESCORT_STATUSES), "escort_steps": list(ESCORT_STEPS),
+                "escort_outcomes": list(ESCORT_OUTCOMES), "presence_modes": list(PRESENCE_MODES),
+                "material_kinds": list(MATERIAL_KINDS),
                 "units": [{"name": u.name, "members": list(u.members)} for u in st.desk.units]}
 
     @r.get("/district", tags=["district"], summary="The district: streets, area, base, roster, shift, time zone")

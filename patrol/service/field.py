@@ -26,10 +26,12 @@ from patrol.dispatch.record import UNIT_STEPS, Assignment
 from patrol.dispatch.roster import Unit
 from patrol.dispatch.rows import MAX_ID, FixResult
 from patrol.errors import AuthError, InputError, OutsideDistrictError, PlanError, TransitionError
+from patrol.service.alerts import safety_now
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, field_writer, principal, reader
 from patrol.service.idempotent import Once
 from patrol.service.incidents import page, since_time
+from patrol.service.materials import materials_of
 from patrol.service.schemas import (
     BackupBody,
     CheckinBody,
@@ -120,6 +122,7 @@ def ambassadors_now(st: ServiceState) -> dict:
             "status": status,
             "status_source": source,
             "incident_id": next((busy[n] for n in unit.names() if n in busy), None),
+            "escort_id": pos.escort_id if pos is not None and status == "busy" else None,
             "position": None if pos is None else {
                 "lat": round(pos.lat, 6), "lon": round(pos.lon, 6), "block": pos.block,
                 "offset_m": round(pos.offset_m, 1), "source": pos.source, "estimated": pos.estimated,
@@ -244,11 +247,13 @@ def field_router(st: ServiceState) -> APIRouter:
             _check_assigned(unit, body.incident_id, open_only=False)
         where = _where(st, body.lat, body.lon, body.where)
         at = _when(st, body.at)
+        given = materials_of(st).handouts([(m.id, m.count) for m in body.materials])
         return once.run(
             lambda idem: st.record.log_interaction(
                 name, body.type, referral_type=body.referral_type, business=body.business,
-                incident_id=body.incident_id, notes=body.notes, at=at, actor=p.actor, idem=idem, **where),
-            lambda i: i.to_dict())
+                incident_id=body.incident_id, notes=body.notes, handouts=given, at=at, actor=p.actor, idem=idem,
+                **where),
+            lambda i: {**i.to_dict(), "materials": [{"id": m, "kind": k, "count": n} for m, k, n in given]})
 
     @r.post("/ambassadors/{name}/checkins", status_code=201, summary="Log a completed business check-in")
     def checkin(body: CheckinBody, request: Request, name: str = AmbassadorName,
@@ -393,7 +398,8 @@ def field_router(st: ServiceState) -> APIRouter:
                 "assignments": [_assignment_view(st, a, position) for a in assignments],
                 "today_version": _today_version(snap, moment), "plan_version": snap.version if snap else None,
                 "plan_problem": problem or None, "poll_s": cfg.field_poll_s, "ping_s": cfg.field_ping_s,
-                "stale_ping_min": st.district.settings.dispatch.stale_ping_min}
+                "stale_ping_min": st.district.settings.dispatch.stale_ping_min,
+                **safety_now(st, unit, name.strip(), moment)}  # issue 19: my SOS, on-scene question, messages
 
     @r.post("/ambassadors/{name}/assignments/{incident_id}/status", status_code=201,
             summary="My step on an assignment: accepted, en route, on scene (the incident moves along with it)")

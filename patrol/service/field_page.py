@@ -27,8 +27,8 @@ __all__ = ["SHELL", "field_page_router", "shell_version"]
 log = logging.getLogger(__name__)
 
 #: Files of the page shell (under ``static/``) whose content names the service worker's cache.
-SHELL: tuple[str, ...] = ("field.html", "field.js", "field.css", "field-sw.js", "field.webmanifest",
-                          "field-icon.svg")
+SHELL: tuple[str, ...] = ("field.html", "field.js", "field-alerts.js", "field.css", "field-sw.js",
+                          "field.webmanifest", "field-icon.svg", "field-activities.js", "field-activities.css")
 
 
 def shell_version() -> str:

@@ -29,8 +29,8 @@ from patrol.vocab import (
 __all__ = [
     "ERROR_RESPONSES", "AssignBody", "BackupBody", "BatchPing", "CheckinBody", "CloseBody", "DutyBody", "ErrorBody",
     "ErrorDetail", "FieldCloseBody", "FixAck", "IncidentCreate", "IncidentOut", "IncidentPatch", "InteractionBody",
-    "KeyCreate", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody", "RankBody", "StatusBody",
-    "UnitStatusBody",
+    "KeyCreate", "MaterialGiven", "OutcomeBody", "Page", "PingAck", "PingBatch", "PingBatchAck", "PingBody",
+    "RankBody", "StatusBody", "UnitStatusBody",
 ]
 
 IncidentType = Literal[INCIDENT_TYPES]
@@ -188,6 +188,13 @@ class PingBatchAck(BaseModel):
     results: list[FixAck]
 
 
+class MaterialGiven(_Body):
+    """A written material handed out with an interaction (an id of the district's materials list)."""
+
+    id: str = Field(min_length=1, max_length=60, description="the material's id (GET /api/materials)")
+    count: int = Field(1, ge=1, le=1000)
+
+
 class InteractionBody(_Body):
     """An ambassador's logged interaction."""
 
@@ -200,6 +207,8 @@ class InteractionBody(_Body):
     where: str | None = Field(None, min_length=1, max_length=500, description="location text (geocoded)")
     notes: str = Field("", max_length=10000)
     at: datetime | None = Field(None, description=_AT)
+    materials: list[MaterialGiven] = Field(default_factory=list, max_length=50,
+                                           description="written materials handed out with it")
 
 
 class CheckinBody(_Body):

@@ -129,9 +129,15 @@ const MapView = {
   },
 };
 
-/** live, est (estimated from the plan) or stale (an old ping). */
+// Positions the record places (patrol/dispatch/positions.py), in plain words; all but "on scene" are estimates.
+const RECORD_PLACED = {"en route": "on its way (estimated)", "on scene": "at its incident",
+  "after incident": "where its incident was (estimated)", "escorting": "walking an escort (estimated)",
+  "after escort": "where its escort ended (estimated)"};
+
+/** live, est (estimated: from the plan or the record) or stale (an old ping). */
 function positionKind(pos, staleMin) {
-  if (pos.source === "plan") return "est";
+  if (pos.source === "plan" || (pos.source in RECORD_PLACED && pos.source !== "on scene")) return "est";
+  if (pos.source === "on scene") return "live";
   if (pos.source === "stale ping" || (pos.age_min !== null && pos.age_min > staleMin)) return "stale";
   return "live";
 }
@@ -139,6 +145,7 @@ function positionKind(pos, staleMin) {
 /** Plain words for where a position comes from and how old it is. */
 function positionText(pos, staleMin) {
   if (!pos) return "no position";
+  if (pos.source in RECORD_PLACED) return RECORD_PLACED[pos.source];
   const kind = positionKind(pos, staleMin);
   if (kind === "est") return "estimated from plan" + (pos.activity ? " (" + pos.activity + ")" : "");
   return (kind === "stale" ? "old ping, " : "live ping, ") + ageText(pos.age_min);
@@ -149,7 +156,9 @@ function unitMarkerElement(u, status, kind) {
   const dot = el("span", {class: "dot"});
   const box = el("div", {class: "unit-marker c-" + slug(status) + " " + kind, dataset: u ? {unit: u.name} : {}}, dot);
   if (u) {
-    const fresh = kind === "est" ? "plan" : kind === "stale" ? ageText(u.position.age_min) : ageText(u.position.age_min).replace(" ago", "");
+    const fresh = kind === "est" ? (u.position.source === "plan" ? "plan" : "est.")
+      : u.position.source === "on scene" ? "on scene"
+      : kind === "stale" ? ageText(u.position.age_min) : ageText(u.position.age_min).replace(" ago", "");
     box.append(el("span", {class: "label"}, u.name, " ", el("small", {}, fresh)));
   }
   return box;

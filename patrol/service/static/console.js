@@ -23,6 +23,10 @@ const S = {
   allowDuplicate: null,  // location text the dispatcher chose to create although an incident is open there
 };
 
+// Panels of other features (events, escorts, cameras: console-*.js) register here: start() once the map and the
+// lists are loaded, refresh(state) at every poll.
+const PANELS = [];
+
 class ApiError extends Error {
   constructor(status, body) {
     const err = (body && body.error) || {type: "HTTPError", message: "HTTP " + status};
@@ -74,6 +78,7 @@ function logout(message) {
   S.timer = null;
   $("login").hidden = false;
   $("login-error").textContent = message || "";
+  document.dispatchEvent(new CustomEvent("patrol:logout"));
 }
 
 // ------------------------------------------------------------------ start-up
@@ -95,10 +100,12 @@ async function start() {
   if (!S.canDispatch) $("f-submit").disabled = true;
   if (!MapView.map) S.layers = MapView.init();
   MapView.drawStreets(district, streets);
+  for (const p of PANELS) { try { await p.start(); } catch (err) { console.error(err); } }
   await refresh();
   if (S.timer) clearInterval(S.timer);
   S.timer = setInterval(refresh, S.pollMs);
   if (window.PlanPanel) PlanPanel.init(api, S.canDispatch);
+  document.dispatchEvent(new CustomEvent("patrol:started"));  // console-alerts.js: alerts and messages
 }
 
 /** A client id for one create (the Idempotency-Key): the same on a retry of that create, new on the next. */
@@ -134,6 +141,7 @@ async function refresh() {
     if ($("show-all").checked) incidents = (await api("GET", "/api/incidents?limit=100")).items;
     renderIncidents(incidents, state.incidents.length);
     if (S.selected !== null) await showIncident(S.selected, {quiet: true});
+    for (const p of PANELS) await p.refresh(state);
     $("poll-status").textContent = "updated " + Clock.time(Clock.now(), true) + " (every " + S.pollMs / 1000 + " s)";
   } catch (err) {
     $("poll-status").textContent = "update failed: " + explain(err);
@@ -402,7 +410,8 @@ async function createIncident(ev) {
 // ------------------------------------------------------------------ wiring
 function tickClock() {
   const now = Clock.now();
-  $("clock-time").textContent = Clock.day(now) + " " + Clock.time(now, true);
+  // the district's time only once its zone is known (before that, a time would be the wrong zone's)
+  $("clock-time").textContent = S.district ? Clock.day(now) + " " + Clock.time(now, true) : "";
   tickTimers();
 }
 

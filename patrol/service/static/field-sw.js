@@ -5,8 +5,9 @@
 
 const VERSION = "__SHELL_VERSION__";
 const CACHE = "patrol-field-" + VERSION;
-const SHELL = ["/field", "/static/field.js", "/static/field.css", "/static/leaflet/leaflet.js",
-               "/static/leaflet/leaflet.css", "/field.webmanifest", "/static/field-icon.svg"];
+const SHELL = ["/field", "/static/field.js", "/static/field-alerts.js", "/static/field.css", "/static/leaflet/leaflet.js",
+               "/static/leaflet/leaflet.css", "/field.webmanifest", "/static/field-icon.svg",
+               "/static/field-activities.js", "/static/field-activities.css"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL.map((u) => new Request(u, {cache: "reload"}))))

@@ -103,7 +103,8 @@ const queue = {
   save: (items) => store.set("queue", items),
   push(item) {
     const items = this.all();
-    items.push(item);
+    if (item.kind === "sos") items.splice(items.filter((x) => x.kind === "sos").length, 0, item);  // first in line
+    else items.push(item);
     if (item.kind === "ping") {  // a phone offline for days: keep the newest positions, never drop a log
       let pings = items.filter((x) => x.kind === "ping").length;
       for (let i = 0; pings > MAX_QUEUED_PINGS && i < items.length;) {
@@ -212,8 +213,10 @@ async function flushNow() {
       } catch (err) {
         if (err instanceof Offline || err.status >= 500 || err.status === 429 || err.status === 408 || err.status === 401) {
           // keep everything; try again later (a 401 waits for a new key)
+          const cap = queue.all().some((x) => x.kind === "sos") ? 2000 : 30000;  // an SOS is tried every 2 s
+          F.retryMs = Math.min(F.retryMs, cap);
           if (err.status !== 401) flushSoon(F.retryMs);
-          F.retryMs = Math.min(F.retryMs * 2, 30000);
+          F.retryMs = Math.min(F.retryMs * 2, cap);
           break;
         }
         // refused for good (bad value, no longer assigned ...): out of the queue, shown with the reason
@@ -239,7 +242,7 @@ function afterSent(batch, data) {
       logbook.add({id: x.id, kind: "ping", label: "Position", made: x.made, state: "failed", error: r.reason});
     }
   }
-  if (kind === "close" || kind === "status" || kind === "backup") poll();
+  if (["close", "status", "backup", "sos", "check", "ack"].includes(kind) || kind.startsWith("escort")) poll();
 }
 
 // ------------------------------------------------------------------ log in
@@ -294,6 +297,7 @@ async function start() {
     store.set("vocab", F.vocab);
     buildLogGrid();
   } catch (err) { if (!(err instanceof Offline)) toast(err.message); }
+  if (typeof Program !== "undefined") await Program.start();
   await poll();
   startTimers();
   startGeolocation();
@@ -328,6 +332,7 @@ async function poll() {
     }
     if (!F.today || now.today_version !== F.today.version) await loadToday();
     alertNew(now.assignments);
+    if (typeof Program !== "undefined") await Program.poll();
     renderAll();
   } catch (err) {
     if (!(err instanceof Offline)) renderSync(err.message);
@@ -479,11 +484,22 @@ function closeIncident() {
   renderAll();
 }
 
-// backup: two taps within 4 s, so a pocket cannot send it
+// backup: two taps within 4 s, so a pocket cannot send it.  The armed state is kept by incident (the page redraws
+// its cards while polling, and a redrawn button must still be armed for the second tap).
+const BACKUP_LABEL = "Ask for backup", BACKUP_ARMED = "Tap again to ask for backup", BACKUP_WINDOW_MS = 4000;
+const backupArmed = {};  // incident id (or "here") -> time the arming ends (ms)
+function isArmed(key) { return (backupArmed[key] || 0) > Date.now(); }
+function showArmed(button, key) {
+  const armed = isArmed(key);
+  if (!button.dataset.label) button.dataset.label = button.textContent;
+  button.classList.toggle("armed", armed);
+  button.textContent = armed ? BACKUP_ARMED : button.dataset.label;
+}
 function armBackup(button, incidentId) {
-  if (button.classList.contains("armed")) {
-    button.classList.remove("armed");
-    button.textContent = button.dataset.label;
+  const key = incidentId ? String(incidentId) : "here";
+  if (isArmed(key)) {
+    delete backupArmed[key];
+    showArmed(button, key);
     const body = {note: $("note").value.trim(), at: stamp(), ...here()};
     if (incidentId) body.incident_id = incidentId;
     enqueue("backup", "/api/ambassadors/" + encodeURIComponent(F.name) + "/backup", body,
@@ -491,10 +507,12 @@ function armBackup(button, incidentId) {
     toast("Backup asked: the desk sees it" + (F.online === false ? " when there is signal" : ""));
     return;
   }
-  button.dataset.label = button.textContent;
-  button.classList.add("armed");
-  button.textContent = "Tap again to ask for backup";
-  setTimeout(() => { if (button.classList.contains("armed")) { button.classList.remove("armed"); button.textContent = button.dataset.label; } }, 4000);
+  backupArmed[key] = Date.now() + BACKUP_WINDOW_MS;
+  showArmed(button, key);
+  setTimeout(() => {
+    const now = incidentId ? document.querySelector(`.backup-btn[data-incident="${key}"]`) : $("backup-here");
+    if (now) showArmed(now, key);
+  }, BACKUP_WINDOW_MS + 50);
 }
 
 // ------------------------------------------------------------------ alerts
@@ -532,6 +550,7 @@ function unlockAudio() {  // browsers let a page make sound only after a tap
 function renderAll() {
   renderClock(); renderSync(); renderDuty(); renderAlerts(); renderAssignments(); renderNow(); renderPosition();
   renderLog(); renderDay(); drawAssignmentsOnMap();
+  if (typeof Program !== "undefined") Program.render();
 }
 
 function renderClock() {
@@ -556,6 +575,7 @@ function renderSync(problem) {
     ? "No signal. " + (items.length === 1 ? "1 entry waits on this phone and" : items.length ? items.length + " entries wait on this phone and" : "What you log")
       + " will be sent when there is signal."
     : failed ? (failed === 1 ? "1 entry was" : failed + " entries were") + " refused by the desk: tap the red button to see why." : "";
+  document.dispatchEvent(new CustomEvent("patrol:render"));  // field-alerts.js: SOS, "are you OK?", messages
 }
 
 function renderDuty() {
@@ -612,7 +632,8 @@ function renderAssignments() {
     const btn = el("button", {type: "button", id: "asg-next-" + inc.id, class: "big primary asg-next",
       dataset: {step: next, incident: inc.id}, onclick: () => advance(a)}, STEP_BUTTON[next]);
     const backup = el("button", {type: "button", class: "big warn backup-btn", dataset: {incident: inc.id},
-      onclick: (ev) => armBackup(ev.currentTarget, inc.id)}, "Ask for backup");
+      onclick: (ev) => armBackup(ev.currentTarget, inc.id)}, BACKUP_LABEL);
+    showArmed(backup, String(inc.id));
     const route = a.route && step !== "on scene"
       ? el("p", {class: "route"}, "Walk " + Math.round(a.route.eta_min) + " min (" + Math.round(a.route.distance_m) + " m): " + a.route.streets.join(" → "))
       : null;
@@ -741,12 +762,23 @@ function buildLogGrid() {
       (t === "referral" || t === "business check-in" ? " more" : "") + (t === "911 call" ? " urgent" : ""),
     dataset: {type: t}, onclick: () => onLogButton(t)}, LOG_LABELS[t] || t)));
   $("referral-grid").replaceChildren(...F.vocab.referral_types.map((r) => el("button", {type: "button", class: "ref-btn",
-    dataset: {referral: r}, onclick: () => logInteraction("referral", {referral_type: r}, "Referral: " + r)}, r)),
+    dataset: {referral: r}, onclick: () => logWithMaterials("referral", {referral_type: r}, "Referral: " + r)}, r)),
     el("button", {type: "button", class: "back", onclick: () => showGrid("log")}, "Back"));
+}
+
+// A referral or information shared may come with written materials: field-activities.js offers the district's list
+// (issue 17) and logs them with the interaction; without a list the entry is logged at once.
+function logWithMaterials(type, extra, label) {
+  if (typeof Program !== "undefined" && Program.offerMaterials(type, extra, label)) return;
+  logInteraction(type, extra, label);
 }
 
 function onLogButton(type) {
   if (type === "referral") { showGrid("referral"); return; }
+  if (type === "information sharing" || type === "outreach material shared") {
+    logWithMaterials(type, {}, LOG_LABELS[type] || type);
+    return;
+  }
   if (type === "business check-in") { showGrid("business"); renderBusinesses(); return; }
   logInteraction(type, {}, LOG_LABELS[type] || type);
 }
