@@ -205,10 +205,14 @@ def test_staffing_confirms_with_a_plan_the_checker_accepts(grid, capsys):
     assert st.needed["all"] == 2
     assert [t.units for t in st.trials] == [2] and st.trials[0].met
     assert st.answer == 2 and st.confirmed
-    # the size it names, planned again and judged independently
+    # the size it names, planned again and judged independently, meets every target; one fewer cannot: alone, the
+    # one ambassador's 30-min meal leaves nobody on the street (the minimum is 1)
     d2 = district_with_units(grid, 2)
     r = check_plan(plan_day(d2, "tue", seed=0).to_dict(), d2)
     assert r["valid"] and r["all_targets_met"]
+    d1 = district_with_units(grid, 1)
+    r1 = check_plan(plan_day(d1, "tue", seed=0).to_dict(), d1)
+    assert r1["valid"] and not r1["all_targets_met"]
     assert main(["plan", "staffing", "--district", str(grid.folder), "--confirm"]) == 0
     out = capsys.readouterr().out
     assert "every target together  2 ambassadors" in out and "answer: 2 ambassadors (a plan meets every target" in out
@@ -227,6 +231,10 @@ def test_staffing_steps_up_until_a_plan_meets_every_target(tmp_path):
     met = {t.units: t.met for t in st.trials}
     assert met[st.answer] and all(not m for n, m in met.items() if n < st.answer)
     assert all(n >= st.needed["all"] for n in sizes)
+    # the roster just below the answer, planned apart and judged by the checker, misses a target
+    below = district_with_units(d, st.answer - 1)
+    r = check_plan(plan_day(below, "tue", seed=0).to_dict(), below)
+    assert r["valid"] and not r["all_targets_met"]
 
 
 def test_district_with_units_keeps_everything_else(grid):
@@ -246,14 +254,17 @@ def test_the_time_limit_stops_the_search_and_the_plan_is_valid(uptown):
     time is gone), no other is started, and the plan is still valid."""
     p = plan_day(uptown, "tue", seed=0, time_limit_s=1.0)
     assert p.summary["search"]["variants_tried"] == 1 and p.summary["time_limit_reached"]
-    assert p.summary["search"]["stopped"] == "time limit"
+    assert p.summary["search"]["stopped"] == "time limit" and p.summary["search"]["time_limit_s"] == 1.0
+    # the plan's own wall seconds: one variant past the limit at most (generous slack for a loaded machine; the
+    # whole default search, 38 variants, is about 9 s of CPU)
+    assert p.summary["seconds"] < 1.0 + 30.0
     r = check_plan(p.to_dict(), uptown)
     assert r["valid"] and not r["roster_problems"]
 
 
 @pytest.mark.slow
 def test_the_time_limit_holds_on_a_large_area(shared_dir, tmp_path):
-    """About 5 x Uptown's streets from the city centreline, 16 ambassadors, 20 s: the plan ends (generous bound,
+    """About 5 x Uptown's streets from the city centreline, 16 ambassadors, 10 s: the plan ends (generous bound,
     not a speed target), says the limit was reached, and is valid."""
     city = shared_dir / "data" / "minneapolis" / "street_centerline_full_2018.geojson"
     if not city.is_file():
@@ -267,9 +278,10 @@ def test_the_time_limit_holds_on_a_large_area(shared_dir, tmp_path):
     assert main(["district", "build", "--centerline", str(city), "--settings", str(tmp_path / "x5.toml"),
                  "--out", str(tmp_path / "x5")]) == 0
     d = load_district(tmp_path / "x5")
-    t0 = time.perf_counter()
-    p = plan_day(d, "tue", seed=0, time_limit_s=20.0)
-    assert time.perf_counter() - t0 < 20.0 + 300.0
+    p = plan_day(d, "tue", seed=0, time_limit_s=10.0)
+    # the plan's own wall seconds against the limit, with generous slack for a loaded machine (before the limit
+    # was honoured, a 14 km2 area gave no answer after 600 s)
+    assert p.summary["seconds"] < 10.0 + 120.0
     assert p.summary["time_limit_reached"] and len(p.design["beats"]) > 1
     r = check_plan(p.to_dict(), d)
     assert r["valid"], r["problems"][:3]
