@@ -278,6 +278,16 @@ def test_the_time_limit_holds_on_a_large_area(shared_dir, tmp_path):
     assert main(["district", "build", "--centerline", str(city), "--settings", str(tmp_path / "x5.toml"),
                  "--out", str(tmp_path / "x5")]) == 0
     d = load_district(tmp_path / "x5")
+    # the bounds by hand from the block lengths: the area's other blocks once at 60 m/min, 420 min a person
+    a, tg = d.arrays, d.settings.targets
+    area_min = float(a.edge_length[a.edge_in_area & ~a.edge_corridor].sum()) * tg.area_visits_per_shift / 60.0
+    st = staffing(d, "tue")  # the bounds only: an area planned in beats is not confirmed by default
+    assert st.capacity.corridor_km == pytest.approx(float(a.edge_length[a.edge_in_area & a.edge_corridor].sum())
+                                                    / 1000)
+    assert st.capacity.need_min["area"] == pytest.approx(area_min, rel=0.01)
+    assert st.capacity.available_min == pytest.approx(16 * 420)
+    assert st.needed["area"] == math.ceil(st.capacity.need_min["area"] / 420 - 1e-9)
+    assert st.answer == st.needed["all"] and not st.trials and not st.confirmed
     p = plan_day(d, "tue", seed=0, time_limit_s=10.0)
     # the plan's own wall seconds against the limit, with generous slack for a loaded machine (before the limit
     # was honoured, a 14 km2 area gave no answer after 600 s)
