@@ -61,8 +61,8 @@ __all__ = ["AREA_SLACK", "BAND_M", "BEAT_KM", "BEAT_MARGIN_M", "DENSE_NODES", "B
 
 log = logging.getLogger(__name__)
 
-#: Streets in the area (corridor and area blocks) per beat, at most, km.  Uptown's area is 20 km; one plan over
-#: 40 km already takes several times as long per variant (docs/bench/plan_scale.md).
+#: Streets in the area (corridor and area blocks) per beat, at most, km.  Uptown's area (20 km) stays one plan;
+#: figures for larger areas, in beats and in one plan, in docs/bench/plan_scale.md.
 BEAT_KM = 25.0
 #: Nodes of a working graph above which no dense all-pairs matrix is built over it (2,500 nodes: 75 MB).
 DENSE_NODES = 2500
