@@ -62,7 +62,7 @@ from patrol.dispatch.record import Incident, Record
 from patrol.district import District
 from patrol.errors import ConfigError, InputError, NotFoundError
 from patrol.geocode import Location
-from patrol.settings import read_toml
+from patrol.settings import read_toml_tables
 
 __all__ = [
     "MIN_SHARE",
@@ -198,13 +198,7 @@ def load_cameras(path: str | Path | None, *, n_blocks: int | None = None) -> Cam
     if path is None:
         return CameraFile()
     p = Path(path)
-    data = read_toml(p, what="camera registry", field="cameras")
-    for k in data:
-        if k not in _TOP:
-            raise ConfigError(f"{p.name}: unknown key {k!r}; known: {', '.join(_TOP)}", field=k)
-    tables = data.get("camera", [])
-    if not isinstance(tables, list):
-        raise ConfigError(f"{p.name}: cameras are [[camera]] tables", field="camera")
+    data, tables = read_toml_tables(p, what="camera registry", field="cameras", keys=_TOP, table="camera")
     cams: list[Camera] = []
     for i, t in enumerate(tables, start=1):
         try:

@@ -17,8 +17,8 @@ Record
 The planner
     :func:`events_on` is what the daily planner calls: the live events of a local date with their blocks
     resolved on the district it plans; :meth:`Event.window_min` gives the presence window in the plan's clock
-    (local minutes after midnight of that date).  :func:`sheet_notes_html` is the block the route sheets'
-    first page shows (the information to share).
+    (local minutes after midnight of that date); :func:`patrol.planning.event_duty.plan_events` places the
+    presence on the day's plan, and the route sheets' first page lists the events and what to tell people.
 
 >>> from datetime import date
 >>> from patrol.district import load_district
@@ -33,13 +33,12 @@ True
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import math
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -63,7 +62,6 @@ __all__ = [
     "events_on",
     "new_event",
     "resolve_place",
-    "sheet_notes_html",
 ]
 
 log = logging.getLogger(__name__)
@@ -561,28 +559,3 @@ def events_on(district: District, record_or_path: Record | str | Path, day: date
     out = [_from_row(r, district) for r in _read_rows(record_or_path, sql, params)]
     return [e for e in out if e.presence_end > lo and e.presence_start < hi]
 
-
-# ---------------------------------------------------------------------------------------- route sheets
-def sheet_notes_html(events: Iterable[Event], tz: str) -> str:
-    """The route sheets' first-page block: today's events and what to tell people (an HTML fragment).
-
-    Every text is escaped.  Empty when there is no event.
-    """
-    items = []
-    for e in sorted(events, key=lambda e: (e.start, e.id or 0)):
-        z = zone(tz)
-        when = f"{e.start.astimezone(z):%H:%M}-{e.end.astimezone(z):%H:%M}"
-        where = e.matched or e.place or f"blocks {', '.join(str(b) for b in e.blocks[:6])}"
-        crowd = f", about {e.crowd:,} people" if e.crowd else ""
-        want = (f"{e.presence.ambassadors} ambassador{'s' if e.presence.ambassadors > 1 else ''} "
-                f"{'at' if e.presence.mode == 'dwell' else 'walking around'} it")
-        w = e.window_min(e.start.astimezone(z).date(), tz)
-        if w is not None and (e.presence.before_min or e.presence.after_min):
-            from_to = f"{int(w[0]) // 60:02d}:{int(w[0]) % 60:02d}-{int(w[1]) // 60 % 24:02d}:{int(w[1]) % 60:02d}"
-            want += f" {from_to}"
-        info = f"<div class='event-info'>Tell people: {html.escape(e.info)}</div>" if e.info else ""
-        items.append(f"<li><b>{html.escape(e.name)}</b> {html.escape(when)} at {html.escape(where)}{crowd}; "
-                     f"{html.escape(want)}{info}</li>")
-    if not items:
-        return ""
-    return "<section class='events'><h3>Events today</h3><ul>" + "".join(items) + "</ul></section>"

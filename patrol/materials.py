@@ -44,7 +44,7 @@ from typing import Any
 
 from patrol.district import District
 from patrol.errors import ConfigError, InputError, PatrolError
-from patrol.settings import read_toml
+from patrol.settings import read_toml_tables
 from patrol.vocab import REFERRAL_TYPES
 
 __all__ = ["KINDS", "Material", "MaterialList", "district_materials", "load_materials", "materials_path"]
@@ -189,13 +189,7 @@ def load_materials(path: str | Path | None, *, district: District | None = None)
     if path is None:
         return MaterialList()
     p = Path(path)
-    data = read_toml(p, what="materials list", field="materials")
-    for k in data:
-        if k not in _TOP:
-            raise ConfigError(f"{p.name}: unknown key {k!r}; known: {', '.join(_TOP)}", field=k)
-    tables = data.get("item", [])
-    if not isinstance(tables, list):
-        raise ConfigError(f"{p.name}: items are [[item]] tables", field="item")
+    data, tables = read_toml_tables(p, what="materials list", field="materials", keys=_TOP, table="item")
     items = [_item(t, f"{p.name}: item {i}: ", district) for i, t in enumerate(tables, start=1)]
     ids = [m.id for m in items]
     dup = sorted({x for x in ids if ids.count(x) > 1})

@@ -539,3 +539,31 @@ def read_toml(path: str | Path, *, what: str, field: str) -> dict[str, Any]:
         raise ConfigError(f"{what} file not found: {path}", field=field) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", field=field) from exc
+
+
+def read_toml_tables(path: str | Path, *, what: str, field: str, keys: tuple[str, ...],
+                     table: str) -> tuple[dict[str, Any], list[Any]]:
+    """Read a TOML list file (a district's cameras, materials): top-level ``keys`` only, the entries as ``[[table]]``.
+
+    Returns
+    -------
+    data : dict
+        The whole file.
+    tables : list
+        Its ``[[table]]`` entries (empty when there are none).
+
+    Raises
+    ------
+    ConfigError
+        The file missing or not TOML (:func:`read_toml`), an unknown top-level key (named, with the known ones), or
+        ``table`` not an array of tables.
+    """
+    p = Path(path)
+    data = read_toml(p, what=what, field=field)
+    for k in data:
+        if k not in keys:
+            raise ConfigError(f"{p.name}: unknown key {k!r}; known: {', '.join(keys)}", field=k)
+    tables = data.get(table, [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{p.name}: entries are [[{table}]] tables", field=table)
+    return data, tables

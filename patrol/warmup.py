@@ -46,11 +46,11 @@ def warm_up() -> dict[str, float]:
     t = time.perf_counter()
     tl = random_walkers(grid, 2, start_min=600.0, end_min=620.0, speed_m_min=60.0, seed=0)
     pos = sample_timeline(tl, 600.0, 620.0, 1.0)
-    presence_counts(pos, grid, block_neighbourhoods(grid, 50.0))
+    counts = presence_counts(pos, grid, block_neighbourhoods(grid, 50.0))
     response_minutes(pos, grid, 1.4)
     nd = node_distances(grid)
     response_minutes(pos, grid, 1.4, node_dist=nd)
-    kernels.revisit_scan(np.zeros((3, 2), np.int32), 2)
+    kernels.revisit_scan(counts, 2)  # the int16 counts presence_counts gives, as in a scenario
     simulate_day(pos, grid, np.ones(grid.n_edges), IncidentModel(per_shift=20.0), 1.4, np.random.default_rng(0))
     out["coverage"] = time.perf_counter() - t
     log.info("kernels ready: %s", ", ".join(f"{k} {v:.1f} s" for k, v in out.items()))

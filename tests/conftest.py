@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from patrol.cli import main as cli_main
 from patrol.district import District, load_district
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -33,6 +34,23 @@ def screens() -> Path:
     """``out/screens/`` of the checkout: where browser tests save their screenshots."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     return SCREENS
+
+
+EXAMPLE_PROGRAM = Path(__file__).resolve().parents[1] / "data" / "programs" / "uptown-lynlake"
+
+
+@pytest.fixture(scope="session")
+def program_dir(shared_dir, tmp_path_factory) -> Path:
+    """The example program, with Lyn-Lake built from the OSM extract (as program.toml says to)."""
+    osm = shared_dir / "data" / "uptown" / "osm_lynlake_2018.osm"
+    if not osm.is_file():
+        pytest.skip("the Lyn-Lake OSM extract is not in ../shared/data/uptown")
+    folder = tmp_path_factory.mktemp("program")
+    shutil.copy(EXAMPLE_PROGRAM / "program.toml", folder / "program.toml")
+    assert cli_main(["district", "build", "--osm-xml", str(osm), "--settings", str(EXAMPLE_PROGRAM / "lynlake.toml"),
+                 "--out", str(folder / "lynlake")]) == 0
+    return folder
+
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

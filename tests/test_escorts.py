@@ -8,6 +8,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from desk_helpers import ping_on, state
 from network_reference import nx_point_distance
 
 from patrol.dispatch import Desk, Record
@@ -32,17 +33,6 @@ def record():
     rec = Record(":memory:", actor="test")
     yield rec
     rec.close()
-
-
-def _ping_on(desk: Desk, name: str, block: int, offset: float, t: str) -> tuple[int, float]:
-    lat, lon = desk.district.geocoder.point_on_block(block, offset)
-    desk.ping(name, lat, lon, t=t)
-    p = desk.record.latest_pings(t, names=[name])[name]
-    return int(p.block), float(p.offset_m)
-
-
-def _state(desk: Desk, name: str, when: str):
-    return next(s for s in desk.situation(when) if s.unit.name == name)
 
 
 def _pt(loc) -> tuple[int, float]:
@@ -108,7 +98,7 @@ def test_an_escort_moves_the_unit_to_b(uptown, record):
     desk = Desk(uptown, record=record)
     ed = EscortDesk(desk)
     response, patrol = uptown.settings.speeds.response_m_s, uptown.settings.speeds.patrol_m_s
-    start = _ping_on(desk, "amb3", 40, 50.0, at(-0.5))  # W Lake St near Knox
+    start = ping_on(desk, "amb3", 40, 50.0, at(-0.5))  # W Lake St near Knox
     a, b = _pt(uptown.geocode(A)), _pt(uptown.geocode(B))
     to_a = nx_point_distance(uptown.graph, start, a)
     a_to_b = nx_point_distance(uptown.graph, a, b)
@@ -119,7 +109,7 @@ def test_an_escort_moves_the_unit_to_b(uptown, record):
     esc = ed.assign(esc.id, "amb3", when=at(0))
     assert esc.travel_m == pytest.approx(to_a, abs=1e-6) and esc.eta_min == pytest.approx(to_a / response / 60)
     # on its way to A: busy, walked along its route at the response speed
-    s = _state(desk, "amb3", at(3))
+    s = state(desk, "amb3", at(3))
     assert s.status == "busy" and s.position.source == "en route" and s.position.escort_id == esc.id
     q = (s.position.block, s.position.offset_m)
     assert nx_point_distance(uptown.graph, start, q) == pytest.approx(3 * 60 * response, abs=1e-6)
@@ -128,14 +118,14 @@ def test_an_escort_moves_the_unit_to_b(uptown, record):
     t_start = to_a / response / 60.0 + 1.0
     ed.book.start(esc.id, at=at(t_start))
     for k in (2.0, 9.0):
-        s = _state(desk, "amb3", at(t_start + k))
+        s = state(desk, "amb3", at(t_start + k))
         assert s.status == "busy" and s.position.source == "escorting" and s.position.estimated
         q = (s.position.block, s.position.offset_m)
         assert nx_point_distance(uptown.graph, a, q) == pytest.approx(k * 60 * patrol, abs=1e-6)
         assert nx_point_distance(uptown.graph, q, b) == pytest.approx(a_to_b - k * 60 * patrol, abs=1e-6)
     # it arrives (reported before the estimate gets there): at B, available again, ranked from B
     ed.book.finish(esc.id, "arrived", at=at(t_start + 12.0))
-    s = _state(desk, "amb3", at(t_start + 13.0))
+    s = state(desk, "amb3", at(t_start + 13.0))
     assert s.status == "on shift" and s.position.source == "after escort" and s.position.escort_id == esc.id
     assert nx_point_distance(uptown.graph, (s.position.block, s.position.offset_m), b) == pytest.approx(0.0, abs=1e-6)
     other = uptown.geocode(ELSEWHERE)
@@ -144,8 +134,8 @@ def test_an_escort_moves_the_unit_to_b(uptown, record):
                                                                 abs=1e-6)
     assert c.to_dict()["escort_id"] == esc.id
     # a ping after the end places it again
-    moved = _ping_on(desk, "amb3", 85, 30.0, at(t_start + 20.0))
-    s = _state(desk, "amb3", at(t_start + 21.0))
+    moved = ping_on(desk, "amb3", 85, 30.0, at(t_start + 20.0))
+    s = state(desk, "amb3", at(t_start + 21.0))
     assert s.position.source == "ping" and (s.position.block, s.position.offset_m) == (moved[0],
                                                                                       pytest.approx(moved[1]))
 
@@ -157,18 +147,18 @@ def test_a_fresh_ping_wins_while_escorting_and_a_cancel_stops_the_walk(uptown, r
     esc = ed.request(A, B, when=at(0), unit="amb5", started=True)  # a walk-up, started at A
     assert (esc.status, esc.unit, esc.started_at, esc.depart_at) == ("under way", "amb5", at(0), at(0))
     a, b = _pt(uptown.geocode(A)), _pt(uptown.geocode(B))
-    fix = _ping_on(desk, "amb5", 85, 20.0, at(2))  # the phone says it is elsewhere
-    s = _state(desk, "amb5", at(3))
+    fix = ping_on(desk, "amb5", 85, 20.0, at(2))  # the phone says it is elsewhere
+    s = state(desk, "amb5", at(3))
     assert s.position.source == "ping" and s.position.escort_id == esc.id and s.status == "busy"
     # the ping is stale by 8: the estimate walks on from the ping towards B
-    s = _state(desk, "amb5", at(8))
+    s = state(desk, "amb5", at(8))
     q = (s.position.block, s.position.offset_m)
     rest = nx_point_distance(uptown.graph, fix, b)
     assert s.position.source == "escorting"
     assert nx_point_distance(uptown.graph, q, b) == pytest.approx(rest - 6 * 60 * patrol, abs=1e-6)
     # cancelled at 10 (the person took a bus): it stays where that walk had reached
     ed.book.cancel(esc.id, note="took the bus", at=at(10))
-    s = _state(desk, "amb5", at(12))
+    s = state(desk, "amb5", at(12))
     q = (s.position.block, s.position.offset_m)
     assert s.status == "on shift" and s.position.source == "after escort"
     assert nx_point_distance(uptown.graph, q, b) == pytest.approx(rest - 8 * 60 * patrol, abs=1e-6)
@@ -179,7 +169,7 @@ def test_an_escort_wanted_later(uptown, record):
     desk = Desk(uptown, record=record)
     ed = EscortDesk(desk)
     response = uptown.settings.speeds.response_m_s
-    start = _ping_on(desk, "amb2", 40, 50.0, at(-0.5))
+    start = ping_on(desk, "amb2", 40, 50.0, at(-0.5))
     a = _pt(uptown.geocode(A))
     # wanted at 14:30 (asked at 14:00); the stale ping is the best guess of where amb2 is then (no plan)
     esc = ed.request(A, B, wanted_at=at(30), when=at(0))
@@ -188,8 +178,8 @@ def test_an_escort_wanted_later(uptown, record):
     esc = ed.assign(esc.id, "amb2", when=at(0))
     eta = nx_point_distance(uptown.graph, start, a) / response / 60.0
     assert parse_time(esc.depart_at) == pytest.approx(parse_time(at(30 - eta)), abs=timedelta(milliseconds=2))
-    assert _state(desk, "amb2", at(10)).status == "on shift"  # free until it sets off
-    s = _state(desk, "amb2", at(30 - eta + 1))
+    assert state(desk, "amb2", at(10)).status == "on shift"  # free until it sets off
+    s = state(desk, "amb2", at(30 - eta + 1))
     assert s.status == "busy" and s.position.source == "en route" and s.position.escort_id == esc.id
     # a unit busy on an escort is not sent to an incident
     c = next(c for c in desk.rank(ELSEWHERE, when=at(30)).candidates if c.ambassador == "amb2")

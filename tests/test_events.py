@@ -12,7 +12,7 @@ import pytest
 from patrol.dispatch import Record
 from patrol.dispatch.clock import parse_time
 from patrol.errors import GeocodeError, InputError, NotFoundError, RecordError
-from patrol.events import EventBook, event_time, events_on, new_event, resolve_place, sheet_notes_html
+from patrol.events import EventBook, event_time, events_on, new_event, resolve_place
 
 TZ = "America/Chicago"
 CORNER = "Hennepin Ave S & W Lagoon Ave"
@@ -119,13 +119,3 @@ def test_stored_listed_removed_and_read_by_the_planner(uptown, tmp_path):
     assert events_on(uptown, old, "2026-06-06") == []
     with pytest.raises(InputError):
         events_on(uptown, tmp_path / "missing.db", "2026-06-06")
-
-
-def test_sheet_notes(uptown):
-    ev = new_event(uptown, name="Fair <3", place=CORNER, start="2026-06-06 12:00", end="17:00", crowd=1200,
-                   info="Water & shade at <the library>", ambassadors=2, presence="loop", before_min=30)
-    html = sheet_notes_html([ev], TZ)
-    assert "Fair &lt;3" in html and "12:00-17:00" in html and "about 1,200 people" in html
-    assert "Tell people: Water &amp; shade at &lt;the library&gt;" in html
-    assert "2 ambassadors walking around it 11:30-17:00" in html
-    assert sheet_notes_html([], TZ) == ""

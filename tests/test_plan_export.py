@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 
@@ -233,4 +234,40 @@ def test_plan_map_screens(outputs, browser, screens):
     fixed = sum(len(_steps(plan, "amb2", k)) for k in ("checkin", "dwell", "break"))
     assert sorted(stops) == list(range(1, len(stops) + 1))
     assert fixed <= len(stops) <= fixed + len(_steps(plan, "amb2", "post"))
+    # its stops show their times (as on its sheet), and its route is drawn with arrows along the way it walks:
+    # every arrow drawn lies on one of its lines, turned along that line's direction at that point
+    times = browser.execute_script(
+        "return [...document.querySelectorAll('.plan-stop[data-walker=\"amb2\"] .stop-time')]"
+        ".filter(t => t.offsetParent).map(t => t.textContent)")
+    assert len(times) == len(stops) and all(re.fullmatch(r"\d\d:\d\d", t) for t in times)
+    arrows = browser.execute_script("""
+        const p = window.patrolPlan, drawn = [], proto = CanvasRenderingContext2D.prototype;
+        const tr = proto.translate, ro = proto.rotate;
+        let at = null;
+        proto.translate = function (x, y) { at = [x, y]; return tr.call(this, x, y); };
+        proto.rotate = function (a) { if (at) drawn.push([at[0], at[1], a]); at = null; return ro.call(this, a); };
+        p.groups['amb2'].getLayers().filter(l => l instanceof L.OffsetLine).forEach(l => l.redraw());
+        p.map._renderer._redraw ? p.map._renderer._redraw() : null;
+        proto.translate = tr; proto.rotate = ro;
+        const segs = [];
+        p.groups['amb2'].getLayers().filter(l => l instanceof L.OffsetLine).forEach(l => (l._parts || []).forEach(
+          part => { for (let i = 1; i < part.length; i++)
+                      segs.push([part[i-1].x, part[i-1].y, part[i].x, part[i].y]); }));
+        return [drawn, segs];""")
+    drawn, segs = arrows
+    assert len(drawn) > 10
+
+    def on_segment(x, y, ang):
+        for x0, y0, x1, y1 in segs:
+            dx, dy = x1 - x0, y1 - y0
+            n = math.hypot(dx, dy)
+            if n < 1e-9:
+                continue
+            f = ((x - x0) * dx + (y - y0) * dy) / n ** 2
+            if -1e-6 <= f <= 1 + 1e-6 and abs((x - x0) * dy - (y - y0) * dx) / n < 0.5 and \
+                    abs(math.remainder(math.atan2(dy, dx) - ang, 2 * math.pi)) < 1e-3:
+                return True
+        return False
+
+    assert all(on_segment(*a) for a in drawn)
     browser.save_screenshot(str(screens / "plan-map-amb2.png"))

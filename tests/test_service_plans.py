@@ -76,3 +76,22 @@ def test_plan_the_day_with_todays_roster(service, uptown):
     assert check_plan(served, uptown)["valid"]
     bad = client.post("/api/plan/day", json={"absent": ["amb9"]}, headers=h["desk"])
     assert bad.status_code == 422 and "amb9" in bad.json()["error"]["message"]
+
+
+def test_the_service_refuses_a_plan_made_for_other_streets(uptown, morning, tmp_path):
+    """A service started with a plan and a district whose streets differ (one street renamed) does not start: it
+    names the mismatch; with the plan's own district it starts."""
+    import shutil
+
+    from patrol.errors import PlanError
+
+    folder = tmp_path / "renamed"
+    shutil.copytree(uptown.folder, folder)
+    seg = folder / "street_segments.csv"
+    seg.write_text(seg.read_text().replace("Hennepin Ave S", "Hennepin Avenue South", 1))
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(morning))
+    with pytest.raises(PlanError, match="was made for district"):
+        create_app(ServiceConfig(db_path=str(tmp_path / "r.db"), plan_path=str(path), district_path=str(folder)))
+    app = create_app(ServiceConfig(db_path=str(tmp_path / "r2.db"), plan_path=str(path)))
+    assert app.state.patrol.district.fingerprint == uptown.fingerprint

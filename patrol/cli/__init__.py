@@ -34,6 +34,7 @@ _VERB_MODULES = (
     "patrol.cli.scenario",
     "patrol.cli.serve",
     "patrol.cli.report",
+    "patrol.cli.program",
     "patrol.cli.warmup",
 )
 

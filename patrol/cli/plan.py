@@ -8,7 +8,8 @@ how far it is (a line at least every :data:`HEARTBEAT_S` seconds when stderr is 
 Exit codes: 0 when every target is met, 1 when the plan was written (or checked) but a target is missed
 (``staffing``: 0 when a roster meeting every target was found, 1 when none up to the largest tried does or a
 target is out of reach of any roster), and the error's own code (:mod:`patrol.errors`) when nothing could be
-planned or checked.
+planned or checked.  ``--program DIR`` plans every district of a program
+(:mod:`patrol.cli.program`): 1 when any district misses a target.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import sys
 import threading
 import time
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from patrol.cli._common import add_district_arg, load_district_arg, print_json
+from patrol.cli.program import plan_command, program_arg
 from patrol.errors import InputError
 
 if TYPE_CHECKING:
@@ -33,6 +36,8 @@ __all__ = ["HEARTBEAT_S", "Progress", "register"]
 
 #: Seconds without a word after which the progress says again what it is doing.
 HEARTBEAT_S = 10.0
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", help="plan.json to check (with 'check')")
     rp = p.add_argument_group("re-plan (patrol plan replan --plan PLAN.json --db RECORD --at HH:MM)")
     rp.add_argument("--plan", default=None, metavar="PLAN.json", help="the day's current plan version")
-    rp.add_argument("--db", default=None, metavar="RECORD", help="the incident record (default dispatch.db)")
+    rp.add_argument("--db", default=None, metavar="RECORD",
+                    help="the record (default: the district's, dispatch.db): the dispatches a re-plan starts from; "
+                         "the special events a day plan places (of --date) and a check measures")
     rp.add_argument("--at", default=None, metavar="HH:MM", help="the re-plan's minute (default now)")
     rp.add_argument("--why", default="", help="why the day is re-planned (kept with the version)")
     rp.add_argument("--actor", default=None, help="who re-plans (kept with the version and in the audit trail)")
@@ -90,6 +97,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with 'check': judge a what-if plan against the settings it was made with, not the "
                         "district's (the output says so)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    prog = p.add_argument_group("a program of several districts (patrol plan --program DIR --day DAY)")
+    prog.add_argument("--program", type=program_arg, metavar="DIR",
+                      help="plan every district of the program (program.toml) for the day, in parallel on Dask, "
+                           "into OUT/<district>/, each checked; exit code 1 when any district misses a target")
+    prog.add_argument("--workers", type=int, default=None, metavar="N",
+                      help="local Dask workers (default: one per district)")
+    prog.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786", help="a running Dask scheduler")
     p.set_defaults(func=_run)
 
 
@@ -215,6 +229,8 @@ def _day_roster(args: argparse.Namespace, settings):
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.program:
+        return plan_command(args)
     if args.action == "check":
         return _check(args)
     if args.action == "replan":
@@ -245,12 +261,14 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if report is not None:
             report.close()
+    plans = _with_events(args, district, plans)
     results = {}
     for day, plan in plans.items():
         out = Path(args.out) / day if (args.out and args.week) else Path(args.out or f"plans/{day}")
         data = plan.to_dict()
         paths = write_outputs(data, district, out, map_path=Path(args.maps) / f"plan-{day}.html")
         results[day] = {"out": str(out), "summary": data["summary"], "shortfalls": data["shortfalls"],
+                        "events": data["events"],
                         "files": {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in paths.items()}}
     met = all(not r["shortfalls"] for r in results.values())
     if args.json:
@@ -262,6 +280,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  corridor max gap {s['corridor_max_gap_min']} min, area blocks unwalked {s['area_blocks_unvisited']}, "
               f"check-ins {s['businesses_checked']}/{s['businesses_due']}, hot-spot max gap "
               f"{s['hotspot_max_gap_min']} min, balance {s['balance_ratio']}, {s['seconds']} s")
+        for ev in r["events"]:
+            who = ", ".join(f"{x['unit']} {x['from']}-{x['to']}" for x in ev["stints"]) or "nobody"
+            print(f"  event {ev['name']} ({ev['window'][0]}-{ev['window'][1]}, {ev['ambassadors']} wanted, "
+                  f"{ev['mode']}): {who}")
         if r["shortfalls"]:
             print("  targets not met:")
             for x in r["shortfalls"]:
@@ -325,6 +347,24 @@ def _staffing(args: argparse.Namespace) -> int:
     return code
 
 
+def _with_events(args: argparse.Namespace, district, plans: dict) -> dict:
+    """The plans with the special events of their dates placed on them: the events of ``--db`` (default: the
+    district's record, when it exists); a plan without a date has none."""
+    from patrol.events import events_on
+    from patrol.planning.event_duty import plan_events
+
+    path = Path(args.db or district.settings.dispatch.db)
+    if args.db is None and not path.exists():
+        return plans
+    out = {}
+    for day, plan in plans.items():
+        events = events_on(district, path, plan.date) if plan.date else []
+        if not plan.date and args.db is not None:
+            log.warning("%s: no --date, so no events from %s are placed", day, path)
+        out[day] = plan_events(district, plan, events) if events else plan
+    return out
+
+
 def _check(args: argparse.Namespace) -> int:
     if not args.file:
         raise InputError("give the plan to check: patrol plan check DIR/plan.json", field="file")
@@ -336,7 +376,13 @@ def _check(args: argparse.Namespace) -> int:
     from patrol.timeline import read_plan_file
 
     plan = read_plan_file(path)
-    result = check_plan(plan, district_for_plan(plan, args.district), own_settings=args.own_settings)
+    district = district_for_plan(plan, args.district)
+    events = None
+    if args.db is not None:  # the record's events of the plan's date, not those the plan lists
+        from patrol.events import events_on
+
+        events = events_on(district, args.db, plan["date"]) if plan.get("date") else []
+    result = check_plan(plan, district, own_settings=args.own_settings, events=events)
     if args.json:
         print_json(result)
     else:
@@ -356,6 +402,9 @@ def _check(args: argparse.Namespace) -> int:
             print(f"  break: {p}")
         for c in result["checkins_outside_hours"][:10]:
             print(f"  check-in: {c['walker']} {c['time']} {c['business']}: {c['problem']}")
+        for e in result["event_presence"]:
+            print(f"  event: {e['name']} {e['window'][0]}-{e['window'][1]}: {e['required']} wanted, at least "
+                  f"{e['least_present']} there, {e['minutes_short']} min short")
     return 0 if result["all_targets_met"] else 1
 
 

@@ -2,6 +2,8 @@
 
 ``patrol report --from DATE --to DATE [--out DIR] [--format html,csv,json]`` computes every measure
 (:mod:`patrol.report`) from the record (``--db``, default the district's ``dispatch.db``);
+``patrol report --program DIR [--district NAME] ...`` reports one district of a program of several districts (its
+incidents, its ambassadors' records) or, without ``--district``, the whole program, from the program's record;
 ``patrol report import KIND FILE`` imports a field-log, community-survey, business-survey or
 incident-history CSV (validated whole: a bad row is refused with its row and column, nothing written).
 """
@@ -12,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from patrol.cli._common import add_district_arg, load_district_arg, print_json
+from patrol.cli._common import add_district_arg, district_path, load_district_arg, print_json
+from patrol.cli.program import program_arg, report_scope
 from patrol.errors import InputError
 
 __all__ = ["register"]
@@ -42,7 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="community survey ratings (1-5) >= R are positive (default 4)")
     p.add_argument("--history-types", metavar="LIST", default=None,
                    help="comma-separated incident-history types counted as non-emergency crime (default: all)")
-    add_district_arg(p)
+    p.add_argument("--district", metavar="PATH|NAME", default=None,
+                   help="district folder or district.toml (default: the embedded Uptown district); with --program, "
+                        "the name of one of the program's districts (default: the whole program)")
+    p.add_argument("--program", metavar="DIR", type=program_arg, default=None,
+                   help="a program of several districts (folder with program.toml): report from its record")
     p.add_argument("--json", action="store_true", help="print the measures as JSON")
     p.set_defaults(func=_report)
 
@@ -74,7 +81,7 @@ def _pairs(items: list[str], field: str) -> dict[str, str]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from patrol.report import Period, ReportOptions, build_report, write_report
+    from patrol.report import Period, ReportOptions, ReportScope, build_report, write_report
     from patrol.vocab import LIVABILITY_TYPES
 
     if not args.date_from or not args.date_to:
@@ -90,15 +97,30 @@ def _report(args: argparse.Namespace) -> int:
             targets[k.lower()] = float(v)
         except ValueError:
             raise InputError(f"--target {k}: {v!r} is not minutes", field="target") from None
-    district = load_district_arg(args)
+    scope = None
+    if args.program:
+        program, name = report_scope(args)
+        parts = {k: program[k].district for k in ([name] if name else program.names)}
+        scope = ReportScope(program[name].title if name else program.name, parts, whole=name is None)
+        district = next(iter(parts.values()))
+        default_db = program.record_path
+    else:
+        if args.district is not None:
+            try:
+                district_path(args.district)
+            except argparse.ArgumentTypeError as exc:
+                raise InputError(f"--district {exc}", field="district") from None
+        district = load_district_arg(args)
+        default_db = Path(district.settings.dispatch.db)
     period = Period.from_dates(args.date_from, args.date_to, district.settings.district.timezone)
     opts = ReportOptions(gap_min=args.gap, livability_targets=targets, livability_default_min=args.target_default,
                          satisfied_min_rating=args.satisfied_min,
                          history_types=[t for t in args.history_types.split(",") if t.strip()]
                          if args.history_types else None, plans=list(args.plans))
-    db = Path(args.db or district.settings.dispatch.db)
-    report = build_report(district, db, period, opts)
-    files = write_report(report, args.out, formats, district=district)
+    db = Path(args.db) if args.db else default_db
+    report = build_report(district, db, period, opts, scope=scope)
+    one = scope is None or len(scope.districts) == 1  # the presence map is one district's streets
+    files = write_report(report, args.out, formats, district=district if one else None)
     if args.json:
         print_json({"measures": [m.to_dict() for m in report.measures], "files": [str(f) for f in files]})
         return 0

@@ -3,6 +3,11 @@
 ``patrol serve`` listens on 127.0.0.1 by default; ``--host 0.0.0.0`` exposes it to the network (put
 it behind TLS then).  ``patrol keys create --role admin --name NAME`` makes the first admin key,
 printed once; further keys can be made from the API with it.
+
+``patrol serve --program DIR [--plans PLANS]`` serves every district of a program (:mod:`patrol.program`) from
+one console and one record (default: the program's ``shared.record``); ``PLANS`` is the folder
+``patrol plan --program`` wrote (``PLANS/<district>/plan.json``).  ``patrol keys ... --program DIR`` keeps the keys
+of that record and knows every district's ambassadors.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import os
 import sys
 
 from patrol.cli._common import add_district_arg, print_json
+from patrol.cli.program import program_arg
+from patrol.errors import InputError
 
 __all__ = ["register"]
 
@@ -36,6 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clock-start", metavar="TIME", help="tests and benchmarks: the service's clock reads this "
                                                          "ISO-8601 time now and runs on from it (default: real time)")
     add_district_arg(p)
+    p.add_argument("--program", type=program_arg, metavar="DIR",
+                   help="serve every district of a program (program.toml) from one console and one record")
+    p.add_argument("--plans", metavar="DIR", help="with --program: the day's plans, DIR/<district>/plan.json (what "
+                                                  "`patrol plan --program` writes)")
     p.set_defaults(func=_serve)
 
     k = sub.add_parser("keys", help="API keys of the service: create (the first admin key), list, revoke")
@@ -64,12 +75,27 @@ def _add_key_common(p: argparse.ArgumentParser) -> None:
     _add_db(p)
     p.add_argument("--keys", metavar="PATH", help="the key file (default: <db>.keys)")
     add_district_arg(p)
+    p.add_argument("--program", type=program_arg, metavar="DIR",
+                   help="a program's record and its districts' ambassadors (default record: the program's)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _db(args, district=None) -> str:
+def _program(args):
+    """The program of ``--program`` (``None`` without it); refuses ``--district`` beside it."""
+    if not getattr(args, "program", None):
+        return None
+    if args.district:
+        raise InputError("give --program or --district, not both (a program lists its districts)", field="district")
+    from patrol.program import load_program
+
+    return load_program(args.program)
+
+
+def _db(args, district=None, program=None) -> str:
     if args.db:
         return args.db
+    if program is not None:
+        return str(program.record_path)
     if district is None:
         from patrol.district import load_district
 
@@ -77,14 +103,22 @@ def _db(args, district=None) -> str:
     return str(district.settings.dispatch.db)
 
 
-def _config(args):
+def _config(args, program=None):
     from patrol.dispatch.clock import OffsetClock, parse_time
     from patrol.service.config import ServiceConfig
 
     offset = 0.0
     if args.clock_start:
         offset = OffsetClock.starting_at(parse_time(args.clock_start, field="--clock-start")).offset_s
-    return ServiceConfig(db_path=_db(args), district_path=args.district, plan_path=args.plan, host=args.host,
+    if program is None and args.plans:
+        raise InputError("--plans is for a program's districts (--program DIR); one district's plan is --plan",
+                         field="plans")
+    if program is not None and args.plan:
+        raise InputError("--plan is one district's plan: with --program give --plans DIR (DIR/<district>/plan.json)",
+                         field="plan")
+    return ServiceConfig(db_path=_db(args, program=program), district_path=args.district, plan_path=args.plan,
+                         program_path=None if program is None else str(program.folder), plans_dir=args.plans,
+                         host=args.host,
                          port=args.port, workers=args.workers, max_body_bytes=args.max_body_bytes,
                          max_page_size=args.max_page_size, field_poll_s=args.field_poll_s,
                          field_ping_s=args.field_ping_s, clock_offset_s=offset)
@@ -95,24 +129,40 @@ def _serve(args: argparse.Namespace) -> int:
 
     from patrol.service.config import ENV_VAR
 
-    config = _config(args)
+    program = _program(args)
+    config = _config(args, program)
     opts = {"host": config.host, "port": config.port, "log_level": "warning", "access_log": False}
     url = f"http://{config.host}:{config.port}"
     banner = f"patrol: serving on {url}/console (dispatchers) and {url}/field (ambassadors' phones), " \
              f"record {config.db_path}"
+    if program is not None:
+        banner += f", program {program.name!r}: {', '.join(program.names)}"
     if config.workers > 1:
-        from patrol.service.app import build_state
+        # fail here, with the CLI's error message, rather than in every worker
+        if program is not None:
+            from patrol.service.program import build_program_state
 
-        st = build_state(config)  # fail here, with the CLI's error message, rather than in every worker
+            st = build_program_state(config)
+            factory = "patrol.service.program:program_app_from_env"
+        else:
+            from patrol.service.app import build_state
+
+            st = build_state(config)
+            factory = "patrol.service.app:app_from_env"
         st.record.close()
         st.keys.close()
         os.environ[ENV_VAR] = config.to_env()
         print(banner + f", {config.workers} workers", file=sys.stderr, flush=True)
-        uvicorn.run("patrol.service.app:app_from_env", factory=True, workers=config.workers, **opts)
+        uvicorn.run(factory, factory=True, workers=config.workers, **opts)
     else:
-        from patrol.service.app import create_app
+        if program is not None:
+            from patrol.service.program import create_program_app
 
-        app = create_app(config)
+            app = create_program_app(config)
+        else:
+            from patrol.service.app import create_app
+
+            app = create_app(config)
         print(banner, file=sys.stderr, flush=True)
         uvicorn.run(app, **opts)
     return 0
@@ -125,7 +175,7 @@ def _store(args, *, must_exist: bool = False):
     from patrol.service.auth import KeyStore
     from patrol.service.config import keys_path_for
 
-    path = Path(args.keys or keys_path_for(_db(args)))
+    path = Path(args.keys or keys_path_for(args.db or _db(args, program=_program(args))))
     if must_exist and not path.is_file():
         raise RecordError(f"no key file at {path}: it was expected there (give --db PATH or --keys PATH; "
                           "`patrol keys create` makes it)", field="keys")
@@ -135,10 +185,16 @@ def _store(args, *, must_exist: bool = False):
 def _create(args: argparse.Namespace) -> int:
     from patrol.district import load_district
 
-    district = load_district(args.district)
-    if not args.db:
-        args.db = _db(args, district)
-    names = sorted(set(district.settings.roster.ambassador_names()))
+    program = _program(args)
+    if program is not None:
+        if not args.db:
+            args.db = str(program.record_path)
+        names = sorted(program.ambassadors)
+    else:
+        district = load_district(args.district)
+        if not args.db:
+            args.db = _db(args, district)
+        names = sorted(set(district.settings.roster.ambassador_names()))
     store = _store(args)
     try:
         token, key = store.create(args.role, name=args.name, ambassador=args.ambassador,

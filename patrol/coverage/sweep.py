@@ -201,7 +201,9 @@ def connect(scheduler: str | None = None, *, n_workers: int = 2, processes: bool
                              f"tcp://HOST:8786 address", field="scheduler") from exc
     if n_workers < 1:
         raise InputError(f"--workers must be at least 1, got {n_workers}", field="workers")
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None)
+    # the dashboard on a free loopback port (None would mean Dask's fixed default, 8787 on every interface)
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
+                           dashboard_address="127.0.0.1:0")
     return Client(cluster), cluster
 
 

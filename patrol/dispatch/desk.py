@@ -28,7 +28,15 @@ from patrol.dispatch.escorts import escort_engagements
 from patrol.dispatch.fixes import FixPolicy
 from patrol.dispatch.idempotency import Idempotency
 from patrol.dispatch.network import DistanceField, Network, Route
-from patrol.dispatch.positions import Engagement, Position, UnitState, engagements, unit_position
+from patrol.dispatch.positions import (
+    Engagement,
+    Position,
+    UnitState,
+    engagements,
+    on_own_streets,
+    snapper,
+    unit_position,
+)
 from patrol.dispatch.ranking import Candidate, Ranking, rank_units
 from patrol.dispatch.record import Assignment, FixResult, Incident, Record
 from patrol.dispatch.roster import AVAILABLE, Unit, duty_status, roster_units
@@ -64,13 +72,19 @@ class Desk:
     plan_made_at : datetime or str, optional
         When the plan was made (a re-plan's moment): a unit whose assignment ended before it is placed by
         the plan again (:mod:`~patrol.dispatch.positions`, rule 3).
+    district_key : str, optional
+        The district's name in a program of several districts sharing one record (:mod:`patrol.program`):
+        the incidents this desk records are stamped with it, and an incident of another district (a unit of
+        this one sent across the boundary) has its point snapped onto this district's streets
+        (:func:`~patrol.dispatch.positions.on_own_streets`).  ``None`` (one district): neither.
     """
 
     def __init__(self, district, *, record: Record | None = None, timeline: Timeline | None = None,
                  units: dict[str, list[str]] | None = None, network: Network | None = None,
                  fix_policy: FixPolicy | None = None, clock: Clock | None = None,
-                 plan_made_at: datetime | str | None = None):
+                 plan_made_at: datetime | str | None = None, district_key: str | None = None):
         self.district = district
+        self.district_key = district_key
         self.fix_policy = fix_policy or FixPolicy()
         self.clock: Clock = clock or (record.clock if record is not None else utc_now)
         self.settings = district.settings
@@ -163,24 +177,28 @@ class Desk:
             # midnight too), oldest first
             today = day_start(moment, tz)
             since = moment - timedelta(hours=24)
-            engaged = sorted((e for e in [*engagements(self.record, since, moment),
-                                          *escort_engagements(self.record, since, moment)]
-                              if e.cleared_at is None or e.cleared_at >= today), key=lambda e: e.assigned_at)
+            engaged = on_own_streets(sorted((e for e in [*engagements(self.record, since, moment),
+                                                         *escort_engagements(self.record, since, moment)]
+                                             if e.cleared_at is None or e.cleared_at >= today),
+                                            key=lambda e: e.assigned_at), self.district_key, self.snap)
             busy = set(self.record.busy(moment))
             busy.update(n for e in engaged if e.escort is not None and e.phase(moment) != "ended" for n in e.names)
         out: list[UnitState] = []
         for unit in self.units:
-            activity, in_plan = None, False
+            activity, in_plan, hours = None, False, self._shift
             if self.timeline is not None:
                 for n in unit.names():
                     if n in self.timeline.legs:
                         in_plan = True
+                        legs = self.timeline.legs[n]
+                        if legs:  # its own hours in the day's plan (a late start, an early leave)
+                            hours = (legs[0].t0, legs[-1].t1)
                         pos = self.timeline.position(n, minute)
                         if pos is not None:
                             activity = pos[2]
                             break
             status, src = duty_status(unit, minute=minute, busy=busy, explicit=explicit, plan_activity=activity,
-                                      in_plan=in_plan, on_shift_day=on_day, shift=self._shift)
+                                      in_plan=in_plan, on_shift_day=on_day, shift=hours)
             names = set(unit.names())
             mine = [e for e in engaged if names.intersection(e.names)]
             out.append(UnitState(unit, status, src, self._position(unit, moment, minute, pings, mine)))
@@ -227,6 +245,20 @@ class Desk:
                 return b, o
 
         return walk
+
+    def snap(self, lat: float, lon: float) -> tuple[int, float] | None:
+        """``(block, offset_m)`` of a point on the district's streets, ``None`` when it is farther than
+        ``dispatch.max_snap_m`` from them."""
+        return snapper(self.district.geocoder)(lat, lon)
+
+    def incident_point(self, incident: Incident) -> tuple[int, float] | None:
+        """An incident's point on this district's streets: as recorded, or for an incident of another district
+        of the program its ``lat``/``lon`` snapped onto these streets (``None`` without a point or off them)."""
+        if incident.block is None:
+            return None
+        if self.district_key is None or incident.district is None or incident.district == self.district_key:
+            return incident.block, incident.offset_m or 0.0
+        return None if incident.lat is None or incident.lon is None else self.snap(incident.lat, incident.lon)
 
     def _locate_point(self, block: int, offset_m: float) -> tuple[float, float]:
         return self.district.geocoder.point_on_block(block, offset_m)
@@ -330,18 +362,19 @@ class Desk:
             When the incident has no point on the network.
         """
         inc = incident if isinstance(incident, Incident) else self._need_record().get_incident(incident)
-        if inc.block is None or inc.lat is None or inc.lon is None:
+        point = self.incident_point(inc)
+        if point is None or inc.lat is None or inc.lon is None:
             raise InputError(f"incident {inc.id} has no point on the street network", field="incident_id")
-        loc = Location(lat=inc.lat, lon=inc.lon, block=inc.block, offset_m=inc.offset_m or 0.0,
+        loc = Location(lat=inc.lat, lon=inc.lon, block=point[0], offset_m=point[1],
                        matched=inc.matched or inc.location_text, kind="point", in_area=bool(inc.in_area))
         return self.rank(loc, when=when, top_routes=top_routes, incident_type=inc.type, route_also=route_also)
 
     def route_to(self, position: Position, incident: Incident) -> Route | None:
         """The walking route from a unit's position to an incident's point (``None`` without a point or path)."""
-        if incident.block is None:
+        point = self.incident_point(incident)
+        if point is None:
             return None
-        return self.network.field(incident.block, incident.offset_m or 0.0).route_to(position.block,
-                                                                                      position.offset_m)
+        return self.network.field(point[0], point[1]).route_to(position.block, position.offset_m)
 
     # ------------------------------------------------------------------ record writes
     def _need_record(self) -> Record:
@@ -454,7 +487,7 @@ class Desk:
         return self._need_record().new_incident(
             type=type, source=source, priority=priority, notes=notes, location_text=str(at), matched=loc.matched,
             lat=loc.lat, lon=loc.lon, block=loc.block, offset_m=loc.offset_m, in_area=loc.in_area,
-            received_at=received_at, at=when, actor=actor, idem=idem)
+            received_at=received_at, at=when, actor=actor, idem=idem, district=self.district_key)
 
     def assign(self, incident_id: int, ambassador: str | None = None, *, when=None, note: str = "",
                actor: str | None = None, eta_min: float | None = None,
@@ -470,7 +503,7 @@ class Desk:
         inc = rec.get_incident(incident_id)
         moment = self.moment(when)
         cand = None
-        if inc.block is not None:
+        if self.incident_point(inc) is not None:
             ranking = self.rank_incident(inc.id, when=moment, top_routes=0)
             if ambassador is None:
                 if not ranking.ranked:

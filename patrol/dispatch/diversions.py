@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from patrol.dispatch.clock import day_start, iso, local_minute, local_moment, parse_time
-from patrol.dispatch.positions import engagements
+from patrol.dispatch.positions import engagements, on_own_streets, snapper
 from patrol.dispatch.record import Record
 from patrol.dispatch.roster import plan_units
 from patrol.district import District
@@ -27,8 +27,14 @@ from patrol.planning.replan import Diversion, replan
 __all__ = ["diversions", "logged_checkins", "replan_from_record"]
 
 
-def diversions(record: Record, district: District, plan: dict, moment: datetime | str) -> list[Diversion]:
-    """The plan's units taken away by incidents between the plan version's making and ``moment``."""
+def diversions(record: Record, district: District, plan: dict, moment: datetime | str, *,
+               district_key: str | None = None) -> list[Diversion]:
+    """The plan's units taken away by incidents between the plan version's making and ``moment``.
+
+    ``district_key``: the district's name in a program sharing the record; an incident of another district
+    of the program is placed on this district's streets by its ``lat``/``lon`` (and left out when it is off
+    them: :func:`~patrol.dispatch.positions.on_own_streets`).
+    """
     tz = district.settings.district.timezone
     now = parse_time(moment)
     made = parse_time(plan["made_at"]) if plan.get("made_at") else None
@@ -36,7 +42,7 @@ def diversions(record: Record, district: District, plan: dict, moment: datetime 
     units = plan_units(plan) or {}
     unit_of = {m: u for u, members in units.items() for m in [u, *members]}
     out: dict[str, Diversion] = {}
-    for e in engagements(record, since, now):
+    for e in on_own_streets(engagements(record, since, now), district_key, snapper(district.geocoder)):
         unit = next((unit_of[n] for n in e.names if n in unit_of), None)
         if unit is None or unit in out or e.block is None or (made is not None and e.assigned_at <= made):
             continue
@@ -63,7 +69,7 @@ def logged_checkins(record: Record, district: District, plan: dict, moment: date
 
 
 def replan_from_record(record: Record, district: District, plan: dict, moment: datetime | str, *, by: str = "",
-                       why: str = "") -> DailyPlan:
+                       why: str = "", district_key: str | None = None) -> DailyPlan:
     """A new version of ``plan`` from ``moment`` on, after the dispatches and check-ins the record holds.
 
     Parameters
@@ -77,6 +83,8 @@ def replan_from_record(record: Record, district: District, plan: dict, moment: d
         The re-plan's moment (inside the plan's shift).
     by, why : str
         Who re-plans and why (kept with the version).
+    district_key : str, optional
+        The district's name in a program sharing the record (see :func:`diversions`).
 
     Returns
     -------
@@ -90,7 +98,8 @@ def replan_from_record(record: Record, district: District, plan: dict, moment: d
     """
     now = parse_time(moment)
     tz = district.settings.district.timezone
-    new = replan(district, plan, local_minute(now, tz), diversions(record, district, plan, now),
+    gone = diversions(record, district, plan, now, district_key=district_key)
+    new = replan(district, plan, local_minute(now, tz), gone,
                  logged=logged_checkins(record, district, plan, now), by=by, why=why)
     new.made_at = iso(now)
     return new

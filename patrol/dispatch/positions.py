@@ -39,16 +39,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import NamedTuple
 
 from patrol.dispatch.clock import iso, parse_time
 from patrol.dispatch.record import Ping, Record
 from patrol.dispatch.roster import Unit
+from patrol.errors import OutsideDistrictError
 from patrol.timeline import Timeline
 
-__all__ = ["SOURCES", "Engagement", "EscortLeg", "Position", "UnitState", "engagements", "unit_position"]
+__all__ = ["SOURCES", "Engagement", "EscortLeg", "Position", "UnitState", "engagements", "on_own_streets",
+           "snapper", "unit_position"]
 
 #: Where a position came from (:attr:`Position.source`).
 SOURCES: tuple[str, ...] = ("ping", "plan", "stale ping", "en route", "on scene", "after incident", "escorting",
@@ -59,6 +61,8 @@ SOURCES: tuple[str, ...] = ("ping", "plan", "stale ping", "en route", "on scene"
 Walk = Callable[[int, float, float], tuple[int, float]]
 #: ``locate(block, offset_m) -> (lat, lon)``.
 Locate = Callable[[int, float], tuple[float, float]]
+#: ``snap(lat, lon) -> (block, offset_m)`` on a district's streets, or ``None`` when the point is off them.
+Snap = Callable[[float, float], "tuple[int, float] | None"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,9 @@ class Engagement:
         ``resolved``, ``closed`` or ``unassigned``; for an escort ``done`` or ``cancelled``.
     escort : EscortLeg or None
         The walk from A to B of an escort.
+    district : str or None
+        The program's name of the incident's district (``None`` in a one-district record and for escorts):
+        ``block`` and ``offset_m`` are on that district's streets.
     """
 
     assignment_id: int
@@ -171,6 +178,7 @@ class Engagement:
     cleared_at: datetime | None
     cleared_reason: str | None
     escort: EscortLeg | None = None
+    district: str | None = None
 
     @property
     def escort_id(self) -> int | None:
@@ -192,7 +200,7 @@ class Engagement:
 
 _ENGAGEMENTS_SQL = (
     "SELECT a.id, a.incident_id, a.ambassador, a.members, a.assigned_at, a.arrived_at, a.cleared_at, "
-    "a.cleared_reason, i.type, i.block, i.offset_m, i.lat, i.lon FROM assignments a "
+    "a.cleared_reason, i.type, i.block, i.offset_m, i.lat, i.lon, i.district FROM assignments a "
     "JOIN incidents i ON i.id = a.incident_id WHERE a.assigned_at >= ? AND a.assigned_at <= ? "
     "ORDER BY a.assigned_at, a.id")
 
@@ -207,7 +215,41 @@ def engagements(record: Record, since: datetime, until: datetime) -> list[Engage
             None if r["block"] is None else int(r["block"]), float(r["offset_m"] or 0.0),
             float(r["lat"] or 0.0), float(r["lon"] or 0.0), parse_time(r["assigned_at"]),
             None if r["arrived_at"] is None else parse_time(r["arrived_at"]),
-            None if r["cleared_at"] is None else parse_time(r["cleared_at"]), r["cleared_reason"]))
+            None if r["cleared_at"] is None else parse_time(r["cleared_at"]), r["cleared_reason"],
+            district=r["district"]))
+    return out
+
+
+def snapper(geocoder) -> Snap:
+    """``snap(lat, lon)`` onto a district's streets with its :class:`~patrol.geocode.Geocoder` (``None`` when the
+    point is farther than its ``max_snap_m`` from them)."""
+
+    def snap(lat: float, lon: float) -> tuple[int, float] | None:
+        try:
+            loc = geocoder.snap(float(lat), float(lon))
+        except OutsideDistrictError:
+            return None
+        return loc.block, loc.offset_m
+
+    return snap
+
+
+def on_own_streets(engaged: list[Engagement], district: str | None, snap: Snap) -> list[Engagement]:
+    """The engagements with their incident's point on the streets of ``district`` (a program's district name).
+
+    An incident of another district of the program (a unit sent across the boundary) has its point on that
+    district's streets: its ``lat``/``lon`` is snapped onto these streets instead (``block`` ``None`` when it is
+    off them: the unit is then placed by its pings or the plan).  With ``district`` ``None`` (a one-district
+    desk) or an incident of no district or of this one, the recorded point is kept.
+    """
+    if district is None:
+        return engaged
+    out = []
+    for e in engaged:
+        if e.district is not None and e.district != district and e.block is not None:
+            point = snap(e.lat, e.lon)
+            e = replace(e, block=None if point is None else point[0], offset_m=0.0 if point is None else point[1])
+        out.append(e)
     return out
 
 

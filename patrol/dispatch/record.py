@@ -525,7 +525,8 @@ class Record:
                      notes: str = "", lat: float | None = None, lon: float | None = None,
                      block: int | None = None, offset_m: float | None = None, in_area: bool | None = None,
                      matched: str | None = None, received_at=None, camera_id: str | None = None, at=None,
-                     actor: str | None = None, idem: Idempotency | None = None) -> Incident:
+                     actor: str | None = None, idem: Idempotency | None = None,
+                     district: str | None = None) -> Incident:
         """Record a new incident (status ``new``).
 
         Parameters
@@ -540,6 +541,9 @@ class Record:
             When the call came in (default: ``at``).
         camera_id : str, optional
             The camera the incident was seen on (:mod:`patrol.cameras`).
+        district : str, optional
+            The program's name of the district the incident belongs to (its point is on that district's
+            streets); ``None`` in a one-district record.
 
         Raises
         ------
@@ -556,20 +560,22 @@ class Record:
         row = (received, now, now, source_, type_, priority_, "new", loc, matched, _float_or_none(lat, "lat"),
                _float_or_none(lon, "lon"), None if block is None else int(block),
                _float_or_none(offset_m, "offset_m"), None if in_area is None else int(bool(in_area)),
-               _text(notes, "notes", max_len=10000), actor, _text(camera_id, "camera_id", max_len=100) or None)
+               _text(notes, "notes", max_len=10000), actor, _text(camera_id, "camera_id", max_len=100) or None,
+               None if district is None else _name(district, "district"))
 
         def work(c: sqlite3.Connection):
             cur = c.execute(
                 "INSERT INTO incidents(received_at, created_at, updated_at, source, type, priority, status, "
-                "location_text, matched, lat, lon, block, offset_m, in_area, notes, created_by, camera_id) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                "location_text, matched, lat, lon, block, offset_m, in_area, notes, created_by, camera_id, district) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
             iid = _rowid(cur)
             c.execute("INSERT INTO status_history(incident_id, at, from_status, to_status, actor, note) "
                       "VALUES (?,?,?,?,?,?)", (iid, now, None, "new", actor, ""))
             self._audit(c, now, actor, "create", "incident", iid,
                         {"type": type_, "source": source_, "priority": priority_, "location_text": loc,
                          "matched": matched, "lat": lat, "lon": lon, "block": block, "offset_m": offset_m,
-                         "in_area": in_area, "received_at": received, "notes": notes, "camera_id": row[-1]})
+                         "in_area": in_area, "received_at": received, "notes": notes, "camera_id": row[-2],
+                         **({} if district is None else {"district": district})})
             return self._incident(c, iid)
 
         return self._write(work, idem=idem, actor=actor)
@@ -588,11 +594,12 @@ class Record:
         return _fix_incident(Incident.from_row(rows[0]))
 
     def list_incidents(self, *, status: str | None = None, open_only: bool = False, since=None, until=None,
-                       limit: int | None = None, offset: int = 0) -> list[Incident]:
-        """Incidents by ``received_at`` (newest first), filtered by status and time."""
+                       limit: int | None = None, offset: int = 0, district: str | None = None) -> list[Incident]:
+        """Incidents by ``received_at`` (newest first), filtered by status, time and (a program's) district."""
         sql, params = _filtered(
             "incidents", "received_at", since=since, until=until,
-            equal={"status": None if status is None else check_choice(status, STATUSES, "status")},
+            equal={"status": None if status is None else check_choice(status, STATUSES, "status"),
+                   "district": district},
             extra=[(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", sorted(OPEN_STATUSES))] if open_only else [],
         )
         sql += " ORDER BY received_at DESC, id DESC"
@@ -1015,8 +1022,11 @@ class Record:
 
     # ------------------------------------------------------------------ plan versions
     def add_plan_version(self, plan: dict, *, minute: float | None = None, why: str = "", path: str = "",
-                         at=None, actor: str | None = None) -> PlanVersion:
+                         at=None, actor: str | None = None, district: str = "") -> PlanVersion:
         """Keep a version of a day's plan (``plan["version"]``; the day is ``plan["date"]`` or ``plan["day"]``).
+
+        ``district`` is the program's name of the plan's district (``""`` in a one-district record): each district
+        of a program keeps its own versions of the same day.
 
         Raises
         ------
@@ -1026,26 +1036,30 @@ class Record:
         day = str(plan.get("date") or plan.get("day") or "")
         version = int(plan.get("version", 1))
         now, actor = self._iso(at), actor or self.actor
+        where = f" of {district}" if district else ""
 
         def work(c: sqlite3.Connection) -> PlanVersion:
-            if c.execute("SELECT 1 FROM plan_versions WHERE day=? AND version=?", (day, version)).fetchone():
-                raise RecordError(f"version {version} of the plan for {day} is already kept", field="version")
-            cur = c.execute("INSERT INTO plan_versions(day, version, made_at, minute, actor, why, path, plan) "
-                            "VALUES (?,?,?,?,?,?,?,?)", (day, version, now, minute, actor, _text(why, "why"),
-                                                        str(path), json.dumps(plan, default=str)))
+            if c.execute("SELECT 1 FROM plan_versions WHERE district=? AND day=? AND version=?",
+                         (district, day, version)).fetchone():
+                raise RecordError(f"version {version} of the plan{where} for {day} is already kept", field="version")
+            cur = c.execute("INSERT INTO plan_versions(district, day, version, made_at, minute, actor, why, path, "
+                            "plan) VALUES (?,?,?,?,?,?,?,?,?)",
+                            (district, day, version, now, minute, actor, _text(why, "why"), str(path),
+                             json.dumps(plan, default=str)))
             pid = _rowid(cur)
+            data = {"day": day, "version": version, "minute": minute, "why": why, "path": str(path)}
             self._audit(c, now, actor, "plan version", "plan_version", pid,
-                        {"day": day, "version": version, "minute": minute, "why": why, "path": str(path)})
+                        {**data, "district": district} if district else data)
             return PlanVersion.from_row(c.execute("SELECT * FROM plan_versions WHERE id=?", (pid,)).fetchone())
 
         return self._write(work, actor=actor)
 
-    def plan_versions(self, day: str) -> list[PlanVersion]:
-        """The versions kept of a day's plan, oldest first."""
+    def plan_versions(self, day: str, *, district: str = "") -> list[PlanVersion]:
+        """The versions kept of a day's plan (of one district of a program), oldest first."""
         return [PlanVersion.from_row(r) for r in self._query(
-            "SELECT * FROM plan_versions WHERE day=? ORDER BY version", (day,))]
+            "SELECT * FROM plan_versions WHERE district=? AND day=? ORDER BY version", (district, day))]
 
-    def plan_version(self, day: str, version: int | None = None) -> dict:
+    def plan_version(self, day: str, version: int | None = None, *, district: str = "") -> dict:
         """The plan.json content of a version of a day's plan (the latest when ``version`` is None).
 
         Raises
@@ -1053,8 +1067,9 @@ class Record:
         NotFoundError
             When no such version is kept.
         """
-        rows = self._query("SELECT plan FROM plan_versions WHERE day=? " + ("AND version=? " if version else "")
-                           + "ORDER BY version DESC LIMIT 1", (day, version) if version else (day,))
+        rows = self._query("SELECT plan FROM plan_versions WHERE district=? AND day=? "
+                           + ("AND version=? " if version else "") + "ORDER BY version DESC LIMIT 1",
+                           (district, day, version) if version else (district, day))
         if not rows:
             raise NotFoundError(f"no plan version {version or ''} kept for {day}".replace("  ", " "),
                                 field="version")

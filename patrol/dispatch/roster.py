@@ -12,7 +12,8 @@ Duty status of a unit at a moment, first rule that applies:
    (for a pair, the least available member counts: off duty, then busy, then on break);
 3. the plan timeline at that minute: a ``break`` leg is **on break**, a ``respond`` leg **busy**,
    any other leg **on shift**;
-4. otherwise **on shift** on a shift day within shift hours, else **off duty**.
+4. otherwise **on shift** on a shift day within the unit's hours (its first to last minute in the day's plan: a late
+   start or an early leave counts; the district's shift for a unit the plan does not have), else **off duty**.
 
 Only **on shift** units are available to dispatch.
 """
@@ -96,6 +97,8 @@ def duty_status(unit: Unit, *, minute: float, busy: set[str] | dict, explicit: d
         Whether the plan has the unit at all.
     on_shift_day : bool
     shift : (start_min, end_min)
+        The unit's hours: its first and last minute in the day's plan when the plan has it (a late start, an
+        early leave), else the district's shift.
     """
     names = unit.names()
     if any(n in busy for n in names):

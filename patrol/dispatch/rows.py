@@ -106,6 +106,7 @@ class Incident(_Row):
     notes: str
     created_by: str
     camera_id: str | None = None
+    district: str | None = None  # the program's name of its district (None in a one-district record)
 
 
 @dataclass(frozen=True)

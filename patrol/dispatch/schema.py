@@ -436,8 +436,42 @@ _V6_TABLES = ("events", "escorts", "camera_edits", "handouts")
 
 TABLES = (*TABLES, *_V6_TABLES)
 
+#: Version 7 (issue 18, after issue 17's version 6): several districts, one record (``patrol serve --program``).
+#: ``incidents.district``: the program's name of the district the incident belongs to (its point,
+#: ``block``/``offset_m``, is on that district's streets); NULL in a one-district record.  ``plan_versions`` is
+#: rebuilt with a ``district`` column ('' in a one-district record) so that each district keeps its own versions of
+#: the same day: SQLite cannot change the table's ``UNIQUE (day, version)``, so the rows are copied into a table
+#: keyed ``UNIQUE (district, day, version)`` (ids kept) and its triggers made again.  Pings, duty, interactions and
+#: alerts name an ambassador or unit, whose district the program's rosters say (names are unique across a program).
+_V7 = """
+ALTER TABLE incidents ADD COLUMN district TEXT;
+CREATE INDEX incidents_district ON incidents(district, received_at);
+
+CREATE TABLE plan_versions_v7 (
+    id         INTEGER PRIMARY KEY,
+    district   TEXT NOT NULL DEFAULT '',      -- the program's name of the district ('' in a one-district record)
+    day        TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    made_at    TEXT NOT NULL,
+    minute     REAL,
+    actor      TEXT NOT NULL,
+    why        TEXT NOT NULL DEFAULT '',
+    path       TEXT NOT NULL DEFAULT '',
+    plan       TEXT NOT NULL,
+    UNIQUE (district, day, version)
+);
+INSERT INTO plan_versions_v7(id, district, day, version, made_at, minute, actor, why, path, plan)
+    SELECT id, '', day, version, made_at, minute, actor, why, path, plan FROM plan_versions ORDER BY id;
+DROP TABLE plan_versions;
+ALTER TABLE plan_versions_v7 RENAME TO plan_versions;
+CREATE TRIGGER plan_versions_no_delete BEFORE DELETE ON plan_versions
+BEGIN SELECT RAISE(ABORT, 'nothing is deleted from the record (plan_versions)'); END;
+CREATE TRIGGER plan_versions_no_update BEFORE UPDATE ON plan_versions
+BEGIN SELECT RAISE(ABORT, 'rows of plan_versions are never changed'); END;
+"""
+
 #: ``MIGRATIONS[i]`` upgrades version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4, _V5, _V6_ISSUE17)
+MIGRATIONS: tuple[str, ...] = (_V1 + _NO_DELETE + "\n" + _NO_UPDATE, _V2, _V3, _V4, _V5, _V6_ISSUE17, _V7)
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

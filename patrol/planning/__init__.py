@@ -11,7 +11,8 @@ checker, which imports nothing from the planner).
 
 from patrol.planning.check import check_plan
 from patrol.planning.duties import checkins_due
+from patrol.planning.event_duty import plan_events
 from patrol.planning.export import write_outputs
 from patrol.planning.plan import SCHEMA, DailyPlan, plan_day, plan_week
 
-__all__ = ["SCHEMA", "DailyPlan", "check_plan", "checkins_due", "plan_day", "plan_week", "write_outputs"]
+__all__ = ["SCHEMA", "DailyPlan", "check_plan", "checkins_due", "plan_day", "plan_events", "plan_week", "write_outputs"]

@@ -52,6 +52,7 @@ Definitions (also in ``docs/plan-schema.md``):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ import numpy as np
 from patrol.demand import IncidentHistory, block_demand, load_incident_history, top_hotspots
 from patrol.district import District
 from patrol.errors import PatrolError, PlanError
+from patrol.events import Event
 from patrol.paths import node_distances
 from patrol.settings import Settings, format_hhmm, parse_hhmm, settings_from_dict, settings_to_dict
 from patrol.timeline import read_plan_file
@@ -317,8 +319,48 @@ def ready_p90(timeline: dict, units: set[str], district: District, settings: Set
     return times, sorted_min[np.arange(times.size), k]
 
 
+def _event_presence(data: dict, timeline: dict, members: dict[str, list[str]], events: Sequence[Event] | None,
+                    tz: str, n_edges: int) -> list[dict[str, Any]]:
+    """Each special event's presence measured from the steps: at every minute of its window, the people (the
+    roster's members) whose step then is on one of its blocks and is not a break.  The events are the record's
+    when given, else those the plan lists (their window, blocks and people wanted; never its stints)."""
+    wanted: list[tuple[str, float, float, set[int], int]] = []
+    if events is not None:
+        for ev in events:
+            w = ev.window_min(str(data.get("date")), tz)
+            if w is not None:
+                wanted.append((ev.name, w[0], w[1], set(ev.blocks), ev.presence.ambassadors))
+    else:
+        for e in data.get("events") or []:
+            try:
+                lo, hi = (float(x) for x in e["window_min"])
+                wanted.append((str(e["name"]), lo, hi, {int(b) for b in e["blocks"]}, int(e["ambassadors"])))
+            except (KeyError, TypeError, ValueError):
+                continue
+    out = []
+    for name, lo, hi, blocks, need in wanted:
+        minutes = np.arange(lo + 0.5, hi, 1.0)
+        count = np.zeros(minutes.size)
+        for w, legs in timeline.items():
+            if not isinstance(legs, list):
+                continue
+            here = np.zeros(minutes.size, dtype=bool)
+            for leg in legs:
+                try:
+                    t0, t1, b, act = float(leg["t0"]), float(leg["t1"]), int(leg["block"]), str(leg["activity"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                if b in blocks and act != "break" and 0 <= b < n_edges:
+                    here |= (minutes >= t0) & (minutes < t1)
+            count += len(members.get(w, [])) * here
+        short = int(np.sum(count < need))
+        out.append({"name": name, "window": [format_hhmm(lo), format_hhmm(hi)], "required": need,
+                    "least_present": int(count.min()) if count.size else 0, "minutes_short": short})
+    return out
+
+
 def check_plan(plan: dict | str | Path, district: District, *, own_settings: bool = False,
-               from_minute: float | None = None) -> dict[str, Any]:
+               from_minute: float | None = None, events: Sequence[Event] | None = None) -> dict[str, Any]:
     """Recompute every target of a plan against the district's rules.
 
     Parameters
@@ -335,6 +377,9 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         Judge the corridor and hot-spot gaps from this minute on (a re-plan: the gaps that ended before it are
         the day's history, not the re-plan's doing); default: a re-plan's own minute (``summary.replan.at``),
         else the whole day.  Validity, breaks and check-ins are judged over the whole day.
+    events : sequence of Event, optional
+        The day's special events (:func:`patrol.events.events_on`); default: those the plan lists.  Each wants its
+        people on its blocks at every minute of its presence window (``event_presence``).
 
     Returns
     -------
@@ -349,6 +394,7 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         ``breaks_ok``, ``break_problems``, ``min_on_street``, ``ready_p90_min`` (the worst minute's value,
         ``None`` when some minute reaches less than 90 % of the demand), ``ready`` (``worst_at``,
         ``minutes_over`` the target, ``median_min`` over the minutes), ``balance_ratio``, ``walk_km``,
+        ``event_presence`` (per event: ``required``, ``least_present``, ``minutes_short``),
         ``targets`` (table of target vs achieved) and ``all_targets_met``.
 
     Raises
@@ -608,9 +654,15 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         ("balance_ratio", f"<= {tg.balance_ratio_max}", round(ratio, 3) if np.isfinite(ratio) else None,
          len(dists) < 2 or ratio <= tg.balance_ratio_max + 1e-9),
     ]
+    presence = _event_presence(data, timeline, members, events, settings.district.timezone, district.arrays.n_edges)
+    if presence:
+        short_min = sum(e["minutes_short"] for e in presence)
+        rows.append(("event_presence", "the people each event wants, all its window", f"{short_min} min short",
+                     short_min == 0))
     return {
         "valid": valid,
         "problems": problems[:50],
+        "event_presence": presence,
         "problem_count": len(problems),
         "judged_against": judged,
         "settings_differences": differences,

@@ -408,6 +408,9 @@ def _describe(groups: list[_Group], places: _Places) -> list[Row]:
             if ref == "at the base":
                 text = "Back at the base: end of the shift" if nxt is None else "Wait at the base"
                 where = places.corner(places.base_node)
+            elif ref.startswith("event: "):
+                subject = ref[len("event: "):]
+                text = f"At the event {subject}: be seen, tell people what is on"
             elif ref in ("standing post", ""):
                 text = "Stand at the corner, visible" if where and "between" not in where else "Stand here, visible"
             else:

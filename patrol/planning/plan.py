@@ -83,6 +83,10 @@ class DailyPlan:
     hotspot_source : dict
         Where the hot spots came from: ``{"history": None}`` for the demand model of the district's data,
         else the incident-history file, its column mapping and a digest of its incidents.
+    made_at : str or None
+        When the version was made (ISO).
+    events : list of dict
+        The special events placed on the plan (:mod:`.event_duty`): window, blocks, point, people wanted, stints.
     """
 
     district: District
@@ -101,6 +105,7 @@ class DailyPlan:
     hotspot_source: dict[str, Any] = field(default_factory=lambda: {"history": None})
     version: int = 1
     made_at: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def all_targets_met(self) -> bool:
@@ -141,6 +146,7 @@ class DailyPlan:
             "walkers": walkers,
             "summary": {k: v for k, v in self.summary.items() if k != "units"},
             "shortfalls": [s.to_dict() for s in self.shortfalls],
+            "events": self.events,
             "all_targets_met": self.all_targets_met,
             "timeline": self.timeline().to_dict(),
         }
@@ -396,7 +402,9 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
         summary["search"]["beats"] = [{k: r[k] for k in ("beat", "variants_tried", "variants", "stopped", "seconds")}
                                       for r in beat_reports]
     summary["capacity"] = cap.to_dict()
-    summary["time_limit_reached"] = best.stopped == "time limit"
+    # the clock ran out: the search stopped for it, or the area tours had only what was left of it (the plan then
+    # depends on the machine's speed, even when its first variant met every target)
+    summary["time_limit_reached"] = best.stopped == "time limit" or time.perf_counter() > deadline
     if pairs:
         summary["note"] = ("pairs mode: a pair walks, checks in and takes its breaks together; the on-street "
                            "minimum is counted in people (2 per pair)")

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import networkx as nx
 import numpy as np
 
 from patrol.demand import block_demand
@@ -35,17 +36,17 @@ from patrol.district import District
 from patrol.errors import PlanError
 from patrol.paths import ShortestPaths, all_pairs
 from patrol.planning.duties import day_input
-from patrol.planning.model import BreakSlot, Unit, UnitSpec
+from patrol.planning.model import BreakSlot, Shortfall, Unit, UnitSpec
 from patrol.planning.plan import DailyPlan
 from patrol.planning.ready import Readiness, readiness
 from patrol.planning.repair import repair_day
 from patrol.planning.scheduler import run_segments
 from patrol.planning.score import summarize, tally
 from patrol.planning.segments import segment_load, segment_of
-from patrol.settings import settings_from_dict
+from patrol.settings import format_hhmm, settings_from_dict
 from patrol.timeline import Leg, Timeline
 
-__all__ = ["Diversion", "rejoin", "replan", "walk_legs"]
+__all__ = ["EVENT_REF", "Diversion", "presence_legs", "rejoin", "replan", "walk_legs"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ _DELAYS = (15.0, 30.0, 45.0, 60.0, 90.0)
 #: Minutes over a revisit limit are compared in steps of this many (:func:`_after`).
 _STEP_MIN = 15.0
 _ON_STREET = frozenset({"walk", "checkin", "dwell", "post", "respond"})
+#: The ``ref`` of the legs that keep a special event's presence (a post at its point, or walks round its blocks).
+EVENT_REF = "event: "
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,13 @@ class Diversion:
     on_scene_min : float
         Minutes on scene after the walk there, when it has not arrived yet (it is free at the later of
         ``free`` and its arrival plus these minutes; the walk is the re-plan's own, at response speed).
+    kind : str
+        ``incident`` (the walk at response speed, then on scene) or ``event`` (a special event's presence: the
+        walk at patrol speed, then a post at the point, or walks round ``loop``; :mod:`.event_duty`).
+    label : str
+        The presence legs' ``ref`` for an event (``"event: <name>"``).
+    loop : tuple of int
+        For an event walked round: its blocks.
     """
 
     unit: str
@@ -84,6 +94,9 @@ class Diversion:
     offset_m: float
     incident_id: int | None = None
     on_scene_min: float = 0.0
+    kind: str = "incident"
+    label: str = ""
+    loop: tuple[int, ...] = ()
 
 
 def _cut(legs: list[Leg], t: float) -> list[Leg]:
@@ -219,17 +232,25 @@ def replan(district: District, plan: dict, at: float, diversions: list[Diversion
     head: dict[str, list[Leg]] = {}
     join: dict[str, tuple[float, int]] = {}
     rest: dict[str, list[Leg]] = {}  # its planned steps from when it is free on
+    point: dict[str, tuple[int, float]] = {}  # where it is free
     for name, d in div.items():
         before = _cut(old[name], max(d.start, by_name[name].start))
         here = (before[-1].block, before[-1].off1) if before else (int(a.edge_u[0]), 0.0)
         t0 = before[-1].t1 if before else d.start
-        legs, t = walk_legs(net, a, here, (d.block, d.offset_m), t0, speed, "respond")
-        free = max(d.free, t + d.on_scene_min)  # an incident may keep it past its hours
-        if free > t + _EPS:
-            legs.append(Leg(t, free, d.block, d.offset_m, d.offset_m, "respond", "incident" if d.incident_id is None
-                            else f"incident {d.incident_id}"))
+        if d.kind == "event":
+            legs, t = walk_legs(net, a, here, (d.block, d.offset_m), t0, walk_speed, "walk")
+            free = max(d.free, t)
+            legs += presence_legs(net, a, (d.block, d.offset_m), d.loop, t, free, walk_speed, d.label)
+        else:
+            legs, t = walk_legs(net, a, here, (d.block, d.offset_m), t0, speed, "respond")
+            free = max(d.free, t + d.on_scene_min)  # an incident may keep it past its hours
+            if free > t + _EPS:
+                legs.append(Leg(t, free, d.block, d.offset_m, d.offset_m, "respond",
+                                "incident" if d.incident_id is None else f"incident {d.incident_id}"))
         head[name] = before + legs
+        where = (legs[-1].block, legs[-1].off1) if legs else (d.block, d.offset_m)
         join[name] = (free, -1)
+        point[name] = where
         rest[name] = [x for x in old[name] if x.t0 >= free - _EPS]
 
     # what is done, and what the units keeping their plan will still do
@@ -255,7 +276,7 @@ def replan(district: District, plan: dict, at: float, diversions: list[Diversion
     # what misses the targets least from the re-plan's minute on (:func:`_after`), back on the plan on a tie
     names = sorted(div, key=lambda n: (join[n][0], n))
     home = {n: (old[n][-1].block, old[n][-1].off1) for n in names}
-    decided: dict[str, list[Leg]] = {n: rejoin(net, a, rest[n], (div[n].block, div[n].offset_m), join[n][0],
+    decided: dict[str, list[Leg]] = {n: rejoin(net, a, rest[n], point[n], join[n][0],
                                                walk_speed, _missed(old[n], div[n].start, join[n][0]), home[n])
                                      for n in names}
     blocks_of = {s["unit"]: s["blocks"] for s in plan.get("design", {}).get("segments", [])}
@@ -268,16 +289,20 @@ def replan(district: District, plan: dict, at: float, diversions: list[Diversion
 
     for n in names:
         d, spec = div[n], by_name[n]
-        options = [decided[n], rejoin(net, a, rest[n], (d.block, d.offset_m), join[n][0], walk_speed, [], home[n])]
+        options = [decided[n], rejoin(net, a, rest[n], point[n], join[n][0], walk_speed, [], home[n])]
         best_key = key(decided)
         best = decided[n]
         if not any(best_key):
             continue
-        # scheduled again: from the nearer end of the incident's block, with what the others leave undone
-        L = float(a.edge_length[d.block])
-        end_off = 0.0 if d.offset_m <= L / 2 else L
-        node = int(a.edge_u[d.block]) if end_off == 0.0 else int(a.edge_v[d.block])
-        to_end, t_join = walk_legs(net, a, (d.block, d.offset_m), (d.block, end_off), join[n][0], walk_speed, "walk")
+        # scheduled again: from the nearer end of the block it is free on, with what the others leave undone
+        # (not when an event's presence is still ahead in its plan: its stretch scheduled again would drop it)
+        fb, fo = point[n]
+        L = float(a.edge_length[fb])
+        end_off = 0.0 if fo <= L / 2 else L
+        node = int(a.edge_u[fb]) if end_off == 0.0 else int(a.edge_v[fb])
+        to_end, t_join = walk_legs(net, a, (fb, fo), (fb, end_off), join[n][0], walk_speed, "walk")
+        if any(x.ref.startswith(EVENT_REF) for x in rest[n]):
+            to_end, t_join = [], math.inf
         others = [x for m in names if m != n for x in decided[m]]
         taken = set(logged) | full_checkins([x for u in history + kept for x in u.steps] + others)
         held = sorted({x.block for x in old[n] if x.activity == "dwell"} & set(hot))
@@ -320,6 +345,82 @@ def _missed(legs: list[Leg], left: float, free: float) -> list[tuple[float, str]
     """The breaks a unit's plan had it take (or finish) while an incident kept it away: (minutes, what)."""
     return [(x.t1 - x.t0, x.ref or "break") for x in legs
             if x.activity == "break" and x.t1 > left + _EPS and x.t0 < free - _EPS]
+
+
+def presence_legs(sp: ShortestPaths, a: Any, at: tuple[int, float], loop: tuple[int, ...], t: float, until: float,
+                  speed: float, label: str) -> list[Leg]:
+    """A special event's presence from minute ``t`` to ``until``: a post at point ``at``, or, with ``loop``, walks
+    round those blocks (each walked end to end in turn, joined by the shortest way, again and again), cut at
+    ``until`` and ending with a post where the last walk stops.
+
+    Parameters
+    ----------
+    sp : ShortestPaths
+    a : DistrictArrays
+    at : tuple of (int, float)
+        The event's point (block, offset): where a post stands and a loop starts.
+    loop : tuple of int
+        The blocks walked round (empty: a post).
+    t, until : float
+        Minutes.
+    speed : float
+        Walking metres per minute.
+    label : str
+        Every leg's ``ref``.
+
+    Returns
+    -------
+    list of Leg
+        Legs covering ``t`` to ``until`` without a gap.
+    """
+    out: list[Leg] = []
+    where = at
+    tour = _round(a, loop, at) if loop else []
+    if tour:
+        b0, fwd0 = tour[0]
+        start = (b0, 0.0 if fwd0 else float(a.edge_length[b0]))
+        out, t = walk_legs(sp, a, at, start, t, speed, "walk")
+        k = 0
+        while t < until - _EPS:
+            b, fwd = tour[k % len(tour)]
+            L = float(a.edge_length[b])
+            p, q = (0.0, L) if fwd else (L, 0.0)
+            if t + L / speed > until:  # cut at the end of the presence
+                q = p + (q - p) * (until - t) * speed / max(L, _EPS)
+            out.append(Leg(t, min(t + L / speed, until), b, p, q, "walk"))
+            t = out[-1].t1
+            k += 1
+        where = (out[-1].block, out[-1].off1) if out else at
+    begin = out[0].t0 if out else t
+    out = [dataclasses.replace(x, ref=label) for x in out]
+    if until > (out[-1].t1 if out else begin) + _EPS:
+        b, o = where
+        out.append(Leg(out[-1].t1 if out else begin, until, b, o, o, "post", label))
+    return out
+
+
+def _round(a: Any, blocks: tuple[int, ...], at: tuple[int, float]) -> list[tuple[int, bool]]:
+    """A closed walk over ``blocks`` that never leaves them: an Euler circuit of their graph, made Eulerian by
+    walking some blocks twice (:func:`networkx.eulerize`), from the end of the point's block nearer the point.
+    (block, forward) in order; empty when the blocks are not connected or have no length."""
+    g = nx.MultiGraph()
+    for b in dict.fromkeys(int(x) for x in blocks):
+        g.add_edge(int(a.edge_u[b]), int(a.edge_v[b]), block=b)
+    if g.number_of_edges() == 0 or not nx.is_connected(g) or not sum(float(a.edge_length[b]) for b in blocks) > 0:
+        return []
+    if not nx.is_eulerian(g):
+        g = nx.eulerize(g)
+    b0, o0 = at
+    first = int(a.edge_u[b0]) if o0 <= float(a.edge_length[b0]) / 2 else int(a.edge_v[b0])
+    source = first if first in g else next(iter(g.nodes))
+    tour = []
+    for u, v, k in nx.eulerian_circuit(g, source=source, keys=True):
+        b = g.edges[u, v, k].get("block")
+        if b is None:  # a block walked again (eulerize's copy): the shortest of the event's blocks there
+            b = min((d["block"] for d in g.get_edge_data(u, v).values() if "block" in d),
+                    key=lambda x: float(a.edge_length[x]))
+        tour.append((int(b), int(a.edge_u[b]) == u))
+    return tour
 
 
 def rejoin(sp: ShortestPaths, a: Any, legs: list[Leg], where: tuple[int, float], free: float, speed: float,
@@ -465,6 +566,44 @@ def _after(settings: Any, district: District, plan: dict, at: float, steps: dict
     return tuple(float(amounts[t]) for t in tg.priority)
 
 
+def _breaks_and_street(settings: Any, specs: list[UnitSpec], steps: dict[str, list[Leg]]) -> list[Shortfall]:
+    """The breaks and on-street shortfalls of a day's steps (the morning's planner keeps them by construction; a
+    re-plan may not): a unit without its meal inside the meal window or short of rest breaks, and the minutes
+    with fewer people on the street than the minimum (or everyone on duty)."""
+    br = settings.breaks
+    ws, we = (_minute(x) for x in br.meal_window)
+    start, end = float(settings.shift.start_min), float(settings.shift.end_min)
+    missing = []
+    for spec in specs:
+        legs = [leg for leg in steps[spec.name] if leg.activity == "break"]
+        hours = (spec.end - spec.start) / 60.0
+        meal = br.meal_min > 0 and hours >= br.meal_after_h
+        if meal and not any(leg.t1 - leg.t0 >= br.meal_min - _EPS and leg.t0 >= ws - _EPS and leg.t1 <= we + _EPS
+                            for leg in legs):
+            missing.append(f"{spec.name}: no {br.meal_min}-min meal in {br.meal_window[0]}-{br.meal_window[1]}")
+        need = int(round(br.rest_count * (spec.end - spec.start) / max(end - start, 1.0))) + int(meal)
+        if len(legs) < need:
+            missing.append(f"{spec.name}: {len(legs)} of {need} breaks")
+    out = []
+    if missing:
+        out.append(Shortfall("breaks", "every unit's breaks", f"{len(missing)} missing", "; ".join(missing)))
+    minutes = np.arange(start + 0.5, end, 1.0)
+    on = np.zeros(minutes.size)
+    duty = np.zeros(minutes.size)
+    for spec in specs:
+        duty += len(spec.members) * ((minutes >= spec.start) & (minutes < spec.end))
+        for leg in steps[spec.name]:
+            if leg.activity in _ON_STREET:
+                on += len(spec.members) * ((minutes >= leg.t0) & (minutes < leg.t1))
+    under = np.flatnonzero(on < np.minimum(br.min_on_street, duty))
+    if under.size:
+        first = minutes[under[0]] - 0.5
+        out.append(Shortfall("min_on_street", f">= {br.min_on_street} on the street",
+                             f"{int(on[under].min())} at worst",
+                             f"{under.size} minutes under the minimum, the first at {format_hhmm(first)}"))
+    return out
+
+
 def _ready(settings: Any, district: District, steps: dict[str, list[Leg]], at: float) -> Readiness:
     """The ready-to-respond measure of a day's steps from minute ``at`` on (:mod:`.ready`)."""
     a = district.arrays
@@ -491,7 +630,7 @@ def _version(district: District, plan: dict, settings: Any, specs: list[UnitSpec
         u.checkins = sum(1 for leg in u.steps if leg.activity == "checkin")
         u.dwell_min = float(sum(leg.t1 - leg.t0 for leg in u.steps if leg.activity == "dwell"))
     summary, short = summarize(district, settings, inp, units, checked, plan.get("summary", {}).get("corridor", {}),
-                               [], _ready(settings, district, steps, at))
+                               _breaks_and_street(settings, specs, steps), _ready(settings, district, steps, at))
     remaining_old = sum(1 for legs in old.values() for leg in legs if leg.t1 > at + _EPS)
     kept = sum(1 for n, legs in old.items() if n not in div for leg in legs if leg.t1 > at + _EPS)
     dwells = tally(units, a.edge_length).dwells
@@ -508,4 +647,5 @@ def _version(district: District, plan: dict, settings: Any, specs: list[UnitSpec
     }
     return DailyPlan(district, plan["day"], plan.get("date"), int(plan.get("seed", 0)), plan["settings"], specs,
                      hotspots, due_list, steps, summary, short, plan.get("design", {}),
-                     dict(plan.get("day_roster", {})), plan.get("hotspot_source", {"history": None}), version)
+                     dict(plan.get("day_roster", {})), plan.get("hotspot_source", {"history": None}), version,
+                     events=list(plan.get("events", [])))

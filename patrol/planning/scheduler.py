@@ -1,6 +1,6 @@
 """The segment scheduler: each unit keeps its corridor segment fresh and works from it.
 
-A walking unit with a corridor segment (:mod:`.corridor_segments`) walks its round again and again.  A
+A walking unit with a corridor segment (:mod:`.segments`) walks its round again and again.  A
 stop of any kind (a check-in on the block it is walking, a hot-spot dwell, a break, an *excursion* off
 the round that ends at one of its corners) is taken only when the unit's *no-stop continuation* still
 passes every block of its segment before the block's deadline (its last pass plus the revisit limit,
@@ -9,13 +9,13 @@ exactly (block by block, waiting for the break at its planned start), so the cor
 construction as long as a round fits in the revisit limit.
 
 Before the day: hot spots go to the unit whose segment holds them (else the nearest), check-ins to units
-by :func:`.checkin_assign.assign_checkins` (equal standing time, least detour, within reach), area
-blocks to units and into one tour each by :mod:`.area_tours`.
+by :func:`.assign.assign_checkins` (equal standing time, least detour, within reach), area
+blocks to units and into one tour each by :mod:`.tours`.
 
 At each corner, in order:
 
 1. its planned break, at its planned time (a unit waits at the corner for it rather than start a block
-   it cannot finish before), so the on-street minimum of :mod:`.schedule_breaks` holds;
+   it cannot finish before), so the on-street minimum of :mod:`.breaks` holds;
 2. home, when the next block would not leave time to walk back to the base by the shift end;
 3. a hot-spot dwell when one of its hot spots is due (at the seed's drawn time, or at the latest a
    round's walk before a break in the way); hot spots off the segment by an excursion;

@@ -283,6 +283,28 @@ def _team(plan: dict[str, Any], days: list[UnitDay], colours: dict[str, str], wh
     return "<section class='team'>" + "".join(out) + "</section>"
 
 
+def _events(plan: dict[str, Any]) -> str:
+    """The first page's "Events today" block: each special event's time, the people wanted and who is there when,
+    and what to tell people (every text escaped; empty without events)."""
+    items = []
+    for ev in plan.get("events") or []:
+        window = ev.get("window") or ["", ""]
+        n = int(ev.get("ambassadors", 1))
+        how = "at it" if ev.get("mode") == "dwell" else "walking around it"
+        by_time: dict[tuple[str, str], list[str]] = {}
+        for x in ev.get("stints", []):
+            by_time.setdefault((x["from"], x["to"]), []).append(x["unit"])
+        who = "; ".join(f"{' and '.join(units)} {a}-{b}" for (a, b), units in by_time.items()) or "nobody planned"
+        crowd = f", about {int(ev['crowd']):,} people" if ev.get("crowd") else ""
+        place = f" at {ev['place']}" if ev.get("place") else ""
+        info = f"<div class='event-info'>Tell people: {e(ev['info'])}</div>" if ev.get("info") else ""
+        items.append(f"<li><b>{e(ev['name'])}</b>{e(place)}, {e(window[0])}-{e(window[1])} (set-up to dispersal)"
+                     f"{e(crowd)}: {n} ambassador{'s' if n > 1 else ''} {how}: {e(who)}{info}</li>")
+    if not items:
+        return ""
+    return "<section class='events'><h3>Events today</h3><ul>" + "".join(items) + "</ul></section>"
+
+
 def write_sheets(plan: dict[str, Any], district: District, path: str | Path) -> Path:
     """Write sheets.html: the team's day at a glance, then one printable sheet per unit (see the module doc)."""
     geometry = RouteGeometry(district)
@@ -295,7 +317,7 @@ def write_sheets(plan: dict[str, Any], district: District, path: str | Path) -> 
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
              f"<title>Route sheets: {e(when)}</title><style>{_CSS}</style></head><body>",
-             _team(plan, days, colours, when)]
+             _team(plan, days, colours, when), _events(plan)]
     for d in days:
         colour = colours[d.name]
         role = f" · {d.role_text}" if d.role_text else ""

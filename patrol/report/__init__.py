@@ -14,7 +14,7 @@ render    HTML / CSV / JSON output
 See ``docs/report.md`` for the measures, their definitions and the import formats.
 """
 
-from patrol.report.build import Report, ReportOptions, build_report, planned_checkins
+from patrol.report.build import Report, ReportOptions, ReportScope, build_report, planned_checkins
 from patrol.report.imports import FORMATS as IMPORT_FORMATS
 from patrol.report.imports import ImportResult, import_csv
 from patrol.report.measures import Measure
@@ -24,6 +24,6 @@ from patrol.report.render import FORMATS, render_html, write_report
 
 __all__ = [
     "FORMATS", "IMPORT_FORMATS", "ImportResult", "Measure", "Period", "Presence", "Report", "ReportOptions",
-    "build_report", "import_csv", "load_plans", "measure_presence", "planned_checkins", "render_html",
+    "ReportScope", "build_report", "import_csv", "load_plans", "measure_presence", "planned_checkins", "render_html",
     "write_report",
 ]

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from patrol.dispatch.clock import iso, parse_time, zone
+from patrol.dispatch.roster import roster_units
+from patrol.errors import InputError
 from patrol.planning.duties import checkins_due
 from patrol.report import measures as M
 from patrol.report import queries
@@ -22,7 +26,7 @@ from patrol.report.period import Period
 from patrol.report.presence import Presence, load_plans, measure_presence
 from patrol.settings import DAYS
 
-__all__ = ["Report", "ReportOptions", "build_report", "planned_checkins"]
+__all__ = ["Report", "ReportOptions", "ReportScope", "build_report", "planned_checkins"]
 
 log = logging.getLogger(__name__)
 
@@ -174,19 +178,138 @@ def _violence_measure() -> M.Measure:
             "de-escalated"))
 
 
+@dataclass(frozen=True)
+class ReportScope:
+    """The part of a program's shared record a report counts (``patrol report --program DIR [--district NAME]``).
+
+    Attributes
+    ----------
+    name : str
+        What the report is about (a district's name, or the program's).
+    districts : dict
+        Program name -> District of the districts reported: their streets (presence in their areas), rosters and
+        shifts (scheduled FTE), businesses (planned check-ins) add up.
+    whole : bool
+        The whole program: every row of the record.  Otherwise only the incidents of ``districts`` (the record's
+        ``incidents.district``; their assignments, outcomes and resolutions, whoever responded) and the records of
+        their ambassadors (interactions, pings, duty, alerts; messages to them), by name (names are unique across a
+        program).  Imported surveys and incident history belong to the whole program and count in every report.
+    """
+
+    name: str
+    districts: dict[str, Any]
+    whole: bool = False
+
+    @property
+    def ambassadors(self) -> frozenset[str]:
+        """Every ambassador and unit name of the reported districts' rosters."""
+        out: set[str] = set()
+        for d in self.districts.values():
+            out.update(d.settings.roster.ambassador_names())
+            out.update(u.name for u in roster_units(d.settings))
+        return frozenset(out)
+
+
+@dataclass
+class _Rows:
+    """What a report reads from the record and its imports for a period."""
+
+    incidents: list[dict]
+    assignments: list[dict]
+    outcomes: list[dict]
+    interactions: list[dict]
+    escorts: list[dict]
+    handouts: list[dict]
+    resolved: dict[int, str]
+    pings: list[dict]
+    duty: list[dict]
+    community: list[dict]
+    business: list[dict]
+    history: list[dict] | None
+    alerts: list[dict]
+    messages: list[dict]
+
+    def only(self, scope: ReportScope) -> _Rows:
+        """The rows of one part of a program (see :class:`ReportScope`)."""
+        if scope.whole:
+            return self
+        keys = set(scope.districts)
+        names = scope.ambassadors
+        incidents = [r for r in self.incidents if r.get("district") in keys]
+        ids = {int(r["id"]) for r in incidents}
+        messages = []
+        for m in self.messages:
+            mine = [x for x in m["recipients"] if x["ambassador"] in names]
+            if mine:
+                messages.append({**m, "recipients": mine})
+        return _Rows(incidents, [r for r in self.assignments if int(r["incident_id"]) in ids],
+                     [r for r in self.outcomes if int(r["incident_id"]) in ids],
+                     [r for r in self.interactions if r["ambassador"] in names],
+                     [r for r in self.escorts if r["unit"] in names],
+                     [r for r in self.handouts if r["ambassador"] in names],
+                     {k: v for k, v in self.resolved.items() if k in ids},
+                     [r for r in self.pings if r["ambassador"] in names],
+                     [r for r in self.duty if r["ambassador"] in names], self.community, self.business, self.history,
+                     [r for r in self.alerts if r["unit"] in names or r["ambassador"] in names], messages)
+
+
+def _read(db: str | Path, period: Period) -> _Rows:
+    conn = queries.connect_read_only(db)
+    try:
+        since, until = period.since, period.until
+        return _Rows(queries.incidents(conn, since, until), queries.assignments(conn, since, until),
+                     queries.outcomes(conn, since, until), queries.interactions(conn, since, until),
+                     queries.escorts(conn, since, until), queries.handouts(conn, since, until),
+                     queries.resolutions(conn, since, until), queries.pings(conn, since, until),
+                     queries.duty(conn, since, until), queries.community_survey(conn, period.first, period.last),
+                     queries.business_survey(conn, period.first, period.last), queries.history(conn),
+                     queries.alerts(conn, since, until), queries.messages(conn, since, until))
+    finally:
+        conn.close()
+
+
+def _presence(parts: list, rows: _Rows, period: Period, plans: dict, opts: ReportOptions) -> Presence:
+    """Presence in each district's area from its ambassadors' pings, added up over the districts reported."""
+    if len(parts) == 1:
+        return measure_presence(parts[0], rows.pings, period.dates(), plans=plans, gap_min=opts.gap_min,
+                                duty=rows.duty)
+    total = Presence(0.0, np.zeros(24), np.zeros(0))  # blocks of several districts: no one map
+    for d in parts:
+        names = ReportScope(d.name, {d.name: d}).ambassadors
+        one = measure_presence(d, [p for p in rows.pings if p["ambassador"] in names], period.dates(),
+                               gap_min=opts.gap_min, duty=[x for x in rows.duty if x["ambassador"] in names])
+        total.hours += one.hours
+        total.by_hour = total.by_hour + one.by_hour
+        total.by_hour_planned = total.by_hour_planned + one.by_hour_planned
+        total.n_pings += one.n_pings
+        for hours, into in ((one.by_ambassador, total.by_ambassador), (one.by_date, total.by_date)):
+            for k, h in hours.items():
+                into[k] = into.get(k, 0.0) + h
+        for k, n in one.pings_by_ambassador.items():
+            total.pings_by_ambassador[k] = total.pings_by_ambassador.get(k, 0) + n
+        total.days_measured = sorted(set(total.days_measured) | set(one.days_measured))
+        total.days_planned = sorted(set(total.days_planned) | set(one.days_planned))
+    return total
+
+
 def build_report(district, db: str | Path, period: Period, options: ReportOptions | None = None, *,
-                 compare: bool = True) -> Report:
+                 compare: bool = True, scope: ReportScope | None = None) -> Report:
     """Compute every measure of the program for a period (and, to compare, for the period before it).
 
     Parameters
     ----------
     district : District
+        The district reported (with ``scope``: unused, ``None`` is fine).
     db : str or Path
         The record's SQLite file (read only).
     period : Period
     options : ReportOptions, optional
     compare : bool
         Also compute every measure for the period of the same length just before (:attr:`Report.previous`).
+    scope : ReportScope, optional
+        One district of a program sharing the record, or the whole program (:class:`ReportScope`).  With several
+        districts, presence, scheduled FTE and planned check-ins add up over them; plans (``options.plans``) are
+        for one district's report only.
 
     Returns
     -------
@@ -195,67 +318,63 @@ def build_report(district, db: str | Path, period: Period, options: ReportOption
     Raises
     ------
     InputError
-        When the record file does not exist.
+        When the record file does not exist, or plans are given for a report of several districts.
     """
     opts = options or ReportOptions()
-    s = district.settings
-    conn = queries.connect_read_only(db)
-    try:
-        since, until = period.since, period.until
-        incidents = queries.incidents(conn, since, until)
-        assignments = queries.assignments(conn, since, until)
-        outcomes = queries.outcomes(conn, since, until)
-        interactions = queries.interactions(conn, since, until)
-        escorts = queries.escorts(conn, since, until)
-        handouts = queries.handouts(conn, since, until)
-        resolved = queries.resolutions(conn, since, until)
-        pings = queries.pings(conn, since, until)
-        duty = queries.duty(conn, since, until)
-        community = queries.community_survey(conn, period.first, period.last)
-        business = queries.business_survey(conn, period.first, period.last)
-        history = queries.history(conn)
-        alerts = queries.alerts(conn, since, until)
-        messages = queries.messages(conn, since, until)
-    finally:
-        conn.close()
+    parts = [district] if scope is None else list(scope.districts.values())
+    if len(parts) > 1 and opts.plans:
+        raise InputError("plans (--plans) are one district's: report one district of the program (--district NAME)",
+                         field="plans")
+    rows = _read(db, period)
+    if scope is not None:
+        rows = rows.only(scope)
     log.info("report %s..%s: %d incidents, %d interactions, %d outcome entries, %d pings", period.first,
-             period.last, len(incidents), len(interactions), len(outcomes), len(pings))
-
+             period.last, len(rows.incidents), len(rows.interactions), len(rows.outcomes), len(rows.pings))
+    since, until = period.since, period.until
     plans = load_plans(opts.plans) if opts.plans else {}
-    pres = measure_presence(district, pings, period.dates(), plans=plans, gap_min=opts.gap_min, duty=duty)
-    planned, planned_src = planned_checkins(district, period, plans)
+    pres = _presence(parts, rows, period, plans, opts)
+    planned: Counter = Counter()
+    sources = []
+    for d in parts:
+        counts, src = planned_checkins(d, period, plans)
+        planned.update(counts)
+        sources.append(src if len(parts) == 1 else f"{d.name}: {src}")
+    interactions, outcomes = rows.interactions, rows.outcomes
 
     out: list[M.Measure] = [M.referrals_by_type(interactions, outcomes, since, until),
                             _presence_measure(pres, opts.gap_min)]
     out += M.interactions_by_audience(interactions, since, until)
-    out.append(M.checkins(interactions, planned, since, until, planned_source=planned_src))
-    out.append(M.safety_escorts(interactions, outcomes, escorts, since, until))
+    out.append(M.checkins(interactions, dict(planned), since, until, planned_source="; ".join(sources)))
+    out.append(M.safety_escorts(interactions, outcomes, rows.escorts, since, until))
     out += M.event_measures(interactions, outcomes, since, until)
-    out.append(M.materials_by_kind(handouts, since, until))
+    out.append(M.materials_by_kind(rows.handouts, since, until))
 
-    out.append(M.deescalation_share(incidents, outcomes))
+    out.append(M.deescalation_share(rows.incidents, outcomes))
     out.append(_violence_measure())
-    rows, rt = M.response_times(incidents, assignments)
+    rt_rows, rt = M.response_times(rows.incidents, rows.assignments)
     out += rt
-    fte = M.fte(s.roster.size, (s.shift.end_min - s.shift.start_min) / 60.0,
-                len(period.shift_dates(s.shift.days)), len(s.shift.days))
-    out += M.response_per_fte(assignments, len(rows), fte)
-    out.append(M.livability_resolved(incidents, resolved, opts.livability_targets, opts.livability_default_min))
-    out.append(M.community_satisfaction(community, opts.satisfied_min_rating))
-    out.append(M.business_feels_safer(business))
-    out.append(M.history_change(history, period, period.previous(), types=opts.history_types))
-    out += M.safety_measures(alerts) + M.message_measures(messages)  # ambassadors' safety (issue 19)
+    ftes = [M.fte(d.settings.roster.size, (d.settings.shift.end_min - d.settings.shift.start_min) / 60.0,
+                  len(period.shift_dates(d.settings.shift.days)), len(d.settings.shift.days)) for d in parts]
+    fte = ftes[0] if len(ftes) == 1 else {"scheduled_hours": round(sum(f["scheduled_hours"] for f in ftes), 2),
+                                          "fte": round(sum(f["fte"] for f in ftes), 4), "districts": len(ftes)}
+    out += M.response_per_fte(rows.assignments, len(rt_rows), fte)
+    out.append(M.livability_resolved(rows.incidents, rows.resolved, opts.livability_targets,
+                                     opts.livability_default_min))
+    out.append(M.community_satisfaction(rows.community, opts.satisfied_min_rating))
+    out.append(M.business_feels_safer(rows.business))
+    out.append(M.history_change(rows.history, period, period.previous(), types=opts.history_types))
+    out += M.safety_measures(rows.alerts) + M.message_measures(rows.messages)  # ambassadors' safety (issue 19)
 
-    tz = zone(s.district.timezone)
+    tz = zone(parts[0].settings.district.timezone)
     by_day: dict[str, Counter] = defaultdict(Counter)
     for r in interactions:
         by_day[parse_time(r["at"]).astimezone(tz).date().isoformat()][r["type"]] += 1
-    report = Report(district.name, period, iso(), opts, out, pres, rows,
+    shifts = [(d.settings.shift.start_min, d.settings.shift.end_min) for d in parts]
+    report = Report(parts[0].name if scope is None else scope.name, period, iso(), opts, out, pres, rt_rows,
                     {d: dict(sorted(c.items())) for d, c in sorted(by_day.items())},
-                    shift=(s.shift.start_min, s.shift.end_min))
+                    shift=(min(a for a, _ in shifts), max(b for _, b in shifts)))
     if compare:
-        before = build_report(district, db, period.previous(), opts, compare=False)
+        before = build_report(district, db, period.previous(), opts, compare=False, scope=scope)
         report.previous_period = before.period
         report.previous = {m.name: m.value for m in before.measures}
     return report
-

@@ -155,11 +155,14 @@ def _has(conn: sqlite3.Connection, table: str) -> bool:
 
 # ---------------------------------------------------------------------------------------- the record
 def incidents(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:
-    """Incidents received in ``[since, until)``: id, received_at, type, source, priority, status, in_area, block."""
+    """Incidents received in ``[since, until)``: id, received_at, type, source, priority, status, in_area, block and
+    district (a program's district; NULL in a one-district record or one written before schema version 6)."""
     if not _has(conn, "incidents"):
         return []
-    return _rows(conn, "SELECT id, received_at, type, source, priority, status, in_area, block FROM incidents "
-                       "WHERE received_at>=? AND received_at<? ORDER BY received_at, id", (since, until))
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(incidents)").fetchall()}
+    district = "district" if "district" in columns else "NULL AS district"
+    return _rows(conn, f"SELECT id, received_at, type, source, priority, status, in_area, block, {district} "
+                       "FROM incidents WHERE received_at>=? AND received_at<? ORDER BY received_at, id", (since, until))
 
 
 def assignments(conn: sqlite3.Connection, since: str, until: str) -> list[dict[str, Any]]:

@@ -367,7 +367,7 @@ def alert_router(st: ServiceState) -> APIRouter:
         if body.action == "backup sent":
             if not body.ambassador:
                 raise InputError("backup sent: name the unit to send (ambassador)", field="body.ambassador")
-            unit_name = st.desk.unit(body.ambassador).name
+            unit_name = st.any_unit(body.ambassador).name  # in a program, a unit of any district
             if unit_name == al.unit:
                 raise InputError(f"{unit_name} raised this alert: send another unit", field="body.ambassador")
             incident_id = _send_backup(st, book, al, unit_name, p)
@@ -407,7 +407,8 @@ def _send_backup(st: ServiceState, book: SafetyLog, al: Alert, unit_name: str, p
         inc = rec.new_incident(type=SOS_TYPE, source="patrol", priority=SOS_PRIORITY, notes=words,
                                location_text=f"{what} ({al.lat:.6f},{al.lon:.6f})",
                                matched=place[0].upper() + place[1:], lat=loc.lat, lon=loc.lon, block=loc.block,
-                               offset_m=loc.offset_m, in_area=loc.in_area, received_at=al.raised_at, actor=p.actor)
+                               offset_m=loc.offset_m, in_area=loc.in_area, received_at=al.raised_at, actor=p.actor,
+                               district=st.district_key)
         target = inc.id
         if al.incident_id is None:
             linked = book.link_incident(al.id, inc.id, actor=p.actor).incident_id
@@ -424,5 +425,5 @@ def _send_backup(st: ServiceState, book: SafetyLog, al: Alert, unit_name: str, p
         if inc.priority != SOS_PRIORITY:
             rec.update_incident(target, priority=SOS_PRIORITY, notes=words, actor=p.actor)
     if not any(a.ambassador == unit_name and a.cleared_at is None for a in rec.assignments(target)):
-        desk.assign(target, unit_name, note=f"backup for SOS alert {al.id}", actor=p.actor)
+        st.assign_any(target, unit_name, note=f"backup for SOS alert {al.id}", actor=p.actor)
     return int(target)

@@ -26,6 +26,7 @@ from patrol.dispatch.escorts import OUTCOMES as ESCORT_OUTCOMES
 from patrol.dispatch.escorts import STATUSES as ESCORT_STATUSES
 from patrol.dispatch.escorts import STEPS as ESCORT_STEPS
 from patrol.dispatch.lifecycle import TRANSITIONS
+from patrol.dispatch.record import RecordCheck
 from patrol.dispatch.rows import MAX_ID
 from patrol.errors import NotFoundError, RecordError
 from patrol.events import PRESENCE_MODES
@@ -62,7 +63,7 @@ from patrol.vocab import (
     STATUSES,
 )
 
-__all__ = ["app_from_env", "build_state", "create_app"]
+__all__ = ["app_from_env", "build_state", "create_app", "open_record", "vocab_body"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,24 @@ Every endpoint but `/api/health` needs an API key (`Authorization: Bearer <key>`
 Errors share one body with the CLI's `--json` output:
 `{"error": {"type": ..., "message": ..., "field": ..., "details": ...}}`.
 """
+
+
+def open_record(config: ServiceConfig) -> tuple[Record, RecordCheck]:
+    """Open the service's record and check it whole (integrity, schema, writable).
+
+    Raises
+    ------
+    RecordError
+        When the record cannot be used (the file is left as it is).
+    """
+    record = Record(config.db_path, actor="service", clock=config.clock())
+    check = record.check(integrity=True)
+    if not check.ok:
+        record.close()
+        raise RecordError(f"the record {config.db_path} cannot be used: {'; '.join(check.problems)}. Nothing was "
+                          "changed; restore the file from a backup or give another --db", field="db",
+                          details=check.to_dict())
+    return record, check
 
 
 def build_state(config: ServiceConfig) -> ServiceState:
@@ -95,13 +114,7 @@ def build_state(config: ServiceConfig) -> ServiceState:
         timeline, units = Timeline.from_dict(plan["timeline"]), plan_units(plan)
     else:
         district = load_district(config.district_path)
-    record = Record(config.db_path, actor="service", clock=config.clock())
-    check = record.check(integrity=True)
-    if not check.ok:
-        record.close()
-        raise RecordError(f"the record {config.db_path} cannot be used: {'; '.join(check.problems)}. Nothing was "
-                          "changed; restore the file from a backup or give another --db", field="db",
-                          details=check.to_dict())
+    record, check = open_record(config)
     desk = Desk(district, record=record, timeline=timeline, units=units)
     desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call
     keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
@@ -194,16 +207,7 @@ def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
 
     @r.get("/vocab", tags=["service"], summary="The program's lists (types, sources, outcomes ...) and life cycle")
     def vocab(_p: Principal = Depends(principal)) -> dict:
-        return {"incident_types": list(INCIDENT_TYPES), "dispatchable_types": list(DISPATCHABLE_TYPES),
-                "sources": list(SOURCES), "priorities": list(PRIORITIES), "statuses": list(STATUSES),
-                "outcomes": list(OUTCOMES), "actions": list(ACTIONS), "referral_types": list(REFERRAL_TYPES),
-                "interaction_types": list(INTERACTION_TYPES),
-                "transitions": {k: sorted(v, key=STATUSES.index) for k, v in TRANSITIONS.items()},
-                "duty_statuses": ["on shift", "on break", "busy", "off duty"],
-                "escort_statuses": list(ESCORT_STATUSES), "escort_steps": list(ESCORT_STEPS),
-                "escort_outcomes": list(ESCORT_OUTCOMES), "presence_modes": list(PRESENCE_MODES),
-                "material_kinds": list(MATERIAL_KINDS),
-                "units": [{"name": u.name, "members": list(u.members)} for u in st.desk.units]}
+        return vocab_body(st)
 
     @r.get("/district", tags=["district"], summary="The district: streets, area, base, roster, shift, time zone")
     def district(_p: Principal = Depends(reader)) -> dict:
@@ -238,6 +242,20 @@ def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
         return page([e.to_dict() for e in rows], limit, offset)
 
     return r
+
+
+def vocab_body(st: ServiceState) -> dict:
+    """What ``/api/vocab`` answers: the program's lists, the incident life cycle and the district's units."""
+    return {"incident_types": list(INCIDENT_TYPES), "dispatchable_types": list(DISPATCHABLE_TYPES),
+            "sources": list(SOURCES), "priorities": list(PRIORITIES), "statuses": list(STATUSES),
+            "outcomes": list(OUTCOMES), "actions": list(ACTIONS), "referral_types": list(REFERRAL_TYPES),
+            "interaction_types": list(INTERACTION_TYPES),
+            "transitions": {k: sorted(v, key=STATUSES.index) for k, v in TRANSITIONS.items()},
+            "duty_statuses": ["on shift", "on break", "busy", "off duty"],
+            "escort_statuses": list(ESCORT_STATUSES), "escort_steps": list(ESCORT_STEPS),
+            "escort_outcomes": list(ESCORT_OUTCOMES), "presence_modes": list(PRESENCE_MODES),
+            "material_kinds": list(MATERIAL_KINDS),
+            "units": [{"name": u.name, "members": list(u.members)} for u in st.desk.units]}
 
 
 def app_from_env() -> FastAPI:

@@ -65,6 +65,12 @@ class ServiceConfig:
     clock_offset_s : float
         Seconds added to the real time to make the service's "now" (tests and benchmarks run it inside
         shift hours whatever the hour; ``patrol serve --clock-start``).  0: the real time.
+    program_path : str or None
+        A program of several districts (folder or ``program.toml``, :mod:`patrol.program`): one service for
+        all of its districts (:mod:`patrol.service.program`); ``district_path`` and ``plan_path`` are then unused.
+    plans_dir : str or None
+        With ``program_path``: where ``patrol plan --program`` wrote the day's plans (``<dir>/<district>/plan.json``,
+        each served for its district when present).
     """
 
     db_path: str = "patrol.db"
@@ -83,6 +89,8 @@ class ServiceConfig:
     field_ping_s: float = 30.0
     key_cache_s: float = 5.0
     clock_offset_s: float = 0.0
+    program_path: str | None = None
+    plans_dir: str | None = None
 
     def __post_init__(self) -> None:
         checks = {

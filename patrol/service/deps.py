@@ -16,8 +16,10 @@ from fastapi import Request
 from fastapi.security import HTTPBearer
 
 from patrol.dispatch import Desk, Record
-from patrol.dispatch.record import RecordCheck
-from patrol.dispatch.roster import plan_units
+from patrol.dispatch.network import Route
+from patrol.dispatch.positions import Position
+from patrol.dispatch.record import Assignment, Incident, RecordCheck
+from patrol.dispatch.roster import Unit, plan_units
 from patrol.district import check_plan_district
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
@@ -42,6 +44,10 @@ class ServiceState:
     started_at: str
     plan_file: PlanFile | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    #: The district's name in a program of several districts (``patrol serve --program``), else ``None``.
+    district_key: str | None = None
+    #: In a program: its :class:`~patrol.program.ranking.ProgramDesk` (a backup may be a unit of another district).
+    dispatch: Any = None
     _desk_plan: str | None = None
 
     def follow_plan(self) -> None:
@@ -56,6 +62,23 @@ class ServiceState:
         self.desk.use_plan(Timeline.from_dict(snap.data["timeline"]), plan_units(snap.data),
                            snap.data.get("made_at"))
         self._desk_plan = snap.version
+
+
+    def any_unit(self, name: str) -> Unit:
+        """A unit of this district, or in a program of any district (``NotFoundError`` naming the known ones)."""
+        return self.desk.unit(name) if self.dispatch is None else self.dispatch.unit(name)[1]
+
+    def route_to(self, position: Position, incident: Incident) -> Route | None:
+        """A unit's walk to its incident: on the district's streets, or in a program on the joined network when the
+        incident is another district's (a unit sent across the boundary)."""
+        if self.dispatch is not None and incident.district not in (None, self.district_key):
+            return self.dispatch.route_to(self.district_key, position, incident)
+        return self.desk.route_to(position, incident)
+
+    def assign_any(self, incident_id: int, unit: str, *, note: str = "", actor: str | None = None) -> Assignment:
+        """Assign a unit of this district, or in a program of any district, to an incident."""
+        return (self.desk if self.dispatch is None else self.dispatch).assign(incident_id, unit, note=note,
+                                                                              actor=actor)
 
 
 class KeyGuard(HTTPBearer):

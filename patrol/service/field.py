@@ -88,7 +88,7 @@ def _assignment_view(st: ServiceState, a: Assignment, position) -> dict:
     others = [b.ambassador for b in st.record.assignments(inc.id) if b.cleared_at is None and b.id != a.id]
     route = None
     if position is not None and step != "on scene":
-        r = st.desk.route_to(position, inc)
+        r = st.route_to(position, inc)  # in a program: across the boundary for another district's incident
         if r is not None:
             route = {**r.to_dict(), "eta_min": round(r.distance_m / st.district.settings.speeds.response_m_s / 60, 1),
                      "from": position.source}

@@ -17,8 +17,10 @@ from pydantic import BaseModel, Field
 from patrol.dispatch.clock import iso, local_minute, local_moment, zone
 from patrol.dispatch.diversions import replan_from_record
 from patrol.errors import InputError, NotFoundError
+from patrol.events import events_on
 from patrol.planning import plan_day, write_outputs
 from patrol.planning.duties import day_roster
+from patrol.planning.event_duty import plan_events
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, reader
 from patrol.service.today import PlanFile
@@ -53,7 +55,8 @@ def _write(st: ServiceState, data: dict, path: Path, minute: float | None, why: 
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / f"plan.v{data['version']}.json").write_text(json.dumps(data, default=str), encoding="utf-8")
     write_outputs(data, st.district, path.parent)  # plan.json (atomic enough: one write), sheets, GPX
-    version = st.record.add_plan_version(data, minute=minute, why=why, path=str(path), actor=actor)
+    version = st.record.add_plan_version(data, minute=minute, why=why, path=str(path), actor=actor,
+                                         district=st.district_key or "")
     if st.plan_file is None or st.plan_file.path != path:
         st.plan_file = PlanFile(path)
     st.follow_plan()
@@ -74,13 +77,14 @@ def plans_router(st: ServiceState) -> APIRouter:
         roster = day_roster(st.district.settings, absent=body.absent, only=body.only, start=body.start,
                             end=body.end, pairs=body.pairs)
         seed = body.seed if body.seed is not None else int.from_bytes(date.encode()[-4:], "big") % 1_000_000
-        plan = plan_day(st.district, day, date=date, seed=seed, roster=roster)
-        kept = st.record.plan_versions(date)
+        plan = plan_events(st.district, plan_day(st.district, day, date=date, seed=seed, roster=roster),
+                           events_on(st.district, st.record, date))
+        kept = st.record.plan_versions(date, district=st.district_key or "")
         plan.version = kept[-1].version + 1 if kept else 1
         plan.made_at = iso(moment)
         data = plan.to_dict()
-        path = st.plan_file.path if st.plan_file is not None else \
-            Path(st.config.db_path).resolve().parent / "plans" / date / "plan.json"
+        folder = Path(st.config.db_path).resolve().parent / "plans" / date  # a program's: plans/<date>/<district>
+        path = st.plan_file.path if st.plan_file is not None else folder / (st.district_key or "") / "plan.json"
         return _write(st, data, path, None, body.why or "the day's plan", p.actor)
 
     @r.post("/plan/replan", status_code=201, summary="Re-plan the rest of the day after the dispatches the record "
@@ -93,13 +97,14 @@ def plans_router(st: ServiceState) -> APIRouter:
         tz = st.district.settings.district.timezone
         moment = local_moment(body.at, tz, on=plan.get("date")) if body.at else st.desk.moment(None)
         day = str(plan.get("date") or plan.get("day"))
-        if not st.record.plan_versions(day):
+        if not st.record.plan_versions(day, district=st.district_key or ""):
             st.record.add_plan_version(plan, path=str(st.plan_file.path), why="the plan re-planned from",
-                                       actor=p.actor)
+                                       actor=p.actor, district=st.district_key or "")
         minute = local_minute(moment, tz)
         if not st.district.settings.shift.start_min <= minute <= st.district.settings.shift.end_min:
             raise InputError(f"{body.at or 'now'} is outside the shift", field="body.at")
-        new = replan_from_record(st.record, st.district, plan, moment, by=p.actor, why=body.why)
+        new = replan_from_record(st.record, st.district, plan, moment, by=p.actor, why=body.why,
+                                 district_key=st.district_key)
         return _write(st, new.to_dict(), st.plan_file.path, minute, body.why, p.actor)
 
     @r.get("/plan/versions", summary="The versions of the served day's plan, with who made each and why")
@@ -109,6 +114,6 @@ def plans_router(st: ServiceState) -> APIRouter:
         plan = st.plan_file.current().data
         day = str(plan.get("date") or plan.get("day"))
         return {"day": day, "current": plan.get("version", 1),
-                "versions": [v.to_dict() for v in st.record.plan_versions(day)]}
+                "versions": [v.to_dict() for v in st.record.plan_versions(day, district=st.district_key or "")]}
 
     return r

@@ -253,7 +253,7 @@ async function showIncident(id, opts = {}) {
   $("sel-meta").replaceChildren(...[
     el("div", {}, el("b", {}, inc.type), " · " + inc.priority + " · " + inc.source + " · call at " + Clock.time(inc.received_at)),
     el("div", {}, "at " + (inc.matched || inc.location_text) + (inc.in_area === false ? " (outside the patrol area)" : "")),
-    inc.notes ? el("div", {class: "hint"}, inc.notes) : null,
+    inc.notes ? el("div", {class: "hint"}, inc.notes) : "",  // (null would show as the text "null")
     ...detail.assignments.map((a) => el("div", {class: "assignment"}, "→ " + a.ambassador + " sent at " +
       Clock.time(a.assigned_at) + (a.eta_min !== null ? ", " + fmt(a.eta_min) + " min on foot" : "") +
       (a.arrived_at ? ", on scene at " + Clock.time(a.arrived_at) : "") +
