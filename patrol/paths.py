@@ -6,7 +6,9 @@
   shortest one; paths always use it.  For graphs up to a few thousand nodes (a district, the routing
   core's instances, a scenario's Monte Carlo).
 * :func:`node_distances`: the distance matrix alone, or only its rows from some nodes (``sources``), so that
-  an area's rows cost ``area nodes x nodes``, not ``nodes x nodes``.
+  an area's rows cost ``area nodes x nodes``, not ``nodes x nodes``; :class:`DistanceRows`: the same rows
+  computed when asked for and kept up to a memory budget, for a measure that reads the matrix a few rows at a
+  time on a graph too big for all pairs.
 * :func:`from_point`: one search from a point on a block (its two ends seeded), with predecessors, for
   dispatch (:func:`patrol.path_kernels.point_dijkstra`); :func:`from_node` the same from a node, with the
   path to any node (:class:`SingleSource`).
@@ -20,6 +22,7 @@ multi-source bucket search of the coverage response field calls them from its ow
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +34,7 @@ from patrol.arrays import GraphArrays
 from patrol.path_kernels import bounded_distances, point_dijkstra
 
 __all__ = [
+    "DistanceRows",
     "ShortestPaths",
     "SingleSource",
     "all_pairs",
@@ -152,6 +156,48 @@ def node_distances(arrays: GraphArrays, sources: np.ndarray | None = None) -> np
         return np.zeros((0, arrays.n_nodes))
     return np.asarray(dijkstra(arrays.scipy_csr(), directed=False, indices=rows), dtype=np.float64).reshape(
         rows.size, arrays.n_nodes)
+
+
+class DistanceRows:
+    """Rows of the node-to-node distance matrix, computed when asked for (one Dijkstra per new row, SciPy)
+    and kept up to ``max_mb`` megabytes (the least recently used rows go first).
+
+    It stands in for ``ShortestPaths.dist`` where only some rows are read at a time (``rows[nodes]`` gives
+    ``(len(nodes), n)`` metres), so memory follows the budget, not ``nodes x nodes``.
+
+    Examples
+    --------
+    >>> from patrol.district import load_district
+    >>> a = load_district().arrays
+    >>> rows = DistanceRows(a)
+    >>> bool(np.allclose(rows[np.array([3, 5])], node_distances(a, np.array([3, 5]))))
+    True
+    """
+
+    def __init__(self, arrays: GraphArrays, *, max_mb: float = 64.0):
+        self._csr = arrays.scipy_csr()
+        self._n = int(arrays.n_nodes)
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._max_rows = max(16, int(max_mb * 1e6 / (8.0 * max(self._n, 1))))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self._n, self._n)
+
+    def __getitem__(self, nodes: np.ndarray | int) -> np.ndarray:
+        idx = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
+        missing = [int(x) for x in np.unique(idx) if int(x) not in self._cache]
+        if missing:
+            got = np.asarray(dijkstra(self._csr, directed=False, indices=np.asarray(missing)), dtype=np.float64)
+            for x, row in zip(missing, got.reshape(len(missing), self._n), strict=True):
+                self._cache[x] = row
+        out = np.empty((idx.size, self._n))
+        for i, x in enumerate(idx.tolist()):
+            out[i] = self._cache[x]
+            self._cache.move_to_end(x)
+        while len(self._cache) > max(self._max_rows, idx.size):
+            self._cache.popitem(last=False)
+        return out[0] if np.ndim(nodes) == 0 else out
 
 
 def path_edges(sp: ShortestPaths, a: int, b: int) -> tuple[list[int], list[int]]:

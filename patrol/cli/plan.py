@@ -1,8 +1,15 @@
-"""``patrol plan``: daily patrol plans (``--day``, ``--week``) and the independent ``patrol plan check``.
+"""``patrol plan``: daily patrol plans (``--day``, ``--week``), the independent ``patrol plan check``, re-plans
+and ``patrol plan staffing``.
 
-Exit codes: 0 when every target is met, 1 when the plan was written (or checked) but a target is missed,
-and the error's own code (:mod:`patrol.errors`) when nothing could be planned or checked.  ``--program DIR``
-plans every district of a program (:mod:`patrol.cli.program`): 1 when any district misses a target.
+Before the search ``patrol plan`` prints the capacity bounds (what the roster has against the least each target
+needs, and what no plan can do with it); while it plans it shows on stderr what it is doing in plain words and
+how far it is (a line at least every :data:`HEARTBEAT_S` seconds when stderr is not a terminal).
+
+Exit codes: 0 when every target is met, 1 when the plan was written (or checked) but a target is missed
+(``staffing``: 0 when a roster meeting every target was found, 1 when none up to the largest tried does or a
+target is out of reach of any roster), and the error's own code (:mod:`patrol.errors`) when nothing could be
+planned or checked.  ``--program DIR`` plans every district of a program
+(:mod:`patrol.cli.program`): 1 when any district misses a target.
 """
 
 from __future__ import annotations
@@ -12,8 +19,10 @@ import hashlib
 import json
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from patrol.cli._common import add_district_arg, load_district_arg, print_json
 from patrol.cli.program import plan_command, program_arg
@@ -21,18 +30,25 @@ from patrol.errors import InputError
 
 if TYPE_CHECKING:
     from patrol.demand import IncidentHistory
+    from patrol.planning.capacity import Capacity
 
-__all__ = ["register"]
+__all__ = ["HEARTBEAT_S", "Progress", "register"]
+
+#: Seconds without a word after which the progress says again what it is doing.
+HEARTBEAT_S = 10.0
 
 log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plan", help="plan the day's foot patrols, or check a plan (patrol plan check FILE)",
+    p = sub.add_parser("plan", help="plan the day's foot patrols, check a plan (patrol plan check FILE), "
+                                    "or find the staffing the targets need (patrol plan staffing)",
                        description="Plan a shift: `patrol plan --day tue [--out DIR]`; a week: `patrol plan --week`; "
-                                   "check a plan: `patrol plan check DIR/plan.json [--json]`.")
-    p.add_argument("action", nargs="?", choices=["check", "replan"],
-                   help="'check' to check a plan file; 'replan' to re-plan the rest of the day after dispatches")
+                                   "check a plan: `patrol plan check DIR/plan.json [--json]`; the smallest roster "
+                                   "meeting every target: `patrol plan staffing [--confirm]`.")
+    p.add_argument("action", nargs="?", choices=["check", "replan", "staffing"],
+                   help="'check' to check a plan file; 'replan' to re-plan the rest of the day after dispatches; "
+                        "'staffing' for the smallest roster meeting each target")
     p.add_argument("file", nargs="?", help="plan.json to check (with 'check')")
     rp = p.add_argument_group("re-plan (patrol plan replan --plan PLAN.json --db RECORD --at HH:MM)")
     rp.add_argument("--plan", default=None, metavar="PLAN.json", help="the day's current plan version")
@@ -52,8 +68,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seed (varies hot-spot dwell times); default: derived from --date, else from the day, so "
                         "plans differ day to day and the same date always gives the same plan")
     p.add_argument("--time-limit", type=float, default=None,
-                   help="wall-clock budget of each day's plan in seconds (default: none; the search stops at the "
-                        "first variant meeting every target)")
+                   help="wall-clock budget of each day's plan in seconds, area tours and every beat included "
+                        "(default: none; the search stops at the first variant meeting every target); with "
+                        "'staffing', of each confirming plan")
+    p.add_argument("--beats", type=int, default=None,
+                   help="plan the area in this many beats, joined into one plan (default: automatic, one plan up "
+                        "to 25 km of streets in the area)")
+    st = p.add_argument_group("staffing (patrol plan staffing [--day D] [--confirm] [--max N])")
+    st.add_argument("--confirm", action=argparse.BooleanOptionalAction, default=None,
+                    help="confirm the bounds' answer with plans, stepping up until one meets every target (default: "
+                         "on when the area is planned in one piece, as Uptown; off for an area planned in beats)")
+    st.add_argument("--max", type=int, default=None, dest="max_units", metavar="N",
+                    help="the largest roster tried, in units (default: 4 x the bounds' answer, at least it + 10)")
     p.add_argument("--pairs", action="store_true", help="units of two ambassadors")
     roster = p.add_argument_group("today's roster (without editing district.toml)")
     roster.add_argument("--absent", default="", metavar="NAMES", help="ambassadors out today, e.g. amb5,amb7")
@@ -81,33 +107,73 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def _progress(enabled: bool):
+class Progress:
+    """What the planner is doing, on stderr, in plain words and percent.
+
+    On a terminal one line redrawn in place; otherwise (a log file, a pipe) a line when the words before the first
+    ``:`` change or the percent has moved 5 points, and, from a watcher thread, the last words again with the
+    seconds so far whenever :data:`HEARTBEAT_S` seconds pass without a line, so that no minute goes silent.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, heartbeat_s: float = HEARTBEAT_S):
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.heartbeat_s = float(heartbeat_s)
+        self.started = self.last_line = time.perf_counter()
+        self.words, self.percent, self.shown = "", 0, -100
+        self.head: str | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watch = threading.Thread(target=self._heartbeat, name="plan-progress", daemon=True)
+        self._watch.start()
+
+    def _emit(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r" + text[:110].ljust(110))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.last_line = time.perf_counter()
+
+    def __call__(self, fraction: float, words: str) -> None:
+        pct = int(100 * min(max(fraction, 0.0), 1.0))
+        head = words.split(":")[0]
+        with self._lock:
+            self.words, self.percent = words, pct
+            if self.tty or head != self.head or pct >= self.shown + 5:
+                self.head, self.shown = head, pct
+                self._emit(f"  {words} ({pct}%)")
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(1.0):
+            with self._lock:
+                now = time.perf_counter()
+                if self.words and now - self.last_line >= self.heartbeat_s:
+                    self._emit(f"  {self.words} ({self.percent}%), {now - self.started:.0f} s so far")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._watch.join(timeout=5)
+        if self.tty:
+            with self._lock:
+                self.stream.write("\r" + " " * 110 + "\r")
+                self.stream.flush()
+
+
+def _verdict_printer(enabled: bool, priority: tuple[str, ...] | None = None):
+    """A ``verdict`` callback of :func:`plan_day` printing the capacity bounds before the search."""
     if not enabled:
-        return None, None
-    from tqdm import tqdm
+        return None
 
-    seen = {"stage": None, "n": -1}
-    if not sys.stderr.isatty():  # a log file or a pipe: one line per stage, not a redrawn bar
+    def show(cap: Capacity) -> None:
+        print("capacity (bounds before the search):")
+        for line in cap.lines(priority or ()):
+            print(f"  {line}")
+        if cap.impossible(priority or ()):
+            print("  a short search follows: the roster cannot meet every target whatever the plan")
+        sys.stdout.flush()
 
-        def report_lines(fraction: float, stage: str) -> None:
-            if stage != seen["stage"]:
-                seen["stage"] = stage
-                print(f"  {stage} ({fraction:.0%})", file=sys.stderr)
-
-        return report_lines, None
-
-    bar = tqdm(total=100, file=sys.stderr, unit="%", leave=False, bar_format="{desc} {bar} {n_fmt}%")
-
-    def report(fraction: float, stage: str) -> None:
-        n = int(100 * min(max(fraction, 0.0), 1.0))
-        if n == seen["n"] and stage == seen["stage"]:
-            return
-        seen.update(stage=stage, n=n)
-        bar.set_description_str(stage[:24].ljust(24))
-        bar.n = n
-        bar.refresh()
-
-    return report, bar
+    return show
 
 
 def _seed(args, day: str) -> int:
@@ -169,6 +235,8 @@ def _run(args: argparse.Namespace) -> int:
         return _check(args)
     if args.action == "replan":
         return _replan(args)
+    if args.action == "staffing":
+        return _staffing(args)
     if args.file:
         raise InputError(f"unexpected argument {args.file!r} (did you mean `patrol plan check FILE`?)", field="file")
     from patrol.planning import plan_day, plan_week, write_outputs
@@ -179,7 +247,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.week and roster is not None and not (roster.pairs and not roster.changes_people):
         raise InputError("today's roster (--absent, --only, --start, --end, --roster) is for one day: use --day",
                          field="week")
-    report, bar = _progress(not args.json)
+    report = None if args.json else Progress()
+    verdict = _verdict_printer(not args.json and not args.week, district.settings.targets.priority)
     try:
         if args.week:
             plans = plan_week(district, seed=_seed(args, "week"), time_limit_s=args.time_limit,
@@ -187,10 +256,11 @@ def _run(args: argparse.Namespace) -> int:
         else:
             day = args.day or district.settings.shift.days[0]
             plans = {day: plan_day(district, day, date=args.date, seed=_seed(args, day), time_limit_s=args.time_limit,
-                                   roster=roster, history=history, progress=report)}
+                                   roster=roster, history=history, progress=report, verdict=verdict,
+                                   beats=args.beats)}
     finally:
-        if bar is not None:
-            bar.close()
+        if report is not None:
+            report.close()
     plans = _with_events(args, district, plans)
     results = {}
     for day, plan in plans.items():
@@ -221,6 +291,60 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print("  all targets met (confirm with `patrol plan check`)")
     return 0 if met else 1
+
+
+def _staffing(args: argparse.Namespace) -> int:
+    """The smallest roster meeting each target: the bounds at once, then (with --confirm) plans to confirm."""
+    from patrol.planning.staffing import plans_in_one_piece, staffing
+
+    if args.file:
+        raise InputError(f"unexpected argument {args.file!r}: patrol plan staffing [--day D] [--confirm]",
+                         field="file")
+    district = load_district_arg(args)
+    day = args.day or district.settings.shift.days[0]
+    confirm = args.confirm if args.confirm is not None else plans_in_one_piece(district, day)
+    history = _history(args)
+    report = None if args.json else Progress()
+    try:
+        st = staffing(district, day, confirm=confirm, max_units=args.max_units, seed=_seed(args, day),
+                      time_limit_s=args.time_limit, history=history, progress=report)
+    finally:
+        if report is not None:
+            report.close()
+    code = 0 if st.answer is not None else 1
+    if args.json:
+        print_json(st.to_dict())
+        return code
+    unit = "pairs" if st.people_per_unit == 2 else "ambassadors"
+    cap = st.capacity
+    print(f"staffing for {day} on {district.name} (the roster now: {st.roster_units} {unit})")
+    print("  the bounds (seconds, no plan; walking between duties left out): at least")
+    names = {"corridor": "corridor", "hotspots": "hot spots", "checkins": "check-ins", "area": "area",
+             "on_street": "on the street", "all": "every target together"}
+    for target, n in st.needed.items():
+        if target not in names:
+            continue
+        why = cap.never.get(target, "")
+        print(f"    {names[target]:22s} {'no roster: ' + why if n is None else f'{n} {unit if n != 1 else unit[:-1]}'}")
+    for line in cap.lines(district.settings.targets.priority)[1:-1]:
+        print(f"      {line}")
+    if st.trials:
+        print("  plans to confirm (each judged by the independent checker):")
+        for t in st.trials:
+            print(f"    {t.units:3d} {unit}: {'every target met' if t.met else 'missed ' + ', '.join(t.missed)}"
+                  f"{'' if t.valid else ' (NOT VALID)'}{f', {t.beats} beats' if t.beats > 1 else ''}"
+                  f" ({t.cpu_s:.0f} s CPU)")
+    if st.answer is None:
+        if st.needed["all"] is None:
+            print("  answer: no roster meets every target on this area (a target is out of reach of the base)")
+        else:
+            print(f"  answer: no roster up to {st.max_units} {unit} met every target in a plan")
+    elif st.confirmed:
+        print(f"  answer: {st.answer} {unit} (a plan meets every target; the bounds say at least {st.needed['all']})")
+    else:
+        print(f"  answer: at least {st.answer} {unit} by the bounds; add --confirm to plan at that size and step "
+              "up until a plan meets every target")
+    return code
 
 
 def _with_events(args: argparse.Namespace, district, plans: dict) -> dict:

@@ -111,6 +111,34 @@ def assign_checkins(biz_block: np.ndarray, biz_offset: np.ndarray, rounds: list[
     return out
 
 
+def _spread(near: np.ndarray, blocks: np.ndarray, rounds: list[set[int]], *, edge_u: np.ndarray,
+            edge_v: np.ndarray, dist: np.ndarray) -> None:
+    """Units that start from the same corners (units without a corridor segment) are equally near every block,
+    so the flow would share the blocks among them at random.  Give each its own part instead: as many anchors
+    among the blocks' ends, chosen one by one to shorten the walk from the nearest anchor to every block the most
+    (greedy k-median), and each unit's cost of a block is the walk from its anchor (``near``, in place)."""
+    groups: dict[frozenset[int], list[int]] = {}
+    for k, nodes in enumerate(rounds):
+        groups.setdefault(frozenset(nodes), []).append(k)
+    if all(len(m) < 2 for m in groups.values()):
+        return
+    ends = np.unique(np.concatenate([edge_u[blocks], edge_v[blocks]]))
+    far = np.minimum(dist[np.ix_(ends, edge_u[blocks])], dist[np.ix_(ends, edge_v[blocks])])  # end x block
+    far = np.where(np.isfinite(far), far, 1e12)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        closest = np.full(blocks.size, np.inf)
+        anchors: list[int] = []
+        for k in members:
+            total = np.minimum(closest[None, :], far).sum(axis=1)
+            total[anchors] = np.inf
+            j = int(np.argmin(total))
+            anchors.append(j)
+            closest = np.minimum(closest, far[j])
+            near[:, k] = far[j]
+
+
 def assign_area(blocks: np.ndarray, rounds: list[set[int]], capacity_min: np.ndarray, *, edge_u: np.ndarray,
                 edge_v: np.ndarray, edge_length: np.ndarray, dist: np.ndarray, speed_m_min: float,
                 max_trip_min: np.ndarray | None = None) -> np.ndarray:
@@ -144,6 +172,7 @@ def assign_area(blocks: np.ndarray, rounds: list[set[int]], capacity_min: np.nda
         idx = np.array(sorted(nodes))
         near[:, k] = np.minimum(dist[np.ix_(idx, edge_u[blocks])].min(axis=0),
                                 dist[np.ix_(idx, edge_v[blocks])].min(axis=0))
+    _spread(near, blocks, rounds, edge_u=edge_u, edge_v=edge_v, dist=dist)
     cost = np.ceil(TOUR_FACTOR * edge_length[blocks] / speed_m_min).astype(np.int64)
     trip = (2 * near + edge_length[blocks][:, None]) / speed_m_min
     reach = np.full(n_units, np.inf) if max_trip_min is None else np.asarray(max_trip_min, float)

@@ -32,19 +32,20 @@ import numpy as np
 from patrol.demand import IncidentHistory
 from patrol.district import District
 from patrol.errors import InputError
-from patrol.paths import all_pairs
+from patrol.paths import DistanceRows, all_pairs, node_distances
+from patrol.planning.beats import DENSE_NODES, beat_count, plan_beats
 from patrol.planning.breaks import plan_breaks
-from patrol.planning.capacity import capacity
+from patrol.planning.capacity import Capacity, capacity
 from patrol.planning.duties import checkins_due, day_input, hotspots, unit_specs
-from patrol.planning.model import DayInput, DayRoster, Shortfall, Unit, UnitSpec
+from patrol.planning.model import BreakSlot, DayInput, DayRoster, Shortfall, Unit, UnitSpec
 from patrol.planning.ready import Readiness, readiness
 from patrol.planning.repair import repair_day
 from patrol.planning.score import rank_key, score, summarize, tally
-from patrol.planning.variants import Chosen, try_segments
-from patrol.settings import DAYS, format_hhmm, settings_to_dict
+from patrol.planning.variants import IMPOSSIBLE_VARIANTS, Chosen, try_segments
+from patrol.settings import DAYS, Settings, format_hhmm, settings_to_dict
 from patrol.timeline import Leg, Timeline
 
-__all__ = ["SCHEMA", "DailyPlan", "plan_day", "plan_week"]
+__all__ = ["SCHEMA", "DailyPlan", "DayDuties", "plan_day", "plan_week", "prepare_day"]
 
 log = logging.getLogger(__name__)
 
@@ -221,11 +222,64 @@ def _explained(short: list[Shortfall], impossible: dict[str, str], best: Chosen,
     return out
 
 
+@dataclass(frozen=True)
+class DayDuties:
+    """The day before any search: its settings and units, break slots, hot spots, businesses due, the
+    scheduler's input, the distances from the base and the capacity bounds (:func:`prepare_day`)."""
+
+    settings: Settings
+    day_roster: DayRoster
+    pairs: bool
+    units: list[UnitSpec]
+    slots: list[list[BreakSlot]]
+    break_short: list[Shortfall]
+    hotspots: list[int]
+    demand: np.ndarray
+    due: np.ndarray
+    inp: DayInput
+    base_dist: np.ndarray
+    capacity: Capacity
+
+
+def prepare_day(district: District, day: str, *, seed: int = 0, pairs: bool | None = None,
+                roster: DayRoster | None = None, checkin_due: np.ndarray | list[int] | None = None,
+                history: IncidentHistory | None = None) -> DayDuties:
+    """The day's duties and the capacity bounds, in about a second: what :func:`plan_day` starts from, and
+    what ``patrol plan staffing`` reads its bounds from (see :func:`plan_day` for the parameters)."""
+    settings = district.settings
+    day_roster = roster or DayRoster()
+    if pairs is not None:
+        day_roster = dataclasses.replace(day_roster, pairs=bool(pairs))
+    pairs = settings.roster.pairs if day_roster.pairs is None else day_roster.pairs
+    if pairs != settings.roster.pairs:
+        settings = settings.replace(roster__pairs=pairs)
+    a = district.arrays
+    tg = settings.targets
+    hot, demand = hotspots(district, history)
+    due = np.asarray(checkin_due if checkin_due is not None else checkins_due(district, day), dtype=np.int64)
+    specs = unit_specs(settings, day_roster)
+    slots, break_short = plan_breaks(settings, specs)
+    break_short = _merge_on_street(break_short)
+    inp = day_input(district, settings, hot, due, seed)
+    base_dist = node_distances(a, np.array([inp.base]))[0]
+    cap = capacity(inp, specs, slots, area_visits=tg.area_visits_per_shift, dwell_min=float(tg.hotspot_dwell_min[0]),
+                   base_dist=base_dist, breaks=settings.breaks, names=a.edge_name)
+    return DayDuties(settings, day_roster, bool(pairs), specs, slots, break_short, hot, demand, due, inp, base_dist,
+                     cap)
+
+
 def plan_day(district: District, day: str = "tue", *, date: str | None = None, seed: int = 0,
              time_limit_s: float | None = None, pairs: bool | None = None, roster: DayRoster | None = None,
              checkin_due: np.ndarray | list[int] | None = None, history: IncidentHistory | None = None,
-             progress: Callable[[float, str], None] | None = None) -> DailyPlan:
+             progress: Callable[[float, str], None] | None = None, verdict: Callable[[Capacity], None] | None = None,
+             beats: int | None = None) -> DailyPlan:
     """Plan one shift for the district's roster.
+
+    First, in about a second, the capacity bounds (:mod:`.capacity`): what the roster has against the least each
+    target needs, and what no roster can reach; ``verdict`` gets them before the search starts.  When they show
+    that a target cannot be met whatever the plan, the search is short (:data:`.variants.IMPOSSIBLE_VARIANTS`
+    variants).  A large area is planned in beats (:mod:`.beats`) and joined into one plan; there each beat's
+    search is short when its own bounds show that its units cannot meet its own targets.
 
     Parameters
     ----------
@@ -239,8 +293,10 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
         Varies hot-spot dwell times.  The plan does not depend on the machine's speed unless the time limit
         cuts the search short (then it is logged and said in the summary).
     time_limit_s : float, optional
-        Wall-clock budget of the whole plan (default: none; the search stops at the first variant that
-        meets every target, after 38 variants at most).  When it runs out the best plan so far is kept.
+        Wall-clock budget of the whole plan, area tours and every beat included (default: none; the search
+        stops at the first variant that meets every target, after 50 variants at most).  When it runs out the
+        best plan so far is kept; the variant under way when it runs out is finished (its area tours built
+        greedily), so a plan may end a few seconds after it.
     pairs : bool, optional
         Units of two (default: the day's roster, else ``roster.pairs``).
     roster : DayRoster, optional
@@ -250,7 +306,12 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     history : patrol.demand.IncidentHistory, optional
         Incident history for the hot spots (default: business density and transit stops).
     progress : callable, optional
-        ``progress(fraction, stage)``.
+        ``progress(fraction, stage)``: how far the plan is, and what it is doing in words.
+    verdict : callable, optional
+        ``verdict(capacity)``, called once with the :class:`.capacity.Capacity` bounds, before the search.
+    beats : int, optional
+        Plan the area in this many beats (:mod:`.beats`); default automatic (one plan when the area has at most
+        :data:`.beats.BEAT_KM` km of streets and its graph at most :data:`.beats.DENSE_NODES` nodes).
 
     Returns
     -------
@@ -259,7 +320,7 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     Raises
     ------
     InputError
-        Unknown day, bad seed or time limit.
+        Unknown day, bad seed, time limit or beat count.
     """
     t_begin = time.perf_counter()
     if day not in DAYS:
@@ -268,44 +329,57 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
         raise InputError(f"seed must be a non-negative integer, got {seed!r}", field="seed")
     if time_limit_s is not None and not time_limit_s > 0:
         raise InputError(f"time limit must be > 0 s, got {time_limit_s!r}", field="time_limit_s")
+    if beats is not None and (isinstance(beats, bool) or not isinstance(beats, int | np.integer) or beats < 1):
+        raise InputError(f"beats must be a whole number >= 1, got {beats!r}", field="beats")
     deadline = math.inf if time_limit_s is None else t_begin + float(time_limit_s)
-    settings = district.settings
-    day_roster = roster or DayRoster()
-    if pairs is not None:
-        day_roster = dataclasses.replace(day_roster, pairs=bool(pairs))
-    pairs = settings.roster.pairs if day_roster.pairs is None else day_roster.pairs
-    if pairs != settings.roster.pairs:
-        settings = settings.replace(roster__pairs=pairs)
+    report = progress or (lambda f, s: None)
+    report(0.0, "duties and capacity bounds")
+    day_ = prepare_day(district, day, seed=seed, pairs=pairs, roster=roster, checkin_due=checkin_due,
+                       history=history)
+    settings, day_roster, pairs, specs, slots = day_.settings, day_.day_roster, day_.pairs, day_.units, day_.slots
+    break_short, hot, demand, due, inp, base_dist, cap = (day_.break_short, day_.hotspots, day_.demand, day_.due,
+                                                          day_.inp, day_.base_dist, day_.capacity)
     a = district.arrays
     tg = settings.targets
-    report = progress or (lambda f, s: None)
-
-    report(0.0, "duties")
-    hot, demand = hotspots(district, history)
-    due = np.asarray(checkin_due if checkin_due is not None else checkins_due(district, day), dtype=np.int64)
-    specs = unit_specs(settings, day_roster)
-    slots, break_short = plan_breaks(settings, specs)
-    break_short = _merge_on_street(break_short)
-    inp = day_input(district, settings, hot, due, seed)
-    cap = capacity(inp, specs, slots, area_visits=tg.area_visits_per_shift, dwell_min=float(tg.hotspot_dwell_min[0]))
-    net = all_pairs(a)
+    impossible = cap.impossible(tg.priority)
+    if impossible:
+        log.info("the roster cannot meet %s whatever the plan: a short search", ", ".join(impossible))
+    if verdict is not None:
+        verdict(cap)
+    max_variants = IMPOSSIBLE_VARIANTS if impossible else None
+    n_beats = beat_count(a, inp, specs) if beats is None else int(beats)
+    split = n_beats > 1 or a.n_nodes > DENSE_NODES
+    dist: Any = DistanceRows(a) if split else None  # the readiness measure's distances, rows when asked for
 
     def ready_of(units: list[Unit]) -> Readiness:
-        return readiness({u.name: u.steps for u in units}, dist=net.dist, edge_u=a.edge_u, edge_v=a.edge_v,
+        return readiness({u.name: u.steps for u in units}, dist=dist, edge_u=a.edge_u, edge_v=a.edge_v,
                          edge_length=a.edge_length, area=a.edge_in_area, weights=demand, start=inp.start,
                          end=inp.end, speed_m_min=settings.speeds.response_m_s * 60.0, limit_min=tg.ready_p90_min)
 
-    def evaluate(units: list[Unit], tallies: dict) -> tuple[tuple[int, ...], float]:
-        summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"],
-                                   break_short, ready_of(units) if tg.ready_required else None)
-        return rank_key(summary, short, tg), score(summary, short, tg)
+    beat_reports: list[dict[str, Any]] = []
+    best: Chosen | None
+    if split:
+        report(0.05, f"planning in {n_beats} beat{'s' if n_beats != 1 else ''}")
+        res = plan_beats(district, settings, inp, specs, slots, n_beats, seed=seed, deadline=deadline,
+                         progress=lambda f, w: report(0.05 + 0.9 * f, w), base_dist=base_dist)
+        best, beat_reports = res.chosen, res.beats
+    else:
+        report(0.02, "shortest paths")
+        net = all_pairs(a)
+        dist = net.dist
 
-    def repair(units: list[Unit], tallies: dict, vin: DayInput) -> None:
-        tallies["filled"] = repair_day(vin, units, tallies["checked"], net, tg.balance_ratio_max)
+        def evaluate(units: list[Unit], tallies: dict) -> tuple[tuple[int, ...], float]:
+            summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"],
+                                       break_short, ready_of(units) if tg.ready_required else None)
+            return rank_key(summary, short, tg), score(summary, short, tg)
 
-    report(0.05, "segments")
-    best = try_segments(inp, net, specs, slots, a.edge_name, float(settings.breaks.meal_min), evaluate, seed,
-                        repair=repair, progress=lambda f: report(0.05 + 0.9 * f, "segments"), deadline=deadline)
+        def repair(units: list[Unit], tallies: dict, vin: DayInput) -> None:
+            tallies["filled"] = repair_day(vin, units, tallies["checked"], net, tg.balance_ratio_max)
+
+        report(0.05, "segments")
+        best = try_segments(inp, net, specs, slots, a.edge_name, float(settings.breaks.meal_min), evaluate, seed,
+                            repair=repair, progress=lambda f, w: report(0.05 + 0.9 * f, w), deadline=deadline,
+                            max_variants=max_variants)
     if best is None:
         raise InputError("the roster has no walking unit", field="roster")
     units, tallies, var = best.units, best.tallies, best.variant
@@ -314,11 +388,19 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     dwells_by_block = tally(units, a.edge_length).dwells
     summary, short = summarize(district, settings, inp, units, tallies["checked"], tallies["corridor"], break_short,
                                ready_of(units))
-    short = _explained(short, cap.impossible(tg.priority), best, inp, float(settings.breaks.meal_min))
+    short = _explained(short, impossible, best, inp, float(settings.breaks.meal_min))
     summary["seconds"] = round(time.perf_counter() - t_begin, 2)
-    summary["variant"] = {k: v for k, v in var.items() if k != "seed"} | {"schedule_seed": int(var["seed"])}
+    if beat_reports:
+        summary["variant"] = {"beats": [r["variant"] for r in beat_reports]}
+    else:
+        summary["variant"] = {k: v for k, v in var.items() if k != "seed"} | {"schedule_seed": int(var["seed"])}
     summary["search"] = {"variants_tried": best.tried, "variants": best.total, "stopped": best.stopped,
                          "priority": list(tg.priority)}
+    if time_limit_s is not None:
+        summary["search"]["time_limit_s"] = float(time_limit_s)
+    if beat_reports:
+        summary["search"]["beats"] = [{k: r[k] for k in ("beat", "variants_tried", "variants", "stopped", "seconds")}
+                                      for r in beat_reports]
     summary["capacity"] = cap.to_dict()
     # the clock ran out: the search stopped for it, or the area tours had only what was left of it (the plan then
     # depends on the machine's speed, even when its first variant met every target)
@@ -342,6 +424,10 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
     design = {"method": "corridor segments + area tours",
               "segments": tallies["corridor"].get("segments", []),
               "tours_m": [round(float(sum(a.edge_length[b] for b, _, _ in t)), 1) for t in tallies["tours"]]}
+    if beat_reports:
+        design["method"] = f"{len(beat_reports)} beats, each: corridor segments + area tours"
+        design["beats"] = [{k: v for k, v in r.items() if k not in ("variants_tried", "variants", "stopped",
+                                                                     "seconds")} for r in beat_reports]
     report(1.0, "done")
     log.info("plan %s: %d units, %d shortfalls, %.1fs", day, len(units), len(short), summary["seconds"])
     source: dict[str, Any] = {"history": None}

@@ -56,8 +56,11 @@ class _SegmentScheduler:
     def __init__(self, inp: DayInput, units: list[Unit], net: ShortestPaths, segments: list[Segment | None], *,
                  margin: float, excursion_cap: float, dwell_window: tuple[float, float], release_min: float,
                  tour_first_min: float, area_release_min: float, walk_target: dict[str, float] | None,
-                 progress: Callable[[float], None] | None, tour_cache: dict | None, tour_time_s: float):
+                 progress: Callable[[float], None] | None, tour_cache: dict | None, tour_time_s: float,
+                 keep_walking: bool = False):
         self.inp, self.units, self.net, self.seg = inp, units, net, segments
+        self.keep_walking = keep_walking
+        self.idle_pos = [0] * len(units)
         self.tour_cache, self.tour_time_s = tour_cache, tour_time_s
         self.v = inp.speed_m_min
         self.margin = margin
@@ -177,7 +180,7 @@ class _SegmentScheduler:
                             dist=net.dist, speed_m_min=self.v, max_trip_min=self._reach(segments))
         self.area_owner = {int(b): int(k) for b, k in zip(blocks.tolist(), owner.tolist(), strict=True)}
         return area_tours(inp.n_nodes, inp.edge_u, inp.edge_v, inp.edge_length, blocks, owner, rounds, net.dist,
-                          seed=inp.seed, cache=self.tour_cache, time_limit_s=self.tour_time_s)
+                          seed=inp.seed, cache=self.tour_cache, time_limit_s=self.tour_time_s, net=net)
 
     # ------------------------------------------------------------------ helpers
     def _draw(self, first: bool = False) -> float:
@@ -676,9 +679,29 @@ class _SegmentScheduler:
         self._walk_block(u, b, x, stops, own=True)
         self.pos[k] = (self.pos[k] + 1) % len(s.route)
 
+    def _walk_on(self, k: int, nb: BreakSlot | None) -> bool:
+        """With ``keep_walking``: a unit without a segment and nothing left to do walks its area tour again,
+        block by block (towards the tour first when it is elsewhere), when the block ends before its next break
+        and leaves it time to get home, and it is not ahead of its pace."""
+        u, tour = self.units[k], self.tours[k]
+        if not self.keep_walking or not tour or self._ahead_of_pace(u):
+            return False
+        j = self.idle_pos[k] % len(tour)
+        b, frm, _ = tour[j]
+        if u.node != frm:
+            b, _ = self.net.next_hop(u.node, frm)
+        else:
+            self.idle_pos[k] = j + 1
+        to = int(self.inp.edge_v[b]) if int(self.inp.edge_u[b]) == u.node else int(self.inp.edge_u[b])
+        t1 = u.t + self.minutes[b]
+        if self._late(u, t1, to) or (nb is not None and t1 > nb.start + _EPS):
+            return False
+        self._walk_block(u, b, u.node, [], own=False)
+        return True
+
     def _decide_free(self, k: int, nb: BreakSlot | None) -> None:
         u = self.units[k]
-        if self._try_dwell(k) or self._excursions(k, 0.0):
+        if self._try_dwell(k) or self._excursions(k, 0.0) or self._walk_on(k, nb):
             return
         lim = float(nb.start) if nb is not None else u.end - self.home[u.node]
         if u.node != self.inp.base and self._late(u, u.t + 2.0, u.node):
@@ -717,7 +740,7 @@ def run_segments(inp: DayInput, units: list[Unit], net: ShortestPaths, segments:
                  margin: float = 1.0, excursion_cap: float = 45.0, dwell_window: tuple[float, float] = (0.65, 0.85),
                  release_min: float = 75.0, tour_first_min: float = 120.0, area_release_min: float = 100.0,
                  walk_target: dict[str, float] | None = None, progress: Callable[[float], None] | None = None,
-                 tour_cache: dict | None = None, tour_time_s: float = 10.0) -> dict:
+                 tour_cache: dict | None = None, tour_time_s: float = 10.0, keep_walking: bool = False) -> dict:
     """Schedule the shift with one corridor segment per unit (in place: ``unit.steps``).
 
     Parameters
@@ -738,8 +761,12 @@ def run_segments(inp: DayInput, units: list[Unit], net: ShortestPaths, segments:
         (drawn from the seed).
     tour_cache : dict, optional
         Area tours already found (kept across the variants of a day; see :func:`.tours.area_tours`).
+    keep_walking : bool
+        A unit without a segment that has nothing left to do walks its area tour again instead of standing or
+        going home early (beats: the balance target is day-wide, :mod:`.beats`).
     tour_time_s : float
-        Wall-clock cap of the area tours' search (they stop on an iteration count first).
+        Wall-clock cap of the area tours' search (they stop on an iteration count first; with no time left, a
+        unit's tour is its nearest block next, :func:`.tours.area_tours`).
 
     Returns
     -------
@@ -752,7 +779,8 @@ def run_segments(inp: DayInput, units: list[Unit], net: ShortestPaths, segments:
     sch = _SegmentScheduler(inp, units, net, segments, margin=margin, excursion_cap=excursion_cap,
                             dwell_window=dwell_window, release_min=release_min, tour_first_min=tour_first_min,
                             area_release_min=area_release_min, walk_target=walk_target,
-                            progress=progress, tour_cache=tour_cache, tour_time_s=tour_time_s)
+                            progress=progress, tour_cache=tour_cache, tour_time_s=tour_time_s,
+                            keep_walking=keep_walking)
     sch.run()
     return {"checked": sch.checked, "passes": sch.passes, "hotspot_dwells": sch.hs_dwells, "assign": sch.assign,
             "tours": sch.tours, "tour_pos": sch.tour_pos,

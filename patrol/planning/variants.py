@@ -25,7 +25,8 @@ from patrol.planning.model import BreakSlot, DayInput, Unit, UnitSpec
 from patrol.planning.scheduler import run_segments
 from patrol.planning.segments import Segment, corridor_segments, segment_load
 
-__all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "PACE", "PATIENCE", "Chosen", "segment_variants", "try_segments"]
+__all__ = ["GIVE_UP_AFTER", "GIVE_UP_SCORE", "IMPOSSIBLE_VARIANTS", "PACE", "PATIENCE", "Chosen", "full_day_walkers",
+           "segment_variants", "try_segments"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ GIVE_UP_SCORE = 0.5
 #: Wall-clock cap of one variant's area tours when the plan has no time limit: far above what their iteration
 #: count takes (under 1 s), so plans do not depend on the machine's load.
 TOUR_CAP_S = 300.0
+#: Variants tried at most when the capacity bounds (:mod:`.capacity`) already show that the roster cannot meet a
+#: target whatever the plan: a short search for the best of what can be done, not minutes spent on the impossible.
+IMPOSSIBLE_VARIANTS = 2
 #: Variants tried without a better plan before stopping, unless the best misses its targets by a step or two
 #: (then the search goes on: the next variant may meet them all).
 PATIENCE = 12
@@ -56,6 +60,11 @@ class Chosen:
     tried: int
     total: int
     stopped: str
+
+
+def full_day_walkers(inp: DayInput, units: list[UnitSpec]) -> list[int]:
+    """The units that can hold a corridor segment: walkers (not rovers) on duty all day."""
+    return [i for i, u in enumerate(units) if u.role != "rover" and u.start <= inp.start and u.end >= inp.end]
 
 
 def segment_variants(n_walkers: int, seed: int, rover: bool = False) -> list[dict[str, Any]]:
@@ -90,8 +99,9 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
                  names: np.ndarray,
                  meal_min: float, evaluate: Callable[[list[Unit], dict], tuple[tuple[int, ...], float]], seed: int,
                  repair: Callable[[list[Unit], dict, DayInput], None] | None = None,
-                 progress: Callable[[float], None] | None = None, deadline: float = math.inf,
-                 ) -> Chosen | None:
+                 progress: Callable[[float, str], None] | None = None, deadline: float = math.inf,
+                 max_variants: int | None = None, walk_cap: float | None = None,
+                 keep_walking: bool = False) -> Chosen | None:
     """Schedule the segment variants in order and keep the best.
 
     Parameters
@@ -113,10 +123,19 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     repair : callable, optional
         ``repair(units, tallies, inp)``, applied to each variant before it is scored.
     progress : callable, optional
-        ``progress(fraction)``.
+        ``progress(fraction, words)``: how far the search is (of the variants, or of the time limit when that
+        comes first) and what it is doing.
     deadline : float
         :func:`time.perf_counter` value after which no variant is started, nor one that would not end by then
-        at the pace of those before (the best so far is kept; the first is always scheduled).
+        at the pace of those before (the best so far is kept; the first is always scheduled, its area tours
+        within what is left: :func:`.tours.area_tours`).
+    max_variants : int, optional
+        Variants tried at most (:data:`IMPOSSIBLE_VARIANTS` when a target is impossible anyway).
+    walk_cap : float, optional
+        Metres per hour on duty no unit walks more than, in every variant (a unit stands a while instead, when its
+        corridor stays fresh): the balance with units planned elsewhere (:mod:`.beats`).
+    keep_walking : bool
+        Units without a segment walk their tours again when idle (:func:`.scheduler.run_segments`).
 
     Returns
     -------
@@ -124,7 +143,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         The best variant; ``None`` when there are no units.
     """
     # only walkers on duty all day hold a corridor segment; a rover or a unit on other hours is free
-    walkers = [i for i, u in enumerate(units_info) if u.role != "rover" and u.start <= inp.start and u.end >= inp.end]
+    walkers = full_day_walkers(inp, units_info)
     if not units_info:
         return None
     corr = [int(b) for b in np.flatnonzero(inp.edge_corridor)]
@@ -142,10 +161,18 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     # every walker on a segment first when some unit is free anyway (a rover, someone on other hours), or when
     # one walker fewer on the corridor cannot keep its rounds short enough for a meal inside the revisit limit
     n = len(walkers)
-    short_rounds = n > 1 and max(s.minutes for s in segments(n - 1)) <= max_round + 1e-9
+    short_rounds = n > 1 and max((s.minutes for s in segments(n - 1)), default=0.0) <= max_round + 1e-9
     variants = segment_variants(n, seed, rover=n < len(units_info) or not short_rounds)
     best: Chosen | None = None
     tried, best_at, closest, stop, started = 0, 0, math.inf, "", time.perf_counter()
+    n_var = len(variants) if max_variants is None else min(len(variants), max(1, max_variants))
+
+    def tell(f: float, words: str) -> None:
+        if progress is None:
+            return
+        if math.isfinite(deadline) and deadline > started:
+            f = max(f, min(1.0, (time.perf_counter() - started) / (deadline - started)))
+        progress(min(f, 1.0), words)
     min_walk: dict[tuple, float] = {}
     tours: dict[tuple, list[tuple[int, int, int]]] = {}
     for j, var in enumerate(variants):
@@ -162,14 +189,24 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
             if twin not in min_walk:
                 continue
             target = {u.name: PACE * min_walk[twin] * (u.end - u.start) / 60.0 for u in units_info}
+        if walk_cap is not None:  # walking kept level with other parts of the day (:mod:`.beats`)
+            capped = {u.name: walk_cap * (u.end - u.start) / 60.0 for u in units_info}
+            target = capped if target is None else {k: min(v, capped[k]) for k, v in target.items()}
         # rounds too long for a meal inside the revisit limit: the corridor target must give way, so units keep
         # the gap they can (their longest round, a meal and a margin) and take their other work within it
         longest = max((s.minutes for s in segments(k)), default=0.0)
         revisit = max(inp.corridor_revisit, longest + meal_min + 5.0)
         vin = dataclasses.replace(inp, seed=var["seed"], corridor_revisit=revisit)
+        words = f"variant {tried + 1} of {n_var}"
+        tell(tried / n_var, f"{words}: area tours")
+
+        def within(f: float, words: str = words, n: int = tried) -> None:
+            tell((n + f) / n_var, f"{words}: scheduling the day")
+
         tallies = run_segments(vin, units, net, segs, excursion_cap=var["excursion_cap"], walk_target=target,
                                tour_cache=tours, tour_time_s=TOUR_CAP_S if math.isinf(deadline)
-                               else max(0.5, deadline - time.perf_counter()))
+                               else max(0.0, deadline - time.perf_counter()),
+                               progress=within, keep_walking=keep_walking)
         if not var["pace"]:  # the slowest walker's metres per hour on duty
             rates = [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units if u.role != "rover"] or \
                 [u.walk_m * 60.0 / max(u.end - u.start, 1.0) for u in units]
@@ -183,8 +220,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         if best is None or key < best.key:
             best = Chosen(key, units, tallies, dict(var), 0, len(variants), "")
             best_at = tried
-        if progress is not None:
-            progress((j + 1) / len(variants))
+        tell(tried / n_var, f"variant {tried} of {n_var} done")
         now = time.perf_counter()
         if not any(key):
             stop = "every target met"
@@ -192,6 +228,10 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         if j + 1 >= GIVE_UP_AFTER and closest > GIVE_UP_SCORE:
             log.info("best plan far from the targets after %d variants (%s); not trying the rest", j + 1, best.key)
             stop = f"far from the targets after {j + 1} variants"
+            break
+        if max_variants is not None and tried >= max_variants:
+            stop = (f"a short search ({tried} variant{'s' if tried != 1 else ''}): the roster cannot meet every "
+                    "target whatever the plan")
             break
         if tried - best_at >= PATIENCE and sum(best.key) > 2:
             stop = f"no better plan in the last {PATIENCE} variants"
