@@ -127,6 +127,13 @@ def test_a_loop_walks_round_the_event_and_never_leaves_it(uptown, base):
     walked = {s["block"] for s in steps if s["activity"] == "walk" and abs(s["off1"] - s["off0"]) > 1}
     assert walked == set(ev.blocks)  # round all of them
     assert all(b - a < 1e-6 for a, b in zip([s["t1"] for s in steps], [s["t0"] for s in steps[1:]], strict=False))
+    # on the phone: one task, walking round the event until 14:00
+    from patrol.dispatch.network import Network
+    from patrol.service.today import unit_tasks
+
+    tasks = unit_tasks(plan, stint["unit"], Network.from_district(uptown), uptown)
+    (loop,) = [t for t in tasks if t.title == "Walk round the event Art fair"]
+    assert loop.t1 == pytest.approx(840) and loop.detail == "tell people: Free water at the library"
 
 
 @pytest.mark.slow
@@ -159,3 +166,18 @@ def test_the_route_sheets_list_the_event_and_the_stints(uptown, fair_day):
     for a, b in zip(stints[::2], stints[1::2], strict=True):  # two at a time
         assert f"{a['unit']} and {b['unit']} {a['from']}-{a['to']}" in html
     assert "At the event Art fair: be seen, tell people what is on" in html
+
+
+def test_the_phone_says_where_to_be_and_what_to_tell_people(uptown, fair_day):
+    """On the phone's day (the service's task list), a stint is one task: at the event from the unit's arrival to
+    the stint's end, with what to tell people."""
+    from patrol.dispatch.network import Network
+    from patrol.service.today import unit_tasks
+
+    _, plan, _, _ = fair_day
+    net = Network.from_district(uptown)
+    for s in plan["events"][0]["stints"]:
+        tasks = unit_tasks(plan, s["unit"], net, uptown)
+        at = [t for t in tasks if t.title.startswith("At the event Art fair")]
+        assert len(at) == 1 and at[0].detail == "tell people: Free water at the library"
+        assert at[0].t1 == pytest.approx(s["to_min"]) and at[0].t0 <= s["from_min"]

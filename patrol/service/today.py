@@ -206,9 +206,14 @@ def _place(step: dict) -> str:
     return street
 
 
-def _stop_words(step: dict, hotspot_streets: dict[int, str]) -> tuple[str, str]:
-    """Title and detail of a non-walk step."""
+def _stop_words(step: dict, hotspot_streets: dict[int, str], events: dict[str, dict] | None = None
+                ) -> tuple[str, str]:
+    """Title and detail of a non-walk step (``events``: the plan's special events by the ``ref`` of their steps)."""
     act, street, ref = step.get("activity"), step.get("street") or "", step.get("ref") or ""
+    if ref.startswith("event: "):
+        ev = (events or {}).get(ref, {})
+        tell = f"tell people: {ev['info']}" if ev.get("info") else "be seen, tell people what is on"
+        return f"At the event {ref[len('event: '):]}" + (f" on {street}" if street else ""), tell
     if act == "checkin":
         name = step.get("business_name") or ref
         return f"Check in with {name}", street
@@ -248,6 +253,7 @@ def unit_tasks(plan: dict, walker: str, network, district) -> list[Task]:
     steps = sorted(_steps(plan, walker), key=lambda s: (float(s["t0"]), float(s["t1"])))
     names = {b.name.strip().lower(): i for i, b in enumerate(district.businesses)}
     hotspot_streets = {int(h["id"]): h.get("street", "") for h in plan.get("hotspots") or [] if "id" in h}
+    events = {str(e.get("ref")): e for e in plan.get("events") or [] if isinstance(e, dict)}
     tasks: list[Task] = []
     i = 0
     while i < len(steps):
@@ -258,7 +264,10 @@ def unit_tasks(plan: dict, walker: str, network, district) -> list[Task]:
             streets_at: list[tuple[float, str]] = []
             corners: list[tuple[float, str]] = []
             length = 0.0
-            while j < len(steps) and steps[j].get("activity") == "walk":
+            ref = str(s.get("ref") or "")
+            at_event = ref.startswith("event: ")  # walks round an event: a task of their own
+            while j < len(steps) and steps[j].get("activity") == "walk" and \
+                    str(steps[j].get("ref") or "").startswith("event: ") == at_event:
                 w = steps[j]
                 piece = network.block_piece(int(w["block"]), float(w["off0"]), float(w["off1"]))
                 path.extend(piece if not path else piece[1:])
@@ -279,12 +288,16 @@ def unit_tasks(plan: dict, walker: str, network, district) -> list[Task]:
             to = to or last.get("street") or ""
             detail = "via " + " → ".join(name for _, name in streets_at) if streets_at else ""
             end = path[-1] if path else (None, None)
-            tasks.append(Task("walk", float(s["t0"]), float(last["t1"]), f"Walk to {to}" if to else "Walk",
+            title = f"Walk to {to}" if to else "Walk"
+            if at_event:
+                title, tell = _stop_words({**s, "activity": "post", "street": ""}, hotspot_streets, events)
+                title, detail = title.replace("At the event", "Walk round the event", 1), tell
+            tasks.append(Task("walk", float(s["t0"]), float(last["t1"]), title,
                               detail, last.get("street") or "", end[1], end[0], length_m=length,
                               corners=corners, streets_at=streets_at, path=path))
             i = j
             continue
-        title, detail = _stop_words(s, hotspot_streets)
+        title, detail = _stop_words(s, hotspot_streets, events)
         lon, lat = network.point_on_block(int(s["block"]), float(s.get("off1", s.get("off0", 0.0))))
         business = closes = None
         hotspot = None
