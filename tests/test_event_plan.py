@@ -155,9 +155,15 @@ def test_a_window_nobody_can_keep_is_a_shortfall(uptown):
     assert not checked["all_targets_met"]
 
 
-def test_the_route_sheets_list_the_event_and_the_stints(uptown, fair_day):
+@pytest.mark.slow
+def test_the_route_sheets_list_the_event_and_the_stints(uptown, fair_day, browser, screens):
     _, plan, _, folder = fair_day
     html = (folder / "plan" / "sheets.html").read_text()
+    browser.get((folder / "plan" / "sheets.html").as_uri())
+    shown = browser.execute_script("const s = document.querySelector('section.events'); s.scrollIntoView(); "
+                                   "return s.offsetParent !== null && s.innerText")
+    assert shown.startswith("Events today") and "Tell people: Free water at the library" in shown
+    browser.save_screenshot(str(screens / "sheets-events.png"))
     assert "<h3>Events today</h3>" in html
     assert ("<b>Art fair</b> at Hennepin Ave S &amp; W Lagoon Ave, 11:30-15:30 (set-up to dispersal), about 900 "
             "people: 2 ambassadors at it") in html
@@ -166,6 +172,9 @@ def test_the_route_sheets_list_the_event_and_the_stints(uptown, fair_day):
     for a, b in zip(stints[::2], stints[1::2], strict=True):  # two at a time
         assert f"{a['unit']} and {b['unit']} {a['from']}-{a['to']}" in html
     assert "At the event Art fair: be seen, tell people what is on" in html
+    for s in stints:  # each unit's summary names its stint
+        sheet = html[html.index(f"id='sheet-{s['unit']}'"):]
+        assert f"<dt>Events</dt><dd>Art fair {s['from']}-{s['to']}</dd>" in sheet[:sheet.index("</dl>")]
 
 
 def test_the_phone_says_where_to_be_and_what_to_tell_people(uptown, fair_day):

@@ -199,7 +199,7 @@ def route_svg(day: UnitDay, steps: list[dict[str, Any]], geometry: RouteGeometry
 
 
 # ------------------------------------------------------------------------------------------ the page
-def _summary(day: UnitDay, base_at: str) -> str:
+def _summary(day: UnitDay, base_at: str, stints: list[str] | None = None) -> str:
     breaks = "; ".join(f"{b.kind} {format_hhmm(b.t0)}-{format_hhmm(b.t1)} at {e(b.where)}" for b in day.breaks)
     stays = day.hotspot_stays
     stays_text = (f"{len(stays)}, {minutes_text(sum(r.t1 - r.t0 for r in stays))} in all: "
@@ -210,6 +210,7 @@ def _summary(day: UnitDay, base_at: str) -> str:
              ("Walk", f"{day.walk_km:.1f} km"),
              ("Check-ins", f"{day.checkins} businesses"),
              ("Hot-spot stays", stays_text),
+             *([("Events", "; ".join(e(x) for x in stints))] if stints else []),
              ("Finish", f"{e(day.end)} at the base")]
     return '<dl class="summary">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
 
@@ -313,6 +314,10 @@ def write_sheets(plan: dict[str, Any], district: District, path: str | Path) -> 
     names = list(plan["walkers"])
     colours = {w: maps.PALETTE[j % len(maps.PALETTE)] for j, w in enumerate(names)}
     days = [unit_day(plan, w, district) for w in names]
+    stints: dict[str, list[str]] = {}  # a unit's stints at special events, for its summary
+    for ev in plan.get("events") or []:
+        for x in ev.get("stints", []):
+            stints.setdefault(x["unit"], []).append(f"{ev['name']} {x['from']}-{x['to']}")
     base_at = district.base.matched
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -330,7 +335,8 @@ def write_sheets(plan: dict[str, Any], district: District, path: str | Path) -> 
             f"<section class='sheet' id='sheet-{e(d.name)}'>"
             f"<h2><span class='swatch' style='background:{colour}'></span>{e(d.name)} — {e(when)}</h2>"
             f"<p class='sub'>Hours {e(d.hours[0])}-{e(d.hours[1])}{members}{e(role)}</p>"
-            f"<div class='top'>{_summary(d, base_at)}<figure>{svg}<figcaption>{caption}</figcaption></figure></div>"
+            f"<div class='top'>{_summary(d, base_at, stints.get(d.name))}"
+            f"<figure>{svg}<figcaption>{caption}</figcaption></figure></div>"
             f"{_rows_table(d, colour)}</section>")
     parts.append("</body></html>")
     path = Path(path)
