@@ -42,6 +42,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from bench_dispatch import latency_stats, time_calls  # scripts/ is on the path of a script
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT / ".." / "shared" / "data" / "minneapolis" / "street_centerline_full_2018.geojson"
@@ -107,22 +108,6 @@ def bench_build(tmp: Path) -> dict:
     return out
 
 
-def _stats(samples_s: list[float]) -> dict:
-    a = np.asarray(samples_s) * 1000.0
-    return {"n": int(a.size), "mean_ms": float(a.mean()), "p50_ms": float(np.percentile(a, 50)),
-            "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max())}
-
-
-def _time(fn, n: int) -> tuple[dict, dict]:
-    wall, cpu = [], []
-    for _ in range(n):
-        c0, t0 = time.thread_time(), time.perf_counter()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.thread_time() - c0)
-    return _stats(wall), _stats(cpu)
-
-
 def bench_dispatch(folder: Path, n: int, seed: int) -> dict:
     from scipy.sparse.csgraph import dijkstra
 
@@ -181,9 +166,9 @@ def bench_dispatch(folder: Path, n: int, seed: int) -> dict:
         timed("engine", lambda b=b, o=o: rank_units(net, b, o, entries, speed_m_s=speed))
         timed("desk", lambda i=i: desk.rank(texts[i % len(texts)], when=when))
         timed("baseline_scipy", lambda b=b, o=o: scipy_rank(b, o))
-    eng, eng_cpu = _stats(samples["engine"][0]), _stats(samples["engine"][1])
-    dsk, dsk_cpu = _stats(samples["desk"][0]), _stats(samples["desk"][1])
-    base, base_cpu = _stats(samples["baseline_scipy"][0]), _stats(samples["baseline_scipy"][1])
+    eng, eng_cpu = latency_stats(samples["engine"][0]), latency_stats(samples["engine"][1])
+    dsk, dsk_cpu = latency_stats(samples["desk"][0]), latency_stats(samples["desk"][1])
+    base, base_cpu = latency_stats(samples["baseline_scipy"][0]), latency_stats(samples["baseline_scipy"][1])
     return {"load_s": load_s, "desk_setup_s": desk_s, "nodes": arrays.n_nodes, "blocks": arrays.n_edges,
             "ambassadors": len(placed), "engine": eng, "engine_cpu": eng_cpu, "desk": dsk, "desk_cpu": dsk_cpu,
             "baseline_scipy": base, "baseline_scipy_cpu": base_cpu,
@@ -221,7 +206,7 @@ def bench_geocode(folder: Path, n: int, seed: int) -> dict:
     for t in texts:
         district.geocode(t)
     it = iter(range(10**9))
-    wall, cpu = _time(lambda: district.geocode(texts[next(it) % len(texts)]), n)
+    wall, cpu = time_calls(lambda: district.geocode(texts[next(it) % len(texts)]), n)
     four = district.geocode("4th & Hennepin")
     return {"street_pairs": len(keys), "pairs_meeting_more_than_once": multi, "their_intersections": places,
             "geocode": wall, "geocode_cpu": cpu,

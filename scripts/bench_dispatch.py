@@ -41,20 +41,22 @@ from patrol.district import load_district
 from patrol.graph import RawBlock, normalize_graph
 
 
-def _stats(samples_s: list[float]) -> dict:
+def latency_stats(samples_s: list[float]) -> dict:
+    """Count, mean, p50, p99 and max of timings in seconds, as milliseconds."""
     a = np.asarray(samples_s) * 1000.0
     return {"n": int(a.size), "mean_ms": float(a.mean()), "p50_ms": float(np.percentile(a, 50)),
             "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max())}
 
 
-def _time(fn, n: int) -> tuple[dict, dict]:
+def time_calls(fn, n: int) -> tuple[dict, dict]:
+    """``n`` calls of ``fn``: wall and thread-CPU :func:`latency_stats`."""
     wall, cpu = [], []
     for _ in range(n):
         c0, t0 = time.thread_time(), time.perf_counter()
         fn()
         wall.append(time.perf_counter() - t0)
         cpu.append(time.thread_time() - c0)
-    return _stats(wall), _stats(cpu)
+    return latency_stats(wall), latency_stats(cpu)
 
 
 def _nx_graph(arrays) -> nx.Graph:
@@ -127,9 +129,9 @@ def bench_uptown(n: int, seed: int) -> dict:
         ours = [(c.ambassador, c.distance_m) for c in rank_units(net, b, o, entries, speed_m_s=speed)]
         ref = _nx_rank(G, arrays, b, o, positions, speed)
         assert all(abs(d - r[2]) < 1e-6 for (_, d), r in zip(ours, ref, strict=True))  # bench self-check
-    eng_wall, eng_cpu = _time(engine, n)
-    desk_wall, desk_cpu = _time(whole, n)
-    base_wall, _ = _time(baseline, max(n // 4, 50))
+    eng_wall, eng_cpu = time_calls(engine, n)
+    desk_wall, desk_cpu = time_calls(whole, n)
+    base_wall, _ = time_calls(baseline, max(n // 4, 50))
     return {"nodes": arrays.n_nodes, "blocks": arrays.n_edges, "ambassadors": len(entries),
             "engine": eng_wall, "engine_cpu": eng_cpu, "desk": desk_wall, "desk_cpu": desk_cpu,
             "baseline_networkx": base_wall, "speedup_p50": base_wall["p50_ms"] / eng_wall["p50_ms"],
@@ -188,8 +190,8 @@ def bench_grid(side: int, n_amb: int, n: int, seed: int) -> dict:
         ours = sorted(c.distance_m for c in rank_units(net, b, o, entries, speed_m_s=speed))
         ref = sorted(r[2] for r in _nx_rank(G, arrays, b, o, positions, speed))
         assert np.allclose(ours, ref)  # bench self-check
-    eng_wall, eng_cpu = _time(engine, n)
-    base_wall, _ = _time(baseline, max(n // 20, 10))
+    eng_wall, eng_cpu = time_calls(engine, n)
+    base_wall, _ = time_calls(baseline, max(n // 20, 10))
     return {"nodes": arrays.n_nodes, "blocks": arrays.n_edges, "ambassadors": n_amb, "build_s": build_s,
             "engine": eng_wall, "engine_cpu": eng_cpu, "baseline_networkx": base_wall,
             "speedup_p50": base_wall["p50_ms"] / eng_wall["p50_ms"],
