@@ -218,23 +218,34 @@ def alert_view(st: ServiceState, al: Alert, actions: list[AlertAction], moment: 
     return out
 
 
-def alerts_now(st: ServiceState, moment: datetime | None = None) -> dict[str, Any]:
-    """Record the overdue alerts due at ``moment`` (default now by the service's clock), then every open alert
-    (SOS first, oldest first within a kind) and those closed in the last :data:`RECENT`."""
-    moment = moment or st.desk.clock()
-    book = safety_log(st)
-    situation = st.desk.situation(moment)
+def raise_overdue(st: ServiceState, moment: datetime) -> None:
+    """Record the overdue alerts of a district's service due at ``moment`` (each once)."""
     s = st.district.settings
-    due = find_overdue(st.record, situation, moment, s.alerts, s.district.timezone)
-    new = book.raise_due(due)
+    due = find_overdue(st.record, st.desk.situation(moment), moment, s.alerts, s.district.timezone)
+    new = safety_log(st).raise_due(due)
     if new:
         log.warning("alerts raised: %s", ", ".join(f"#{a.id} {a.kind} {a.unit}" for a in new))
+
+
+def open_and_recent(book: SafetyLog, moment: datetime
+                    ) -> tuple[list[Alert], list[Alert], dict[int, list[AlertAction]]]:
+    """Every open alert (SOS first, oldest first within a kind), those closed in the last :data:`RECENT`, and
+    the desk's actions on each (by alert id)."""
     open_ = book.alerts(open_only=True)
     closed = [a for a in book.alerts(since=moment - timedelta(days=1), limit=200)
               if a.closed_at is not None and parse_time(a.closed_at) >= moment - RECENT]
     actions = book.actions([a.id for a in open_ + closed])
     order = {"sos": 0, "check-in overdue": 1, "no ping": 2}
     open_.sort(key=lambda a: (order[a.kind], a.raised_at, a.id))
+    return open_, closed, actions
+
+
+def alerts_now(st: ServiceState, moment: datetime | None = None) -> dict[str, Any]:
+    """Record the overdue alerts due at ``moment`` (default now by the service's clock), then every open alert
+    (SOS first, oldest first within a kind) and those closed in the last :data:`RECENT`."""
+    moment = moment or st.desk.clock()
+    raise_overdue(st, moment)
+    open_, closed, actions = open_and_recent(safety_log(st), moment)
     rules = st.district.settings.alerts
     return {"at": iso(moment), "alerts": [alert_view(st, a, actions[a.id], moment) for a in open_],
             "recent": [alert_view(st, a, actions[a.id], moment, rank=False) for a in closed],

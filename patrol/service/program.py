@@ -26,7 +26,6 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -37,8 +36,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.routing import Match
 
 from patrol.dispatch import Desk, Record
-from patrol.dispatch.clock import iso, parse_time
-from patrol.dispatch.overdue import find_overdue
+from patrol.dispatch.clock import iso
 from patrol.dispatch.record import RecordCheck
 from patrol.dispatch.roster import plan_units
 from patrol.dispatch.rows import MAX_ID
@@ -47,7 +45,7 @@ from patrol.errors import InputError, NotFoundError, PatrolError
 from patrol.geocode import Location
 from patrol.program import Program, load_program
 from patrol.program.ranking import ProgramDesk, ProgramRanking
-from patrol.service.alerts import RECENT, SOS_TYPE, alert_view, safety_log
+from patrol.service.alerts import SOS_TYPE, alert_view, open_and_recent, raise_overdue, safety_log
 from patrol.service.app import create_app, open_record, vocab_body
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
@@ -323,18 +321,8 @@ def program_alerts(pst: ProgramState, district: str | None = None) -> dict[str, 
     ``district``; an open SOS's backup ranked across the boundary."""
     moment = pst.desk.clock()
     for st in pst.states.values():
-        s = st.district.settings
-        due = find_overdue(st.record, st.desk.situation(moment), moment, s.alerts, s.district.timezone)
-        new = safety_log(st).raise_due(due)
-        if new:
-            log.warning("alerts raised: %s", ", ".join(f"#{a.id} {a.kind} {a.unit}" for a in new))
-    book = safety_log(pst.state())
-    open_ = book.alerts(open_only=True)
-    closed = [a for a in book.alerts(since=moment - timedelta(days=1), limit=200)
-              if a.closed_at is not None and parse_time(a.closed_at) >= moment - RECENT]
-    actions = book.actions([a.id for a in open_ + closed])
-    order = {"sos": 0, "check-in overdue": 1, "no ping": 2}
-    open_.sort(key=lambda a: (order[a.kind], a.raised_at, a.id))
+        raise_overdue(st, moment)
+    open_, closed, actions = open_and_recent(safety_log(pst.state()), moment)
 
     def view(al, rank: bool) -> dict[str, Any] | None:
         key = pst.program.district_of(al.unit) or pst.program.default
