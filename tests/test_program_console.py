@@ -49,17 +49,22 @@ def test_one_console_for_both_districts(program_dir, tmp_path, browser, screens)
                                                   "Lyn-Lake Business District, Minneapolis"]
         browser.save_screenshot(str(screens / "program-console-all.png"))
 
-        browser.find_element(By.CSS_SELECTOR, f'#incidents li[data-id="{body["incident"]["id"]}"]').click()
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ranking tbody tr .neighbour"))
-        rows = browser.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")
-        assert "amb2" in rows[0].text and "Uptown" in rows[0].text  # first, with its district's badge
+        # (the console redraws its lists while polling: find, click and read in one step each)
+        item = f'#incidents li[data-id="{body["incident"]["id"]}"]'
+        wait.until(lambda d: d.execute_script("const e = document.querySelector(arguments[0]); "
+                                              "if (e) e.click(); return !!e", item))
+        first_row = wait.until(lambda d: d.execute_script(
+            "const r = document.querySelector('#ranking tbody tr'); return r && r.querySelector('.neighbour') "
+            "&& r.innerText"))
+        assert "amb2" in first_row and "Uptown" in first_row  # first, with its district's badge
         assert "another district" in browser.find_element(By.ID, "recommendation").text
         browser.save_screenshot(str(screens / "program-console-ranking.png"))
 
         pick.select_by_value("lynlake")
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ambassadors tbody tr")) == 3)
-        shown = {r.text.split()[0] for r in browser.find_elements(By.CSS_SELECTOR, "#ambassadors tbody tr")}
-        assert shown == {"ll-lead", "ll2", "ll3"}
+        shown = wait.until(lambda d: d.execute_script(
+            "const rows = [...document.querySelectorAll('#ambassadors tbody tr')]; "
+            "return rows.length === 3 && rows.map(r => r.innerText.trim().split(/\\s+/)[0])"))
+        assert set(shown) == {"ll-lead", "ll2", "ll3"}
         browser.save_screenshot(str(screens / "program-console-lynlake.png"))
         # no plan is served (none was made): the plan panel says so; its 404 is the only failed request
         assert browser.find_element(By.ID, "plan-summary").text == "No plan is served today."
