@@ -79,3 +79,13 @@ def browser(tmp_path):
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def record():
+    """An in-memory record (a test module may define its own)."""
+    from patrol.dispatch import Record
+
+    rec = Record(":memory:", actor="test")
+    yield rec
+    rec.close()

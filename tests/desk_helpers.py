@@ -1,8 +1,20 @@
-"""Helpers of the dispatch tests: a unit pinged at a point of a block, a unit's state at the desk."""
+"""Helpers of the dispatch tests: the day's clock, a unit pinged at a point of a block, a
+unit's state at the desk."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from patrol.dispatch import Desk
+from patrol.dispatch.clock import iso, parse_time
+
+#: Tuesday 2 June 2026, 14:00 local (CDT, UTC-5).
+T0 = parse_time("2026-06-02T19:00:00Z")
+
+
+def at(minutes: float) -> str:
+    """``T0`` plus some minutes, as ISO text."""
+    return iso(T0 + timedelta(minutes=minutes))
 
 
 def ping_on(desk: Desk, name: str, block: int, offset: float, t: str) -> tuple[int, float]:

@@ -4,31 +4,15 @@ the incident until a ping or a newer plan."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from desk_helpers import ping_on, state
+from desk_helpers import at, ping_on, state
 from network_reference import nx_point_distance
 
 from patrol.dispatch import Desk, Record
-from patrol.dispatch.clock import iso, parse_time
 from patrol.timeline import Leg, Timeline
 
-# Tuesday 2 June 2026, 14:00 local (CDT, UTC-5)
-T0 = parse_time("2026-06-02T19:00:00Z")
 FAR = "Lyndale Ave S & W 28th St"  # the incident: the north-east corner of the area
 ELSEWHERE = "W Lagoon Ave & Fremont Ave S"
-
-
-def at(minutes: float) -> str:
-    return iso(T0 + timedelta(minutes=minutes))
-
-
-@pytest.fixture
-def record():
-    rec = Record(":memory:", actor="test")
-    yield rec
-    rec.close()
 
 
 def test_a_unit_on_scene_is_ranked_from_the_incident(uptown, record):

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from patrol.dispatch import Desk, Record, parse_time, rank_units
+from patrol.dispatch import Desk, parse_time, rank_units
 from patrol.dispatch.positions import Position
 from patrol.dispatch.roster import Unit, roster_units
 from patrol.district import load_district
@@ -21,13 +21,6 @@ AT = "W Lake St & Girard Ave S"
 @pytest.fixture(scope="module")
 def district():
     return load_district()
-
-
-@pytest.fixture
-def record():
-    rec = Record(":memory:", actor="test")
-    yield rec
-    rec.close()
 
 
 def _nx_eta_min(district, p_block, p_off, q_block, q_off):

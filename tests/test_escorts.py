@@ -8,31 +8,18 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from desk_helpers import ping_on, state
+from desk_helpers import T0, at, ping_on, state
 from network_reference import nx_point_distance
 
-from patrol.dispatch import Desk, Record
-from patrol.dispatch.clock import iso, local_minute, parse_time
+from patrol.dispatch import Desk
+from patrol.dispatch.clock import local_minute, parse_time
 from patrol.dispatch.escort_desk import EscortDesk
 from patrol.errors import InputError, NotFoundError, TransitionError
 from patrol.timeline import Leg, Timeline
 
-# Tuesday 2 June 2026, 14:00 local (CDT, UTC-5)
-T0 = parse_time("2026-06-02T19:00:00Z")
 A = "Walker Library"                  # Hennepin Ave S, south of Lagoon
 B = "Lyndale Ave S & W 28th St"       # the north-east corner of the area, about 1.5 km away
 ELSEWHERE = "W Lagoon Ave & Fremont Ave S"
-
-
-def at(minutes: float) -> str:
-    return iso(T0 + timedelta(minutes=minutes))
-
-
-@pytest.fixture
-def record():
-    rec = Record(":memory:", actor="test")
-    yield rec
-    rec.close()
 
 
 def _pt(loc) -> tuple[int, float]:
