@@ -34,10 +34,10 @@ from patrol.events import Event
 from patrol.paths import all_pairs
 from patrol.planning.model import Shortfall
 from patrol.planning.plan import DailyPlan
-from patrol.planning.replan import EVENT_REF, Diversion, replan
+from patrol.planning.replan import EVENT_REF, Diversion, point_metres, replan
 from patrol.planning.score import rank_key
-from patrol.settings import format_hhmm, settings_from_dict
-from patrol.timeline import Leg
+from patrol.settings import format_hhmm, parse_hhmm, settings_from_dict
+from patrol.timeline import Leg, Timeline
 
 __all__ = ["STINT_MAX_MIN", "plan_events"]
 
@@ -70,19 +70,6 @@ def _position(legs: list[Leg], t: float) -> tuple[int, float] | None:
         if x.t1 <= t:
             last = (x.block, x.off1)
     return last
-
-
-def _metres(sp: Any, a: Any, frm: tuple[int, float], to: tuple[int, float]) -> float:
-    if frm[0] == to[0]:
-        return abs(frm[1] - to[1])
-    ends0 = ((int(a.edge_u[frm[0]]), 0.0), (int(a.edge_v[frm[0]]), float(a.edge_length[frm[0]])))
-    ends1 = ((int(a.edge_u[to[0]]), 0.0), (int(a.edge_v[to[0]]), float(a.edge_length[to[0]])))
-    return min(abs(frm[1] - p) + float(sp.dist[x, y]) + abs(to[1] - q) for x, p in ends0 for y, q in ends1)
-
-
-def _legs(step: dict[str, Any]) -> Leg:
-    return Leg(float(step["t0"]), float(step["t1"]), int(step["block"]), float(step["off0"]), float(step["off1"]),
-               str(step["activity"]), str(step.get("ref", "")), int(step.get("business", -1)))
 
 
 def plan_events(district: District, plan: DailyPlan, events: Sequence[Event], *,
@@ -154,22 +141,23 @@ def plan_events(district: District, plan: DailyPlan, events: Sequence[Event], *,
             here: set[str] = set()
             for _ in range(ev.presence.ambassadors):
                 best: tuple[tuple, DailyPlan, str, float] | None = None
+                timeline = Timeline.from_dict(cur["timeline"])
                 for name, info in cur["walkers"].items():
-                    start, end = (_minute(x) for x in info["hours"])
+                    start, end = (float(parse_hhmm(x)) for x in info["hours"])
                     if name in here or start > s0 or end < s1:
                         continue
-                    legs = [_legs(x) for x in info["steps"]]
+                    legs = timeline.legs[name]
                     depart = max(start, s0 - _EARLY_MIN)
                     for _it in range(8):  # sets off earlier by what it would be late (it moves meanwhile)
                         pos = _position(legs, depart) or ev.anchor
-                        late = depart + _metres(net, a, pos, ev.anchor) / walk_speed - (s0 - _EARLY_MIN)
+                        late = depart + point_metres(net, a, pos, ev.anchor) / walk_speed - (s0 - _EARLY_MIN)
                         if late <= 1e-6 or depart <= start:
                             break
                         depart = max(start, depart - late)
                     under = next((x for x in legs if x.t0 < depart < x.t1 and x.activity in _WHOLE), None)
                     if under is not None:  # it leaves before a check-in, a dwell or a break rather than cut it short
                         depart = max(start, under.t0)
-                    arrive = depart + _metres(net, a, _position(legs, depart) or ev.anchor, ev.anchor) / walk_speed
+                    arrive = depart + point_metres(net, a, _position(legs, depart) or ev.anchor, ev.anchor) / walk_speed
                     if _busy_at_event(legs, depart, s1):
                         continue
                     d = Diversion(name, depart, s1, int(ev.anchor[0]), float(ev.anchor[1]), kind="event",
@@ -212,14 +200,9 @@ def _busy_at_event(legs: list[Leg], t0: float, t1: float) -> bool:
     return any(x.ref.startswith(EVENT_REF) and x.t0 < t1 and x.t1 > t0 for x in legs)
 
 
-def _minute(hhmm: str) -> float:
-    h, m = hhmm.split(":")
-    return int(h) * 60.0 + int(m)
-
-
 def _as_version_of(plan: DailyPlan, data: dict[str, Any]) -> DailyPlan:
     """The placed plan as the same version as the morning's (the re-plans made to place it are not versions)."""
-    steps = {n: [_legs(x) for x in w["steps"]] for n, w in data["walkers"].items()}
+    steps = Timeline.from_dict(data["timeline"]).legs
     summary = {k: v for k, v in data["summary"].items() if k != "replan"}
     summary["units"] = {n: w["summary"] for n, w in data["walkers"].items()}
     for k in ("seconds", "variant", "search", "capacity", "time_limit_reached", "note"):

@@ -46,7 +46,7 @@ from patrol.planning.segments import segment_load, segment_of
 from patrol.settings import format_hhmm, settings_from_dict
 from patrol.timeline import Leg, Timeline
 
-__all__ = ["EVENT_REF", "Diversion", "presence_legs", "rejoin", "replan", "walk_legs"]
+__all__ = ["EVENT_REF", "Diversion", "point_metres", "presence_legs", "rejoin", "replan", "walk_legs"]
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +423,16 @@ def _round(a: Any, blocks: tuple[int, ...], at: tuple[int, float]) -> list[tuple
     return tour
 
 
+def point_metres(sp: ShortestPaths, a: Any, frm: tuple[int, float], to: tuple[int, float]) -> float:
+    """Walking metres between two points (block, offset): along the block when both are on it, else through the
+    nearer ends of their blocks."""
+    if frm[0] == to[0]:
+        return abs(frm[1] - to[1])
+    ends0 = ((int(a.edge_u[frm[0]]), 0.0), (int(a.edge_v[frm[0]]), float(a.edge_length[frm[0]])))
+    ends1 = ((int(a.edge_u[to[0]]), 0.0), (int(a.edge_v[to[0]]), float(a.edge_length[to[0]])))
+    return min(abs(frm[1] - p) + float(sp.dist[x, y]) + abs(to[1] - q) for x, p in ends0 for y, q in ends1)
+
+
 def rejoin(sp: ShortestPaths, a: Any, legs: list[Leg], where: tuple[int, float], free: float, speed: float,
            breaks: list[tuple[float, str]], home: tuple[int, float]) -> list[Leg]:
     """A unit free at ``where`` at minute ``free`` goes back on its plan: it walks to the first planned step it can
@@ -452,19 +462,12 @@ def rejoin(sp: ShortestPaths, a: Any, legs: list[Leg], where: tuple[int, float],
     list of Leg
         Its steps from ``free`` on.
     """
-    def metres(frm: tuple[int, float], to: tuple[int, float]) -> float:
-        if frm[0] == to[0]:
-            return abs(frm[1] - to[1])
-        ends0 = ((int(a.edge_u[frm[0]]), 0.0), (int(a.edge_v[frm[0]]), float(a.edge_length[frm[0]])))
-        ends1 = ((int(a.edge_u[to[0]]), 0.0), (int(a.edge_v[to[0]]), float(a.edge_length[to[0]])))
-        return min(abs(frm[1] - p) + float(sp.dist[x, y]) + abs(to[1] - q) for x, p in ends0 for y, q in ends1)
-
     pause = sum(m for m, _ in breaks)
     goals = [(x.t0, (x.block, x.off0), i) for i, x in enumerate(legs) if x.t0 >= free - _EPS]
     if legs:
         goals.append((legs[-1].t1, home, len(legs)))
     for t, point, i in goals:
-        if free + metres(where, point) / speed + pause <= t + _EPS:
+        if free + point_metres(sp, a, where, point) / speed + pause <= t + _EPS:
             out, now = walk_legs(sp, a, where, point, free, speed, "walk")
             for minutes, what in breaks:
                 out.append(Leg(now, now + minutes, point[0], point[1], point[1], "break", what))
