@@ -43,7 +43,7 @@ from patrol.planning.repair import repair_day
 from patrol.planning.scheduler import run_segments
 from patrol.planning.score import summarize, tally
 from patrol.planning.segments import segment_load, segment_of
-from patrol.settings import format_hhmm, settings_from_dict
+from patrol.settings import format_hhmm, parse_hhmm, settings_from_dict
 from patrol.timeline import Leg, Timeline
 
 __all__ = ["EVENT_REF", "Diversion", "point_metres", "presence_legs", "rejoin", "replan", "walk_legs"]
@@ -165,15 +165,10 @@ def _specs(plan: dict, settings_start: int, settings_end: int) -> list[UnitSpec]
     out = []
     for name, w in plan["walkers"].items():
         hours = w.get("hours") or []
-        a = int(round(_minute(hours[0]))) if hours else settings_start
-        b = int(round(_minute(hours[1]))) if hours else settings_end
+        a = parse_hhmm(hours[0]) if hours else settings_start
+        b = parse_hhmm(hours[1]) if hours else settings_end
         out.append(UnitSpec(name, tuple(w.get("members", [name])), w.get("role", "walker"), a, b))
     return out
-
-
-def _minute(hhmm: str) -> float:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
 
 
 def _legs(plan: dict) -> dict[str, list[Leg]]:
@@ -280,7 +275,7 @@ def replan(district: District, plan: dict, at: float, diversions: list[Diversion
                                                walk_speed, _missed(old[n], div[n].start, join[n][0]), home[n])
                                      for n in names}
     blocks_of = {s["unit"]: s["blocks"] for s in plan.get("design", {}).get("segments", [])}
-    we = _minute(settings.breaks.meal_window[1])
+    we = parse_hhmm(settings.breaks.meal_window[1])
     cache: dict = {}
 
     def key(choice: dict[str, list[Leg]]) -> tuple[float, ...]:
@@ -509,7 +504,7 @@ def _after(settings: Any, district: District, plan: dict, at: float, steps: dict
     ready-to-respond limit (only with ``targets.ready_required``); balance is not compared (a re-plan moves
     few units).
     """
-    tg, br = settings.targets, settings.breaks
+    tg = settings.targets
     a = district.arrays
     start, end = float(settings.shift.start_min), float(settings.shift.end_min)
     units = [Unit(n, [], "walker", [], 0.0, 0.0, 0, steps=legs) for n, legs in steps.items()]
@@ -536,17 +531,42 @@ def _after(settings: Any, district: District, plan: dict, at: float, steps: dict
     checkins = sum(1 for x in plan.get("checkins_due", []) if int(x["index"]) not in done)
     area = int(np.sum(a.edge_in_area & ~a.edge_corridor & np.array([len(tl.passes.get(b, [])) < tg.area_visits_per_shift
                                                                     for b in range(a.n_edges)])))
-    ws, we = (_minute(x) for x in br.meal_window)
-    breaks = 0
+    breaks = sum(int(meal) + short for _, meal, short, _ in _break_misses(settings, specs, steps))
+    _, on, need = _on_street(settings, specs, steps, max(at, start))
+    on_street = int(np.sum(on < need))
+    # minutes over in steps of _STEP_MIN, so that a few minutes' difference does not outweigh the targets after
+    amounts = {"breaks": breaks, "corridor": math.ceil(corridor / _STEP_MIN - 1e-9),
+               "hotspots": math.ceil(hot / _STEP_MIN - 1e-9), "checkins": checkins,
+               "area": area, "on_street": on_street, "balance": 0,
+               "ready": _ready(settings, district, steps, at).minutes_over if tg.ready_required else 0}
+    return tuple(float(amounts[t]) for t in tg.priority)
+
+
+def _break_misses(settings: Any, specs: list[UnitSpec], steps: dict[str, list[Leg]]
+                  ) -> list[tuple[str, bool, int, int]]:
+    """Per unit short of breaks: (unit, its meal is missing from the meal window, breaks short of the number it
+    needs, that number) (the meal counts among them; a unit with all its breaks is not listed)."""
+    br = settings.breaks
+    ws, we = (parse_hhmm(x) for x in br.meal_window)
+    start, end = float(settings.shift.start_min), float(settings.shift.end_min)
+    out = []
     for spec in specs:
         legs = [leg for leg in steps[spec.name] if leg.activity == "break"]
-        hours = (spec.end - spec.start) / 60.0
-        if br.meal_min > 0 and hours >= br.meal_after_h and not any(
-                leg.t1 - leg.t0 >= br.meal_min - _EPS and leg.t0 >= ws - _EPS and leg.t1 <= we + _EPS for leg in legs):
-            breaks += 1
-        need_rest = int(round(br.rest_count * (spec.end - spec.start) / max(end - start, 1.0)))
-        breaks += max(0, need_rest + (1 if br.meal_min > 0 and hours >= br.meal_after_h else 0) - len(legs))
-    minutes = np.arange(max(at, start) + 0.5, end, 1.0)
+        has_meal = br.meal_min > 0 and (spec.end - spec.start) / 60.0 >= br.meal_after_h
+        no_meal = has_meal and not any(leg.t1 - leg.t0 >= br.meal_min - _EPS and leg.t0 >= ws - _EPS
+                                       and leg.t1 <= we + _EPS for leg in legs)
+        need = int(round(br.rest_count * (spec.end - spec.start) / max(end - start, 1.0))) + int(has_meal)
+        if no_meal or len(legs) < need:
+            out.append((spec.name, no_meal, max(0, need - len(legs)), need))
+    return out
+
+
+def _on_street(settings: Any, specs: list[UnitSpec], steps: dict[str, list[Leg]], from_min: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At every minute from ``from_min`` to the shift's end (their middles): the people on the street (on a step of
+    :data:`_ON_STREET`) and the least wanted (the minimum, or everyone on duty when fewer are)."""
+    br = settings.breaks
+    minutes = np.arange(from_min + 0.5, float(settings.shift.end_min), 1.0)
     on = np.zeros(minutes.size)
     duty = np.zeros(minutes.size)
     for spec in specs:
@@ -560,13 +580,7 @@ def _after(settings: Any, district: District, plan: dict, at: float, steps: dict
         i = np.searchsorted(starts, minutes, side="right") - 1
         ok = (i >= 0) & (minutes < ends[np.clip(i, 0, None)]) & seen[np.clip(i, 0, None)]
         on += len(spec.members) * ok
-    on_street = int(np.sum(on < np.minimum(br.min_on_street, duty)))
-    # minutes over in steps of _STEP_MIN, so that a few minutes' difference does not outweigh the targets after
-    amounts = {"breaks": breaks, "corridor": math.ceil(corridor / _STEP_MIN - 1e-9),
-               "hotspots": math.ceil(hot / _STEP_MIN - 1e-9), "checkins": checkins,
-               "area": area, "on_street": on_street, "balance": 0,
-               "ready": _ready(settings, district, steps, at).minutes_over if tg.ready_required else 0}
-    return tuple(float(amounts[t]) for t in tg.priority)
+    return minutes, on, np.minimum(br.min_on_street, duty)
 
 
 def _breaks_and_street(settings: Any, specs: list[UnitSpec], steps: dict[str, list[Leg]]) -> list[Shortfall]:
@@ -574,36 +588,22 @@ def _breaks_and_street(settings: Any, specs: list[UnitSpec], steps: dict[str, li
     re-plan may not): a unit without its meal inside the meal window or short of rest breaks, and the minutes
     with fewer people on the street than the minimum (or everyone on duty)."""
     br = settings.breaks
-    ws, we = (_minute(x) for x in br.meal_window)
-    start, end = float(settings.shift.start_min), float(settings.shift.end_min)
     missing = []
-    for spec in specs:
-        legs = [leg for leg in steps[spec.name] if leg.activity == "break"]
-        hours = (spec.end - spec.start) / 60.0
-        meal = br.meal_min > 0 and hours >= br.meal_after_h
-        if meal and not any(leg.t1 - leg.t0 >= br.meal_min - _EPS and leg.t0 >= ws - _EPS and leg.t1 <= we + _EPS
-                            for leg in legs):
-            missing.append(f"{spec.name}: no {br.meal_min}-min meal in {br.meal_window[0]}-{br.meal_window[1]}")
-        need = int(round(br.rest_count * (spec.end - spec.start) / max(end - start, 1.0))) + int(meal)
-        if len(legs) < need:
-            missing.append(f"{spec.name}: {len(legs)} of {need} breaks")
+    for name, no_meal, short, need in _break_misses(settings, specs, steps):
+        if no_meal:
+            missing.append(f"{name}: no {br.meal_min}-min meal in {br.meal_window[0]}-{br.meal_window[1]}")
+        if short:
+            missing.append(f"{name}: {need - short} of {need} breaks")
     out = []
     if missing:
         out.append(Shortfall("breaks", "every unit's breaks", f"{len(missing)} missing", "; ".join(missing)))
-    minutes = np.arange(start + 0.5, end, 1.0)
-    on = np.zeros(minutes.size)
-    duty = np.zeros(minutes.size)
-    for spec in specs:
-        duty += len(spec.members) * ((minutes >= spec.start) & (minutes < spec.end))
-        for leg in steps[spec.name]:
-            if leg.activity in _ON_STREET:
-                on += len(spec.members) * ((minutes >= leg.t0) & (minutes < leg.t1))
-    under = np.flatnonzero(on < np.minimum(br.min_on_street, duty))
+    minutes, on, need_on = _on_street(settings, specs, steps, float(settings.shift.start_min))
+    under = np.flatnonzero(on < need_on)
     if under.size:
-        first = minutes[under[0]] - 0.5
         out.append(Shortfall("min_on_street", f">= {br.min_on_street} on the street",
                              f"{int(on[under].min())} at worst",
-                             f"{under.size} minutes under the minimum, the first at {format_hhmm(first)}"))
+                             f"{under.size} minutes under the minimum, the first at "
+                             f"{format_hhmm(minutes[under[0]] - 0.5)}"))
     return out
 
 
