@@ -42,24 +42,46 @@ def test_the_days_roster_is_checked_and_names_the_problem(uptown):
     assert (pairs[1].start, pairs[1].end) == (660, 1080)  # a pair walks the hours both work
 
 
+FIRST = ("lead", "amb2", "amb3", "amb4", "amb5", "amb6", "amb7", "amb8")
+#: The grid of day's rosters: 8 down to 3 people, late starts, early leaves, pairs; and the search's time limit
+#: (None: the whole search; a short limit: the best plan found so far, which must be as valid).
+GRID = {
+    "7": (DayRoster(only=FIRST[:7]), None),
+    "6": (DayRoster(only=FIRST[:6]), 3.0),
+    "5": (DayRoster(only=FIRST[:5]), None),
+    "4": (DayRoster(only=FIRST[:4]), 3.0),
+    "3": (DayRoster(only=FIRST[:3]), None),
+    "late-start-early-leave": (DayRoster(hours=(("amb3", 720, 1080), ("amb6", 600, 960))), None),
+    "7-lead-from-13": (DayRoster(absent=("amb2",), hours=(("lead", 780, 1080),)), None),
+    "5-one-from-12": (DayRoster(only=FIRST[:5], hours=(("amb4", 720, 1080),)), 3.0),
+    "4-one-until-15": (DayRoster(only=FIRST[:4], hours=(("amb3", 600, 900),)), 3.0),
+    "pairs-of-7": (DayRoster(pairs=True, absent=("amb8",)), None),
+    "pairs-of-6": (DayRoster(pairs=True, only=FIRST[:6]), 3.0),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("roster", [
-    DayRoster(only=("lead", "amb2", "amb3", "amb4", "amb5", "amb6", "amb7")),
-    DayRoster(only=("lead", "amb2", "amb3", "amb4", "amb5")),
-    DayRoster(only=("lead", "amb2", "amb3")),
-    DayRoster(hours=(("amb3", 720, 1080), ("amb6", 600, 960))),
-    DayRoster(absent=("amb2",), hours=(("lead", 780, 1080),)),
-    DayRoster(pairs=True, absent=("amb8",)),
-], ids=["7", "5", "3", "late-start-early-leave", "7-lead-from-13", "pairs-of-7"])
-def test_every_roster_gets_a_valid_plan(uptown, roster):
+@pytest.mark.parametrize("name", list(GRID))
+def test_every_roster_gets_a_valid_plan(uptown, name):
     """Whatever the roster and hours: real blocks at walking speed, inside each person's hours, from and back
     to the base (the independent checker's validity), and the roster the checker expects."""
-    p = plan_day(uptown, "tue", seed=1, roster=roster)
-    r = check_plan(p.to_dict(), uptown)
+    roster, limit = GRID[name]
+    p = plan_day(uptown, "tue", seed=1, roster=roster, time_limit_s=limit)
+    d = p.to_dict()
+    r = check_plan(d, uptown)
     assert r["valid"], r["problems"][:5]
     assert not r["roster_problems"] and not r["settings_differences"], (r["roster_problems"], r["settings_differences"])
     # every shortfall the checker finds is reported, with a reason
     assert all(s.why for s in p.shortfalls)
+    # the plan walks exactly the people the grid put on duty, each inside the hours the grid gave them
+    names = set(roster.only or FIRST) - set(roster.absent)
+    members = {m for w in d["walkers"].values() for m in w["members"]}
+    assert members == names
+    hours = {n: (a, b) for n, a, b in roster.hours}
+    for w, legs in d["timeline"].items():
+        for m in d["walkers"][w]["members"]:
+            a, b = hours.get(m, (600, 1080))
+            assert a - 1e-6 <= legs[0]["t0"] and legs[-1]["t1"] <= b + 1e-6, (w, m)
 
 
 @pytest.mark.slow
