@@ -211,7 +211,9 @@ def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
 
     @r.get("/district", tags=["district"], summary="The district: streets, area, base, roster, shift, time zone")
     def district(_p: Principal = Depends(reader)) -> dict:
+        sh = st.district.settings.shift
         return {**st.district.info(), "timezone": st.district.settings.district.timezone,
+                "roster_names": st.district.settings.roster.ambassador_names(), "shift_hours": [sh.start, sh.end],
                 "poll_interval_s": config.poll_interval_s,
                 "stale_ping_min": st.district.settings.dispatch.stale_ping_min}
 

@@ -104,7 +104,7 @@ async function start() {
   await refresh();
   if (S.timer) clearInterval(S.timer);
   S.timer = setInterval(refresh, S.pollMs);
-  if (window.PlanPanel) PlanPanel.init(api, S.canDispatch);
+  if (window.PlanPanel) PlanPanel.init(api, S.canDispatch, S.district);
   document.dispatchEvent(new CustomEvent("patrol:started"));  // console-alerts.js: alerts and messages
 }
 
