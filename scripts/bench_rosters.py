@@ -211,7 +211,15 @@ def main() -> int:
     ap.add_argument("--rosters", nargs="+", default=list(ROSTERS), help="names of ROSTERS to run")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     ap.add_argument("--plot", default=None, help="also plot corridor gap and check-ins vs roster size (PNG)")
+    ap.add_argument("--from", dest="from_json", default=None,
+                    help="plan nothing: print the table (and --plot) of a JSON an earlier run wrote")
     args = ap.parse_args()
+    if args.from_json:
+        done = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        print("\n".join(table(done)))
+        if args.plot:
+            _plot(done, args.plot)
+        return 0
 
     from patrol.district import District, load_district
     from patrol.planning import check_plan, plan_day
@@ -319,7 +327,7 @@ def _plot(out: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5.4))
     for label, fmt, colour, names in (("everyone 10:00-18:00", "o-", "C0", ["8 (default)", "7", "6", "5", "4", "3"]),
                                       ("one of them from 12:00", "s--", "C1", ["8, one from 12:00", "7, one from 12:00",
                                                                         "6, one from 12:00", "5, one from 12:00",
@@ -339,12 +347,20 @@ def _plot(out: dict, path: str) -> None:
     ax2.axhline(0, color="0.5", lw=1, ls=":", label="target (all 201)")
     ax2.set(xlabel="ambassadors on duty", ylabel="businesses not checked in with (of 201)",
             title="Check-ins (bound: with corridor and hot spots as achieved)")
+    ax1.set_ylim(bottom=0)
     for ax in (ax1, ax2):
         ax.invert_xaxis()
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    handles, labels = ax1.get_legend_handles_labels()
+    series = [(h, lab) for h, lab in zip(handles, labels, strict=True) if not lab.startswith("target")]
+    fig.legend([h for h, _ in series], [lab for _, lab in series], loc="lower center", ncol=2, fontsize=8,
+               frameon=False)
+    for ax in (ax1, ax2):
+        h, lab = ax.get_legend_handles_labels()
+        ax.legend([x for x, t in zip(h, lab, strict=True) if t.startswith("target")],
+                  [t for t in lab if t.startswith("target")], fontsize=8, loc="upper left")
     fig.suptitle("Short-handed days on Uptown: what gives way first (targets.priority: corridor before check-ins)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=110)
 
 
