@@ -11,6 +11,7 @@ import pytest
 from patrol.cli import main
 from patrol.errors import InputError
 from patrol.planning import check_plan, plan_day
+from patrol.planning.breaks import plan_breaks
 from patrol.planning.duties import day_roster, unit_specs
 from patrol.planning.model import DayRoster
 
@@ -176,3 +177,26 @@ def test_per_person_hours_are_kept_by_the_checker(uptown):
     r = check_plan(d, uptown)
     assert not r["valid"] and any("before its hours (12:00-18:00)" in x for x in r["problems"])
 
+
+
+@pytest.mark.parametrize("present", [3, 4, 5, 6, 7])
+def test_breaks_keep_as_many_on_the_street_as_the_meals_allow(uptown, present):
+    """When the on-street minimum cannot hold, breaks still stagger: n meals of m minutes in a w-minute window
+    need at least ceil(n x m / w) people off at once at some minute, and no more is needed (back to back
+    meals), so the worst minute has n - ceil(n x m / w) people on the street (6 people: 4, not 0)."""
+    s = uptown.settings
+    br = s.breaks
+    names = s.roster.ambassador_names()[:present]
+    units = unit_specs(s, DayRoster(only=tuple(names)))
+    slots, shortfalls = plan_breaks(s, units)
+    ws, we = (int(t[:2]) * 60 + int(t[3:]) for t in br.meal_window)
+    expected = present - math.ceil(present * br.meal_min / (we - ws))
+    off = [0] * (24 * 60)
+    for unit_slots in slots:
+        assert sum(b.kind == "meal" for b in unit_slots) == 1
+        for b in unit_slots:
+            for t in range(b.start, b.end):
+                off[t] += 1
+    shift = range(s.shift.start_min, s.shift.end_min)
+    assert min(present - off[t] for t in shift) == min(expected, present)
+    assert not [x for x in shortfalls if x.target == "breaks"]

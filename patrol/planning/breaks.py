@@ -38,8 +38,8 @@ def plan_breaks(settings: Settings, units: list[UnitSpec], *, min_gap: int = 30
     slots : list of list of BreakSlot
         Per unit, sorted by time.
     shortfalls : list of Shortfall
-        Breaks that could not be placed within the rules (then placed ignoring the on-street minimum if
-        possible), each with the reason when a count shows it cannot be done.
+        Breaks that could not be placed within the rules (then placed where the fewest people fall short of
+        the on-street minimum, if possible), each with the reason when a count shows it cannot be done.
     """
     br = settings.breaks
     start, end = settings.shift.start_min, settings.shift.end_min
@@ -64,11 +64,28 @@ def plan_breaks(settings: Settings, units: list[UnitSpec], *, min_gap: int = 30
                 return t
         return None
 
+    def least_short(u: int, dur: int, lo: int, hi: int, ideal: float, gap: int) -> int | None:
+        """The start leaving the fewest people short of the minimum at its worst minute (nearest the ideal
+        among equals): when the minimum cannot hold, as many stay on the street as the breaks allow."""
+        best, best_short = None, None
+        cands = np.arange(lo, hi - dur + 1)
+        for t in cands[np.argsort(np.abs(cands - ideal), kind="stable")]:
+            t = int(t)
+            if any(t < b.end + gap and b.start < t + dur + gap for b in slots[u]):
+                continue
+            off = occ[t - start: t - start + dur] + people[u]
+            if np.any(off > duty[t - start: t - start + dur]):
+                continue
+            short = int((off - cap[t - start: t - start + dur]).max())
+            if best_short is None or short < best_short:
+                best, best_short = t, short
+        return best
+
     def put(u: int, dur: int, lo: int, hi: int, ideal: float, kind: str) -> bool:
         t = place(u, dur, lo, hi, ideal, cap, min_gap)
         relaxed = t is None
-        if relaxed:  # keep the break, accept fewer people on the street, and say so
-            t = place(u, dur, lo, hi, ideal, duty, min_gap // 2)
+        if relaxed:  # keep the break, with as few people short of the minimum as can be, and say so
+            t = least_short(u, dur, lo, hi, ideal, min_gap // 2)
         if t is None:
             return False
         occ[t - start: t - start + dur] += people[u]
