@@ -202,9 +202,9 @@ def test_spare_time_is_traded_for_a_leftover_checkin_only_when_accepted(day):
     checked = np.zeros(len(inp.biz_ref), dtype=bool)
     checked[np.arange(len(checked)) != i] = True
     walked = inp.required_visits.copy()
-    assert fill_leftovers(inp, [u], net, checked, walked, lambda units, changed: False) == 0
+    assert fill_leftovers(inp, [u], net, checked, walked, lambda units, changed, edit: False) == 0
     assert u.steps == before and not checked[i]
-    assert fill_leftovers(inp, [u], net, checked, walked, lambda units, changed: True) == 1
+    assert fill_leftovers(inp, [u], net, checked, walked, lambda units, changed, edit: True) == 1
     assert checked[i]
     acts = [s for s in u.steps if s.activity == "checkin"]
     assert len(acts) == 1 and acts[0].business == inp.biz_index[i] and acts[0].t1 - acts[0].t0 == inp.checkin_min
@@ -238,7 +238,7 @@ def test_even_out_brings_walking_distances_closer(day):
         Leg(t_back, t, b, x_off, x_off, "post", "standing post"),
     ]
     ratio0 = _walked(walker.steps) / _walked(stander.steps)
-    ratio = even_out(inp, [walker, stander], 1.25, lambda units, changed: True)
+    ratio = even_out(inp, [walker, stander], 1.25, lambda units, changed, edit: True)
     assert ratio < ratio0 and ratio <= 1.25 + 1e-9
     for u in (walker, stander):
         assert u.steps[0].t0 == 600.0 and u.steps[-1].t1 == pytest.approx(t)

@@ -445,7 +445,8 @@ def plan_beats(district: District, settings: Settings, inp: DayInput, units: lis
                             dwell_min=float(tg.hotspot_dwell_min[0]), base_dist=base_dist).impossible(tg.priority)
         best = try_segments(bin_, net, spec_b, [slots[i] for i in shares[b]], a.edge_name[edges], meal_min, evaluate,
                             seed, repair=repair, progress=sub, deadline=d_beat,
-                            max_variants=IMPOSSIBLE_VARIANTS if hopeless else None, walk_cap=cap, keep_walking=True)
+                            max_variants=IMPOSSIBLE_VARIANTS if hopeless else None, walk_cap=cap, keep_walking=True,
+                            corridor_rank=tg.priority.index("corridor"))
         if best is None:  # cannot happen: every beat has a walker
             raise RuntimeError(f"beat {b + 1} has no unit")
         walked = tally(best.units, bin_.edge_length).walked

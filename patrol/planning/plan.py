@@ -379,7 +379,7 @@ def plan_day(district: District, day: str = "tue", *, date: str | None = None, s
         report(0.05, "segments")
         best = try_segments(inp, net, specs, slots, a.edge_name, float(settings.breaks.meal_min), evaluate, seed,
                             repair=repair, progress=lambda f, w: report(0.05 + 0.9 * f, w), deadline=deadline,
-                            max_variants=max_variants)
+                            max_variants=max_variants, corridor_rank=tg.priority.index("corridor"))
     if best is None:
         raise InputError("the roster has no walking unit", field="roster")
     units, tallies, var = best.units, best.tallies, best.variant

@@ -2,14 +2,18 @@
 
 A *window* is a run of a unit's steps made only of walking and standing that starts and ends at the
 same corner.  Its time can be spent otherwise as long as the plan still keeps what it promised,
-which the caller's ``accept(units, unit)`` decides (``unit`` is the one changed; corridor gaps and
-area blocks walked are what can suffer, as the repairs never touch check-ins, dwells or breaks):
+which the caller's ``accept(units, unit, edit)`` decides (``unit`` is the one changed, ``edit`` which of its
+steps, a :class:`.passes.Edit`; corridor gaps and area blocks walked are what can suffer, as the repairs never
+touch check-ins, dwells or breaks):
 
 * :func:`fill_leftovers`: a business not yet checked in with, or an area block not yet walked, gets
   a trip in a window (from its corner there and back, in the same time), and the unit stands at the
   corner for what is left;
 * :func:`even_out`: the unit that walks most stands still for a window instead (its longest first),
   and the one that walks least walks up and down its block while it would have stood.
+
+:func:`repair_day` judges each change on the passes it changes (:class:`.passes.UnitPasses`), so a try costs
+a few steps' rescan, not a count of the whole day.
 """
 
 from __future__ import annotations
@@ -22,44 +26,50 @@ import numpy as np
 
 from patrol.paths import ShortestPaths
 from patrol.planning.model import DayInput, Unit
-from patrol.planning.score import gap, tally
+from patrol.planning.passes import Edit, UnitPasses
+from patrol.planning.score import gap
 from patrol.timeline import Leg
 
-__all__ = ["even_out", "fill_leftovers", "repair_day"]
+__all__ = ["Accept", "even_out", "fill_leftovers", "repair_day"]
 
 log = logging.getLogger(__name__)
 
 _EPS = 1e-6
 _MOVABLE = ("walk", "post")
 
-
-def _node_at(inp: DayInput, b: int, off: float) -> int | None:
-    if abs(off) <= 1e-6:
-        return int(inp.edge_u[b])
-    if abs(off - inp.edge_length[b]) <= 1e-6:
-        return int(inp.edge_v[b])
-    return None
+#: ``accept(units, unit, edit)``: whether the change ``edit`` just made to ``unit``'s steps is kept.
+Accept = Callable[[list[Unit], Unit, Edit], bool]
 
 
 def _windows(inp: DayInput, steps: list[Leg], longest: float) -> list[tuple[int, int, int, int]]:
     """``(first, last + 1, corner, corner)`` of every run of walk/post steps from a corner back to it, up to
     ``longest`` minutes, shortest first for each start."""
-    out = []
     n = len(steps)
+    if n == 0:
+        return []
+    blocks = np.fromiter((s.block for s in steps), np.int64, n)
+    length = inp.edge_length[blocks]
+    u, v = inp.edge_u[blocks], inp.edge_v[blocks]
+
+    def corner(off: np.ndarray) -> list[int]:  # the corner at an offset (an end of the block), else -1
+        return np.where(np.abs(off) <= 1e-6, u, np.where(np.abs(off - length) <= 1e-6, v, -1)).tolist()
+
+    first = corner(np.fromiter((s.off0 for s in steps), float, n))
+    last = corner(np.fromiter((s.off1 for s in steps), float, n))
+    movable = [s.activity in _MOVABLE for s in steps]
+    t0 = [s.t0 for s in steps]
+    t1 = [s.t1 for s in steps]
+    out = []
     for i in range(n):
-        s = steps[i]
-        if s.activity not in _MOVABLE:
+        x = first[i]
+        if not movable[i] or x < 0:
             continue
-        x = _node_at(inp, s.block, s.off0)
-        if x is None:
-            continue
+        ti = t0[i]
         for j in range(i, n):
-            e = steps[j]
-            if e.activity not in _MOVABLE or e.t1 - s.t0 > longest + _EPS:
+            if not movable[j] or t1[j] - ti > longest + _EPS:
                 break
-            y = _node_at(inp, e.block, e.off1)
-            if y == x and e.t1 - s.t0 > _EPS:
-                out.append((i, j + 1, x, y))
+            if last[j] == x and t1[j] - ti > _EPS:
+                out.append((i, j + 1, x, x))
     return out
 
 
@@ -139,8 +149,7 @@ def _walked(steps: list[Leg]) -> float:
 
 
 def fill_leftovers(inp: DayInput, units: list[Unit], net: ShortestPaths, checked: np.ndarray, walked: np.ndarray,
-                   accept: Callable[[list[Unit], Unit], bool], *, longest: float = 60.0, max_tries: int = 300,
-                   max_total: int = 600) -> int:
+                   accept: Accept, *, longest: float = 60.0, max_tries: int = 300, max_total: int = 600) -> int:
     """Check in with the businesses, and walk the area blocks, left over, on trips made in windows of spare
     walking or standing (from a corner there and back, in the same time).
 
@@ -157,16 +166,21 @@ def fill_leftovers(inp: DayInput, units: list[Unit], net: ShortestPaths, checked
     todo: list[tuple[str, int]] = [("block", int(b)) for b in np.flatnonzero(inp.required_visits > walked)]
     todo += [("biz", int(i)) for i in sorted(np.flatnonzero(~checked), key=lambda i: (inp.biz_close[i], i))]
     total = 0
+    # per unit, its windows and walking: they change only when a trip is kept
+    wins: dict[str, list[tuple[int, int, int, int]]] = {}
+    dist = {u.name: _walked(u.steps) for u in units}
     for target in todo:
         if total >= max_total:
             log.info("leftover repair: stopped after %d tries, %d items left", total, len(todo))
             break
         tries = 0
         done = False
-        for u in sorted(units, key=lambda u: (-_walked(u.steps), u.name)):
+        for u in sorted(units, key=lambda u: (-dist[u.name], u.name)):
             if done or tries >= max_tries:
                 break
-            for a, b, x, y in _windows(inp, u.steps, longest):
+            if u.name not in wins:
+                wins[u.name] = _windows(inp, u.steps, longest)
+            for a, b, x, y in wins[u.name]:
                 t0, t1 = u.steps[a].t0, u.steps[b - 1].t1
                 if target[0] == "biz" and (t1 < inp.biz_open[target[1]] or t0 > inp.biz_close[target[1]]):
                     continue
@@ -178,7 +192,7 @@ def fill_leftovers(inp: DayInput, units: list[Unit], net: ShortestPaths, checked
                 total += 1
                 old = u.steps[a:b]
                 u.steps[a:b] = legs
-                if accept(units, u):
+                if accept(units, u, Edit(a, b, a + len(legs))):
                     if target[0] == "biz":
                         checked[target[1]] = True
                         u.checkins += 1
@@ -186,6 +200,8 @@ def fill_leftovers(inp: DayInput, units: list[Unit], net: ShortestPaths, checked
                         walked[target[1]] += 1
                     added += 1
                     done = True
+                    del wins[u.name]
+                    dist[u.name] = _walked(u.steps)
                     break
                 u.steps[a:a + len(legs)] = old
                 if tries >= max_tries:
@@ -214,8 +230,8 @@ def _pace_legs(b: int, off: float, L: float, t0: float, t1: float, v: float) -> 
     return legs
 
 
-def even_out(inp: DayInput, units: list[Unit], ratio_max: float, accept: Callable[[list[Unit], Unit], bool], *,
-             longest: float = 25.0, max_rounds: int = 60) -> float:
+def even_out(inp: DayInput, units: list[Unit], ratio_max: float, accept: Accept, *, longest: float = 25.0,
+             max_rounds: int = 60) -> float:
     """Bring longest / shortest walking distance under ``ratio_max`` by trading spare time.
 
     Returns
@@ -254,7 +270,7 @@ def even_out(inp: DayInput, units: list[Unit], ratio_max: float, accept: Callabl
                 first = hi_u.steps[a]
                 old = hi_u.steps[a:b]
                 hi_u.steps[a:b] = [_stand(first.block, first.off0, first.t0, hi_u.steps[b - 1].t1)]
-                if accept(units, hi_u):
+                if accept(units, hi_u, Edit(a, b, a + 1)):
                     changed = True
                     break
                 hi_u.steps[a:a + 1] = old
@@ -266,39 +282,88 @@ def even_out(inp: DayInput, units: list[Unit], ratio_max: float, accept: Callabl
     return float(max(dists) / min(dists)) if min(dists) > 0 else float("inf")
 
 
+class _Promises:
+    """The corridor gaps and area passes a repair must keep: :meth:`__call__` is the ``accept`` of the repairs.
+
+    What already fails when the repairs start may not fail less than it does: a change is kept only when it
+    leaves no corridor block over the limit (less a margin) and no area block short of its passes, or, while
+    some already were, when it mends them all.  Passes are counted per unit as last kept
+    (:class:`.passes.UnitPasses`), so a change is judged on the blocks whose passes it changes.
+    """
+
+    def __init__(self, inp: DayInput, units: list[Unit]):
+        self.inp = inp
+        self.lo = inp.start + inp.corridor_first - inp.corridor_revisit
+        self.corr = set(np.flatnonzero(inp.edge_corridor).tolist())
+        self.area = set(np.flatnonzero(inp.required_visits > 0).tolist())
+        self.watch = self.corr | self.area
+        self.lengths = inp.edge_length.tolist()
+        self.units = {u.name: UnitPasses(u.steps, self.lengths) for u in units}
+        self.times: dict[int, list[float]] = {b: [] for b in self.watch}  # every unit's passes, as kept
+        for up in self.units.values():
+            for b, ts in up.passes().items():
+                if b in self.watch:
+                    self.times[b] += ts
+        self.bad = {b for b in self.watch if self._fails(b, self.times[b])}
+
+    def _fails(self, b: int, times: list[float]) -> bool:
+        inp = self.inp
+        return ((b in self.corr and gap(times, self.lo, inp.end) > inp.corridor_revisit - 0.05)
+                or (b in self.area and len(times) < inp.required_visits[b]))
+
+    def passes_per_block(self) -> dict[int, int]:
+        """Passes per block of the units' steps as kept."""
+        out: dict[int, int] = {}
+        for up in self.units.values():
+            for b, ts in up.passes().items():
+                out[b] = out.get(b, 0) + len(ts)
+        return out
+
+    def __call__(self, units: list[Unit], changed: Unit, edit: Edit) -> bool:
+        up = self.units[changed.name]
+        if up.follows(changed.steps, edit):
+            removed, added = up.propose(changed.steps, edit)
+            fresh = None
+        else:  # its steps changed otherwise since (walking paced): all of its passes, against those kept
+            fresh = UnitPasses(changed.steps, self.lengths)
+            removed = [(b, t) for b, ts in up.passes().items() for t in ts]
+            added = [(b, t) for b, ts in fresh.passes().items() for t in ts]
+        out: dict[int, list[float]] = {}
+        into: dict[int, list[float]] = {}
+        for b, t in removed:
+            if b in self.watch:
+                out.setdefault(b, []).append(t)
+        for b, t in added:
+            if b in self.watch:
+                into.setdefault(b, []).append(t)
+        touched = {b for b in out.keys() | into.keys() if sorted(out.get(b, ())) != sorted(into.get(b, ()))}
+        if self.bad - touched:
+            return False
+        new_times = {}
+        for b in touched:
+            times = list(self.times[b])
+            for t in out.get(b, ()):
+                times.remove(t)
+            times += into.get(b, [])
+            if self._fails(b, times):
+                return False
+            new_times[b] = times
+        self.times.update(new_times)
+        if fresh is None:
+            up.commit()
+        else:
+            self.units[changed.name] = fresh
+        self.bad = set()
+        return True
+
+
 def repair_day(inp: DayInput, units: list[Unit], checked: np.ndarray, net: ShortestPaths, balance_max: float) -> int:
     """Spare time first to what is left over, then to evening out walking (:mod:`.repair`); a change is kept
     only when every corridor gap and area pass still holds.  Returns the number of items added."""
-    lo = inp.start + inp.corridor_first - inp.corridor_revisit
-    corr = set(np.flatnonzero(inp.edge_corridor).tolist())
-    area = set(np.flatnonzero(inp.required_visits > 0).tolist())
-    cache = {u.name: tally([u], inp.edge_length).passes for u in units}
-
-    def failing(blocks: set[int], mine: dict[int, list[float]], changed: str) -> set[int]:
-        """The corridor blocks over the limit and the area blocks short of passes, among ``blocks``."""
-        out = set()
-        for b in blocks:
-            times = [t for name, passes in cache.items() for t in (mine if name == changed else passes).get(b, ())]
-            if (b in corr and gap(times, lo, inp.end) > inp.corridor_revisit - 0.05) or \
-                    (b in area and len(times) < inp.required_visits[b]):
-                out.add(b)
-        return out
-
-    bad = failing(corr | area, {}, "")  # what already fails: a change must not leave any of it failing
-
-    def accept(units: list[Unit], changed: Unit) -> bool:
-        nonlocal bad
-        mine = tally([changed], inp.edge_length).passes
-        touched = (set(mine) | set(cache[changed.name])) & (corr | area)  # only these blocks can change
-        if bad - touched or failing(touched, mine, changed.name):
-            return False
-        cache[changed.name] = mine
-        bad = set()
-        return True
-
+    promises = _Promises(inp, units)
     walked = np.zeros(inp.edge_u.size, dtype=np.int64)
-    for b, ts in tally(units, inp.edge_length).passes.items():
-        walked[b] = len(ts)
-    added = fill_leftovers(inp, units, net, checked, walked, accept)
-    even_out(inp, units, balance_max, accept)
+    for b, n in promises.passes_per_block().items():
+        walked[b] = n
+    added = fill_leftovers(inp, units, net, checked, walked, promises)
+    even_out(inp, units, balance_max, promises)
     return added

@@ -75,6 +75,9 @@ class _SegmentScheduler:
         self.last[corr] = inp.start + inp.corridor_first - inp.corridor_revisit
         if inp.corridor_last is not None:  # a re-plan: the passes made before it
             self.last[corr] = np.maximum(self.last[corr], inp.corridor_last[corr])
+        # plain-float copies for the continuation simulated at every stop (:meth:`_fits`)
+        self._last: list[float] = self.last.tolist()
+        self._home: list[float] = self.home.tolist()
         self.passes: dict[int, list[float]] = {}
         self.walked = np.zeros(m, dtype=np.int64)  # passes per block (any unit)
         self.need = inp.required_visits.copy()
@@ -101,11 +104,21 @@ class _SegmentScheduler:
         self._boi = np.asarray(self.blocks_of_interest, dtype=np.int64)
         self._own_mask = [np.isin(np.arange(m), sorted(o)) for o in self.own]
         self._biz_due_by = np.minimum(inp.biz_close, inp.end) - release_min  # anyone's after this (see _mine)
-        # the rounds as plain Python lists, for the continuation simulated at every stop (:meth:`_fits`)
-        self._rounds = [None if sg is None else (
-            [b for b, _, _ in sg.route], [float(self.minutes[b]) for b, _, _ in sg.route],
-            [float(self.home[y]) for _, _, y in sg.route], [b in sg.blocks for b, _, _ in sg.route])
-            for sg in segments]
+        # the rounds as plain Python lists, for the continuation simulated at every stop (:meth:`_fits`): per
+        # step of the round, its minutes, the minutes home from its end and the place of its block among the
+        # segment's own blocks (-1: a block it only walks through); and those blocks
+        self._rounds: list[tuple[list[float], list[float], list[int], list[int]] | None] = []
+        for sg in segments:
+            if sg is None:
+                self._rounds.append(None)
+                continue
+            own = list(dict.fromkeys(sg.blocks))
+            place = {b: i for i, b in enumerate(own)}
+            self._rounds.append(([float(self.minutes[b]) for b, _, _ in sg.route],
+                                 [float(self.home[y]) for _, _, y in sg.route],
+                                 [place.get(b, -1) for b, _, _ in sg.route], own))
+        self._latest_cache: dict[int, tuple[tuple[int, int], dict[int, float]]] = {}
+        self._dwells_done = 0
         self.release_min = release_min
         self.walk_target = walk_target
         self.post_min = 3.0
@@ -238,6 +251,7 @@ class _SegmentScheduler:
         self.walked[b] += 1
         if own:
             self.last[b] = max(self.last[b], u.t)
+            self._last[b] = max(self._last[b], u.t)
 
     def _open(self, i: int, t: float) -> bool:
         return self.inp.biz_open[i] <= t + _EPS and t + self.inp.checkin_min <= self.inp.biz_close[i] + _EPS
@@ -289,39 +303,52 @@ class _SegmentScheduler:
         u, s = self.units[k], self.seg[k]
         t = u.t + extra
         node = u.node if node is None else node
-        brk = [b for j, b in enumerate(u.breaks) if j not in u.breaks_taken]
-        if brk and t > brk[0].start + _EPS:
+        first = None  # the next break, and the minutes of all those still to take
+        pending_int = 0
+        taken = u.breaks_taken
+        for j, br in enumerate(u.breaks):
+            if j not in taken:
+                pending_int += br.end - br.start
+                if first is None:
+                    first = br
+        if first is not None and t > first.start + _EPS:
             return False
-        if self._late(u, t, node):
+        pending = float(pending_int)
+        if t + self._home[node] + pending > u.end + _EPS:  # as :meth:`_late`
             return False
         if s is None:
             return True
         rev, end, mg = self.inp.corridor_revisit, self.inp.end, self.margin  # the corridor's end: the shift's
-        rb, rdur, rhome, rown = self._rounds[k]  # type: ignore[misc]
-        last = {b: float(self.last[b]) for b in s.blocks}
-        todo = set(s.blocks)
-        n, p = len(rb), self.pos[k] if pos is None else pos
-        first_break = (float(brk[0].start), float(brk[0].end - brk[0].start)) if brk else None
-        pending = self._pending_break_min(u)  # the real unit heads home when these no longer fit (see _late)
+        rdur, rhome, rplace, own = self._rounds[k]  # type: ignore[misc]
+        known = self._last
+        last = [known[b] for b in own]
+        left = len(own)  # own blocks not yet passed (since the break)
+        seen = [False] * left
+        n, p = len(rdur), self.pos[k] if pos is None else pos
+        first_break = (float(first.start), float(first.end - first.start)) if first is not None else None
         nb = 0
         for _ in range(6 * n + 20):
-            b, dur = rb[p], rdur[p]
+            dur = rdur[p]
             if nb == 0 and first_break is not None and t + dur > first_break[0] + _EPS:
                 t = max(t, first_break[0]) + first_break[1]
                 nb = 1
-                pending -= first_break[1]
-                todo = set(s.blocks)
+                pending -= first_break[1]  # the real unit heads home when the rest no longer fit (see _late)
+                left = len(own)
+                seen = [False] * left
                 continue
             if t + dur + rhome[p] + pending > u.end + _EPS:  # heads home from here
-                return all(last[x] + rev - mg >= end - _EPS for x in s.blocks)
+                return all(x + rev - mg >= end - _EPS for x in last)
             t += dur
-            if rown[p]:
-                dl = last[b] + rev - mg
+            i = rplace[p]
+            if i >= 0:
+                dl = last[i] + rev - mg
                 if dl < end and t > dl + _EPS:
                     return False
-                last[b] = t
-                todo.discard(b)
-            if not todo and (nb >= 1 or not brk):
+                last[i] = t
+                if not seen[i]:
+                    seen[i] = True
+                    left -= 1
+            if not left and (nb >= 1 or first is None):
                 return True
             p = (p + 1) % n
         return True
@@ -347,6 +374,10 @@ class _SegmentScheduler:
         the revisit limit, before a break in the way, and early enough for the unit's other hot spots due
         after it (a dwell and a short walk each)."""
         u, inp = self.units[k], self.inp
+        state = (len(u.breaks_taken), self._dwells_done)  # what it depends on that changes in the day
+        cached = self._latest_cache.get(k)
+        if cached is not None and cached[0] == state:
+            return cached[1]
         d = self._dwell_minutes()
         nb = self._next_break(u)
         out = {}
@@ -363,6 +394,7 @@ class _SegmentScheduler:
         for h in sorted(out, key=lambda h: (-out[h], h)):
             out[h] = min(out[h], nxt - d - 5.0)
             nxt = out[h]
+        self._latest_cache[k] = (state, out)
         return out
 
     def _due_hotspot(self, k: int) -> int | None:
@@ -404,6 +436,7 @@ class _SegmentScheduler:
         u.dwell_min += self._dwell_minutes()
         self.hs_dwells[h].append((t0, u.t))
         self.hs_last[h] = u.t
+        self._dwells_done += 1
         self.hs_target[h] = u.t + self._draw()
         self.hs_lead[h] = self._draw_lead()
         if back:

@@ -22,6 +22,7 @@ import numpy as np
 
 from patrol.district import District
 from patrol.planning.model import DayInput, Shortfall, Unit
+from patrol.planning.passes import Run, advance
 from patrol.planning.ready import Readiness
 from patrol.settings import Settings, Targets, format_hhmm
 
@@ -56,33 +57,18 @@ def tally(units: list[Unit], edge_length: np.ndarray) -> Tally:
     passes: dict[int, list[float]] = {}
     dwells: dict[int, list[tuple[float, float]]] = {}
     walked: dict[str, float] = {}
-    lengths = edge_length.tolist()  # plain floats: this runs for every change the repairs try
+    lengths = edge_length.tolist()  # plain floats: this runs for every plan and variant
     for u in units:
         total = 0.0
-        run: list | None = None
+        run: Run = None
         for s in u.steps:
-            b, o0, o1 = s.block, s.off0, s.off1
-            L = lengths[b]
             if s.activity == "walk":
-                total += abs(o1 - o0)
-                if L < 1.0:
-                    passes.setdefault(b, []).append(s.t1)
-                    run = None
-                    continue
-                if abs(o1 - o0) <= 0.5:  # a sliver of a walk does not continue a pass (as in the checker)
-                    run = None
-                    continue
-                if run is not None and run[0] == b and abs(run[2] - o0) < 1e-6 and (o1 - o0) * run[3] > 0:
-                    run[2] = o1
-                else:
-                    run = [b, o0, o1, 1 if o1 > o0 else -1]
-                if min(run[1], run[2]) < 1e-6 and max(run[1], run[2]) > L - 1e-6:
-                    passes.setdefault(b, []).append(s.t1)
-                    run = None
-            elif run is not None and run[0] != b:
-                run = None
-            if s.activity == "dwell":
-                dwells.setdefault(b, []).append((s.t0, s.t1))
+                total += abs(s.off1 - s.off0)
+            elif s.activity == "dwell":
+                dwells.setdefault(s.block, []).append((s.t0, s.t1))
+            run, passed = advance(run, s, lengths[s.block])
+            if passed:
+                passes.setdefault(s.block, []).append(s.t1)
         walked[u.name] = total
     return Tally(passes, dwells, walked)
 

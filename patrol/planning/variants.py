@@ -3,7 +3,11 @@
 A fixed list of variants (how many units own a corridor segment and which one is free, the longest
 excursion, whether walking is paced, a sub-seed for the hot-spot times) is scheduled in order; each is
 scored by the caller and the first that meets every target ends the search.  A roster that stays far
-from the targets after a few variants (pairs, very short rosters) stops early.  Pacing needs the distances of its
+from the targets after a few variants (pairs, very short rosters) stops early.  A variant whose longest round
+leaves no time for a meal within the revisit limit gives way on the corridor by its design (its units keep the
+gap their rounds allow): once a plan meets every target up to the corridor, such a variant cannot rank better
+and is not scheduled (a short-handed day: the walkers on duty all day hold the corridor, and one walker fewer
+on it leaves rounds too long).  Pacing needs the distances of its
 unpaced twin: a paced variant stands a unit still when it is ahead of 1.2 x the shortest distance
 walked in the twin (so the longest walk comes closer to the shortest).
 """
@@ -90,8 +94,9 @@ def segment_variants(n_walkers: int, seed: int, rover: bool = False) -> list[dic
                     out.append({"segments": n_walkers - 1, "free": who, "excursion_cap": cap, "pace": False,
                                 "seed": seed + 7919 * r})
                     out.append(dict(out[-1], pace=True))
-    for cap in (45.0, 35.0):
-        out.append({"segments": n_walkers, "free": -1, "excursion_cap": cap, "pace": False, "seed": seed})
+    if not (rover or n_walkers == 0):  # (with ``rover`` these were tried first)
+        for cap in (45.0, 35.0):
+            out.append({"segments": n_walkers, "free": -1, "excursion_cap": cap, "pace": False, "seed": seed})
     return out
 
 
@@ -101,7 +106,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
                  repair: Callable[[list[Unit], dict, DayInput], None] | None = None,
                  progress: Callable[[float, str], None] | None = None, deadline: float = math.inf,
                  max_variants: int | None = None, walk_cap: float | None = None,
-                 keep_walking: bool = False) -> Chosen | None:
+                 keep_walking: bool = False, corridor_rank: int | None = None) -> Chosen | None:
     """Schedule the segment variants in order and keep the best.
 
     Parameters
@@ -136,6 +141,10 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         corridor stays fresh): the balance with units planned elsewhere (:mod:`.beats`).
     keep_walking : bool
         Units without a segment walk their tours again when idle (:func:`.scheduler.run_segments`).
+    corridor_rank : int, optional
+        Where the corridor target is in ``evaluate``'s key (its place in ``targets.priority``): a variant whose
+        longest round, a meal and a 5-minute margin exceed the revisit limit is not scheduled once the best so
+        far meets every target up to it (it gives way on the corridor by design, so it cannot rank better).
 
     Returns
     -------
@@ -165,6 +174,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     variants = segment_variants(n, seed, rover=n < len(units_info) or not short_rounds)
     best: Chosen | None = None
     tried, best_at, closest, stop, started = 0, 0, math.inf, "", time.perf_counter()
+    skipped = 0  # variants left out: their rounds give way on the corridor the best already keeps
     n_var = len(variants) if max_variants is None else min(len(variants), max(1, max_variants))
 
     def tell(f: float, words: str) -> None:
@@ -177,6 +187,15 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
     tours: dict[tuple, list[tuple[int, int, int]]] = {}
     for j, var in enumerate(variants):
         k = var["segments"]
+        # rounds too long for a meal inside the revisit limit: the corridor target must give way, so units keep
+        # the gap they can (their longest round, a meal and a margin) and take their other work within it
+        longest = max((s.minutes for s in segments(k)), default=0.0)
+        revisit = max(inp.corridor_revisit, longest + meal_min + 5.0)
+        # ... and once the best keeps every target up to the corridor, such a variant cannot rank better
+        if (revisit > inp.corridor_revisit and corridor_rank is not None and best is not None
+                and not any(best.key[:corridor_rank + 1])):
+            skipped += 1
+            continue
         segs: list[Segment | None] = [None] * len(units_info)
         holders = [w for j, w in enumerate(walkers) if j != var["free"]]
         for i, s in zip(holders, segments(k), strict=False):
@@ -192,10 +211,6 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
         if walk_cap is not None:  # walking kept level with other parts of the day (:mod:`.beats`)
             capped = {u.name: walk_cap * (u.end - u.start) / 60.0 for u in units_info}
             target = capped if target is None else {k: min(v, capped[k]) for k, v in target.items()}
-        # rounds too long for a meal inside the revisit limit: the corridor target must give way, so units keep
-        # the gap they can (their longest round, a meal and a margin) and take their other work within it
-        longest = max((s.minutes for s in segments(k)), default=0.0)
-        revisit = max(inp.corridor_revisit, longest + meal_min + 5.0)
         vin = dataclasses.replace(inp, seed=var["seed"], corridor_revisit=revisit)
         words = f"variant {tried + 1} of {n_var}"
         tell(tried / n_var, f"{words}: area tours")
@@ -241,5 +256,7 @@ def try_segments(inp: DayInput, net: ShortestPaths, units_info: list[UnitSpec], 
             stop = "time limit"
             break
     else:
-        stop = "every variant tried"
+        stop = "every variant tried" if not skipped else (
+            f"every variant that can keep the corridor tried ({skipped} left out: their rounds leave no time for a "
+            "meal within the revisit limit)")
     return None if best is None else dataclasses.replace(best, tried=tried, stopped=stop)
