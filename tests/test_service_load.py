@@ -58,7 +58,8 @@ def test_the_clock_override_is_the_service_s_now(tmp_path):
 @pytest.mark.slow
 def test_the_load_script_runs_a_day_with_ranked_answers(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "load_service.py"), "--seconds", "1.5", "--workers",
-                        "1", "--concurrency", "8", "--connections", "16", "--phases", "mixed,incidents", "--encoders", "--json"],
+                        "1", "--concurrency", "8", "--connections", "16", "--phases", "mixed,incidents", "--encoders",
+                        "--json"],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout)
