@@ -313,6 +313,34 @@ async def _warm_up(url: str, key: str, seed: int) -> dict:
     return {"moment": ranking["moment"], "ranked": len(ranked), "with_route": sum(bool(c["route"]) for c in ranked)}
 
 
+async def _encoders(url: str, key: str, repeat: int = 300) -> dict:
+    """The service's JSON encoder (orjson, :mod:`patrol.service.jsonbody`) against the standard library's (what
+    Starlette's ``JSONResponse`` uses), on a real ranking answer fetched from the service: ms per answer."""
+    from starlette.responses import JSONResponse
+
+    from patrol.service.jsonbody import dumps
+
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+    conn = _Conn(host, int(port), key)
+    try:
+        status, _, data = await conn.send("POST", "/api/rank", {"location": "Lake & Hennepin"})
+    finally:
+        conn.close()
+    answer = json.loads(data)
+    if status != 200 or not ranked_with_route(answer):
+        raise SystemExit(f"no ranking to encode: {status} {data[:200]!r}")
+    stdlib = JSONResponse(answer)  # the library's own rendering
+    if json.loads(dumps(answer)) != json.loads(stdlib.body):
+        raise SystemExit("orjson and the standard library encode the ranking differently")
+    out = {"bytes": len(stdlib.body)}
+    for name, encode in (("stdlib json (JSONResponse.render)", stdlib.render), ("orjson (JSONBody)", dumps)):
+        t0 = time.process_time()
+        for _ in range(repeat):
+            encode(answer)
+        out[name] = round((time.process_time() - t0) * 1000 / repeat, 4)
+    return out
+
+
 def run_load(args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="patrol-load-"))
     db = args.db or str(folder / "load.db")
@@ -322,10 +350,11 @@ def run_load(args: argparse.Namespace) -> int:
     srv = ServiceProcess(db, extra=["--workers", str(args.workers), "--plan", plan, "--clock-start",
                                     _clock_start(args)], log_path=folder / "server.log").start()
     results: dict[str, dict] = {}
+    encoders = None
     try:
         warm = asyncio.run(_warm_up(srv.url, key, args.seed))
         for phase in [p.strip() for p in args.phases.split(",") if p.strip()]:
-            cpu0 = _server_cpu(srv)
+            cpu0, own0 = _server_cpu(srv), time.process_time()
             if phase == "baseline":
                 tally, elapsed = asyncio.run(closed_loop(srv.url, key, {"baseline": 1.0}, seconds=args.seconds,
                                                          concurrency=args.concurrency, seed=args.seed))
@@ -340,7 +369,7 @@ def run_load(args: argparse.Namespace) -> int:
                                                          concurrency=args.concurrency, seed=args.seed + 3))
             else:
                 raise SystemExit(f"unknown phase {phase!r} (baseline, mixed, target, or one of {', '.join(MIX)})")
-            cpu1 = _server_cpu(srv)
+            cpu1, own1 = _server_cpu(srv), time.process_time()
             rows = tally.rows(elapsed)
             n = sum(r["ok"] + r["errors"] for r in rows)
             lat = sorted(x for v in tally.lat.values() for x in v)
@@ -348,7 +377,10 @@ def run_load(args: argparse.Namespace) -> int:
                 "seconds": round(elapsed, 2), "requests": n, "errors": sum(r["errors"] for r in rows),
                 "per_s": round(n / elapsed, 1), "kinds": rows,
                 "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000, 1) if lat else None,
-                "server_cpu_ms_per_request": None if cpu0 is None else round((cpu1 - cpu0) * 1000 / max(n, 1), 3)}
+                "server_cpu_ms_per_request": None if cpu0 is None else round((cpu1 - cpu0) * 1000 / max(n, 1), 3),
+                "server_cpu_s_per_s": None if cpu0 is None else round((cpu1 - cpu0) / elapsed, 2),
+                "client_cpu_ms_per_request": round((own1 - own0) * 1000 / max(n, 1), 3)}
+        encoders = asyncio.run(_encoders(srv.url, key)) if args.encoders else None
     finally:
         srv.stop()
     load_after = os.getloadavg()
@@ -356,14 +388,38 @@ def run_load(args: argparse.Namespace) -> int:
                "workers": args.workers, "concurrency": args.concurrency, "connections": args.connections,
                "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
                "niceness": os.nice(0)}
+    need = budget(results)
     if args.json:
-        print(json.dumps({"machine": machine, "warm_up": warm, "results": results}, indent=2))
+        print(json.dumps({"machine": machine, "warm_up": warm, "results": results, "budget": need,
+                          "encoders": encoders}, indent=2))
         return 0
-    _print(machine, warm, results)
+    _print(machine, warm, results, need, encoders)
     return 0
 
 
-def _print(machine: dict, warm: dict, results: dict) -> None:
+def budget(results: dict) -> dict | None:
+    """The server CPU the target rates need, from each kind's CPU per request measured alone in this run.
+
+    For every kind of :data:`TARGET_RATES` run as a phase of its own (closed loop): server CPU ms per request
+    (a batch: per request of 20 fixes) times its target rate; their sum is the CPU-seconds per second the
+    server needs at the targets, to compare with the machine's cores (the load generator needs its own share:
+    its CPU ms per request is printed too).  ``None`` when no such phase ran.
+    """
+    kinds = {k: results[k] for k in TARGET_RATES if k in results and results[k]["server_cpu_ms_per_request"]}
+    if not kinds:
+        return None
+    rows = {k: {"server_cpu_ms": r["server_cpu_ms_per_request"], "client_cpu_ms": r["client_cpu_ms_per_request"],
+                "target_per_s": TARGET_RATES[k],
+                "server_cpu_s_per_s": round(r["server_cpu_ms_per_request"] * TARGET_RATES[k] / 1000, 3)}
+            for k, r in kinds.items()}
+    return {"kinds": rows, "missing": [k for k in TARGET_RATES if k not in kinds],
+            "server_cpu_s_per_s": round(sum(r["server_cpu_s_per_s"] for r in rows.values()), 2),
+            "client_cpu_s_per_s": round(sum(r["client_cpu_ms"] * r["target_per_s"] / 1000 for r in rows.values()), 2),
+            "cores": os.cpu_count()}
+
+
+def _print(machine: dict, warm: dict, results: dict, need: dict | None = None, encoders: dict | None = None
+           ) -> None:
     print(f"machine: {machine['cpus']} cpus, Python {machine['python']}, {machine['platform']}, nice "
           f"{machine['niceness']}; load average before {machine['load_before']}, after {machine['load_after']}")
     print(f"service: {machine['workers']} worker(s), a plan, clock at {warm['moment']} (shift hours); "
@@ -374,7 +430,8 @@ def _print(machine: dict, warm: dict, results: dict) -> None:
                f"open loop at the target rates, {machine['connections']} connections")
         print(f"\n{phase} ({how}): {res['requests']} requests in {res['seconds']} s = {res['per_s']}/s, "
               f"{res['errors']} errors, p99 {res['p99_ms']} ms, "
-              f"server CPU {res['server_cpu_ms_per_request']} ms/request")
+              f"server CPU {res['server_cpu_ms_per_request']} ms/request ({res['server_cpu_s_per_s']} CPU-s/s), "
+              f"load generator {res['client_cpu_ms_per_request']} ms/request")
         print(f"  {'kind':<13}{'ok':>8}{'errors':>8}{'req/s':>9}{'items/s':>9}{'target/s':>10}{'ratio':>7}"
               f"{'p50 ms':>9}{'p99 ms':>9}")
         for r in res["kinds"]:
@@ -389,6 +446,17 @@ def _print(machine: dict, warm: dict, results: dict) -> None:
         if base and phase != "baseline":
             print(f"  vs baseline (GET /api/health, same run): {res['per_s'] / base['per_s']:.2f} of its "
                   f"{base['per_s']}/s; p99 x{res['p99_ms'] / base['p99_ms']:.1f}" if base["p99_ms"] else "")
+    if need is not None:
+        print("\nserver CPU the target rates need, from each kind measured alone above (ms per request x target/s):")
+        for k, r in need["kinds"].items():
+            print(f"  {k:<13}{r['server_cpu_ms']:>8.3f} ms x {r['target_per_s']:>6.0f}/s = "
+                  f"{r['server_cpu_s_per_s']:.3f} CPU-s/s   (client {r['client_cpu_ms']:.3f} ms/request)")
+        missing = f"; not measured: {', '.join(need['missing'])}" if need["missing"] else ""
+        print(f"  total: server {need['server_cpu_s_per_s']} + load generator {need['client_cpu_s_per_s']} CPU-s/s, "
+              f"on {need['cores']} cores{missing}")
+    if encoders is not None:
+        print(f"\nJSON of a ranking answer ({encoders['bytes']} bytes), ms per answer: "
+              + ", ".join(f"{k} {v}" for k, v in encoders.items() if k != "bytes"))
     print("\npings/s counts single pings plus the fixes of batches; an answer without a ranked unit and route "
           "counts as an error.  On a shared machine the load average says how much of the 2 cores the run had.")
 
@@ -507,12 +575,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clock-start", help=f"the service's clock (default {SHIFT_DAY} {SHIFT_TIME} local, shift hours)")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the started service")
     ap.add_argument("--phases", default="baseline,mixed,target",
-                    help="comma-separated: baseline, mixed, target, or one kind alone (pings, incidents ...)")
+                    help="comma-separated: baseline, mixed, target, or one kind alone (pings, incidents, rank, "
+                         "interactions, batch, state: the CPU budget of the targets is computed from these)")
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each phase (bound)")
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (closed loop), fault clients")
     ap.add_argument("--connections", type=int, default=128, help="connections of the open-loop phase")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--encoders", action="store_true",
+                    help="also time the JSON encoding of a ranking answer: orjson against the standard library")
     ap.add_argument("--kill-after", type=float, metavar="S", help="fault mode: SIGKILL the server after S seconds")
     ap.add_argument("--fault-requests", type=int, default=200, help="fault mode: incidents (and fixes) per client")
     ap.add_argument("--impatient", type=float, default=0.05,

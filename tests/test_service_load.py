@@ -58,7 +58,8 @@ def test_the_clock_override_is_the_service_s_now(tmp_path):
 @pytest.mark.slow
 def test_the_load_script_runs_a_day_with_ranked_answers(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "load_service.py"), "--seconds", "1.5", "--workers",
-                        "1", "--concurrency", "8", "--connections", "16", "--phases", "mixed", "--json"],
+                        "1", "--concurrency", "8", "--connections", "16", "--phases", "mixed,incidents", "--encoders",
+                        "--json"],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout)
@@ -67,3 +68,11 @@ def test_the_load_script_runs_a_day_with_ranked_answers(tmp_path):
     kinds = {k["kind"]: k for k in mixed["kinds"]}
     assert mixed["errors"] == 0
     assert kinds["incidents"]["ok"] > 0 and kinds["rank"]["ok"] > 0 and kinds["pings"]["ok"] > 0
+    # the CPU budget of the target rates is computed from the kinds measured alone: here incident creations
+    need = out["budget"]
+    assert set(need["kinds"]) == {"incidents"} and "pings" in need["missing"]
+    inc = need["kinds"]["incidents"]
+    assert inc["server_cpu_s_per_s"] == pytest.approx(inc["server_cpu_ms"] * 200 / 1000, abs=1e-3)
+    # both encoders timed on a real ranking answer (the script checks they give the same JSON)
+    assert out["encoders"]["bytes"] > 1000 and set(out["encoders"]) == {
+        "bytes", "stdlib json (JSONResponse.render)", "orjson (JSONBody)"}

@@ -95,3 +95,50 @@ def test_the_service_refuses_a_plan_made_for_other_streets(uptown, morning, tmp_
         create_app(ServiceConfig(db_path=str(tmp_path / "r.db"), plan_path=str(path), district_path=str(folder)))
     app = create_app(ServiceConfig(db_path=str(tmp_path / "r2.db"), plan_path=str(path)))
     assert app.state.patrol.district.fingerprint == uptown.fingerprint
+
+
+def test_a_plan_written_by_another_worker_is_followed(tmp_path, morning):
+    """Two workers (two apps on one record and plan file): the plan one of them writes is the one the other's
+    desk ranks with on its next API request; ``/api/health`` does not touch the desk; a plan file that became
+    unreadable is answered with the shared error body, not a 500."""
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(morning))
+    config = ServiceConfig(db_path=str(tmp_path / "r.db"), plan_path=str(path),
+                           clock_offset_s=OffsetClock.starting_at(NOW).offset_s)
+    one, other = create_app(config), create_app(config)
+    key = {"X-API-Key": one.state.patrol.keys.create("dispatcher", name="desk")[0]}
+    with TestClient(one) as a, TestClient(other) as b:
+        assert "amb5" in {u["name"] for u in a.get("/api/vocab", headers=key).json()["units"]}
+        # what the other worker writes: the day's plan without amb5 (walkers and timeline)
+        later = json.loads(json.dumps(morning))
+        later["walkers"].pop("amb5")
+        later["timeline"].pop("amb5")
+        tmp = tmp_path / "plan.tmp"
+        tmp.write_text(json.dumps(later))
+        tmp.replace(path)
+        assert b.get("/api/health").status_code == 200
+        assert "amb5" in [u.name for u in one.state.patrol.desk.units]  # no API request yet
+        assert "amb5" not in {u["name"] for u in a.get("/api/vocab", headers=key).json()["units"]}
+        ranked = a.post("/api/rank", json={"location": "Lake & Hennepin"}, headers=key).json()
+        assert {c["ambassador"] for c in ranked["candidates"]} == set(later["walkers"])
+        path.write_text("{not json")
+        broken = a.get("/api/ambassadors", headers=key)
+        assert broken.status_code == 422 and broken.json()["error"]["type"] == "PlanError"
+        assert "plan" in broken.json()["error"]["message"]
+        assert broken.headers["x-content-type-options"] == "nosniff"  # inside the security headers
+        assert a.get("/api/health").json()["status"] == "ok"
+
+
+def test_the_start_up_objects_are_frozen_while_serving_only(tmp_path, morning):
+    """While the app serves, what it built at start-up is out of the cyclic collector's way (gc.freeze);
+    after shutdown nothing stays frozen (an app dropped by a test leaves no uncollectable cycle)."""
+    import gc
+
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(morning))
+    app = create_app(ServiceConfig(db_path=str(tmp_path / "r.db"), plan_path=str(path)))
+    gc.unfreeze()
+    with TestClient(app) as client:
+        assert client.get("/api/health").status_code == 200
+        assert gc.get_freeze_count() > 10_000  # the district, the plan, the routes: many objects
+    assert gc.get_freeze_count() == 0

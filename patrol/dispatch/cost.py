@@ -260,6 +260,11 @@ class PlanCosts:
         for ps in self._passes.values():
             for p in ps:
                 self._mine.setdefault(p.walker, []).append(p)
+        # each unit's passes' times as arrays: the passes a busy window takes are found in one vectorized test
+        self._mine_t = {w: (np.array([p.t_start for p in ps], dtype=float),
+                            np.array([p.t_end for p in ps], dtype=float)) for w, ps in self._mine.items()}
+        # unit -> its check-in legs, its break legs (plan order) and the legs they were taken from
+        self._kinds: dict[str, tuple[list[Leg], list[Leg], list[Leg]]] = {}
         self._lo = rules.shift[0] + rules.first_visit_min - rules.revisit_min
         self._planned = {b: _longest_gap([p.t_end for p in ps], self._lo, rules.shift[1])[0]
                          for b, ps in self._passes.items()}
@@ -304,13 +309,22 @@ class PlanCosts:
         def busy(t0: float, t1: float) -> bool:
             return t0 < until - _TOL and t1 > at_min + _TOL
 
+        kinds = self._kinds.get(walker)
+        if kinds is None or kinds[2] is not legs:
+            kinds = self._kinds[walker] = ([leg for leg in legs if leg.activity == "checkin"],
+                                           [leg for leg in legs if leg.activity == "break"], legs)
         return DispatchCost(walker, at_min, until, travel_min, on_scene_min,
-                            self._corridor(walker, busy), self._checkins(legs, busy),
-                            self._breaks(legs, busy, until))
+                            self._corridor(walker, at_min, until), self._checkins(kinds[0], busy),
+                            self._breaks(kinds[1], busy, until))
 
-    def _corridor(self, walker: str, busy) -> tuple[CorridorGap, ...]:
+    def _corridor(self, walker: str, at_min: float, until: float) -> tuple[CorridorGap, ...]:
         r = self.rules
-        lost = [p for p in self._mine.get(walker, []) if busy(p.t_start, p.t_end)]
+        mine = self._mine.get(walker, [])
+        if not mine:
+            return ()
+        t0, t1 = self._mine_t[walker]
+        # the passes overlapping the busy window (the test of ``busy`` in :meth:`cost`, on every pass at once)
+        lost = [mine[i] for i in np.flatnonzero((t0 < until - _TOL) & (t1 > at_min + _TOL))]
         gone = {id(p) for p in lost}
         out = []
         for b in sorted({p.block for p in lost}):
@@ -321,9 +335,10 @@ class PlanCosts:
         return tuple(out)
 
     def _checkins(self, legs: list[Leg], busy) -> tuple[MissedCheckin, ...]:
+        """``legs``: the unit's check-in legs."""
         out = []
         for leg in legs:
-            if leg.activity != "checkin" or not busy(leg.t0, leg.t1):
+            if not busy(leg.t0, leg.t1):
                 continue
             known = self.businesses.get(leg.business)
             name = known[0] if known else (leg.ref or "a business")
@@ -331,10 +346,12 @@ class PlanCosts:
                                      None if known is None else known[2]))
         return tuple(out)
 
-    def _breaks(self, legs: list[Leg], busy, until: float) -> tuple[PushedBreak, ...]:
+    def _breaks(self, breaks: list[Leg], busy, until: float) -> tuple[PushedBreak, ...]:
+        """``breaks``: the unit's break legs, in plan order."""
         r = self.rules
         ws, we = r.meal_window
-        breaks = [leg for leg in legs if leg.activity == "break"]
+        if not any(busy(leg.t0, leg.t1) for leg in breaks):
+            return ()
         meal = next((leg for leg in breaks if leg.t1 - leg.t0 >= r.meal_min - _TOL and leg.t0 >= ws - _TOL
                      and leg.t1 <= we + _TOL), None) if r.meal_min > 0 else None
         out = []

@@ -208,7 +208,7 @@ class EscortBook:
 
     def engaged(self, since: datetime, until: datetime) -> list[Escort]:
         """Escorts a unit set off on in ``[since, until]`` (``depart_at``), oldest first."""
-        rows = self.record.query("SELECT * FROM escorts WHERE unit IS NOT NULL AND depart_at>=? AND depart_at<=? "
+        rows = self.record.read("SELECT * FROM escorts WHERE unit IS NOT NULL AND depart_at>=? AND depart_at<=? "
                                  "AND status<>'requested' ORDER BY depart_at, id", (iso(since), iso(until)))
         return [Escort.from_row(r) for r in rows]
 

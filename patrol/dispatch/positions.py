@@ -208,7 +208,7 @@ _ENGAGEMENTS_SQL = (
 def engagements(record: Record, since: datetime, until: datetime) -> list[Engagement]:
     """Assignments made in ``[since, until]``, oldest first, with their incident's type and point."""
     out = []
-    for r in record.query(_ENGAGEMENTS_SQL, (iso(since), iso(until))):
+    for r in record.read(_ENGAGEMENTS_SQL, (iso(since), iso(until))):
         out.append(Engagement(
             int(r["id"]), int(r["incident_id"]), str(r["type"]),
             (str(r["ambassador"]), *[str(m) for m in json.loads(r["members"] or "[]")]),

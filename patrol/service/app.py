@@ -43,8 +43,11 @@ from patrol.service.escorts import escort_router
 from patrol.service.events import events_router
 from patrol.service.field import ambassadors_now, etagged, field_router
 from patrol.service.field_page import field_page_router
+from patrol.service.following import FollowPlan
 from patrol.service.handlers import BodyLimit, install_handlers
+from patrol.service.heap import frozen_heap
 from patrol.service.incidents import incident_router, page, since_time
+from patrol.service.jsonbody import JSONBody
 from patrol.service.materials import materials_router
 from patrol.service.messages import message_router
 from patrol.service.plans import plans_router
@@ -140,7 +143,9 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
         if st.keys.count("admin") == 0:
             log.warning("no admin key yet: create one with `patrol keys create --role admin --name NAME --db %s`",
                         config.db_path)
-        yield
+        with frozen_heap() as n:  # the start-up objects out of the collector's way while serving
+            log.debug("%d objects frozen", n)
+            yield
         st.record.close()
         st.keys.close()
 
@@ -148,6 +153,7 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.patrol = st
     install_handlers(app)
+    app.add_middleware(FollowPlan, follow=st.follow_plan)  # every API request sees the plan file's current version
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers, 413s included
     mount_static(app)
@@ -159,12 +165,6 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
     app.include_router(admin_router(st), responses=ERROR_RESPONSES)
     app.include_router(plans_router(st), responses=ERROR_RESPONSES)
 
-    @app.middleware("http")
-    async def follow_the_plan(request: Request, call_next):  # type: ignore[no-untyped-def]
-        """Every API request sees the plan file's current version (a re-plan made by any worker)."""
-        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
-            st.follow_plan()
-        return await call_next(request)
     app.include_router(console_router(st), responses=ERROR_RESPONSES)
     app.include_router(alert_router(st), responses=ERROR_RESPONSES)  # issue 19: SOS, overdue alerts
     app.include_router(message_router(st), responses=ERROR_RESPONSES)  # issue 19: messages to phones
@@ -181,14 +181,14 @@ def _health_router(st: ServiceState) -> APIRouter:
     @r.get("/health", tags=["service"], summary="Liveness and the record's state (the only endpoint answering "
                                                 "without a key); 503 when the record cannot be written",
            responses={503: {"description": "the record failed a read or write since its last good write"}})
-    def health() -> JSONResponse:
+    async def health() -> JSONResponse:  # no I/O: on the event loop, no thread hop
         last = st.record.last_error
         body = {"status": "ok" if last is None else "degraded", "time": iso(st.desk.clock()),
                 "district": st.district.name, "schema_version": st.startup_check.schema_version,
                 "record": {"integrity": st.startup_check.integrity, "checked_at": st.started_at,
                            "writable": st.startup_check.writable and last is None,
                            "last_error": None if last is None else {"at": last[0], "message": last[1]}}}
-        return JSONResponse(body, status_code=200 if last is None else 503)
+        return JSONBody(body, status_code=200 if last is None else 503)
 
     return r
 
@@ -227,11 +227,12 @@ def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
         snap = st.plan_file.current()
         return etagged(request, f'"{snap.version}"', lambda: snap.body)
 
-    @r.get("/state", tags=["service"], summary="What the console polls: units now and open incidents")
-    def console_state(_p: Principal = Depends(reader)) -> dict:
+    @r.get("/state", tags=["service"], response_model=dict,
+           summary="What the console polls: units now and open incidents")
+    def console_state(_p: Principal = Depends(reader)) -> JSONBody:
         incidents = st.record.list_incidents(open_only=True, limit=config.max_page_size)
-        return {**ambassadors_now(st), "incidents": [i.to_dict() for i in incidents],
-                "poll_interval_s": config.poll_interval_s}
+        return JSONBody({**ambassadors_now(st), "incidents": [i.to_dict() for i in incidents],
+                         "poll_interval_s": config.poll_interval_s})
 
     @r.get("/audit", tags=["service"], response_model=Page, summary="The audit trail (oldest first), filtered, paged")
     def audit(entity: str | None = Query(None, max_length=30), entity_id: int | None = Query(None, ge=1, le=MAX_ID),

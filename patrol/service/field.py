@@ -31,6 +31,7 @@ from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, field_writer, principal, reader
 from patrol.service.idempotent import Once
 from patrol.service.incidents import page, since_time
+from patrol.service.jsonbody import JSONBody
 from patrol.service.materials import materials_of
 from patrol.service.schemas import (
     BackupBody,
@@ -212,7 +213,7 @@ def field_router(st: ServiceState) -> APIRouter:
                                                   lambda res: ping_ack(name, res[0])))
         res = await st.pings.submit(fix, p.actor)
         # a Response is sent as is (the documented PingAck), skipping the response model's validation
-        return JSONResponse(ping_ack(name, res), status_code=201)
+        return JSONBody(ping_ack(name, res), status_code=201)
 
     @r.post("/pings", status_code=201, response_model=PingBatchAck,
             summary="A batch of pings in one transaction (fixes too far from every street are kept unsnapped)")

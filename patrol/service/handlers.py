@@ -27,7 +27,7 @@ from patrol.errors import PatrolError
 from patrol.service.deps import KeyGuard
 from patrol.service.security import HEADERS
 
-__all__ = ["BodyLimit", "error_body", "install_handlers"]
+__all__ = ["BodyLimit", "error_body", "install_handlers", "refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def _refusal(exc: PatrolError) -> JSONResponse:
+def refusal(exc: PatrolError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
     return JSONResponse(_jsonable(exc.to_dict()), status_code=exc.http_status, headers=headers)
 
@@ -87,7 +87,7 @@ async def _key_first(request: Request) -> JSONResponse | None:
             try:
                 await dep.call(request)
             except PatrolError as exc:
-                return _refusal(exc)
+                return refusal(exc)
     return None
 
 
@@ -96,7 +96,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PatrolError)
     async def _patrol(_request: Request, exc: PatrolError) -> JSONResponse:
-        return _refusal(exc)
+        return refusal(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -19,13 +19,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from patrol.dispatch.idempotency import Idempotency, Replayed, StoredResponse, check_key, fingerprint
 from patrol.errors import InputError
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState
+from patrol.service.jsonbody import JSONBody
 
 __all__ = ["HEADER", "REPLAYED_HEADER", "Once", "request_key"]
 
@@ -57,9 +57,9 @@ def request_key(request: Request) -> str | None:
         raise InputError(exc.message, field=f"header.{HEADER}") from exc
 
 
-def _answer(resp: StoredResponse) -> JSONResponse:
+def _answer(resp: StoredResponse) -> JSONBody:
     headers = {REPLAYED_HEADER: "true"} if resp.replayed else None
-    return JSONResponse(resp.body, status_code=resp.status, headers=headers)
+    return JSONBody(resp.body, status_code=resp.status, headers=headers)
 
 
 class Once:
@@ -89,7 +89,7 @@ class Once:
         self.fingerprint = "" if self.key is None else fingerprint(
             [request.method, request.url.path, None if body is None else body.model_dump(mode="json")])
 
-    def replay(self) -> JSONResponse | None:
+    def replay(self) -> JSONBody | None:
         """The stored response when the key was seen (before doing any work), else ``None``.
 
         Raises
@@ -102,10 +102,10 @@ class Once:
         stored = self.record.stored_response(self.key, self.fingerprint, actor=self.actor)
         return None if stored is None else _answer(stored)
 
-    def run(self, call: Callable[[Idempotency | None], T], render: Callable[[T], Any]) -> JSONResponse:
+    def run(self, call: Callable[[Idempotency | None], T], render: Callable[[T], Any]) -> JSONBody:
         """Make the write ``call(idem)`` and answer ``render(value)`` (rendered in the write's transaction)."""
         if self.key is None:
-            return JSONResponse(render(call(None)), status_code=self.status)
+            return JSONBody(render(call(None)), status_code=self.status)
         idem = Idempotency(self.key, self.fingerprint, status=self.status, render=render)
         try:
             value = call(idem)

@@ -17,6 +17,7 @@ from patrol.dispatch.rows import MAX_ID
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, dispatcher, reader
 from patrol.service.idempotent import Once
+from patrol.service.jsonbody import JSONBody
 from patrol.service.schemas import (
     AssignBody,
     CloseBody,
@@ -86,9 +87,9 @@ def incident_router(st: ServiceState) -> APIRouter:
                                               received_at=body.received_at, actor=p.actor, idem=idem),
             lambda inc: {"incident": inc.to_dict(), "ranking": ranking})
 
-    @r.post("/rank", summary="Who is nearest to a location now (nothing is written)")
-    def rank(body: RankBody, _p: Principal = Depends(reader)) -> dict:
-        return st.desk.rank(body.location).to_dict()
+    @r.post("/rank", response_model=dict, summary="Who is nearest to a location now (nothing is written)")
+    def rank(body: RankBody, _p: Principal = Depends(reader)) -> JSONBody:
+        return JSONBody(st.desk.rank(body.location).to_dict())
 
     @r.get("/incidents", response_model=Page, summary="List incidents, newest first")
     def list_incidents(status: str | None = Query(None, description=f"one of: {', '.join(STATUSES)}"),
@@ -104,10 +105,11 @@ def incident_router(st: ServiceState) -> APIRouter:
     def show_incident(incident_id: int = IncidentId, _p: Principal = Depends(reader)) -> dict:
         return _detail(st, incident_id)
 
-    @r.get("/incidents/{incident_id}/ranking", summary="The ranked responders for an incident, now")
-    def incident_ranking(incident_id: int = IncidentId, _p: Principal = Depends(reader)) -> dict:
+    @r.get("/incidents/{incident_id}/ranking", response_model=dict,
+           summary="The ranked responders for an incident, now")
+    def incident_ranking(incident_id: int = IncidentId, _p: Principal = Depends(reader)) -> JSONBody:
         inc = st.record.get_incident(incident_id)
-        return {"incident": inc.to_dict(), "ranking": rank_incident(st, inc)}
+        return JSONBody({"incident": inc.to_dict(), "ranking": rank_incident(st, inc)})
 
     @r.post("/incidents/{incident_id}/assign", status_code=201,
             summary="Assign a unit (default: the top of the ranking), recording its ETA")

@@ -53,7 +53,9 @@ from patrol.service.config import ServiceConfig
 from patrol.service.console import STATIC_DIR, streets_geojson
 from patrol.service.deps import ServiceState, dispatcher, principal, reader
 from patrol.service.field import ambassadors_now
+from patrol.service.following import FollowPlan
 from patrol.service.handlers import BodyLimit, _jsonable, install_handlers
+from patrol.service.heap import frozen_heap
 from patrol.service.idempotent import Once
 from patrol.service.incidents import page, since_time
 from patrol.service.schemas import ERROR_RESPONSES, AssignBody, IncidentCreate, Page, RankBody
@@ -365,7 +367,7 @@ def program_router(pst: ProgramState) -> APIRouter:
 
     @r.get("/health", tags=["service"], summary="Liveness and the record's state (no key needed); 503 when the "
                                                 "record cannot be written")
-    def health() -> JSONResponse:
+    async def health() -> JSONResponse:  # no I/O: on the event loop, no thread hop
         last = pst.record.last_error
         body = {"status": "ok" if last is None else "degraded", "time": iso(pst.desk.clock()),
                 "program": program.name, "districts": program.names,
@@ -535,7 +537,9 @@ def create_program_app(config: ServiceConfig, *, program_state: ProgramState | N
         if pst.keys.count("admin") == 0:
             log.warning("no admin key yet: create one with `patrol keys create --role admin --name NAME --db %s`",
                         config.db_path)
-        yield
+        with frozen_heap() as n:  # the start-up objects out of the collector's way while serving
+            log.debug("%d objects frozen", n)
+            yield
         pst.record.close()
         pst.keys.close()
 
@@ -543,6 +547,7 @@ def create_program_app(config: ServiceConfig, *, program_state: ProgramState | N
                   redoc_url=None, openapi_url=None)
     app.state.patrol = pst
     install_handlers(app)
+    app.add_middleware(FollowPlan, follow=pst.follow_plans)  # every district's desk on its plan's current version
     app.include_router(program_router(pst), responses=ERROR_RESPONSES)
     page_body = _console_page()
 
@@ -550,11 +555,6 @@ def create_program_app(config: ServiceConfig, *, program_state: ProgramState | N
     def console() -> Response:
         return Response(page_body, media_type="text/html")
 
-    @app.middleware("http")
-    async def follow_the_plans(request: Request, call_next):  # type: ignore[no-untyped-def]
-        if request.url.path.startswith("/api/") and request.url.path != "/api/health":
-            pst.follow_plans()
-        return await call_next(request)
 
     districts = {k: create_app(st.config, service_state=st) for k, st in pst.states.items()}
     return SecurityHeaders(BodyLimit(ProgramRouter(app, districts, pst), max_bytes=config.max_body_bytes))
