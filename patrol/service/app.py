@@ -15,7 +15,10 @@ Threads
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -126,6 +129,35 @@ def build_state(config: ServiceConfig) -> ServiceState:
                         plan_file=PlanFile(config.plan_path) if config.plan_path else None)
 
 
+def serving(what: str, record: Record, keys: KeyStore, db_path: str | Path) -> Callable[[FastAPI], Any]:
+    """The lifespan of a service app: say what is served (and warn when no admin key exists), keep the start-up
+    objects out of the garbage collector's way while serving, close the record and the keys after.
+
+    Parameters
+    ----------
+    what : str
+        What is served, for the log.
+    record : Record
+    keys : KeyStore
+    db_path : str or Path
+        The record's file (named in the hint to create an admin key).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log.info("serving %s", what)
+        if keys.count("admin") == 0:
+            log.warning("no admin key yet: create one with `patrol keys create --role admin --name NAME --db %s`",
+                        db_path)
+        with frozen_heap() as n:  # the start-up objects out of the collector's way while serving
+            log.debug("%d objects frozen", n)
+            yield
+        record.close()
+        keys.close()
+
+    return lifespan
+
+
 def create_app(config: ServiceConfig, *, service_state: ServiceState | None = None) -> FastAPI:
     """The FastAPI app for one district, record and key file.
 
@@ -137,18 +169,8 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
     """
     st = service_state or build_state(config)
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        log.info("serving %s, record %s, keys %s", st.district.name, config.db_path, config.resolved_keys_path)
-        if st.keys.count("admin") == 0:
-            log.warning("no admin key yet: create one with `patrol keys create --role admin --name NAME --db %s`",
-                        config.db_path)
-        with frozen_heap() as n:  # the start-up objects out of the collector's way while serving
-            log.debug("%d objects frozen", n)
-            yield
-        st.record.close()
-        st.keys.close()
-
+    lifespan = serving(f"{st.district.name}, record {config.db_path}, keys {config.resolved_keys_path}",
+                       st.record, st.keys, config.db_path)
     app = FastAPI(title="patrol dispatch service", version="1", description=_DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.patrol = st

@@ -24,7 +24,6 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from patrol.geocode import Location
 from patrol.program import Program, load_program
 from patrol.program.ranking import ProgramDesk, ProgramRanking
 from patrol.service.alerts import SOS_TYPE, alert_view, open_and_recent, raise_overdue, safety_log
-from patrol.service.app import create_app, open_record, vocab_body
+from patrol.service.app import create_app, open_record, serving, vocab_body
 from patrol.service.auth import KeyStore, Principal
 from patrol.service.batcher import PingBatcher
 from patrol.service.config import ServiceConfig
@@ -55,7 +54,6 @@ from patrol.service.deps import ServiceState, dispatcher, principal, reader
 from patrol.service.field import ambassadors_now
 from patrol.service.following import FollowPlan
 from patrol.service.handlers import BodyLimit, _jsonable, install_handlers
-from patrol.service.heap import frozen_heap
 from patrol.service.idempotent import Once
 from patrol.service.incidents import page, since_time
 from patrol.service.schemas import ERROR_RESPONSES, AssignBody, IncidentCreate, Page, RankBody
@@ -530,18 +528,8 @@ def create_program_app(config: ServiceConfig, *, program_state: ProgramState | N
     """The ASGI app of a program: :class:`ProgramRouter` over the program's routes and each district's app."""
     pst = program_state or build_program_state(config)
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        log.info("serving program %s (%s), record %s", pst.program.name, ", ".join(pst.program.names),
-                 config.db_path)
-        if pst.keys.count("admin") == 0:
-            log.warning("no admin key yet: create one with `patrol keys create --role admin --name NAME --db %s`",
-                        config.db_path)
-        with frozen_heap() as n:  # the start-up objects out of the collector's way while serving
-            log.debug("%d objects frozen", n)
-            yield
-        pst.record.close()
-        pst.keys.close()
+    lifespan = serving(f"program {pst.program.name} ({', '.join(pst.program.names)}), record {config.db_path}",
+                       pst.record, pst.keys, config.db_path)
 
     app = FastAPI(title="patrol dispatch service (program)", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)
