@@ -227,8 +227,16 @@ def test_desk_input_errors(district, record):
     with pytest.raises(PlanError):
         Desk(district, timeline=Timeline({"stranger": [Leg(600, 700, 1, 0.0, 1.0)]}))
     inc = desk.new_incident(AT, type="sleeping", source="camera", when=T)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="nobody to assign"):
         desk.assign(inc.id, when=T)  # nobody has a position
+    # an incident with no point (a phone call giving no place): no ranking, the unit must be named, no ETA
+    pointless = record.new_incident(type="sleeping", source="phone", location_text="somewhere", at=T)
+    with pytest.raises(InputError, match="no point to rank from"):
+        desk.assign(pointless.id, when=T)
+    sent = desk.assign(pointless.id, "amb4", when=T)
+    assert (sent.ambassador, sent.eta_min, sent.distance_m) == ("amb4", None, None)
+    with pytest.raises(NotFoundError):
+        desk.assign(pointless.id, "amb99", when=T)
 
 
 def test_ping_batches_are_snapped_and_far_fixes_kept_unsnapped(district, record):

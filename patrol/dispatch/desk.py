@@ -16,6 +16,7 @@ where and on what duty (:mod:`~patrol.dispatch.roster`, :mod:`~patrol.dispatch.p
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -45,7 +46,10 @@ from patrol.geocode import Location
 from patrol.settings import DAYS, format_hhmm
 from patrol.timeline import Timeline
 
-__all__ = ["Desk"]
+__all__ = ["NO_POINT", "Desk", "chosen", "record_assignment"]
+
+#: Why an incident without a point needs its unit named.
+NO_POINT = "name the ambassador: the incident has no point to rank from"
 
 log = logging.getLogger(__name__)
 
@@ -502,27 +506,43 @@ class Desk:
         rec = self._need_record()
         inc = rec.get_incident(incident_id)
         moment = self.moment(when)
-        cand = None
+        unit = None if ambassador is None else self.unit(ambassador)
+        cand: Candidate | None = None
         if self.incident_point(inc) is not None:
             ranking = self.rank_incident(inc.id, when=moment, top_routes=0)
-            if ambassador is None:
-                if not ranking.ranked:
-                    raise InputError(f"nobody to assign: {ranking.message or 'nobody available'}",
-                                     field="ambassador")
-                cand = ranking.ranked[0]
-            else:
-                unit = self.unit(ambassador)
-                cand = next((c for c in ranking.candidates if c.ambassador == unit.name), None)
-        elif ambassador is None:
-            raise InputError("name the ambassador: the incident has no point to rank from", field="ambassador")
-        name = cand.ambassador if cand is not None else ambassador
-        if name is None:
-            raise InputError("name the ambassador", field="ambassador")
-        unit = self.unit(name)
-        if cand is not None and not cand.available:
-            log.warning("assigning %s although %s", unit.name, cand.reason)
-        return rec.assign(inc.id, unit.name, members=list(unit.members),
-                          eta_min=eta_min if eta_min is not None else (None if cand is None else cand.eta_min),
-                          distance_m=None if cand is None else cand.distance_m,
-                          estimated=None if cand is None else cand.estimated, note=note, at=moment, actor=actor,
-                          idem=idem)
+            unit, cand = chosen(ranking.ranked, ranking.candidates, ranking.message, unit, self.unit)
+        elif unit is None:
+            raise InputError(NO_POINT, field="ambassador")
+        return record_assignment(rec, inc.id, unit, cand, eta_min=eta_min, note=note, at=moment, actor=actor,
+                                 idem=idem)
+
+
+def chosen(ranked: list[Candidate], candidates: list[Candidate], message: str, named: Unit | None,
+           unit_of: Callable[[str], Unit]) -> tuple[Unit, Candidate | None]:
+    """The unit to send and the candidate its ETA comes from: the named unit with its candidate (``None`` when it
+    is not ranked), or the top of the ranking (``unit_of`` finds its unit) when no unit is named.
+
+    Raises
+    ------
+    InputError
+        When no unit is named and nobody is available.
+    """
+    if named is not None:
+        return named, next((c for c in candidates if c.ambassador == named.name), None)
+    if not ranked:
+        raise InputError(f"nobody to assign: {message or 'nobody available'}", field="ambassador")
+    return unit_of(ranked[0].ambassador), ranked[0]
+
+
+def record_assignment(rec: Record, incident_id: int, unit: Unit, cand: Candidate | None, *,
+                      eta_min: float | None, note: str, at: datetime, actor: str | None,
+                      idem: Idempotency | None) -> Assignment:
+    """Record ``unit`` sent to the incident with the ETA given, or else the candidate's (a warning when the
+    candidate was not available)."""
+    if cand is not None and not cand.available:
+        log.warning("assigning %s although %s", unit.name, cand.reason)
+    return rec.assign(incident_id, unit.name, members=list(unit.members),
+                      eta_min=eta_min if eta_min is not None else (None if cand is None else cand.eta_min),
+                      distance_m=None if cand is None else cand.distance_m,
+                      estimated=None if cand is None else cand.estimated, note=note, at=at, actor=actor,
+                      idem=idem)

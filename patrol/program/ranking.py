@@ -22,14 +22,13 @@ for its "on the way" estimate (:func:`patrol.dispatch.positions.on_own_streets`)
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from patrol.dispatch.clock import iso, local_minute
 from patrol.dispatch.cost import DispatchCost
-from patrol.dispatch.desk import Desk
+from patrol.dispatch.desk import NO_POINT, Desk, chosen, record_assignment
 from patrol.dispatch.idempotency import Idempotency
 from patrol.dispatch.network import Route
 from patrol.dispatch.positions import Position, UnitState
@@ -41,8 +40,6 @@ from patrol.geocode import Location
 from patrol.program.load import Program
 
 __all__ = ["ProgramDesk", "ProgramRanking"]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -272,25 +269,13 @@ class ProgramDesk:
         rec = self._record()
         inc = rec.get_incident(incident_id)
         moment = self.moment(when)
-        cand = None
-        if ambassador is not None:
-            _, unit = self.unit(ambassador)
+        unit = None if ambassador is None else self.unit(ambassador)[1]
+        cand: Candidate | None = None
         if inc.block is not None:
             ranking = self.rank_incident(inc, when=moment, top_routes=0)
-            if ambassador is None:
-                if not ranking.ranked:
-                    raise InputError(f"nobody to assign: {ranking.ranking.message or 'nobody available'}",
-                                     field="ambassador")
-                cand = ranking.ranked[0]
-                _, unit = self.unit(cand.ambassador)
-            else:
-                cand = next((c for c in ranking.candidates if c.ambassador == unit.name), None)
-        elif ambassador is None:
-            raise InputError("name the ambassador: the incident has no point to rank from", field="ambassador")
-        if cand is not None and not cand.available:
-            log.warning("assigning %s although %s", unit.name, cand.reason)
-        return rec.assign(inc.id, unit.name, members=list(unit.members),
-                          eta_min=eta_min if eta_min is not None else (None if cand is None else cand.eta_min),
-                          distance_m=None if cand is None else cand.distance_m,
-                          estimated=None if cand is None else cand.estimated, note=note, at=moment, actor=actor,
-                          idem=idem)
+            unit, cand = chosen(ranking.ranked, ranking.candidates, ranking.ranking.message, unit,
+                                lambda name: self.unit(name)[1])
+        elif unit is None:
+            raise InputError(NO_POINT, field="ambassador")
+        return record_assignment(rec, inc.id, unit, cand, eta_min=eta_min, note=note, at=moment, actor=actor,
+                                 idem=idem)
