@@ -9,6 +9,8 @@ the count that makes it impossible when there is one, never dropped silently.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from patrol.planning.model import BreakSlot, Shortfall, UnitSpec
@@ -54,25 +56,24 @@ def plan_breaks(settings: Settings, units: list[UnitSpec], *, min_gap: int = 30
     ws0, we0 = (parse_hhmm(t) for t in br.meal_window)
     shift_h = (end - start) / 60.0
 
-    def place(u: int, dur: int, lo: int, hi: int, ideal: float, limit: np.ndarray, gap: int) -> int | None:
+    def starts(u: int, dur: int, lo: int, hi: int, ideal: float, gap: int) -> Iterator[int]:
+        """Starts in ``[lo, hi - dur]`` nearest ``ideal`` first, ``gap`` minutes clear of the unit's breaks."""
         cands = np.arange(lo, hi - dur + 1)
         for t in cands[np.argsort(np.abs(cands - ideal), kind="stable")]:
             t = int(t)
-            if any(t < b.end + gap and b.start < t + dur + gap for b in slots[u]):
-                continue
-            if np.all(occ[t - start: t - start + dur] + people[u] <= limit[t - start: t - start + dur]):
-                return t
-        return None
+            if not any(t < b.end + gap and b.start < t + dur + gap for b in slots[u]):
+                yield t
+
+    def place(u: int, dur: int, lo: int, hi: int, ideal: float, limit: np.ndarray, gap: int) -> int | None:
+        return next((t for t in starts(u, dur, lo, hi, ideal, gap)
+                     if np.all(occ[t - start: t - start + dur] + people[u] <= limit[t - start: t - start + dur])),
+                    None)
 
     def least_short(u: int, dur: int, lo: int, hi: int, ideal: float, gap: int) -> int | None:
         """The start leaving the fewest people short of the minimum at its worst minute (nearest the ideal
         among equals): when the minimum cannot hold, as many stay on the street as the breaks allow."""
         best, best_short = None, None
-        cands = np.arange(lo, hi - dur + 1)
-        for t in cands[np.argsort(np.abs(cands - ideal), kind="stable")]:
-            t = int(t)
-            if any(t < b.end + gap and b.start < t + dur + gap for b in slots[u]):
-                continue
+        for t in starts(u, dur, lo, hi, ideal, gap):
             off = occ[t - start: t - start + dur] + people[u]
             if np.any(off > duty[t - start: t - start + dur]):
                 continue
