@@ -250,14 +250,15 @@ def test_district_with_units_keeps_everything_else(grid):
 
 @pytest.mark.slow
 def test_the_time_limit_stops_the_search_and_the_plan_is_valid(uptown):
-    """A 1-second budget on Uptown: the first variant is always finished (its area tours built greedily when the
-    time is gone), no other is started, and the plan is still valid."""
-    p = plan_day(uptown, "tue", seed=0, time_limit_s=1.0)
+    """A budget spent before the search begins (0.05 s: the day's duties and shortest paths alone take longer on
+    any machine, so the test does not depend on the machine's speed): the first variant is always finished (its
+    area tours built greedily when the time is gone), no other is started, and the plan is still valid."""
+    p = plan_day(uptown, "tue", seed=0, time_limit_s=0.05)
     assert p.summary["search"]["variants_tried"] == 1 and p.summary["time_limit_reached"]
-    assert p.summary["search"]["stopped"] == "time limit" and p.summary["search"]["time_limit_s"] == 1.0
+    assert p.summary["search"]["stopped"] == "time limit" and p.summary["search"]["time_limit_s"] == 0.05
     # the plan's own wall seconds: one variant past the limit at most (generous slack for a loaded machine; the
     # whole default search, 38 variants, is about 9 s of CPU)
-    assert p.summary["seconds"] < 1.0 + 30.0
+    assert p.summary["seconds"] < 0.05 + 30.0
     r = check_plan(p.to_dict(), uptown)
     assert r["valid"] and not r["roster_problems"]
 
