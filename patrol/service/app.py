@@ -51,6 +51,7 @@ from patrol.service.handlers import BodyLimit, install_handlers
 from patrol.service.heap import frozen_heap
 from patrol.service.incidents import incident_router, page, since_time
 from patrol.service.jsonbody import JSONBody
+from patrol.service.lanes import FastLane
 from patrol.service.materials import materials_router
 from patrol.service.messages import message_router
 from patrol.service.plans import plans_router
@@ -158,7 +159,7 @@ def serving(what: str, record: Record, keys: KeyStore, db_path: str | Path) -> C
     return lifespan
 
 
-def create_app(config: ServiceConfig, *, service_state: ServiceState | None = None) -> FastAPI:
+def create_app(config: ServiceConfig, *, service_state: ServiceState | None = None, fast_lane: bool = True) -> FastAPI:
     """The FastAPI app for one district, record and key file.
 
     Parameters
@@ -166,6 +167,9 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
     config : ServiceConfig
     service_state : ServiceState, optional
         Already built state (default: :func:`build_state` on ``config``, now).
+    fast_lane : bool
+        Answer single pings, incident creations and rankings on the :class:`~patrol.service.lanes.FastLane`
+        (``False``: every request through FastAPI; the benchmark and the tests compare the two).
     """
     st = service_state or build_state(config)
 
@@ -175,6 +179,8 @@ def create_app(config: ServiceConfig, *, service_state: ServiceState | None = No
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.patrol = st
     install_handlers(app)
+    if fast_lane:  # innermost: its answers get the plan followed, the body limit and the security headers
+        app.add_middleware(FastLane, state=st)
     app.add_middleware(FollowPlan, follow=st.follow_plan)  # every API request sees the plan file's current version
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers, 413s included

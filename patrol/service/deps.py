@@ -27,7 +27,7 @@ from patrol.service.config import ServiceConfig
 from patrol.service.today import PlanFile
 from patrol.timeline import Timeline
 
-__all__ = ["KeyGuard", "ServiceState", "admin", "dispatcher", "field_writer", "principal", "reader"]
+__all__ = ["KeyGuard", "ServiceState", "admin", "dispatcher", "field_writer", "key_text", "principal", "reader"]
 
 
 @dataclass
@@ -93,12 +93,17 @@ class KeyGuard(HTTPBearer):
         self.capability = capability
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        token = request.headers.get("x-api-key")
-        if token is None:
-            scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
-            token = credentials.strip() if scheme.lower() == "bearer" else None
-        p = request.app.state.patrol.keys.verify(token)
+        p = request.app.state.patrol.keys.verify(key_text(request.headers.get("x-api-key"),
+                                                          request.headers.get("authorization")))
         return p if self.capability is None else p.require(self.capability)
+
+
+def key_text(x_api_key: str | None, authorization: str | None) -> str | None:
+    """The key a request carries: its ``X-API-Key`` header, else the credentials of ``Authorization: Bearer``."""
+    if x_api_key is not None:
+        return x_api_key
+    scheme, _, credentials = (authorization or "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
 
 
 #: Any valid key (401 without one).

@@ -49,7 +49,7 @@ from patrol.service.schemas import (
 from patrol.service.today import PlanSnapshot, checkin_status, find_walker, unit_tasks
 from patrol.settings import DAYS, format_hhmm
 
-__all__ = ["ambassadors_now", "batch_ack", "etagged", "field_router", "ping_ack"]
+__all__ = ["accept_ping", "ambassadors_now", "batch_ack", "etagged", "field_router", "ping_ack"]
 
 #: The next button of a unit's assignment after each of its steps.
 NEXT_STEP = {"assigned": "accepted", "accepted": "en route", "en route": "on scene", "on scene": "resolved"}
@@ -169,6 +169,37 @@ def batch_ack(results: list[FixResult]) -> dict:
             "refused": counts["refused"], "results": [r.to_dict() for r in results]}
 
 
+async def accept_ping(st: ServiceState, p: Principal, name: str, body: PingBody, once: Once) -> JSONBody:
+    """``POST /api/ambassadors/{name}/pings``: a fix checked on its own, then stored (201 with its ack).
+
+    Without an idempotency key the fix joins the other requests' fixes in flight (:class:`PingBatcher`);
+    with one it has its own transaction (group-committed with the others), stored with its key.
+
+    Raises
+    ------
+    AuthError, NotFoundError
+        A key that may not write for ``name``; an unknown ambassador.
+    InputError
+        A fix refused (null island, out of range, far from the district, an absurd accuracy or time), before
+        it can join other requests' fixes.
+    """
+    p.require_ambassador(name)
+    st.desk.unit(name)
+    name = name.strip()
+    fix = {"ambassador": name, "lat": body.lat, "lon": body.lon, "t": body.t, "accuracy_m": body.accuracy_m,
+           "key": body.key}
+    reason = st.desk.fix_refusal(body.lat, body.lon, accuracy_m=body.accuracy_m, t=body.t)
+    if reason is not None:  # refused before it joins other requests' fixes
+        raise InputError(f"the fix was refused: {reason}", field="body", details={"reason": reason})
+    if once.key is not None:
+        return await run_in_threadpool(
+            lambda: once.replay() or once.run(lambda idem: st.desk.ping_many([fix], actor=p.actor, idem=idem),
+                                              lambda res: ping_ack(name, res[0])))
+    res = await st.pings.submit(fix, p.actor)
+    # a Response is sent as is (the documented PingAck), skipping the response model's validation
+    return JSONBody(ping_ack(name, res), status_code=201)
+
+
 def field_router(st: ServiceState) -> APIRouter:
     """The ambassador endpoints over one service state."""
     cfg = st.config
@@ -198,22 +229,7 @@ def field_router(st: ServiceState) -> APIRouter:
                     "street is kept unsnapped)")
     async def ping(body: PingBody, request: Request, name: str = AmbassadorName,
                    p: Principal = Depends(field_writer)) -> JSONResponse:
-        p.require_ambassador(name)
-        st.desk.unit(name)
-        name = name.strip()
-        fix = {"ambassador": name, "lat": body.lat, "lon": body.lon, "t": body.t, "accuracy_m": body.accuracy_m,
-               "key": body.key}
-        reason = st.desk.fix_refusal(body.lat, body.lon, accuracy_m=body.accuracy_m, t=body.t)
-        if reason is not None:  # refused before it joins other requests' fixes
-            raise InputError(f"the fix was refused: {reason}", field="body", details={"reason": reason})
-        once = Once(st, request, p, body, status=201)
-        if once.key is not None:  # its own transaction (group-committed with the others): stored with its key
-            return await run_in_threadpool(
-                lambda: once.replay() or once.run(lambda idem: st.desk.ping_many([fix], actor=p.actor, idem=idem),
-                                                  lambda res: ping_ack(name, res[0])))
-        res = await st.pings.submit(fix, p.actor)
-        # a Response is sent as is (the documented PingAck), skipping the response model's validation
-        return JSONBody(ping_ack(name, res), status_code=201)
+        return await accept_ping(st, p, name, body, Once(st, request, p, body, status=201))
 
     @r.post("/pings", status_code=201, response_model=PingBatchAck,
             summary="A batch of pings in one transaction (fixes too far from every street are kept unsnapped)")

@@ -71,7 +71,8 @@ class Once:
     Parameters
     ----------
     st : ServiceState
-    request : Request
+    request : Request or None
+        The request (its ``Idempotency-Key`` header); ``None``: a request without one.
     principal : Principal
         The caller: keys are scoped to its actor.
     body : pydantic model or None
@@ -80,12 +81,12 @@ class Once:
         The status of a first response.
     """
 
-    def __init__(self, st: ServiceState, request: Request, principal: Principal, body: BaseModel | None, *,
+    def __init__(self, st: ServiceState, request: Request | None, principal: Principal, body: BaseModel | None, *,
                  status: int):
         self.record = st.record
         self.actor = principal.actor
         self.status = int(status)
-        self.key = request_key(request)
+        self.key = None if request is None else request_key(request)
         self.fingerprint = "" if self.key is None else fingerprint(
             [request.method, request.url.path, None if body is None else body.model_dump(mode="json")])
 

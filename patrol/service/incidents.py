@@ -31,7 +31,7 @@ from patrol.service.schemas import (
 )
 from patrol.vocab import STATUSES
 
-__all__ = ["incident_router", "page", "rank_incident", "since_time"]
+__all__ = ["create", "incident_router", "page", "rank_incident", "ranked", "since_time"]
 
 IncidentId = Path(ge=1, le=MAX_ID, description="incident id")
 
@@ -66,6 +66,32 @@ def _detail(st: ServiceState, incident_id: int) -> dict:
     return detail
 
 
+def create(st: ServiceState, p: Principal, body: IncidentCreate, once: Once) -> JSONBody:
+    """``POST /api/incidents``: the incident stored (once per idempotency key) with the ranking at its point,
+    201.  The location is geocoded and ranked first: a place that cannot be found writes nothing.
+
+    Raises
+    ------
+    GeocodeError, OutsideDistrictError, InputError
+        An unknown place, a place off the district's streets, a ``received_at`` outside the sane window.
+    """
+    if (replayed := once.replay()) is not None:
+        return replayed
+    if body.received_at is not None:
+        st.desk.fix_policy.window.check(body.received_at, now=st.desk.clock(), field="body.received_at")
+    ranking = st.desk.rank(body.location).to_dict()  # geocodes (errors before anything is written)
+    return once.run(
+        lambda idem: st.desk.new_incident(body.location, type=body.type, source=body.source,
+                                          priority=body.priority, notes=body.notes,
+                                          received_at=body.received_at, actor=p.actor, idem=idem),
+        lambda inc: {"incident": inc.to_dict(), "ranking": ranking})
+
+
+def ranked(st: ServiceState, body: RankBody) -> JSONBody:
+    """``POST /api/rank``: who is nearest to a location now (nothing is written)."""
+    return JSONBody(st.desk.rank(body.location).to_dict())
+
+
 def incident_router(st: ServiceState) -> APIRouter:
     """The incident endpoints over one service state (page sizes bounded by its config)."""
     cfg = st.config
@@ -75,21 +101,11 @@ def incident_router(st: ServiceState) -> APIRouter:
 
     @r.post("/incidents", status_code=201, summary="Create an incident; returns it with the ranked responders")
     def create_incident(body: IncidentCreate, request: Request, p: Principal = Depends(dispatcher)) -> JSONResponse:
-        once = Once(st, request, p, body, status=201)
-        if (replayed := once.replay()) is not None:
-            return replayed
-        if body.received_at is not None:
-            st.desk.fix_policy.window.check(body.received_at, now=st.desk.clock(), field="body.received_at")
-        ranking = st.desk.rank(body.location).to_dict()  # geocodes (errors before anything is written)
-        return once.run(
-            lambda idem: st.desk.new_incident(body.location, type=body.type, source=body.source,
-                                              priority=body.priority, notes=body.notes,
-                                              received_at=body.received_at, actor=p.actor, idem=idem),
-            lambda inc: {"incident": inc.to_dict(), "ranking": ranking})
+        return create(st, p, body, Once(st, request, p, body, status=201))
 
     @r.post("/rank", response_model=dict, summary="Who is nearest to a location now (nothing is written)")
     def rank(body: RankBody, _p: Principal = Depends(reader)) -> JSONBody:
-        return JSONBody(st.desk.rank(body.location).to_dict())
+        return ranked(st, body)
 
     @r.get("/incidents", response_model=Page, summary="List incidents, newest first")
     def list_incidents(status: str | None = Query(None, description=f"one of: {', '.join(STATUSES)}"),
