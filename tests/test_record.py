@@ -329,3 +329,40 @@ def test_paging_reads_only_the_page(rec):
     assert rec.interactions(offset=100) == []
     with pytest.raises(InputError):
         rec.pings(limit=-1)
+
+
+def test_the_open_list_is_every_open_incident_newest_first(rec):
+    """Seeded random incidents walked along their life cycle: the open list (read from its own index) equals the
+    whole list filtered by hand to the open statuses, newest first (ties by id), page by page and by district."""
+    import random
+
+    rng = random.Random(15)
+    for i in range(300):
+        minute = rng.randrange(0, 40)  # many incidents share a received_at: the order falls back to the id
+        inc = _new(rec, received_at=f"2026-06-02T19:{minute:02d}:00Z", location_text=f"place {i}")
+        path = rng.choice([[], ["assigned"], ["assigned", "en route"], ["assigned", "en route", "on scene"],
+                           ["assigned", "en route", "on scene", "resolved"], ["closed"]])
+        for status in path:
+            if status == "assigned":
+                rec.assign(inc.id, rng.choice(["amb2", "amb3"]))
+            elif status == "closed":
+                rec.close_incident(inc.id, note="duplicate")
+            else:
+                rec.set_status(inc.id, status)
+    everything = rec.list_incidents(limit=1000)
+    assert len(everything) == 300
+    open_by_hand = [i for i in sorted(everything, key=lambda i: (i.received_at, i.id), reverse=True)
+                    if i.status in ("new", "assigned", "en route", "on scene")]
+    assert 0 < len(open_by_hand) < 300
+    assert [i.id for i in rec.list_incidents(open_only=True, limit=1000)] == [i.id for i in open_by_hand]
+    pages = [rec.list_incidents(open_only=True, limit=50, offset=k) for k in range(0, 300, 50)]
+    assert [i.id for p in pages for i in p] == [i.id for i in open_by_hand]
+    since = [i.id for i in open_by_hand if i.received_at >= "2026-06-02T19:20:00.000Z"]
+    assert [i.id for i in rec.list_incidents(open_only=True, since="2026-06-02T19:20:00Z", limit=1000)] == since
+    assert all(type(i.in_area) is bool or i.in_area is None for i in everything)
+    # the query reads the open incidents' own index (no sort of every open incident)
+    plan = rec._conn.execute("EXPLAIN QUERY PLAN SELECT * FROM incidents INDEXED BY incidents_open WHERE "
+                             "status IN ('assigned', 'en route', 'new', 'on scene') ORDER BY received_at DESC, "
+                             "id DESC").fetchall()
+    assert any("incidents_open" in str(tuple(r)) for r in plan) and not any("TEMP B-TREE" in str(tuple(r))
+                                                                           for r in plan)

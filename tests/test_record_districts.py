@@ -1,5 +1,6 @@
 """Record schema version 7 (issue 18: several districts, one record): a version 5 record (before issue 17) and a
-version 6 record (issue 17's events, escorts, cameras) both open and upgrade to 7 with every row kept."""
+version 6 record (issue 17's events, escorts, cameras) both open and upgrade with every row kept; so does a
+version 7 one, to version 8 (issue 15: the open incidents' own index)."""
 
 from __future__ import annotations
 
@@ -37,18 +38,20 @@ def _old_record(path, version: int) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("version", [5, 6])
-def test_an_older_record_upgrades_to_7_keeping_its_rows(tmp_path, version):
-    assert SCHEMA_VERSION == 7
+@pytest.mark.parametrize("version", [5, 6, 7])
+def test_an_older_record_upgrades_keeping_its_rows(tmp_path, version):
+    assert SCHEMA_VERSION == 8
     path = tmp_path / f"v{version}.db"
     _old_record(path, version)
     rec = Record(path, actor="test")
     try:
-        assert rec.schema_version == 7 and rec.check().ok
+        assert rec.schema_version == 8 and rec.check().ok
         applied = [r["version"] for r in rec.query("SELECT version FROM schema_version ORDER BY version")]
-        assert applied[-(7 - version):] == list(range(version + 1, 8))
+        assert applied[-(8 - version):] == list(range(version + 1, 9))
         incidents = {i.id: i for i in rec.list_incidents()}
         assert sorted(incidents) == [7, 9]
+        # the open incidents written before the index are in it (newest first; the same time: by id)
+        assert [i.id for i in rec.list_incidents(open_only=True)] == [9, 7]
         assert (incidents[7].location_text, incidents[9].offset_m, incidents[9].district) == ("Lake & Girard 7",
                                                                                               90.0, None)
         assert incidents[9].camera_id == ("cam-1" if version >= 6 else None)

@@ -70,7 +70,6 @@ from patrol.dispatch.rows import (
     Ping,
     PlanVersion,
     StatusChange,
-    _fix_incident,
     _float_or_none,
     _id,
     _name,
@@ -163,6 +162,11 @@ class _Job:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+#: The open incidents' condition, written as the ``incidents_open`` index's (schema version 8) so that SQLite can
+#: use it.
+OPEN_CONDITION = f"status IN ({', '.join(repr(s) for s in sorted(OPEN_STATUSES))})"
 
 
 def _filtered(table: str, time_col: str, *, equal: dict[str, Any] | None = None, since=None, until=None,
@@ -591,20 +595,23 @@ class Record:
         rows = self._query("SELECT * FROM incidents WHERE id=?", (_id(incident_id),))
         if not rows:
             raise NotFoundError(f"no incident {incident_id}", field="incident_id")
-        return _fix_incident(Incident.from_row(rows[0]))
+        return Incident.from_row(rows[0])
 
     def list_incidents(self, *, status: str | None = None, open_only: bool = False, since=None, until=None,
                        limit: int | None = None, offset: int = 0, district: str | None = None) -> list[Incident]:
         """Incidents by ``received_at`` (newest first), filtered by status, time and (a program's) district."""
+        # the open ones from their own index (schema version 8): SQLite, without statistics, would rather find
+        # them by status and sort them all (ten times slower with thousands open)
         sql, params = _filtered(
-            "incidents", "received_at", since=since, until=until,
+            "incidents INDEXED BY incidents_open" if open_only else "incidents", "received_at", since=since,
+            until=until,
             equal={"status": None if status is None else check_choice(status, STATUSES, "status"),
                    "district": district},
-            extra=[(f"status IN ({','.join('?' * len(OPEN_STATUSES))})", sorted(OPEN_STATUSES))] if open_only else [],
+            extra=[(OPEN_CONDITION, [])] if open_only else [],
         )
         sql += " ORDER BY received_at DESC, id DESC"
         sql = _paged(sql, limit, offset)
-        return [_fix_incident(Incident.from_row(r)) for r in self._query(sql, params)]
+        return [Incident.from_row(r) for r in self._query(sql, params)]
 
     def update_incident(self, incident_id: int, *, notes: str | None = None, priority: str | None = None,
                         type: str | None = None, at=None, actor: str | None = None,
@@ -838,7 +845,7 @@ class Record:
         row = c.execute("SELECT * FROM incidents WHERE id=?", (_id(incident_id),)).fetchone()
         if row is None:
             raise NotFoundError(f"no incident {incident_id}", field="incident_id")
-        return _fix_incident(Incident.from_row(row))
+        return Incident.from_row(row)
 
     def assignments(self, incident_id: int | None = None, *, active_at=None) -> list[Assignment]:
         """Assignments of one incident, or (``active_at``) those under way at a moment."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any, cast
 
 from patrol.errors import InputError
@@ -73,6 +73,19 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+def _positions(cls: type, row: sqlite3.Row) -> tuple[tuple[str, int], ...]:
+    """``(field, column index)`` of the class's fields among the row's columns."""
+    keys = tuple(row.keys())
+    found = _POSITIONS.get((cls, keys))
+    if found is None:
+        at = {k: i for i, k in enumerate(keys)}
+        found = _POSITIONS[(cls, keys)] = tuple((n, at[n]) for n in _names(cls) if n in at)
+    return found
+
+
+_POSITIONS: dict[tuple[type, tuple[str, ...]], tuple[tuple[str, int], ...]] = {}
+
+
 def _names(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
@@ -93,9 +106,9 @@ class _Row:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Any:
-        names = _names(cls)
-        keys = row.keys()
-        return cls(**{n: row[n] for n in names if n in keys})
+        """The row's columns that are fields of the class (a list reads hundreds: columns found by position, the
+        positions worked out once per class and column list)."""
+        return cls(**{n: row[i] for n, i in _positions(cls, row)})
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,14 @@ class Incident(_Row):
     created_by: str
     camera_id: str | None = None
     district: str | None = None  # the program's name of its district (None in a one-district record)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Incident:
+        """The stored incident (``in_area``, an integer in SQLite, as a bool)."""
+        d = {n: row[k] for n, k in _positions(cls, row)}
+        if d.get("in_area") is not None:
+            d["in_area"] = bool(d["in_area"])
+        return cls(**d)
 
 
 @dataclass(frozen=True)
@@ -329,7 +350,3 @@ def _id(value: Any) -> int:
     return v
 
 
-def _fix_incident(inc: Incident) -> Incident:
-    if inc.in_area is None or isinstance(inc.in_area, bool):
-        return inc
-    return replace(inc, in_area=bool(inc.in_area))
