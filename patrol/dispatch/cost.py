@@ -48,18 +48,25 @@ block's longest gap grows from 11:02-18:00 (418 min) to 10:02-18:00 (478 min):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
+from typing import NamedTuple
 
 import numpy as np
 
 from patrol.district import District
 from patrol.settings import format_hhmm, parse_hhmm
-from patrol.timeline import Leg, Pass, Timeline
+from patrol.timeline import Leg, Timeline
 
 __all__ = ["CorridorGap", "DispatchCost", "MissedCheckin", "PlanCosts", "PlanRules", "PushedBreak"]
 
 _TOL = 1e-3  # minutes
+#: :func:`~patrol.settings.format_hhmm` remembered per minute: a ranking formats about a hundred times, mostly the
+#: same plan times.
+_hhmm = lru_cache(maxsize=4096)(format_hhmm)
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class CorridorGap:
 
     def to_dict(self) -> dict:
         return {"block": self.block, "street": self.street, "planned_gap_min": round(self.planned_gap_min, 1),
-                "gap_min": round(self.gap_min, 1), "from": format_hhmm(self.from_min), "to": format_hhmm(self.to_min)}
+                "gap_min": round(self.gap_min, 1), "from": _hhmm(self.from_min), "to": _hhmm(self.to_min)}
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,8 @@ class MissedCheckin:
 
     def to_dict(self) -> dict:
         hours = None if self.opens_min is None or self.closes_min is None else \
-            f"{format_hhmm(self.opens_min)}-{format_hhmm(self.closes_min)}"
-        return {"business": self.business, "name": self.name, "planned": format_hhmm(self.planned_min),
+            f"{_hhmm(self.opens_min)}-{_hhmm(self.closes_min)}"
+        return {"business": self.business, "name": self.name, "planned": _hhmm(self.planned_min),
                 "hours": hours}
 
 
@@ -140,8 +147,8 @@ class PushedBreak:
     out_of_window: bool
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "planned": format_hhmm(self.planned_min), "length_min": round(self.length_min, 1),
-                "pushed_to": format_hhmm(self.pushed_to_min), "window_end": format_hhmm(self.window_end_min),
+        return {"kind": self.kind, "planned": _hhmm(self.planned_min), "length_min": round(self.length_min, 1),
+                "pushed_to": _hhmm(self.pushed_to_min), "window_end": _hhmm(self.window_end_min),
                 "out_of_window": self.out_of_window}
 
 
@@ -194,8 +201,8 @@ class DispatchCost:
         return ", ".join(parts) or "none"
 
     def to_dict(self) -> dict:
-        return {"walker": self.walker, "busy_from": format_hhmm(self.busy_from_min),
-                "busy_until": format_hhmm(self.busy_until_min), "travel_min": round(self.travel_min, 2),
+        return {"walker": self.walker, "busy_from": _hhmm(self.busy_from_min),
+                "busy_until": _hhmm(self.busy_until_min), "travel_min": round(self.travel_min, 2),
                 "on_scene_min": round(self.on_scene_min, 1), "lost": self.lost, "summary": self.summary(),
                 "corridor_blocks": [g.to_dict() for g in self.corridor],
                 "checkins": [c.to_dict() for c in self.checkins],
@@ -222,9 +229,8 @@ class PlanRules:
     meal_min: float
 
 
-def _longest_gap(events: Sequence[float], lo: float, hi: float) -> tuple[float, float, float]:
-    """The longest gap ``(length, from, to)`` between ``lo``, the sorted events and ``hi`` (the first one on ties)."""
-    pts = [lo, *sorted(events), hi]
+def _first_longest(pts: Sequence[float]) -> tuple[float, float, float]:
+    """The longest gap ``(length, from, to)`` between consecutive points (the first one on ties)."""
     best, j = -1.0, 0
     for i in range(len(pts) - 1):
         if pts[i + 1] - pts[i] > best:
@@ -232,8 +238,46 @@ def _longest_gap(events: Sequence[float], lo: float, hi: float) -> tuple[float, 
     return float(best), float(pts[j]), float(pts[j + 1])
 
 
+class _Overlaps:
+    """Items of one unit's plan (legs or passes) sorted by start, to find those a busy window overlaps.
+
+    ``overlapping(at, until)`` is the test of :meth:`PlanCosts.cost` (``t0 < until - tol`` and
+    ``t1 > at + tol``) without testing every item: the starts are sorted, and the running maximum of the ends
+    bounds the first item that can end after ``at``.
+    """
+
+    def __init__(self, spans: Sequence[tuple[float, float]]):
+        self.t0 = [float(a) for a, _ in spans]
+        self.t1 = [float(b) for _, b in spans]
+        self._reach = list(accumulate(self.t1, max))
+
+    def overlapping(self, at_min: float, until: float) -> range:
+        """Indices of the candidates: every overlapping item is among them (test each with :meth:`hit`)."""
+        return range(bisect_right(self._reach, at_min + _TOL), bisect_left(self.t0, until - _TOL))
+
+    def hit(self, i: int, at_min: float, until: float) -> bool:
+        """Whether item ``i`` overlaps the busy window ``(at_min, until)``."""
+        return self.t0[i] < until - _TOL and self.t1[i] > at_min + _TOL
+
+
+class _Unit(NamedTuple):
+    """One unit's plan, sorted for :meth:`PlanCosts.cost`: its corridor passes as ``(block, index of the pass
+    in the block's points)``, its check-in legs and its break legs (plan order)."""
+
+    passes: list[tuple[int, int]]
+    pass_spans: _Overlaps
+    checkins: list[Leg]
+    checkin_spans: _Overlaps
+    breaks: list[Leg]
+
+
 class PlanCosts:
     """The cost of dispatching any unit of one plan (the plan's passes and gaps worked out once).
+
+    Each corridor block's gaps are measured between its points: ``lo``, the ends of its passes in time order, the
+    shift end.  A dispatch takes some passes out; every gap it does not touch is at most the block's planned
+    longest gap, so the block can only count when one of the gaps merged over the passes taken out is longer
+    than that: only those are measured (no sorting, no walk over the block's other passes).
 
     Parameters
     ----------
@@ -255,19 +299,24 @@ class PlanCosts:
         self.corridor = dict(corridor)
         self.businesses = dict(businesses)
         passes = timeline.passes(lengths)
-        self._passes: dict[int, list[Pass]] = {b: passes.get(b, []) for b in self.corridor}
-        self._mine: dict[str, list[Pass]] = {}
-        for ps in self._passes.values():
-            for p in ps:
-                self._mine.setdefault(p.walker, []).append(p)
-        # each unit's passes' times as arrays: the passes a busy window takes are found in one vectorized test
-        self._mine_t = {w: (np.array([p.t_start for p in ps], dtype=float),
-                            np.array([p.t_end for p in ps], dtype=float)) for w, ps in self._mine.items()}
-        # unit -> its check-in legs, its break legs (plan order) and the legs they were taken from
-        self._kinds: dict[str, tuple[list[Leg], list[Leg], list[Leg]]] = {}
-        self._lo = rules.shift[0] + rules.first_visit_min - rules.revisit_min
-        self._planned = {b: _longest_gap([p.t_end for p in ps], self._lo, rules.shift[1])[0]
-                         for b, ps in self._passes.items()}
+        lo = rules.shift[0] + rules.first_visit_min - rules.revisit_min
+        # block -> [lo, the ends of its passes (sorted: Timeline.passes sorts them), shift end]
+        self._points: dict[int, list[float]] = {}
+        self._planned: dict[int, float] = {}
+        mine: dict[str, list[tuple[float, float, int, int]]] = {}
+        for b in self.corridor:
+            ps = passes.get(b, [])
+            self._points[b] = [lo, *[p.t_end for p in ps], rules.shift[1]]
+            self._planned[b] = _first_longest(self._points[b])[0]
+            for i, p in enumerate(ps):
+                mine.setdefault(p.walker, []).append((p.t_start, p.t_end, b, i + 1))
+        self._units: dict[str, _Unit] = {}
+        for w, legs in timeline.legs.items():
+            own = sorted(mine.get(w, []))
+            checkins = [leg for leg in legs if leg.activity == "checkin"]
+            self._units[w] = _Unit([(b, i) for _, _, b, i in own], _Overlaps([(a, e) for a, e, _, _ in own]),
+                                   checkins, _Overlaps([(leg.t0, leg.t1) for leg in checkins]),
+                                   [leg for leg in legs if leg.activity == "break"])
 
     @classmethod
     def from_district(cls, timeline: Timeline, district: District) -> PlanCosts:
@@ -302,61 +351,66 @@ class PlanCosts:
         travel_min, on_scene_min : float
         """
         until = at_min + max(travel_min, 0.0) + max(on_scene_min, 0.0)
-        legs = self.timeline.legs.get(walker, [])
-        if not legs:
+        unit = self._units.get(walker)
+        if unit is None or not self.timeline.legs[walker]:
             return DispatchCost(walker, at_min, until, travel_min, on_scene_min)
+        return DispatchCost(walker, at_min, until, travel_min, on_scene_min, self._corridor(unit, at_min, until),
+                            self._checkins(unit, at_min, until), self._breaks(unit.breaks, at_min, until))
 
-        def busy(t0: float, t1: float) -> bool:
-            return t0 < until - _TOL and t1 > at_min + _TOL
-
-        kinds = self._kinds.get(walker)
-        if kinds is None or kinds[2] is not legs:
-            kinds = self._kinds[walker] = ([leg for leg in legs if leg.activity == "checkin"],
-                                           [leg for leg in legs if leg.activity == "break"], legs)
-        return DispatchCost(walker, at_min, until, travel_min, on_scene_min,
-                            self._corridor(walker, at_min, until), self._checkins(kinds[0], busy),
-                            self._breaks(kinds[1], busy, until))
-
-    def _corridor(self, walker: str, at_min: float, until: float) -> tuple[CorridorGap, ...]:
+    def _corridor(self, unit: _Unit, at_min: float, until: float) -> tuple[CorridorGap, ...]:
         r = self.rules
-        mine = self._mine.get(walker, [])
-        if not mine:
-            return ()
-        t0, t1 = self._mine_t[walker]
-        # the passes overlapping the busy window (the test of ``busy`` in :meth:`cost`, on every pass at once)
-        lost = [mine[i] for i in np.flatnonzero((t0 < until - _TOL) & (t1 > at_min + _TOL))]
-        gone = {id(p) for p in lost}
+        spans = unit.pass_spans
+        lost: dict[int, list[int]] = {}
+        for k in spans.overlapping(at_min, until):
+            if spans.hit(k, at_min, until):
+                b, i = unit.passes[k]
+                lost.setdefault(b, []).append(i)
         out = []
-        for b in sorted({p.block for p in lost}):
-            kept = [p.t_end for p in self._passes[b] if id(p) not in gone]
-            gap, g0, g1 = _longest_gap(kept, self._lo, r.shift[1])
-            if gap > r.revisit_min + _TOL and gap > self._planned[b] + _TOL:
-                out.append(CorridorGap(b, self.corridor[b], self._planned[b], gap, g0, g1))
+        for b in sorted(lost):
+            pts, gone = self._points[b], sorted(lost[b])
+            best, g0, g1 = -1.0, 0.0, 0.0
+            k = 0
+            while k < len(gone):  # each run of consecutive points taken out merges the gaps around it into one
+                first = gone[k]
+                while k + 1 < len(gone) and gone[k + 1] == gone[k] + 1:
+                    k += 1
+                a, z = pts[first - 1], pts[gone[k] + 1]
+                if z - a > best:
+                    best, g0, g1 = z - a, a, z
+                k += 1
+            planned = self._planned[b]
+            if best > r.revisit_min + _TOL and best > planned + _TOL:
+                out.append(CorridorGap(b, self.corridor[b], planned, float(best), float(g0), float(g1)))
         return tuple(out)
 
-    def _checkins(self, legs: list[Leg], busy) -> tuple[MissedCheckin, ...]:
-        """``legs``: the unit's check-in legs."""
+    def _checkins(self, unit: _Unit, at_min: float, until: float) -> tuple[MissedCheckin, ...]:
         out = []
-        for leg in legs:
-            if not busy(leg.t0, leg.t1):
+        spans = unit.checkin_spans
+        for k in spans.overlapping(at_min, until):
+            if not spans.hit(k, at_min, until):
                 continue
+            leg = unit.checkins[k]
             known = self.businesses.get(leg.business)
             name = known[0] if known else (leg.ref or "a business")
             out.append(MissedCheckin(leg.business, name, leg.t0, None if known is None else known[1],
                                      None if known is None else known[2]))
         return tuple(out)
 
-    def _breaks(self, breaks: list[Leg], busy, until: float) -> tuple[PushedBreak, ...]:
+    def _breaks(self, breaks: list[Leg], at_min: float, until: float) -> tuple[PushedBreak, ...]:
         """``breaks``: the unit's break legs, in plan order."""
         r = self.rules
         ws, we = r.meal_window
-        if not any(busy(leg.t0, leg.t1) for leg in breaks):
+
+        def busy(leg: Leg) -> bool:
+            return leg.t0 < until - _TOL and leg.t1 > at_min + _TOL
+
+        if not any(busy(leg) for leg in breaks):
             return ()
         meal = next((leg for leg in breaks if leg.t1 - leg.t0 >= r.meal_min - _TOL and leg.t0 >= ws - _TOL
                      and leg.t1 <= we + _TOL), None) if r.meal_min > 0 else None
         out = []
         for i, leg in enumerate(breaks):
-            if not busy(leg.t0, leg.t1):
+            if not busy(leg):
                 continue
             length = leg.t1 - leg.t0
             start = max(leg.t0, until)
