@@ -51,7 +51,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -91,6 +91,11 @@ class CorridorGap:
     to_min: float
 
     def to_dict(self) -> dict:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict:
+        """:meth:`to_dict`'s values, worked out once (:class:`PlanCosts` hands out one instance per gap)."""
         return {"block": self.block, "street": self.street, "planned_gap_min": round(self.planned_gap_min, 1),
                 "gap_min": round(self.gap_min, 1), "from": _hhmm(self.from_min), "to": _hhmm(self.to_min)}
 
@@ -117,6 +122,11 @@ class MissedCheckin:
     closes_min: float | None
 
     def to_dict(self) -> dict:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict:
+        """:meth:`to_dict`'s values, worked out once (:class:`PlanCosts` hands out one instance per check-in)."""
         hours = None if self.opens_min is None or self.closes_min is None else \
             f"{_hhmm(self.opens_min)}-{_hhmm(self.closes_min)}"
         return {"business": self.business, "name": self.name, "planned": _hhmm(self.planned_min),
@@ -262,11 +272,11 @@ class _Overlaps:
 
 class _Unit(NamedTuple):
     """One unit's plan, sorted for :meth:`PlanCosts.cost`: its corridor passes as ``(block, index of the pass
-    in the block's points)``, its check-in legs and its break legs (plan order)."""
+    in the block's points)``, its check-ins (each one missed) and its break legs (plan order)."""
 
     passes: list[tuple[int, int]]
     pass_spans: _Overlaps
-    checkins: list[Leg]
+    checkins: list[MissedCheckin]
     checkin_spans: _Overlaps
     breaks: list[Leg]
 
@@ -315,8 +325,11 @@ class PlanCosts:
             own = sorted(mine.get(w, []))
             checkins = [leg for leg in legs if leg.activity == "checkin"]
             self._units[w] = _Unit([(b, i) for _, _, b, i in own], _Overlaps([(a, e) for a, e, _, _ in own]),
-                                   checkins, _Overlaps([(leg.t0, leg.t1) for leg in checkins]),
+                                   [self._missed(leg) for leg in checkins],
+                                   _Overlaps([(leg.t0, leg.t1) for leg in checkins]),
                                    [leg for leg in legs if leg.activity == "break"])
+        # (block, from point, to point) -> the gap: a pure function of the plan, kept with its dict
+        self._gaps: dict[tuple[int, int, int], CorridorGap] = {}
 
     @classmethod
     def from_district(cls, timeline: Timeline, district: District) -> PlanCosts:
@@ -368,33 +381,34 @@ class PlanCosts:
         out = []
         for b in sorted(lost):
             pts, gone = self._points[b], sorted(lost[b])
-            best, g0, g1 = -1.0, 0.0, 0.0
+            best, j0, j1 = -1.0, 0, 0
             k = 0
             while k < len(gone):  # each run of consecutive points taken out merges the gaps around it into one
                 first = gone[k]
                 while k + 1 < len(gone) and gone[k + 1] == gone[k] + 1:
                     k += 1
-                a, z = pts[first - 1], pts[gone[k] + 1]
-                if z - a > best:
-                    best, g0, g1 = z - a, a, z
+                a, z = first - 1, gone[k] + 1
+                if pts[z] - pts[a] > best:
+                    best, j0, j1 = pts[z] - pts[a], a, z
                 k += 1
-            planned = self._planned[b]
-            if best > r.revisit_min + _TOL and best > planned + _TOL:
-                out.append(CorridorGap(b, self.corridor[b], planned, float(best), float(g0), float(g1)))
+            if best > r.revisit_min + _TOL and best > self._planned[b] + _TOL:
+                gap = self._gaps.get((b, j0, j1))
+                if gap is None:
+                    gap = self._gaps[b, j0, j1] = CorridorGap(b, self.corridor[b], self._planned[b], float(best),
+                                                              float(pts[j0]), float(pts[j1]))
+                out.append(gap)
         return tuple(out)
 
+    def _missed(self, leg: Leg) -> MissedCheckin:
+        """A check-in leg, missed."""
+        known = self.businesses.get(leg.business)
+        name = known[0] if known else (leg.ref or "a business")
+        return MissedCheckin(leg.business, name, leg.t0, None if known is None else known[1],
+                             None if known is None else known[2])
+
     def _checkins(self, unit: _Unit, at_min: float, until: float) -> tuple[MissedCheckin, ...]:
-        out = []
         spans = unit.checkin_spans
-        for k in spans.overlapping(at_min, until):
-            if not spans.hit(k, at_min, until):
-                continue
-            leg = unit.checkins[k]
-            known = self.businesses.get(leg.business)
-            name = known[0] if known else (leg.ref or "a business")
-            out.append(MissedCheckin(leg.business, name, leg.t0, None if known is None else known[1],
-                                     None if known is None else known[2]))
-        return tuple(out)
+        return tuple(unit.checkins[k] for k in spans.overlapping(at_min, until) if spans.hit(k, at_min, until))
 
     def _breaks(self, breaks: list[Leg], at_min: float, until: float) -> tuple[PushedBreak, ...]:
         """``breaks``: the unit's break legs, in plan order."""
