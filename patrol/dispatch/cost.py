@@ -251,23 +251,21 @@ def _first_longest(pts: Sequence[float]) -> tuple[float, float, float]:
 class _Overlaps:
     """Items of one unit's plan (legs or passes) sorted by start, to find those a busy window overlaps.
 
-    ``overlapping(at, until)`` is the test of :meth:`PlanCosts.cost` (``t0 < until - tol`` and
-    ``t1 > at + tol``) without testing every item: the starts are sorted, and the running maximum of the ends
-    bounds the first item that can end after ``at``.
+    :meth:`hits` is the test of :meth:`PlanCosts.cost` (``t0 < until - tol`` and ``t1 > at + tol``) without
+    testing every item: the starts are sorted (every item before the first start at or after ``until - tol``
+    passes the first half), and the running maximum of the ends bounds the first item that can end after ``at``.
     """
 
     def __init__(self, spans: Sequence[tuple[float, float]]):
-        self.t0 = [float(a) for a, _ in spans]
-        self.t1 = [float(b) for _, b in spans]
-        self._reach = list(accumulate(self.t1, max))
+        self._t0 = [float(a) for a, _ in spans]
+        self._t1 = [float(b) for _, b in spans]
+        self._reach = list(accumulate(self._t1, max))
 
-    def overlapping(self, at_min: float, until: float) -> range:
-        """Indices of the candidates: every overlapping item is among them (test each with :meth:`hit`)."""
-        return range(bisect_right(self._reach, at_min + _TOL), bisect_left(self.t0, until - _TOL))
-
-    def hit(self, i: int, at_min: float, until: float) -> bool:
-        """Whether item ``i`` overlaps the busy window ``(at_min, until)``."""
-        return self.t0[i] < until - _TOL and self.t1[i] > at_min + _TOL
+    def hits(self, at_min: float, until: float) -> list[int]:
+        """Indices of the items overlapping the busy window ``(at_min, until)``, in order."""
+        after, t1 = at_min + _TOL, self._t1
+        return [k for k in range(bisect_right(self._reach, after), bisect_left(self._t0, until - _TOL))
+                if t1[k] > after]
 
 
 class _Unit(NamedTuple):
@@ -372,12 +370,10 @@ class PlanCosts:
 
     def _corridor(self, unit: _Unit, at_min: float, until: float) -> tuple[CorridorGap, ...]:
         r = self.rules
-        spans = unit.pass_spans
         lost: dict[int, list[int]] = {}
-        for k in spans.overlapping(at_min, until):
-            if spans.hit(k, at_min, until):
-                b, i = unit.passes[k]
-                lost.setdefault(b, []).append(i)
+        for k in unit.pass_spans.hits(at_min, until):
+            b, i = unit.passes[k]
+            lost.setdefault(b, []).append(i)
         out = []
         for b in sorted(lost):
             pts, gone = self._points[b], sorted(lost[b])
@@ -407,8 +403,7 @@ class PlanCosts:
                              None if known is None else known[2])
 
     def _checkins(self, unit: _Unit, at_min: float, until: float) -> tuple[MissedCheckin, ...]:
-        spans = unit.checkin_spans
-        return tuple(unit.checkins[k] for k in spans.overlapping(at_min, until) if spans.hit(k, at_min, until))
+        return tuple(unit.checkins[k] for k in unit.checkin_spans.hits(at_min, until))
 
     def _breaks(self, breaks: list[Leg], at_min: float, until: float) -> tuple[PushedBreak, ...]:
         """``breaks``: the unit's break legs, in plan order."""

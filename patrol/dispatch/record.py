@@ -972,14 +972,15 @@ class Record:
         names = list(names)
         if not names:
             return {}
-        one = "SELECT * FROM (SELECT * FROM pings WHERE ambassador=? AND t<=? ORDER BY t DESC, id DESC LIMIT 1)"
-        out: dict[str, Ping] = {}
-        for k in range(0, len(names), 200):  # SQLite allows 500 terms in a compound SELECT
+        # one query: each name's latest ping id by the (ambassador, t) index, joined to its row
+        latest = ("SELECT p.* FROM (VALUES {}) AS n JOIN pings AS p ON p.id = (SELECT id FROM pings WHERE "
+                  "ambassador=n.column1 AND t<=? ORDER BY t DESC, id DESC LIMIT 1)")
+        found: dict[str, Ping] = {}
+        for k in range(0, len(names), 200):  # older SQLite allow 500 rows in a VALUES list
             chunk = names[k:k + 200]
-            params = [x for n in chunk for x in (n, t)]
-            for r in self._query(" UNION ALL ".join([one] * len(chunk)), params):
-                out[r["ambassador"]] = Ping.from_row(r)
-        return out
+            for r in self._query(latest.format(",".join(["(?)"] * len(chunk))), [*chunk, t]):
+                found[r["ambassador"]] = Ping.from_row(r)
+        return {n: found[n] for n in names if n in found}
 
     def pings(self, *, ambassador: str | None = None, since=None, until=None, limit: int | None = None,
               offset: int = 0) -> list[Ping]:
