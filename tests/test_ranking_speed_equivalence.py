@@ -200,7 +200,8 @@ def corridor_plan(district: District, rng: random.Random) -> Timeline:
 def test_the_desk_ranking_costs_equal_the_brute_force(uptown, tmp_path):
     rng = random.Random(11)
     tl = corridor_plan(uptown, rng)
-    desk = Desk(uptown, record=Record(str(tmp_path / "r.db")), timeline=tl)
+    record = Record(str(tmp_path / "r.db"))
+    desk = Desk(uptown, record=record, timeline=tl)
     costs = desk.plan_costs
     assert costs is not None
     passes = tl.passes(uptown.arrays.edge_length)
@@ -222,8 +223,8 @@ def test_the_desk_ranking_costs_equal_the_brute_force(uptown, tmp_path):
         elif r < 0.55:
             desk.set_duty(rng.choice(names), rng.choice(["on break", "on shift", "off duty"]), at=t)
         elif r < 0.6:
-            inc = desk.record.new_incident(type="disturbance", source="phone", location_text="here", matched="here",
-                                           lat=lat, lon=lon, block=b, offset_m=off, in_area=True, at=t)
+            inc = record.new_incident(type="disturbance", source="phone", location_text="here", matched="here",
+                                      lat=lat, lon=lon, block=b, offset_m=off, in_area=True, at=t)
             desk.assign(inc.id, rng.choice(names), when=t)
         arrive_by = rng.random() < 0.2
         ranking = desk.rank(here, when=t, incident_type=rng.choice([None, "mental health"]), arrive_by=arrive_by)
