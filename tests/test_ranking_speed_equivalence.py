@@ -1,8 +1,9 @@
 """The fast paths of a ranking give exactly what the straightforward computations give.
 
 * :class:`~patrol.dispatch.cost.PlanCosts` (corridor gaps from the runs of passes taken out, overlaps found by
-  bisection) against a brute force of the module's rules: take the unit's passes overlapping the busy window
-  out, sort each block's remaining pass times, take the first longest gap; every check-in leg tested;
+  bisection, breaks' windows worked out once) against a brute force of the module's rules: take the unit's
+  passes overlapping the busy window out, sort each block's remaining pass times, take the first longest gap;
+  every check-in and break leg tested;
 * :meth:`Record.latest_pings` (one query) against the latest ping per name picked from all the pings;
 * :meth:`Timeline.leg_at` (bisection) against a scan of the legs;
 * the desk's ranking on Uptown with pings, duty changes and assignments in the record: every ranked unit's
@@ -19,7 +20,7 @@ import pytest
 
 from patrol.dispatch import Desk, Record
 from patrol.dispatch.clock import local_moment, parse_time
-from patrol.dispatch.cost import CorridorGap, MissedCheckin, PlanCosts, PlanRules
+from patrol.dispatch.cost import CorridorGap, MissedCheckin, PlanCosts, PlanRules, PushedBreak
 from patrol.district import District
 from patrol.geocode import Location
 from patrol.timeline import Leg, Pass, Timeline
@@ -104,6 +105,26 @@ def solve(f, target: float, guess: float) -> list[float]:
     return []
 
 
+def brute_breaks(legs: list[Leg], rules: PlanRules, at: float, until: float) -> tuple[PushedBreak, ...]:
+    """The module's rule: a break overlapping the window starts when the unit is free, keeping its length; out of
+    its window when it then ends after the meal window (the meal: the first break of at least ``meal_min`` inside
+    the meal window) or, for a rest break, after the unit's next break starts (or the shift ends)."""
+    breaks = [leg for leg in legs if leg.activity == "break"]
+    ws, we = rules.meal_window
+    meals = [leg for leg in breaks if leg.t1 - leg.t0 >= rules.meal_min - TOL and ws - TOL <= leg.t0
+             and leg.t1 <= we + TOL]
+    meal = meals[0] if meals and rules.meal_min > 0 else None
+    out = []
+    for i, leg in enumerate(breaks):
+        if leg.t0 < until - TOL and leg.t1 > at + TOL:
+            nxt = next((x.t0 for x in breaks[i + 1:] if x.t0 >= leg.t1 - TOL), rules.shift[1])
+            kind, end = ("meal", min(we, rules.shift[1])) if leg is meal else ("rest", min(nxt, rules.shift[1]))
+            start = max(leg.t0, until)
+            out.append(PushedBreak(kind, leg.t0, leg.t1 - leg.t0, start, end,
+                                   start + (leg.t1 - leg.t0) > end + TOL))
+    return tuple(out)
+
+
 def windows(rng: random.Random, tl: Timeline, n: int) -> list[tuple[str, float, float, float]]:
     """Random ``(walker, at, travel, on scene)``; some start exactly where ``at + tol`` is a leg's end, some end
     exactly where ``until - tol`` is a leg's start (the edges of the busy-window test), and the floats beside."""
@@ -126,7 +147,7 @@ def test_costs_equal_the_brute_force_on_random_plans(seed):
     tl = Timeline({w: random_legs(rng, rng.choice([560.0, 600.0, 640.0])) for w in ("a", "b", "c", "d")})
     costs = PlanCosts(tl, lengths=LENGTHS, corridor=CORRIDOR, businesses=BUSINESSES, rules=RULES)
     passes = tl.passes(LENGTHS)
-    counted = edges = 0
+    counted = edges = pushed = 0
     for walker, at, travel, scene in windows(rng, tl, 1000):
         edges += any(abs(at + TOL - p.t_end) < 1e-9 or abs(at + max(travel, 0.0) + scene - TOL - p.t_start) < 1e-9
                      for ps in passes.values() for p in ps)
@@ -135,8 +156,10 @@ def test_costs_equal_the_brute_force_on_random_plans(seed):
         assert c.busy_until_min == until
         assert c.corridor == brute_corridor(passes, CORRIDOR, walker, at, until), (walker, at, until)
         assert c.checkins == brute_checkins(tl.legs.get(walker, []), BUSINESSES, at, until), (walker, at, until)
+        assert c.breaks == brute_breaks(tl.legs.get(walker, []), RULES, at, until), (walker, at, until)
         counted += len(c.corridor)
-    assert counted > 500 and edges > 1000  # the windows do push blocks over their gap
+        pushed += len(c.breaks)
+    assert counted > 500 and edges > 1000 and pushed > 100  # the windows do push blocks over their gap
     for b in CORRIDOR:
         assert costs.planned_gap(b) == brute_gap([p.t_end for p in passes.get(b, [])])[0]
 
@@ -235,5 +258,6 @@ def test_the_desk_ranking_costs_equal_the_brute_force(uptown, tmp_path):
             assert c.cost.busy_from_min == at and c.cost.busy_until_min == until
             assert c.cost.corridor == brute_corridor(passes, costs.corridor, c.ambassador, at, until, costs.rules)
             assert c.cost.checkins == brute_checkins(tl.legs[c.ambassador], costs.businesses, at, until)
+            assert c.cost.breaks == brute_breaks(tl.legs[c.ambassador], costs.rules, at, until)
             checked += 1 + len(c.cost.corridor)
     assert checked > 600

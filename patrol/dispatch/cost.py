@@ -270,13 +270,15 @@ class _Overlaps:
 
 class _Unit(NamedTuple):
     """One unit's plan, sorted for :meth:`PlanCosts.cost`: its corridor passes as ``(block, index of the pass
-    in the block's points)``, its check-ins (each one missed) and its break legs (plan order)."""
+    in the block's points)``, its check-ins (each one missed) and its breaks as ``(leg, kind, by when it has to
+    end)`` (plan order)."""
 
     passes: list[tuple[int, int]]
     pass_spans: _Overlaps
     checkins: list[MissedCheckin]
     checkin_spans: _Overlaps
-    breaks: list[Leg]
+    breaks: list[tuple[Leg, str, float]]
+    break_spans: _Overlaps
 
 
 class PlanCosts:
@@ -322,10 +324,11 @@ class PlanCosts:
         for w, legs in timeline.legs.items():
             own = sorted(mine.get(w, []))
             checkins = [leg for leg in legs if leg.activity == "checkin"]
+            breaks = [leg for leg in legs if leg.activity == "break"]
             self._units[w] = _Unit([(b, i) for _, _, b, i in own], _Overlaps([(a, e) for a, e, _, _ in own]),
                                    [self._missed(leg) for leg in checkins],
                                    _Overlaps([(leg.t0, leg.t1) for leg in checkins]),
-                                   [leg for leg in legs if leg.activity == "break"])
+                                   self._break_windows(breaks), _Overlaps([(leg.t0, leg.t1) for leg in breaks]))
         # (block, from point, to point) -> the gap: a pure function of the plan, kept with its dict
         self._gaps: dict[tuple[int, int, int], CorridorGap] = {}
 
@@ -366,7 +369,7 @@ class PlanCosts:
         if unit is None or not self.timeline.legs[walker]:
             return DispatchCost(walker, at_min, until, travel_min, on_scene_min)
         return DispatchCost(walker, at_min, until, travel_min, on_scene_min, self._corridor(unit, at_min, until),
-                            self._checkins(unit, at_min, until), self._breaks(unit.breaks, at_min, until))
+                            self._checkins(unit, at_min, until), self._breaks(unit, at_min, until))
 
     def _corridor(self, unit: _Unit, at_min: float, until: float) -> tuple[CorridorGap, ...]:
         r = self.rules
@@ -376,7 +379,9 @@ class PlanCosts:
             lost.setdefault(b, []).append(i)
         out = []
         for b in sorted(lost):
-            pts, gone = self._points[b], sorted(lost[b])
+            pts, gone = self._points[b], lost[b]
+            if len(gone) > 1:
+                gone.sort()
             best, j0, j1 = -1.0, 0, 0
             k = 0
             while k < len(gone):  # each run of consecutive points taken out merges the gaps around it into one
@@ -405,28 +410,26 @@ class PlanCosts:
     def _checkins(self, unit: _Unit, at_min: float, until: float) -> tuple[MissedCheckin, ...]:
         return tuple(unit.checkins[k] for k in unit.checkin_spans.hits(at_min, until))
 
-    def _breaks(self, breaks: list[Leg], at_min: float, until: float) -> tuple[PushedBreak, ...]:
-        """``breaks``: the unit's break legs, in plan order."""
+    def _break_windows(self, breaks: list[Leg]) -> list[tuple[Leg, str, float]]:
+        """A unit's break legs (plan order) with their kind and by when each has to end."""
         r = self.rules
         ws, we = r.meal_window
-
-        def busy(leg: Leg) -> bool:
-            return leg.t0 < until - _TOL and leg.t1 > at_min + _TOL
-
-        if not any(busy(leg) for leg in breaks):
-            return ()
         meal = next((leg for leg in breaks if leg.t1 - leg.t0 >= r.meal_min - _TOL and leg.t0 >= ws - _TOL
                      and leg.t1 <= we + _TOL), None) if r.meal_min > 0 else None
         out = []
         for i, leg in enumerate(breaks):
-            if not busy(leg):
-                continue
-            length = leg.t1 - leg.t0
-            start = max(leg.t0, until)
             if leg is meal:
-                kind, end = "meal", min(we, r.shift[1])
+                out.append((leg, "meal", min(we, r.shift[1])))
             else:
                 later = [x.t0 for x in breaks[i + 1:] if x.t0 >= leg.t1 - _TOL]
-                kind, end = "rest", min([*later, r.shift[1]])
+                out.append((leg, "rest", min([*later, r.shift[1]])))
+        return out
+
+    def _breaks(self, unit: _Unit, at_min: float, until: float) -> tuple[PushedBreak, ...]:
+        out = []
+        for k in unit.break_spans.hits(at_min, until):
+            leg, kind, end = unit.breaks[k]
+            length = leg.t1 - leg.t0
+            start = max(leg.t0, until)
             out.append(PushedBreak(kind, leg.t0, length, start, end, start + length > end + _TOL))
         return tuple(out)
