@@ -5,8 +5,9 @@ ambassador (8), seeded random incident points on the district's streets, at 14:0
 ``time.thread_time`` (CPU of this thread, so other processes on a shared machine count little):
 
 * cold: the first ranking in the process (it builds the walking network and the plan's costs);
-* warm: the median of ``--n`` rankings, and the same for the pieces: the situation (duty, positions), the
-  plan costs of the 8 units, ``Ranking.to_dict``.
+* warm: the median of ``--n`` rankings (each a millisecond after the last, at another place), and the same for
+  the pieces: the situation (duty, positions), the plan costs of the 8 units, ``Ranking.to_dict``; the figures
+  take turns in rounds, so a busy spell of a shared machine falls on all of them alike.
 
 Baseline in the same run: the straightforward corridor cost (take the unit's passes overlapping the busy window
 out, sort each block's remaining passes, find its longest gap), timed beside ``PlanCosts.cost`` (which also
@@ -29,9 +30,10 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
-from patrol.dispatch import Desk, Record
+from patrol.dispatch import Desk, Ranking, Record
 from patrol.dispatch.clock import local_minute, local_moment
 from patrol.dispatch.cost import CorridorGap, PlanCosts
 from patrol.dispatch.roster import plan_units
@@ -70,16 +72,20 @@ def brute_corridor(costs: PlanCosts, passes: dict[int, list[Pass]], walker: str,
     return tuple(out)
 
 
-def cpu_ms(fn: Callable[[], object], n: int) -> float:
-    """Median CPU milliseconds of ``n`` calls (after 20 unmeasured ones)."""
-    for _ in range(20):
-        fn()
-    samples = []
-    for _ in range(n):
-        t0 = time.thread_time()
-        fn()
-        samples.append(time.thread_time() - t0)
-    return statistics.median(samples) * 1000.0
+def cpu_ms(jobs: dict[str, Callable[[], object]], n: int, rounds: int = 10) -> dict[str, float]:
+    """Median CPU milliseconds of ``n`` calls of each job, the jobs taking turns in ``rounds`` rounds (so a busy
+    spell of a shared machine falls on all of them alike), after 20 unmeasured calls each."""
+    samples: dict[str, list[float]] = {name: [] for name in jobs}
+    for fn in jobs.values():
+        for _ in range(20):
+            fn()
+    for _ in range(rounds):
+        for name, fn in jobs.items():
+            for _ in range(max(n // rounds, 1)):
+                t0 = time.thread_time()
+                fn()
+                samples[name].append(time.thread_time() - t0)
+    return {name: statistics.median(s) * 1000.0 for name, s in samples.items()}
 
 
 def main() -> None:
@@ -113,11 +119,14 @@ def main() -> None:
         places = [point() for _ in range(64)]
         k = iter(range(10**9))
 
-        def one() -> dict:
-            return desk.rank(places[next(k) % len(places)], when=moment).to_dict()
+        def rank_at_next() -> Ranking:
+            """A ranking at the next random place, a millisecond later than the last (the clock moves on; the pings
+            stay fresh)."""
+            i = next(k)
+            return desk.rank(places[i % len(places)], when=moment + timedelta(seconds=0.001 * i))
 
         t0 = time.thread_time()
-        one()
+        rank_at_next().to_dict()
         cold = (time.thread_time() - t0) * 1000.0
         costs = desk.plan_costs
         assert costs is not None
@@ -130,18 +139,20 @@ def main() -> None:
         for w, at, eta in windows:
             assert costs.cost(w, at, eta, on_scene).corridor == brute_corridor(costs, passes, w, at,
                                                                                at + eta + on_scene)
-        fast = cpu_ms(lambda: [costs.cost(w, minute, eta, on_scene) for w, eta in walkers], args.n)
-        brute = cpu_ms(lambda: [brute_corridor(costs, passes, w, minute, minute + eta + on_scene)
-                                for w, eta in walkers], args.n)
-        figures = {
-            "rank + to_dict, cold (first call)": cold,
-            "rank + to_dict, warm": cpu_ms(one, args.n),
-            "rank (no to_dict)": cpu_ms(lambda: desk.rank(places[next(k) % len(places)], when=moment), args.n),
-            "situation": cpu_ms(lambda: desk.situation(moment), args.n),
-            f"plan costs of the {len(walkers)} units": fast,
-            "Ranking.to_dict": cpu_ms(ranking.to_dict, args.n),
-            f"baseline: brute-force corridor of the {len(walkers)} units": brute,
-        }
+        made = [rank_at_next() for _ in range(200)]
+        figures = {"rank + to_dict, cold (first call)": cold}
+        figures.update(cpu_ms({
+            "rank + to_dict, warm": lambda: rank_at_next().to_dict(),
+            "rank (no to_dict)": rank_at_next,
+            "situation": lambda: desk.situation(moment + timedelta(seconds=0.001 * next(k))),
+            f"plan costs of the {len(walkers)} units": lambda: [costs.cost(w, minute, eta, on_scene)
+                                                                 for w, eta in walkers],
+            "Ranking.to_dict (200 rankings in turn)": lambda: made[next(k) % len(made)].to_dict(),
+            f"baseline: brute-force corridor of the {len(walkers)} units": lambda: [
+                brute_corridor(costs, passes, w, minute, minute + eta + on_scene) for w, eta in walkers],
+        }, args.n))
+        fast, brute = figures[f"plan costs of the {len(walkers)} units"], \
+            figures[f"baseline: brute-force corridor of the {len(walkers)} units"]
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
     print(f"plan: {args.plan or 'plan_day(uptown, tue, seed=0)'}; {len(windows)} random busy windows: corridor "
