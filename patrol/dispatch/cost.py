@@ -248,6 +248,23 @@ def _first_longest(pts: Sequence[float]) -> tuple[float, float, float]:
     return float(best), float(pts[j]), float(pts[j + 1])
 
 
+def _longest_merged(pts: Sequence[float], gone: Sequence[int]) -> tuple[int, int]:
+    """The first longest of the gaps merged when the points ``gone`` (sorted indices, never the first or last)
+    are taken out: each run of consecutive points taken out merges the gaps around it into one.  Returns the
+    indices of its two ends."""
+    best, j0, j1 = -1.0, 0, 0
+    k = 0
+    while k < len(gone):
+        first = gone[k]
+        while k + 1 < len(gone) and gone[k + 1] == gone[k] + 1:
+            k += 1
+        a, z = first - 1, gone[k] + 1
+        if pts[z] - pts[a] > best:
+            best, j0, j1 = pts[z] - pts[a], a, z
+        k += 1
+    return j0, j1
+
+
 class _Overlaps:
     """Items of one unit's plan (legs or passes) sorted by start, to find those a busy window overlaps.
 
@@ -329,8 +346,9 @@ class PlanCosts:
                                    [self._missed(leg) for leg in checkins],
                                    _Overlaps([(leg.t0, leg.t1) for leg in checkins]),
                                    self._break_windows(breaks), _Overlaps([(leg.t0, leg.t1) for leg in breaks]))
-        # (block, from point, to point) -> the gap: a pure function of the plan, kept with its dict
-        self._gaps: dict[tuple[int, int, int], CorridorGap] = {}
+        # (block, from point, to point) -> the gap if it counts (:meth:`_judged`): a pure function of the plan, kept
+        # with its dict
+        self._gaps: dict[tuple[int, int, int], CorridorGap | None] = {}
 
     @classmethod
     def from_district(cls, timeline: Timeline, district: District) -> PlanCosts:
@@ -372,33 +390,34 @@ class PlanCosts:
                             self._checkins(unit, at_min, until), self._breaks(unit, at_min, until))
 
     def _corridor(self, unit: _Unit, at_min: float, until: float) -> tuple[CorridorGap, ...]:
-        r = self.rules
         lost: dict[int, list[int]] = {}
         for k in unit.pass_spans.hits(at_min, until):
             b, i = unit.passes[k]
             lost.setdefault(b, []).append(i)
         out = []
         for b in sorted(lost):
-            pts, gone = self._points[b], lost[b]
-            if len(gone) > 1:
-                gone.sort()
-            best, j0, j1 = -1.0, 0, 0
-            k = 0
-            while k < len(gone):  # each run of consecutive points taken out merges the gaps around it into one
-                first = gone[k]
-                while k + 1 < len(gone) and gone[k + 1] == gone[k] + 1:
-                    k += 1
-                a, z = first - 1, gone[k] + 1
-                if pts[z] - pts[a] > best:
-                    best, j0, j1 = pts[z] - pts[a], a, z
-                k += 1
-            if best > r.revisit_min + _TOL and best > self._planned[b] + _TOL:
-                gap = self._gaps.get((b, j0, j1))
-                if gap is None:
-                    gap = self._gaps[b, j0, j1] = CorridorGap(b, self.corridor[b], self._planned[b], float(best),
-                                                              float(pts[j0]), float(pts[j1]))
+            gone = lost[b]
+            if len(gone) == 1:  # the common case: one pass of the block taken out
+                j0, j1 = gone[0] - 1, gone[0] + 1
+            else:
+                j0, j1 = _longest_merged(self._points[b], sorted(gone))
+            key = (b, j0, j1)
+            if key in self._gaps:
+                gap = self._gaps[key]
+            else:
+                gap = self._gaps[key] = self._judged(b, j0, j1)
+            if gap is not None:
                 out.append(gap)
         return tuple(out)
+
+    def _judged(self, b: int, j0: int, j1: int) -> CorridorGap | None:
+        """Block ``b``'s gap from its point ``j0`` to its point ``j1`` (the longest a dispatch leaves it) when it is
+        over the target and longer than the block's longest gap in the plan, else ``None``."""
+        pts, planned = self._points[b], self._planned[b]
+        gap = pts[j1] - pts[j0]
+        if gap > self.rules.revisit_min + _TOL and gap > planned + _TOL:
+            return CorridorGap(b, self.corridor[b], planned, float(gap), float(pts[j0]), float(pts[j1]))
+        return None
 
     def _missed(self, leg: Leg) -> MissedCheckin:
         """A check-in leg, missed."""
