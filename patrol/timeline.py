@@ -10,6 +10,7 @@ walks along one street block from one offset to another at constant speed, or st
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,7 @@ class Timeline:
                 if leg.t1 < leg.t0:
                     raise PlanError(f"{walker}: leg ends before it starts at {leg.t0:.2f} min", field=walker)
             self.legs[walker] = seq
-        self._starts = {w: np.array([leg.t0 for leg in seq]) for w, seq in self.legs.items()}
+        self._starts = {w: [leg.t0 for leg in seq] for w, seq in self.legs.items()}
 
     @property
     def walkers(self) -> list[str]:
@@ -140,7 +141,7 @@ class Timeline:
     def leg_at(self, walker: str, t: float) -> Leg | None:
         """The leg of ``walker`` under way at time ``t`` (``None`` before, after, or in a gap)."""
         seq = self.legs.get(walker, [])
-        i = int(np.searchsorted(self._starts[walker], t, side="right")) - 1 if seq else -1
+        i = bisect_right(self._starts[walker], t) - 1 if seq else -1
         if i < 0:
             return None
         leg = seq[i]

@@ -48,18 +48,25 @@ block's longest gap grows from 11:02-18:00 (418 min) to 10:02-18:00 (478 min):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from itertools import accumulate
+from typing import NamedTuple
 
 import numpy as np
 
 from patrol.district import District
 from patrol.settings import format_hhmm, parse_hhmm
-from patrol.timeline import Leg, Pass, Timeline
+from patrol.timeline import Leg, Timeline
 
 __all__ = ["CorridorGap", "DispatchCost", "MissedCheckin", "PlanCosts", "PlanRules", "PushedBreak"]
 
 _TOL = 1e-3  # minutes
+#: :func:`~patrol.settings.format_hhmm` remembered per minute: a ranking formats about a hundred times, mostly the
+#: same plan times.
+_hhmm = lru_cache(maxsize=4096)(format_hhmm)
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,13 @@ class CorridorGap:
     to_min: float
 
     def to_dict(self) -> dict:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict:
+        """:meth:`to_dict`'s values, worked out once (:class:`PlanCosts` hands out one instance per gap)."""
         return {"block": self.block, "street": self.street, "planned_gap_min": round(self.planned_gap_min, 1),
-                "gap_min": round(self.gap_min, 1), "from": format_hhmm(self.from_min), "to": format_hhmm(self.to_min)}
+                "gap_min": round(self.gap_min, 1), "from": _hhmm(self.from_min), "to": _hhmm(self.to_min)}
 
 
 @dataclass(frozen=True)
@@ -110,9 +122,14 @@ class MissedCheckin:
     closes_min: float | None
 
     def to_dict(self) -> dict:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict:
+        """:meth:`to_dict`'s values, worked out once (:class:`PlanCosts` hands out one instance per check-in)."""
         hours = None if self.opens_min is None or self.closes_min is None else \
-            f"{format_hhmm(self.opens_min)}-{format_hhmm(self.closes_min)}"
-        return {"business": self.business, "name": self.name, "planned": format_hhmm(self.planned_min),
+            f"{_hhmm(self.opens_min)}-{_hhmm(self.closes_min)}"
+        return {"business": self.business, "name": self.name, "planned": _hhmm(self.planned_min),
                 "hours": hours}
 
 
@@ -140,8 +157,8 @@ class PushedBreak:
     out_of_window: bool
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "planned": format_hhmm(self.planned_min), "length_min": round(self.length_min, 1),
-                "pushed_to": format_hhmm(self.pushed_to_min), "window_end": format_hhmm(self.window_end_min),
+        return {"kind": self.kind, "planned": _hhmm(self.planned_min), "length_min": round(self.length_min, 1),
+                "pushed_to": _hhmm(self.pushed_to_min), "window_end": _hhmm(self.window_end_min),
                 "out_of_window": self.out_of_window}
 
 
@@ -194,8 +211,8 @@ class DispatchCost:
         return ", ".join(parts) or "none"
 
     def to_dict(self) -> dict:
-        return {"walker": self.walker, "busy_from": format_hhmm(self.busy_from_min),
-                "busy_until": format_hhmm(self.busy_until_min), "travel_min": round(self.travel_min, 2),
+        return {"walker": self.walker, "busy_from": _hhmm(self.busy_from_min),
+                "busy_until": _hhmm(self.busy_until_min), "travel_min": round(self.travel_min, 2),
                 "on_scene_min": round(self.on_scene_min, 1), "lost": self.lost, "summary": self.summary(),
                 "corridor_blocks": [g.to_dict() for g in self.corridor],
                 "checkins": [c.to_dict() for c in self.checkins],
@@ -222,9 +239,8 @@ class PlanRules:
     meal_min: float
 
 
-def _longest_gap(events: Sequence[float], lo: float, hi: float) -> tuple[float, float, float]:
-    """The longest gap ``(length, from, to)`` between ``lo``, the sorted events and ``hi`` (the first one on ties)."""
-    pts = [lo, *sorted(events), hi]
+def _first_longest(pts: Sequence[float]) -> tuple[float, float, float]:
+    """The longest gap ``(length, from, to)`` between consecutive points (the first one on ties)."""
     best, j = -1.0, 0
     for i in range(len(pts) - 1):
         if pts[i + 1] - pts[i] > best:
@@ -232,8 +248,63 @@ def _longest_gap(events: Sequence[float], lo: float, hi: float) -> tuple[float, 
     return float(best), float(pts[j]), float(pts[j + 1])
 
 
+def _longest_merged(pts: Sequence[float], gone: Sequence[int]) -> tuple[int, int]:
+    """The first longest of the gaps merged when the points ``gone`` (sorted indices, never the first or last)
+    are taken out: each run of consecutive points taken out merges the gaps around it into one.  Returns the
+    indices of its two ends."""
+    best, j0, j1 = -1.0, 0, 0
+    k = 0
+    while k < len(gone):
+        first = gone[k]
+        while k + 1 < len(gone) and gone[k + 1] == gone[k] + 1:
+            k += 1
+        a, z = first - 1, gone[k] + 1
+        if pts[z] - pts[a] > best:
+            best, j0, j1 = pts[z] - pts[a], a, z
+        k += 1
+    return j0, j1
+
+
+class _Overlaps:
+    """Items of one unit's plan (legs or passes) sorted by start, to find those a busy window overlaps.
+
+    :meth:`hits` is the test of :meth:`PlanCosts.cost` (``t0 < until - tol`` and ``t1 > at + tol``) without
+    testing every item: the starts are sorted (every item before the first start at or after ``until - tol``
+    passes the first half), and the running maximum of the ends bounds the first item that can end after ``at``.
+    """
+
+    def __init__(self, spans: Sequence[tuple[float, float]]):
+        self._t0 = [float(a) for a, _ in spans]
+        self._t1 = [float(b) for _, b in spans]
+        self._reach = list(accumulate(self._t1, max))
+
+    def hits(self, at_min: float, until: float) -> list[int]:
+        """Indices of the items overlapping the busy window ``(at_min, until)``, in order."""
+        after, t1 = at_min + _TOL, self._t1
+        return [k for k in range(bisect_right(self._reach, after), bisect_left(self._t0, until - _TOL))
+                if t1[k] > after]
+
+
+class _Unit(NamedTuple):
+    """One unit's plan, sorted for :meth:`PlanCosts.cost`: its corridor passes as ``(block, index of the pass
+    in the block's points)``, its check-ins (each one missed) and its breaks as ``(leg, kind, by when it has to
+    end)`` (plan order)."""
+
+    passes: list[tuple[int, int]]
+    pass_spans: _Overlaps
+    checkins: list[MissedCheckin]
+    checkin_spans: _Overlaps
+    breaks: list[tuple[Leg, str, float]]
+    break_spans: _Overlaps
+
+
 class PlanCosts:
     """The cost of dispatching any unit of one plan (the plan's passes and gaps worked out once).
+
+    Each corridor block's gaps are measured between its points: ``lo``, the ends of its passes in time order, the
+    shift end.  A dispatch takes some passes out; every gap it does not touch is at most the block's planned
+    longest gap, so the block can only count when one of the gaps merged over the passes taken out is longer
+    than that: only those are measured (no sorting, no walk over the block's other passes).
 
     Parameters
     ----------
@@ -255,19 +326,29 @@ class PlanCosts:
         self.corridor = dict(corridor)
         self.businesses = dict(businesses)
         passes = timeline.passes(lengths)
-        self._passes: dict[int, list[Pass]] = {b: passes.get(b, []) for b in self.corridor}
-        self._mine: dict[str, list[Pass]] = {}
-        for ps in self._passes.values():
-            for p in ps:
-                self._mine.setdefault(p.walker, []).append(p)
-        # each unit's passes' times as arrays: the passes a busy window takes are found in one vectorized test
-        self._mine_t = {w: (np.array([p.t_start for p in ps], dtype=float),
-                            np.array([p.t_end for p in ps], dtype=float)) for w, ps in self._mine.items()}
-        # unit -> its check-in legs, its break legs (plan order) and the legs they were taken from
-        self._kinds: dict[str, tuple[list[Leg], list[Leg], list[Leg]]] = {}
-        self._lo = rules.shift[0] + rules.first_visit_min - rules.revisit_min
-        self._planned = {b: _longest_gap([p.t_end for p in ps], self._lo, rules.shift[1])[0]
-                         for b, ps in self._passes.items()}
+        lo = rules.shift[0] + rules.first_visit_min - rules.revisit_min
+        # block -> [lo, the ends of its passes (sorted: Timeline.passes sorts them), shift end]
+        self._points: dict[int, list[float]] = {}
+        self._planned: dict[int, float] = {}
+        mine: dict[str, list[tuple[float, float, int, int]]] = {}
+        for b in self.corridor:
+            ps = passes.get(b, [])
+            self._points[b] = [lo, *[p.t_end for p in ps], rules.shift[1]]
+            self._planned[b] = _first_longest(self._points[b])[0]
+            for i, p in enumerate(ps):
+                mine.setdefault(p.walker, []).append((p.t_start, p.t_end, b, i + 1))
+        self._units: dict[str, _Unit] = {}
+        for w, legs in timeline.legs.items():
+            own = sorted(mine.get(w, []))
+            checkins = [leg for leg in legs if leg.activity == "checkin"]
+            breaks = [leg for leg in legs if leg.activity == "break"]
+            self._units[w] = _Unit([(b, i) for _, _, b, i in own], _Overlaps([(a, e) for a, e, _, _ in own]),
+                                   [self._missed(leg) for leg in checkins],
+                                   _Overlaps([(leg.t0, leg.t1) for leg in checkins]),
+                                   self._break_windows(breaks), _Overlaps([(leg.t0, leg.t1) for leg in breaks]))
+        # (block, from point, to point) -> the gap if it counts (:meth:`_judged`): a pure function of the plan, kept
+        # with its dict
+        self._gaps: dict[tuple[int, int, int], CorridorGap | None] = {}
 
     @classmethod
     def from_district(cls, timeline: Timeline, district: District) -> PlanCosts:
@@ -302,68 +383,72 @@ class PlanCosts:
         travel_min, on_scene_min : float
         """
         until = at_min + max(travel_min, 0.0) + max(on_scene_min, 0.0)
-        legs = self.timeline.legs.get(walker, [])
-        if not legs:
+        unit = self._units.get(walker)
+        if unit is None or not self.timeline.legs[walker]:
             return DispatchCost(walker, at_min, until, travel_min, on_scene_min)
+        return DispatchCost(walker, at_min, until, travel_min, on_scene_min, self._corridor(unit, at_min, until),
+                            self._checkins(unit, at_min, until), self._breaks(unit, at_min, until))
 
-        def busy(t0: float, t1: float) -> bool:
-            return t0 < until - _TOL and t1 > at_min + _TOL
-
-        kinds = self._kinds.get(walker)
-        if kinds is None or kinds[2] is not legs:
-            kinds = self._kinds[walker] = ([leg for leg in legs if leg.activity == "checkin"],
-                                           [leg for leg in legs if leg.activity == "break"], legs)
-        return DispatchCost(walker, at_min, until, travel_min, on_scene_min,
-                            self._corridor(walker, at_min, until), self._checkins(kinds[0], busy),
-                            self._breaks(kinds[1], busy, until))
-
-    def _corridor(self, walker: str, at_min: float, until: float) -> tuple[CorridorGap, ...]:
-        r = self.rules
-        mine = self._mine.get(walker, [])
-        if not mine:
-            return ()
-        t0, t1 = self._mine_t[walker]
-        # the passes overlapping the busy window (the test of ``busy`` in :meth:`cost`, on every pass at once)
-        lost = [mine[i] for i in np.flatnonzero((t0 < until - _TOL) & (t1 > at_min + _TOL))]
-        gone = {id(p) for p in lost}
+    def _corridor(self, unit: _Unit, at_min: float, until: float) -> tuple[CorridorGap, ...]:
+        lost: dict[int, list[int]] = {}
+        for k in unit.pass_spans.hits(at_min, until):
+            b, i = unit.passes[k]
+            lost.setdefault(b, []).append(i)
         out = []
-        for b in sorted({p.block for p in lost}):
-            kept = [p.t_end for p in self._passes[b] if id(p) not in gone]
-            gap, g0, g1 = _longest_gap(kept, self._lo, r.shift[1])
-            if gap > r.revisit_min + _TOL and gap > self._planned[b] + _TOL:
-                out.append(CorridorGap(b, self.corridor[b], self._planned[b], gap, g0, g1))
+        for b in sorted(lost):
+            gone = lost[b]
+            if len(gone) == 1:  # the common case: one pass of the block taken out
+                j0, j1 = gone[0] - 1, gone[0] + 1
+            else:
+                j0, j1 = _longest_merged(self._points[b], sorted(gone))
+            key = (b, j0, j1)
+            if key in self._gaps:
+                gap = self._gaps[key]
+            else:
+                gap = self._gaps[key] = self._judged(b, j0, j1)
+            if gap is not None:
+                out.append(gap)
         return tuple(out)
 
-    def _checkins(self, legs: list[Leg], busy) -> tuple[MissedCheckin, ...]:
-        """``legs``: the unit's check-in legs."""
-        out = []
-        for leg in legs:
-            if not busy(leg.t0, leg.t1):
-                continue
-            known = self.businesses.get(leg.business)
-            name = known[0] if known else (leg.ref or "a business")
-            out.append(MissedCheckin(leg.business, name, leg.t0, None if known is None else known[1],
-                                     None if known is None else known[2]))
-        return tuple(out)
+    def _judged(self, b: int, j0: int, j1: int) -> CorridorGap | None:
+        """Block ``b``'s gap from its point ``j0`` to its point ``j1`` (the longest a dispatch leaves it) when it is
+        over the target and longer than the block's longest gap in the plan, else ``None``."""
+        pts, planned = self._points[b], self._planned[b]
+        gap = pts[j1] - pts[j0]
+        if gap > self.rules.revisit_min + _TOL and gap > planned + _TOL:
+            return CorridorGap(b, self.corridor[b], planned, float(gap), float(pts[j0]), float(pts[j1]))
+        return None
 
-    def _breaks(self, breaks: list[Leg], busy, until: float) -> tuple[PushedBreak, ...]:
-        """``breaks``: the unit's break legs, in plan order."""
+    def _missed(self, leg: Leg) -> MissedCheckin:
+        """A check-in leg, missed."""
+        known = self.businesses.get(leg.business)
+        name = known[0] if known else (leg.ref or "a business")
+        return MissedCheckin(leg.business, name, leg.t0, None if known is None else known[1],
+                             None if known is None else known[2])
+
+    def _checkins(self, unit: _Unit, at_min: float, until: float) -> tuple[MissedCheckin, ...]:
+        return tuple(unit.checkins[k] for k in unit.checkin_spans.hits(at_min, until))
+
+    def _break_windows(self, breaks: list[Leg]) -> list[tuple[Leg, str, float]]:
+        """A unit's break legs (plan order) with their kind and by when each has to end."""
         r = self.rules
         ws, we = r.meal_window
-        if not any(busy(leg.t0, leg.t1) for leg in breaks):
-            return ()
         meal = next((leg for leg in breaks if leg.t1 - leg.t0 >= r.meal_min - _TOL and leg.t0 >= ws - _TOL
                      and leg.t1 <= we + _TOL), None) if r.meal_min > 0 else None
         out = []
         for i, leg in enumerate(breaks):
-            if not busy(leg.t0, leg.t1):
-                continue
-            length = leg.t1 - leg.t0
-            start = max(leg.t0, until)
             if leg is meal:
-                kind, end = "meal", min(we, r.shift[1])
+                out.append((leg, "meal", min(we, r.shift[1])))
             else:
                 later = [x.t0 for x in breaks[i + 1:] if x.t0 >= leg.t1 - _TOL]
-                kind, end = "rest", min([*later, r.shift[1]])
+                out.append((leg, "rest", min([*later, r.shift[1]])))
+        return out
+
+    def _breaks(self, unit: _Unit, at_min: float, until: float) -> tuple[PushedBreak, ...]:
+        out = []
+        for k in unit.break_spans.hits(at_min, until):
+            leg, kind, end = unit.breaks[k]
+            length = leg.t1 - leg.t0
+            start = max(leg.t0, until)
             out.append(PushedBreak(kind, leg.t0, length, start, end, start + length > end + _TOL))
         return tuple(out)

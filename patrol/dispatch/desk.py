@@ -175,11 +175,11 @@ class Desk:
         pings: dict = {}
         engaged: list[Engagement] = []
         if self.record is not None:
-            explicit = {k: v.status for k, v in self.record.duty_at(moment, since=day_start(moment, tz)).items()}
+            today = day_start(moment, tz)
+            explicit = {k: v.status for k, v in self.record.duty_at(moment, since=today).items()}
             pings = self.record.latest_pings(moment, names=list(self._names))
             # assignments and escorts of the last 24 h not ended before today's local midnight (so across
             # midnight too), oldest first
-            today = day_start(moment, tz)
             since = moment - timedelta(hours=24)
             engaged = on_own_streets(sorted((e for e in [*engagements(self.record, since, moment),
                                                          *escort_engagements(self.record, since, moment)]
@@ -203,8 +203,7 @@ class Desk:
                             break
             status, src = duty_status(unit, minute=minute, busy=busy, explicit=explicit, plan_activity=activity,
                                       in_plan=in_plan, on_shift_day=on_day, shift=hours)
-            names = set(unit.names())
-            mine = [e for e in engaged if names.intersection(e.names)]
+            mine = [e for e in engaged if not set(unit.names()).isdisjoint(e.names)] if engaged else []
             out.append(UnitState(unit, status, src, self._position(unit, moment, minute, pings, mine)))
         return out
 

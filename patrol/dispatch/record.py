@@ -51,7 +51,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The columns of a ping row in the order of :class:`Ping`'s fields.
+_PING_COLUMNS = ", ".join(f"p.{f.name}" for f in fields(Ping))
 
 #: A unit's own steps on its assignment (:meth:`Record.unit_status`), in order, and the column each stamps.
 UNIT_STEPS: dict[str, str] = {"accepted": "accepted_at", "en route": "en_route_at", "on scene": "arrived_at"}
@@ -979,14 +982,17 @@ class Record:
         names = list(names)
         if not names:
             return {}
-        one = "SELECT * FROM (SELECT * FROM pings WHERE ambassador=? AND t<=? ORDER BY t DESC, id DESC LIMIT 1)"
-        out: dict[str, Ping] = {}
-        for k in range(0, len(names), 200):  # SQLite allows 500 terms in a compound SELECT
+        # one query: each name's latest ping id by the (ambassador, t) index, joined to its row (the columns in
+        # the order of Ping's fields)
+        latest = (f"SELECT {_PING_COLUMNS} FROM (VALUES {{}}) AS n JOIN pings AS p ON p.id = (SELECT id FROM pings "
+                  "WHERE ambassador=n.column1 AND t<=? ORDER BY t DESC, id DESC LIMIT 1)")
+        found: dict[str, Ping] = {}
+        for k in range(0, len(names), 200):  # older SQLite allow 500 rows in a VALUES list
             chunk = names[k:k + 200]
-            params = [x for n in chunk for x in (n, t)]
-            for r in self._query(" UNION ALL ".join([one] * len(chunk)), params):
-                out[r["ambassador"]] = Ping.from_row(r)
-        return out
+            for r in self._query(latest.format(",".join(["(?)"] * len(chunk))), [*chunk, t]):
+                p = Ping(*r)
+                found[p.ambassador] = p
+        return {n: found[n] for n in names if n in found}
 
     def pings(self, *, ambassador: str | None = None, since=None, until=None, limit: int | None = None,
               offset: int = 0) -> list[Ping]:

@@ -20,7 +20,7 @@ Only **on shift** units are available to dispatch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from patrol.settings import Settings
@@ -39,10 +39,14 @@ class Unit:
 
     name: str
     members: tuple[str, ...]
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_names", (self.name, *[m for m in self.members if m != self.name]))
 
     def names(self) -> tuple[str, ...]:
         """The unit's name and its members (the keys its pings and status changes may use)."""
-        return (self.name, *[m for m in self.members if m != self.name])
+        return self._names
 
 
 def plan_units(plan: str | Path | dict | None) -> dict[str, list[str]] | None:
