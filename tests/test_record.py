@@ -366,3 +366,36 @@ def test_the_open_list_is_every_open_incident_newest_first(rec):
                              "id DESC").fetchall()
     assert any("incidents_open" in str(tuple(r)) for r in plan) and not any("TEMP B-TREE" in str(tuple(r))
                                                                            for r in plan)
+
+
+def test_reads_do_not_wait_for_a_commit_and_see_every_write_that_returned(rec):
+    """A write holds the record's write lock through its transaction (and its fsync): a read from another thread
+    meanwhile answers at once, with the state before the write; once the write returned, every read sees it; a
+    read inside the transaction (an answer rendered there) sees the transaction's own change."""
+    import threading
+
+    inc = _new(rec, notes="first")
+    inside, release, seen_inside = threading.Event(), threading.Event(), []
+
+    def slow(c):
+        c.execute("UPDATE incidents SET notes='second' WHERE id=?", (inc.id,))
+        seen_inside.append(rec.get_incident(inc.id).notes)
+        inside.set()
+        assert release.wait(20)
+
+    writer = threading.Thread(target=rec.write, args=(slow,))
+    writer.start()
+    assert inside.wait(20)
+    read = []
+    reader = threading.Thread(target=lambda: read.append(rec.get_incident(inc.id).notes))
+    reader.start()
+    reader.join(10)
+    finished_during_write = not reader.is_alive()
+    release.set()
+    writer.join(20)
+    reader.join(20)
+    assert finished_during_write and read == ["first"] and seen_inside == ["second"]
+    assert rec.get_incident(inc.id).notes == "second"
+    assert rec.query("SELECT notes FROM incidents WHERE id=?", (inc.id,)) == [{"notes": "second"}]
+    with pytest.raises(RecordError, match="query failed"):  # a caller's text runs on a read-only connection
+        rec.query("WITH x AS (SELECT 1) DELETE FROM incidents")

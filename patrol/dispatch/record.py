@@ -19,9 +19,12 @@ Time
     ISO-8601 UTC text with milliseconds and ``Z`` (see :mod:`patrol.dispatch.clock`).  Every write
     method takes ``at`` (default: now) and ``actor`` (default: the record's ``actor``, ``cli:<user>``).
 Threads
-    A :class:`Record` holds one connection guarded by a lock and may be shared between threads
-    (reads are serialized; writes are group-committed).  Several processes may open the same file:
-    WAL lets readers run beside the one writer, and writers wait up to ``timeout`` seconds.
+    A :class:`Record` may be shared between threads.  Writes go through one connection, guarded by a
+    lock, group-committed.  Reads go through a pool of read-only connections (``PRAGMA query_only``),
+    one per read in flight: WAL lets them run beside the writer, so a read never waits for a commit
+    (an fsync) in progress, and it sees every write that returned before it began.  Several processes
+    may open the same file: writers wait up to ``timeout`` seconds.  (An in-memory record, ``":memory:"``,
+    is one database per connection: its reads share the writer's connection and lock.)
 Pings
     :meth:`Record.add_pings` writes a batch in one transaction with one audit row for the batch
     (telemetry at ~1,000/s would otherwise double the write load); every other change has its own
@@ -48,9 +51,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -274,6 +279,12 @@ class Record:
         self._cv = threading.Condition()
         self._queue: list[_Job] = []
         self._leader = False
+        self._timeout = float(timeout)
+        # read-only connections not in use (None: an in-memory record, read through the writer's connection)
+        self._readers: queue.SimpleQueue[sqlite3.Connection] | None = (
+            None if self.path == ":memory:" else queue.SimpleQueue())
+        self._closed = False
+        self._writing: int | None = None  # the thread running a write transaction (its reads see its changes)
         new = self.path != ":memory:" and _prepare_file(Path(self.path), must_exist=must_exist)
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
@@ -294,9 +305,49 @@ class Record:
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections (a read in flight closes its own when it ends)."""
         with self._lock:
+            self._closed = True
             self._conn.close()
+            while self._readers is not None:
+                try:
+                    self._readers.get_nowait().close()
+                except queue.Empty:
+                    break
+
+    def _reader(self) -> sqlite3.Connection:
+        """A read-only connection from the pool (a new one when every one is in use)."""
+        assert self._readers is not None
+        try:
+            return self._readers.get_nowait()
+        except queue.Empty:
+            pass
+        conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=1")
+        conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+        return conn
+
+    def _done_reading(self, conn: sqlite3.Connection) -> None:
+        assert self._readers is not None
+        if self._closed:
+            conn.close()
+        else:
+            self._readers.put(conn)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read with, for the ``with`` block (SQLite's errors raised as they are): the writer's
+        inside a write transaction of this thread (an answer rendered in the transaction reads its changes)."""
+        if self._readers is None or self._writing == threading.get_ident():
+            with self._lock:
+                yield self._conn
+            return
+        conn = self._reader()
+        try:
+            yield conn
+        finally:
+            self._done_reading(conn)
 
     def __enter__(self) -> Record:
         return self
@@ -364,37 +415,45 @@ class Record:
 
     def _commit_batch(self, batch: list[_Job]) -> None:
         with self._lock:
-            conn = self._conn
+            self._writing = threading.get_ident()
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except BaseException as exc:
-                for j in batch:
-                    j.finish(error=exc)
-                return
-            single = len(batch) == 1
-            try:
-                for j in batch:
-                    if single:
-                        j.value = j.work(conn)
-                        continue
-                    conn.execute("SAVEPOINT w")
-                    try:
-                        j.value = j.work(conn)
-                    except Exception as exc:
-                        conn.execute("ROLLBACK TO w")
-                        j.error = exc
-                    conn.execute("RELEASE w")
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                for j in batch:
-                    j.finish(error=j.error or exc)
-                if not single and not isinstance(exc, Exception):
-                    raise
-                return
+                self._commit(batch)
+            finally:
+                self._writing = None
+
+    def _commit(self, batch: list[_Job]) -> None:
+        """One transaction for ``batch`` (under the write lock)."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
             for j in batch:
-                j.finish()
+                j.finish(error=exc)
+            return
+        single = len(batch) == 1
+        try:
+            for j in batch:
+                if single:
+                    j.value = j.work(conn)
+                    continue
+                conn.execute("SAVEPOINT w")
+                try:
+                    j.value = j.work(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO w")
+                    j.error = exc
+                conn.execute("RELEASE w")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for j in batch:
+                j.finish(error=j.error or exc)
+            if not single and not isinstance(exc, Exception):
+                raise
+            return
+        for j in batch:
+            j.finish()
 
     def _once(self, work: Callable[[sqlite3.Connection], Any], idem: Idempotency, actor: str
               ) -> Callable[[sqlite3.Connection], Any]:
@@ -417,10 +476,12 @@ class Record:
 
     @staticmethod
     def _stored(c: sqlite3.Connection, actor: str, key: str, fingerprint: str) -> StoredResponse | None:
-        row = c.execute("SELECT fingerprint, status, response, at FROM idempotency WHERE actor=? AND key=?",
-                        (actor, key)).fetchone()
-        if row is None:
+        # fetchall (one row at most): a statement left half-read would hold a read connection's snapshot open
+        rows = c.execute("SELECT fingerprint, status, response, at FROM idempotency WHERE actor=? AND key=?",
+                         (actor, key)).fetchall()
+        if not rows:
             return None
+        row = rows[0]
         if row["fingerprint"] != fingerprint:
             raise IdempotencyError(
                 f"the idempotency key {key!r} was already used at {row['at']} for another request: send a new key "
@@ -436,11 +497,11 @@ class Record:
         IdempotencyError
             When the key was stored with another fingerprint.
         """
-        with self._lock:
-            try:
-                return self._stored(self._conn, actor or self.actor, key, fingerprint)
-            except sqlite3.DatabaseError as exc:
-                raise self._unavailable(exc, "read") from exc
+        try:
+            with self._reading() as conn:
+                return self._stored(conn, actor or self.actor, key, fingerprint)
+        except sqlite3.DatabaseError as exc:
+            raise self._unavailable(exc, "read") from exc
 
     def _iso(self, at) -> str:
         """The record's text of a time; ``None`` is now by the record's clock."""
@@ -470,13 +531,13 @@ class Record:
                      (at, actor, action, entity, entity_id, json.dumps(data, sort_keys=True, default=str)))
 
     def _query(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, tuple(params)).fetchall()
-            except sqlite3.IntegrityError:
-                raise
-            except sqlite3.DatabaseError as exc:
-                raise self._unavailable(exc, "read") from exc
+        try:
+            with self._reading() as conn:
+                return conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise self._unavailable(exc, "read") from exc
 
     def check(self, *, integrity: bool = True) -> RecordCheck:
         """Whether the record can be used: its integrity, schema and tables, and whether it can be written.
@@ -1238,22 +1299,29 @@ class Record:
         head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
         if head not in ("SELECT", "WITH"):
             raise InputError("Record.query runs SELECT/WITH statements only", field="sql")
-        with self._lock:
-            self._conn.execute("PRAGMA query_only=1")
+        if self._readers is None:  # the writer's connection: made read-only for the caller's text
+            with self._lock:
+                self._conn.execute("PRAGMA query_only=1")
+                try:
+                    rows = self._conn.execute(sql, tuple(params)).fetchall()
+                except sqlite3.DatabaseError as exc:
+                    raise RecordError(f"query failed: {exc}", field="sql") from exc
+                finally:
+                    self._conn.execute("PRAGMA query_only=0")
+        else:
             try:
-                rows = self._conn.execute(sql, tuple(params)).fetchall()
+                with self._reading() as conn:  # a read-only connection
+                    rows = conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise RecordError(f"query failed: {exc}", field="sql") from exc
-            finally:
-                self._conn.execute("PRAGMA query_only=0")
         return [{k: r[k] for k in r.keys()} for r in rows]
 
     def read(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
         """Rows of a read the dispatch package writes itself (the books' own ``SELECT``, never a caller's text).
 
-        :meth:`query` guards a caller's SQL with ``PRAGMA query_only`` on and off around it, which makes SQLite
-        prepare the statement again each time (about 0.1 ms, ten times the read); the desk's situation, read on
-        every ranking, uses this instead.
+        :meth:`query` refuses anything but ``SELECT``/``WITH`` and reports a failing statement as the caller's
+        (``RecordError`` naming the SQL); this reads as the record's own reads do (a record that cannot be read
+        is :class:`~patrol.errors.RecordUnavailableError`).
 
         Raises
         ------

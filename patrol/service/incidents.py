@@ -10,6 +10,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from patrol.dispatch.clock import parse_time
 from patrol.dispatch.lifecycle import next_statuses
@@ -66,9 +67,13 @@ def _detail(st: ServiceState, incident_id: int) -> dict:
     return detail
 
 
-def create(st: ServiceState, p: Principal, body: IncidentCreate, once: Once) -> JSONBody:
+async def create(st: ServiceState, p: Principal, body: IncidentCreate, once: Once) -> JSONBody:
     """``POST /api/incidents``: the incident stored (once per idempotency key) with the ranking at its point,
     201.  The location is geocoded and ranked first: a place that cannot be found writes nothing.
+
+    The ranking runs on the event loop (CPU and reads that never wait for a commit; in a worker thread the
+    thread hop and the contention for the interpreter's lock cost more than the ranking itself,
+    ``docs/bench/service.md``), the durable write in the thread pool (it waits for the disk).
 
     Raises
     ------
@@ -80,7 +85,8 @@ def create(st: ServiceState, p: Principal, body: IncidentCreate, once: Once) -> 
     if body.received_at is not None:
         st.desk.fix_policy.window.check(body.received_at, now=st.desk.clock(), field="body.received_at")
     ranking = st.desk.rank(body.location).to_dict()  # geocodes (errors before anything is written)
-    return once.run(
+    return await run_in_threadpool(
+        once.run,
         lambda idem: st.desk.new_incident(body.location, type=body.type, source=body.source,
                                           priority=body.priority, notes=body.notes,
                                           received_at=body.received_at, actor=p.actor, idem=idem),
@@ -88,7 +94,8 @@ def create(st: ServiceState, p: Principal, body: IncidentCreate, once: Once) -> 
 
 
 def ranked(st: ServiceState, body: RankBody) -> JSONBody:
-    """``POST /api/rank``: who is nearest to a location now (nothing is written)."""
+    """``POST /api/rank``: who is nearest to a location now (nothing is written; run on the event loop, as the
+    ranking of :func:`create`)."""
     return JSONBody(st.desk.rank(body.location).to_dict())
 
 
@@ -100,11 +107,12 @@ def incident_router(st: ServiceState) -> APIRouter:
     Offset = Query(0, ge=0, le=100_000)
 
     @r.post("/incidents", status_code=201, summary="Create an incident; returns it with the ranked responders")
-    def create_incident(body: IncidentCreate, request: Request, p: Principal = Depends(dispatcher)) -> JSONResponse:
-        return create(st, p, body, Once(st, request, p, body, status=201))
+    async def create_incident(body: IncidentCreate, request: Request,
+                              p: Principal = Depends(dispatcher)) -> JSONResponse:
+        return await create(st, p, body, Once(st, request, p, body, status=201))
 
     @r.post("/rank", response_model=dict, summary="Who is nearest to a location now (nothing is written)")
-    def rank(body: RankBody, _p: Principal = Depends(reader)) -> JSONBody:
+    async def rank(body: RankBody, _p: Principal = Depends(reader)) -> JSONBody:
         return ranked(st, body)
 
     @r.get("/incidents", response_model=Page, summary="List incidents, newest first")

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from patrol.errors import PatrolError
@@ -78,11 +77,11 @@ async def _ping(st: ServiceState, p: Principal, body: PingBody, m: re.Match) -> 
 
 
 async def _incident(st: ServiceState, p: Principal, body: IncidentCreate, _m: re.Match) -> Response:
-    return await run_in_threadpool(create, st, p, body, Once(st, None, p, body, status=201))
+    return await create(st, p, body, Once(st, None, p, body, status=201))
 
 
 async def _rank(st: ServiceState, _p: Principal, body: RankBody, _m: re.Match) -> Response:
-    return await run_in_threadpool(ranked, st, body)
+    return ranked(st, body)
 
 
 #: The requests on the fast lane (the path parameter's limits are the endpoint's: 1-100 characters).
