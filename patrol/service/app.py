@@ -6,10 +6,16 @@ A thin shell: it authenticates, validates, calls :class:`patrol.dispatch.Desk` /
 ``/api/openapi.json`` (a key is needed) and in ``docs/service.md``.
 
 Threads
-    Handlers are plain functions run in the server's thread pool; they share one
+    Most handlers are plain functions run in the server's thread pool; they share one
     :class:`~patrol.dispatch.Record`, whose group commit turns concurrent writes into one durable
     (``synchronous=FULL``) transaction, so throughput grows with concurrency while every
-    acknowledged write is on disk before its response is sent.
+    acknowledged write is on disk before its response is sent.  Rankings run on the event loop (their
+    reads go through the record's read connections, which never wait for a commit) and an incident's
+    write goes to the pool; single pings are batched on the loop (:mod:`patrol.service.batcher`).
+Fast lane
+    Single pings, incident creations and rankings taking the plain way are answered by
+    :class:`~patrol.service.lanes.FastLane` with the endpoints' own functions, without FastAPI's
+    per-request machinery (:mod:`patrol.service.lanes`).
 """
 
 from __future__ import annotations
