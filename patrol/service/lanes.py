@@ -3,8 +3,9 @@
 A busy day is mostly single pings (about 900 a second at the load targets of ``docs/bench/service.md``),
 incident creations (200) and rankings (50).  Through FastAPI each one is matched against every route,
 its dependencies solved, its body parsed into Python objects and then validated, and it passes five
-more layers of middleware: about 0.45 ms of CPU for a ping whose own work is about 0.15 ms, 0.75 ms
-for a ranking (``scripts/bench_lanes.py`` measures both paths on the same app in one run).
+more layers of middleware: a ping costs 0.58-0.70 ms of CPU that way and 0.26-0.33 ms on the lane, a
+ranking about 0.7 ms more (in process; ``scripts/bench_lanes.py`` measures both paths over one state in
+one run).
 
 :class:`FastLane` answers exactly these requests when they take the plain way:
 
