@@ -1299,21 +1299,19 @@ class Record:
         head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
         if head not in ("SELECT", "WITH"):
             raise InputError("Record.query runs SELECT/WITH statements only", field="sql")
-        if self._readers is None:  # the writer's connection: made read-only for the caller's text
-            with self._lock:
-                self._conn.execute("PRAGMA query_only=1")
-                try:
-                    rows = self._conn.execute(sql, tuple(params)).fetchall()
-                except sqlite3.DatabaseError as exc:
-                    raise RecordError(f"query failed: {exc}", field="sql") from exc
-                finally:
-                    self._conn.execute("PRAGMA query_only=0")
-        else:
+        with self._reading() as conn:
+            # the writer's connection (an in-memory record, or inside a write) made read-only for the caller's text;
+            # the read connections are
+            guard = conn is self._conn
+            if guard:
+                conn.execute("PRAGMA query_only=1")
             try:
-                with self._reading() as conn:  # a read-only connection
-                    rows = conn.execute(sql, tuple(params)).fetchall()
+                rows = conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise RecordError(f"query failed: {exc}", field="sql") from exc
+            finally:
+                if guard:
+                    conn.execute("PRAGMA query_only=0")
         return [{k: r[k] for k in r.keys()} for r in rows]
 
     def read(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
