@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""The fast lane against FastAPI, in one run: CPU per request of single pings, incident creations and rankings.
+"""The fast lane against FastAPI, in one run: CPU per request of single pings, incident creations, rankings and
+logged interactions.
 
 Run with ``nice .venv/bin/python scripts/bench_lanes.py [--requests 2000] [--concurrency 32] [--plan PLAN.json]``.
 
@@ -40,13 +41,16 @@ PLACES = ["Lake & Hennepin", "Lake & Girard", "Lagoon & Hennepin", "Lake & Lynda
           "W Lake St & Fremont Ave S", "Hennepin & 31st", "Lyndale & 31st", "Lake & Aldrich", "Lagoon & Fremont"]
 AMBASSADORS = ["lead", "amb2", "amb3", "amb4", "amb5", "amb6", "amb7", "amb8"]
 BOX = (44.9465, 44.9521, -93.3051, -93.2812)  # the patrol area of the embedded district (south, north, west, east)
-KINDS = ("pings", "incidents", "rank")
+KINDS = ("pings", "incidents", "rank", "interactions")
 
 
 def _request(kind: str, rng: random.Random) -> tuple[str, dict]:
     if kind == "pings":
         return f"/api/ambassadors/{rng.choice(AMBASSADORS)}/pings", {"lat": rng.uniform(*BOX[:2]),
                                                                      "lon": rng.uniform(*BOX[2:])}
+    if kind == "interactions":
+        return f"/api/ambassadors/{rng.choice(AMBASSADORS)}/interactions", {
+            "type": "information sharing", "lat": rng.uniform(*BOX[:2]), "lon": rng.uniform(*BOX[2:])}
     if kind == "incidents":
         return "/api/incidents", {"location": rng.choice(PLACES), "type": "disturbance", "source": "camera",
                                   "notes": "bench"}
@@ -84,7 +88,7 @@ def _check(kind: str, status: int, body: bytes) -> None:
     want = 200 if kind == "rank" else 201
     if status != want:
         raise SystemExit(f"{kind}: answered {status}: {body[:300]!r}")
-    if kind != "pings":
+    if kind in ("incidents", "rank"):
         ranking = json.loads(body)
         ranking = ranking.get("ranking", ranking)
         ranked = [c for c in ranking["candidates"] if c.get("rank")]
@@ -164,10 +168,10 @@ def main() -> int:
     st.keys.close()
     print(f"in process, {args.requests} requests per kind and path, {args.concurrency} in flight; "
           f"process CPU ms per request")
-    print(f"  {'kind':<11}{'lane cold':>11}{'FastAPI cold':>14}{'lane warm':>11}{'FastAPI warm':>14}{'ratio':>8}")
+    print(f"  {'kind':<14}{'lane cold':>11}{'FastAPI cold':>14}{'lane warm':>11}{'FastAPI warm':>14}{'ratio':>8}")
     for kind in KINDS:
         lw, fw = out[(kind, "lane", "warm")], out[(kind, "fastapi", "warm")]
-        print(f"  {kind:<11}{out[(kind, 'lane', 'cold')]:>11.3f}{out[(kind, 'fastapi', 'cold')]:>14.3f}"
+        print(f"  {kind:<14}{out[(kind, 'lane', 'cold')]:>11.3f}{out[(kind, 'fastapi', 'cold')]:>14.3f}"
               f"{lw:>11.3f}{fw:>14.3f}{fw / lw:>8.2f}")
     print("ratio = FastAPI warm / lane warm (the CPU the lane saves per request, the HTTP server aside)")
     return 0

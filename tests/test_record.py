@@ -399,3 +399,48 @@ def test_reads_do_not_wait_for_a_commit_and_see_every_write_that_returned(rec):
     assert rec.query("SELECT notes FROM incidents WHERE id=?", (inc.id,)) == [{"notes": "second"}]
     with pytest.raises(RecordError, match="query failed"):  # a caller's text runs on a read-only connection
         rec.query("WITH x AS (SELECT 1) DELETE FROM incidents")
+
+
+def test_a_batch_is_one_transaction_whose_failed_writes_are_undone_alone(rec):
+    """Writes in ``batch()`` share one transaction: a write that raises is undone alone (its caller gets its error
+    and goes on), the rest are stored together at the end of the block, invisible to other connections before; an
+    error leaving the block undoes them all; another thread's write waits for the block and is stored after it."""
+    import threading
+
+    done = _new(rec, notes="done")
+    rec.set_status(done.id, "resolved")
+    other = sqlite3.connect(rec.path)
+    before = other.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    waiting, late = threading.Event(), []
+
+    def late_writer():
+        waiting.set()
+        late.append(_new(rec, notes="late").id)
+
+    with rec.batch():
+        a = _new(rec, notes="a")
+        with pytest.raises(TransitionError):
+            rec.set_status(done.id, "on scene")  # resolved -> on scene is refused: undone alone
+        b = _new(rec, notes="b")
+        assert rec.get_incident(a.id).notes == "a"  # read inside: sees the batch's own writes
+        assert other.execute("SELECT count(*) FROM incidents").fetchone()[0] == before  # not committed yet
+        t = threading.Thread(target=late_writer)
+        t.start()
+        assert waiting.wait(10)
+        t.join(0.2)
+        assert t.is_alive() and not late  # another thread's write waits for the block
+    t.join(20)
+    assert other.execute("SELECT notes FROM incidents WHERE id IN (?, ?) ORDER BY id", (a.id, b.id)).fetchall() == [
+        ("a",), ("b",)]
+    assert len(late) == 1 and late[0] > b.id
+    assert rec.get_incident(done.id).status == "resolved" and len(rec.history(done.id)) == 2
+    assert {e.entity_id for e in rec.audit(entity="incident") if e.action == "create"} >= {a.id, b.id}
+
+    count = other.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    with pytest.raises(LookupError), rec.batch():
+        _new(rec, notes="undone")
+        raise LookupError("an error leaving the block: nothing of it is stored")
+    assert other.execute("SELECT count(*) FROM incidents").fetchone()[0] == count
+    assert not [i for i in rec.list_incidents() if i.notes == "undone"]
+    assert _new(rec, notes="after").notes == "after"  # the record writes on as usual
+    other.close()

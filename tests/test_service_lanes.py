@@ -1,7 +1,7 @@
-"""The fast lane (single pings, incident creations, rankings without FastAPI's machinery) answers exactly what the
-FastAPI endpoints answer: the same request to the service with and without the lane, over one state and a
-stopped clock, gets the same status and body (ids aside); whatever it does not take the plain way reaches the
-FastAPI app with its body intact."""
+"""The fast lane (single pings, incident creations, rankings, interactions without FastAPI's machinery) answers
+exactly what the FastAPI endpoints answer: the same request to the service with and without the lane, over one
+state and a stopped clock, gets the same status and body (ids aside); whatever it does not take the plain way
+reaches the FastAPI app with its body intact."""
 
 from __future__ import annotations
 
@@ -112,13 +112,28 @@ def test_a_ping_is_stored_the_same_on_both_paths(apps):
         assert (q.lat, q.lon, q.accuracy_m) == (44.9486, -93.2951, 8) and q.actor.endswith(":ambassador:phone 3")
 
 
+def test_an_interaction_is_logged_the_same_on_both_paths(apps):
+    keys, st = apps[2], apps[3]
+    body = {"type": "business check-in", "business": "Magers & Quinn", "lat": 44.9486, "lon": -93.2951,
+            "notes": "all quiet"}
+    a, b = both(apps, "/api/ambassadors/amb3/interactions", body=body, headers={"X-API-Key": keys["amb3"]})
+    got = same(a, b)
+    assert a.status_code == 201 and got["type"] == "business check-in" and got["ambassador"] == "amb3"
+    rows = {i.id: i for i in st.record.interactions(ambassador="amb3", limit=100)}
+    for r in (a, b):
+        i = rows[r.json()["id"]]
+        assert (i.business, i.notes, i.at) == ("Magers & Quinn", "all quiet", "2026-06-02T19:00:00.000Z")
+        assert i.block is not None and i.actor.endswith(":ambassador:phone 3")  # snapped onto the streets
+
+
 @pytest.mark.parametrize("case", [
     "no key", "unknown key", "viewer creates", "other ambassador", "unknown ambassador", "null island",
     "latitude out of range", "unknown place", "place off the streets", "received long ago", "malformed JSON",
-    "extra field", "form body", "name too long",
+    "extra field", "form body", "name too long", "interaction for another", "interaction of no type",
+    "interaction on an unknown incident", "interaction long ago",
 ])
 def test_a_refusal_is_the_same_on_both_paths(apps, case):
-    """Every refusal of the three endpoints: the same status and body whether the lane or FastAPI answers."""
+    """Every refusal of the four endpoints: the same status and body whether the lane or FastAPI answers."""
     keys = apps[2]
     dispatcher = {"X-API-Key": keys["dispatcher"]}
     ping = {"lat": 44.9486, "lon": -93.2951}
@@ -141,6 +156,15 @@ def test_a_refusal_is_the_same_on_both_paths(apps, case):
         "form body": ("/api/rank", None, {**dispatcher, "Content-Type": "application/x-www-form-urlencoded"},
                       b"location=Lake", 422),
         "name too long": ("/api/ambassadors/" + "a" * 101 + "/pings", ping, dispatcher, None, 422),
+        "interaction for another": ("/api/ambassadors/amb2/interactions", {"type": "other"},
+                                    {"X-API-Key": keys["amb3"]}, None, 403),
+        "interaction of no type": ("/api/ambassadors/amb3/interactions", {"type": "picnic"},
+                                   {"X-API-Key": keys["amb3"]}, None, 422),
+        "interaction on an unknown incident": ("/api/ambassadors/amb3/interactions",
+                                               {"type": "other", "incident_id": 999_999},
+                                               {"X-API-Key": keys["amb3"]}, None, 404),
+        "interaction long ago": ("/api/ambassadors/amb3/interactions", {"type": "other", "at": "2020-01-01T00:00:00Z"},
+                                 {"X-API-Key": keys["amb3"]}, None, 422),
     }[case]
     a, b = both(apps, path, body=body, content=content, headers=headers)
     got = same(a, b)

@@ -285,6 +285,7 @@ class Record:
             None if self.path == ":memory:" else queue.SimpleQueue())
         self._closed = False
         self._writing: int | None = None  # the thread running a write transaction (its reads see its changes)
+        self._batching: int | None = None  # the thread inside :meth:`batch` (its writes are savepoints)
         new = self.path != ":memory:" and _prepare_file(Path(self.path), must_exist=must_exist)
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
@@ -370,6 +371,8 @@ class Record:
         """
         if idem is not None:
             work = self._once(work, idem, actor or self.actor)
+        if self._batching is not None and self._batching == threading.get_ident():
+            return self._in_batch(work)
         job = _Job(work)
         with self._cv:
             self._queue.append(job)
@@ -394,6 +397,57 @@ class Record:
                 self._leader = False
                 self._cv.notify_all()
         return self._result(job)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write of this thread in the ``with`` block goes into one transaction, committed at its end.
+
+        Each write runs in its own savepoint, as in a group commit: a write that raises is undone alone and its
+        error raised to its caller, who may go on with the next one.  What the writes returned is durable only
+        once the block has ended without an error: an error leaving the block (or the commit failing, raised as
+        :class:`RecordUnavailableError`) undoes them all.  Other threads' writes wait for the block (the
+        writer's lock) and are committed together after it.  For an event loop that collects the writes of many
+        requests and makes them in one thread hop and one commit (:class:`patrol.service.batcher.WriteBatcher`).
+
+        Raises
+        ------
+        RecordUnavailableError
+            When the transaction cannot begin or commit (nothing of the block is stored).
+        """
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise self._unavailable(exc, "written") from exc
+            self._writing = self._batching = threading.get_ident()
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                    raise self._unavailable(exc, "written") from exc
+                raise
+            finally:
+                self._writing = self._batching = None
+        self.last_error = None
+
+    def _in_batch(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """``work`` in a savepoint of the transaction of :meth:`batch` (undone alone when it raises)."""
+        conn = self._conn
+        conn.execute("SAVEPOINT w")
+        try:
+            value = work(conn)
+        except BaseException as exc:
+            conn.execute("ROLLBACK TO w")
+            conn.execute("RELEASE w")
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                raise self._unavailable(exc, "written") from exc
+            raise
+        conn.execute("RELEASE w")
+        return value
 
     def _result(self, job: _Job) -> Any:
         """A committed job's value; a database failure becomes :class:`RecordUnavailableError` (503)."""
@@ -675,7 +729,7 @@ class Record:
         )
         sql += " ORDER BY received_at DESC, id DESC"
         sql = _paged(sql, limit, offset)
-        return [Incident.from_row(r) for r in self._query(sql, params)]
+        return Incident.from_rows(self._query(sql, params))
 
     def update_incident(self, incident_id: int, *, notes: str | None = None, priority: str | None = None,
                         type: str | None = None, at=None, actor: str | None = None,
@@ -870,7 +924,7 @@ class Record:
             c.execute("UPDATE incidents SET updated_at=? WHERE id=?", (now, inc.id))
             rows = c.execute(f"SELECT * FROM outcomes WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",
                              ids).fetchall()
-            return [OutcomeEntry.from_row(r) for r in rows]
+            return OutcomeEntry.from_rows(rows)
 
         return self._write(work, idem=idem, actor=actor)
 
@@ -921,7 +975,7 @@ class Record:
             rows = self._query("SELECT * FROM assignments WHERE incident_id=? ORDER BY id", (_id(incident_id),))
         else:
             rows = self._query("SELECT * FROM assignments ORDER BY id")
-        return [Assignment.from_row(r) for r in rows]
+        return Assignment.from_rows(rows)
 
     def busy(self, at=None) -> dict[str, int]:
         """Ambassadors (members and unit names) busy with an incident at a moment -> incident id."""
@@ -933,14 +987,14 @@ class Record:
 
     def history(self, incident_id: int) -> list[StatusChange]:
         rows = self._query("SELECT * FROM status_history WHERE incident_id=? ORDER BY id", (_id(incident_id),))
-        return [StatusChange.from_row(r) for r in rows]
+        return StatusChange.from_rows(rows)
 
     def outcomes(self, incident_id: int | None = None) -> list[OutcomeEntry]:
         if incident_id is None:
             rows = self._query("SELECT * FROM outcomes ORDER BY id")
         else:
             rows = self._query("SELECT * FROM outcomes WHERE incident_id=? ORDER BY id", (_id(incident_id),))
-        return [OutcomeEntry.from_row(r) for r in rows]
+        return OutcomeEntry.from_rows(rows)
 
     def incident_detail(self, incident_id: int) -> dict[str, Any]:
         """Everything about one incident: the row, assignments, status history, outcomes, audit."""
@@ -1059,7 +1113,7 @@ class Record:
               offset: int = 0) -> list[Ping]:
         """Pings by fix time (for presence reports)."""
         sql, params = _filtered("pings", "t", equal={"ambassador": ambassador}, since=since, until=until)
-        return [Ping.from_row(r) for r in self._query(_paged(sql + " ORDER BY t, id", limit, offset), params)]
+        return Ping.from_rows(self._query(_paged(sql + " ORDER BY t, id", limit, offset), params))
 
     def set_duty(self, ambassador: str, status: str, *, note: str = "", at=None, actor: str | None = None,
                  idem: Idempotency | None = None) -> DutyChange:
@@ -1092,7 +1146,7 @@ class Record:
     def duty_changes(self, *, since=None, until=None) -> list[DutyChange]:
         sql, params = _filtered("duty", "at", since=since, until=until)
         sql += " ORDER BY at, id"
-        return [DutyChange.from_row(r) for r in self._query(sql, params)]
+        return DutyChange.from_rows(self._query(sql, params))
 
     # ------------------------------------------------------------------ plan versions
     def add_plan_version(self, plan: dict, *, minute: float | None = None, why: str = "", path: str = "",
@@ -1130,8 +1184,8 @@ class Record:
 
     def plan_versions(self, day: str, *, district: str = "") -> list[PlanVersion]:
         """The versions kept of a day's plan (of one district of a program), oldest first."""
-        return [PlanVersion.from_row(r) for r in self._query(
-            "SELECT * FROM plan_versions WHERE district=? AND day=? ORDER BY version", (district, day))]
+        return PlanVersion.from_rows(self._query(
+            "SELECT * FROM plan_versions WHERE district=? AND day=? ORDER BY version", (district, day)))
 
     def plan_version(self, day: str, version: int | None = None, *, district: str = "") -> dict:
         """The plan.json content of a version of a day's plan (the latest when ``version`` is None).
@@ -1216,7 +1270,7 @@ class Record:
         if not values:
             return []
         out = self._write(lambda c: [self._insert_interaction(c, v, actor) for v in values])
-        return [Interaction.from_row(r) for r in out]
+        return Interaction.from_rows(out)
 
     def _interaction_values(self, ambassador: str, type: str, *, referral_type: str | None = None,
                             business: str | None = None, incident_id: int | None = None, lat: float | None = None,
@@ -1252,7 +1306,7 @@ class Record:
                      type: str | None = None, limit: int | None = None, offset: int = 0) -> list[Interaction]:
         sql, params = _filtered("interactions", "at", equal={"ambassador": ambassador, "type": type},
                                 since=since, until=until)
-        return [Interaction.from_row(r) for r in self._query(_paged(sql + " ORDER BY at, id", limit, offset), params)]
+        return Interaction.from_rows(self._query(_paged(sql + " ORDER BY at, id", limit, offset), params))
 
     # ------------------------------------------------------------------ for reports
     def response_times(self, *, since=None, until=None) -> list[dict[str, Any]]:
@@ -1334,7 +1388,7 @@ class Record:
         """The audit trail, oldest first, optionally filtered and paged."""
         sql, params = _filtered("audit", "at", equal={"entity": entity, "entity_id": entity_id, "actor": actor},
                                 since=since)
-        return [AuditEntry.from_row(r) for r in self._query(_paged(sql + " ORDER BY id", limit, offset), params)]
+        return AuditEntry.from_rows(self._query(_paged(sql + " ORDER BY id", limit, offset), params))
 
 
 #: A written material given with an interaction: ``(material id, kind, count)``.

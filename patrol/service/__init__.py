@@ -13,7 +13,7 @@ incidents incident endpoints (create with ranking, assign, status, outcomes, lis
 field     ambassadors: duty, positions, pings (each fix judged alone), interactions, check-ins; the phone page's
           day, assignments, backup
 today     an ambassador's day from plan.json in plain words (tasks, check-ins), the plan file's version
-batcher   concurrent single pings grouped into one transaction per key
+batcher   the writes of requests in flight made in one thread hop and one transaction; single pings grouped per key
 admin     key management endpoints
 events    special events: list (any key), add, remove
 escorts   safety escorts: the dispatcher's (request with the ranking at A, assign, steps, finish, cancel), the phone's

@@ -10,10 +10,11 @@ Threads
     :class:`~patrol.dispatch.Record`, whose group commit turns concurrent writes into one durable
     (``synchronous=FULL``) transaction, so throughput grows with concurrency while every
     acknowledged write is on disk before its response is sent.  Rankings run on the event loop (their
-    reads go through the record's read connections, which never wait for a commit) and an incident's
-    write goes to the pool; single pings are batched on the loop (:mod:`patrol.service.batcher`).
+    reads go through the record's read connections, which never wait for a commit); the writes of
+    incident creations, interactions and single pings are collected on the loop and made in one thread
+    hop and one transaction per batch (:mod:`patrol.service.batcher`).
 Fast lane
-    Single pings, incident creations and rankings taking the plain way are answered by
+    Single pings, incident creations, rankings and interactions taking the plain way are answered by
     :class:`~patrol.service.lanes.FastLane` with the endpoints' own functions, without FastAPI's
     per-request machinery (:mod:`patrol.service.lanes`).
 """
@@ -43,7 +44,7 @@ from patrol.materials import KINDS as MATERIAL_KINDS
 from patrol.service.admin import admin_router
 from patrol.service.alerts import alert_router
 from patrol.service.auth import KeyStore, Principal
-from patrol.service.batcher import PingBatcher
+from patrol.service.batcher import PingBatcher, WriteBatcher
 from patrol.service.cameras import camera_router
 from patrol.service.config import ServiceConfig
 from patrol.service.console import console_router, mount_static
@@ -131,8 +132,9 @@ def build_state(config: ServiceConfig) -> ServiceState:
     desk = Desk(district, record=record, timeline=timeline, units=units)
     desk.rank(district.base)  # compiles/loads the Dijkstra kernel and builds the network before the first call
     keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
-    return ServiceState(config=config, district=district, record=record, desk=desk, keys=keys,
-                        pings=PingBatcher(desk), startup_check=check, started_at=iso(desk.clock()),
+    writes = WriteBatcher(record)
+    return ServiceState(config=config, district=district, record=record, desk=desk, keys=keys, writes=writes,
+                        pings=PingBatcher(desk, writes), startup_check=check, started_at=iso(desk.clock()),
                         plan_file=PlanFile(config.plan_path) if config.plan_path else None)
 
 
@@ -263,7 +265,9 @@ def _misc_router(app: FastAPI, st: ServiceState) -> APIRouter:
 
     @r.get("/state", tags=["service"], response_model=dict,
            summary="What the console polls: units now and open incidents")
-    def console_state(_p: Principal = Depends(reader)) -> JSONBody:
+    async def console_state(_p: Principal = Depends(reader)) -> JSONBody:
+        # on the event loop, as a ranking: reads on the record's read connections never wait for a commit, and a
+        # poll in a worker thread would take turns for the interpreter's lock with the loop for its whole length
         incidents = st.record.list_incidents(open_only=True, limit=config.max_page_size)
         return JSONBody({**ambassadors_now(st), "incidents": [i.to_dict() for i in incidents],
                          "poll_interval_s": config.poll_interval_s})

@@ -1,76 +1,188 @@
-"""Group concurrent ping requests into one :meth:`Desk.ping_many` call per key and flush.
+"""Writes of the requests in flight made together: :class:`WriteBatcher`, and :class:`PingBatcher` on top of it.
 
-A phone posts one fix per request; at hundreds of requests per second, one thread hop, one snap and
-one transaction per fix cost more than the fix.  :class:`PingBatcher` queues the fixes of the
-requests in flight on the event loop; one flusher at a time hands everything queued to
-:meth:`patrol.dispatch.Desk.ping_many` (vectorized snap, one transaction with one audit row per key)
-in the thread pool, and answers each request with its ping id once the transaction is committed.
-While a flush waits for the disk, the next requests queue up: the batch grows with the load and a
-lone request waits for no one.
+A request that writes waits for the disk (a durable commit).  Handing each one to a thread of its own costs
+a thread hop, a wake-up and a turn of the interpreter's lock per request, more than an incident's insert;
+at hundreds of writes per second that is most of a core.  :class:`WriteBatcher` queues the writes of the
+requests in flight on the event loop; one flusher at a time hands everything queued to one thread, which
+makes them in one transaction (:meth:`patrol.dispatch.Record.batch`, each request's writes in a savepoint of
+their own, so one request's error undoes its writes alone), and answers each request once the commit holding
+its writes is on disk.  While a flush waits for the disk, the next requests queue up: the batch grows with the
+load and a lone request waits for no one.
 
-Durability is unchanged: a request is answered only after the commit holding its fix.  Like
-:meth:`Desk.ping_many`, a fix farther than ``dispatch.max_snap_m`` from every street is stored
-unsnapped (no position) rather than refused; names are checked before queueing
-(:meth:`Desk.unit`) so one bad request cannot fail the others.
+:class:`PingBatcher` groups single fixes per key into one :meth:`Desk.ping_many` call (vectorized snap, one
+audit row per key) and makes those calls through the write batcher, beside the other requests' writes.
+
+Durability is unchanged: a request is answered only after the commit holding its write.  Like
+:meth:`Desk.ping_many`, a fix farther than ``dispatch.max_snap_m`` from every street is stored unsnapped
+(no position) rather than refused; names are checked before queueing (:meth:`Desk.unit`) so one bad
+request cannot fail the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from patrol.dispatch.rows import FixResult
 
-__all__ = ["PingBatcher"]
+__all__ = ["PingBatcher", "WriteBatcher"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-class PingBatcher:
-    """Batch single-ping requests (see the module docstring).
+
+class WriteBatcher:
+    """Make the writes queued on the event loop in one thread hop and one transaction (the module docstring).
 
     Parameters
     ----------
-    desk : Desk
+    record : Record
+        Where the writes go (:meth:`Record.batch`).
     max_batch : int
-        Most fixes handed to one flush.
+        Most writes in one transaction.
     """
 
-    def __init__(self, desk, *, max_batch: int = 1000):
-        self.desk = desk
+    def __init__(self, record, *, max_batch: int = 256):
+        self.record = record
         self.max_batch = int(max_batch)
-        self._pending: list[tuple[dict, str, asyncio.Future]] = []
+        self._pending: list[tuple[Callable[[], Any], asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
         self.flushes = 0
 
-    async def submit(self, ping: dict, actor: str) -> FixResult:
-        """Queue one fix (``ambassador``, ``lat``, ``lon``, ``t``, ``accuracy_m``, ``key``); what became of it,
-        once committed."""
+    async def run(self, call: Callable[[], T]) -> T:
+        """``call()`` (a function making writes to the record and returning the answer) run in the next batch;
+        its value, or its exception, once the batch is committed.
+
+        Raises
+        ------
+        RecordUnavailableError
+            When the batch's transaction cannot begin or commit (nothing of it is stored).
+        """
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._pending.append((ping, actor, fut))
-        if self._flusher is None or self._flusher.done():
+        self._pending.append((call, fut))
+        if self._flusher is None or self._flusher.done() or self._flusher.get_loop() is not loop:
             self._flusher = loop.create_task(self._flush())
         return await fut
 
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
-            groups: dict[str, list[tuple[dict, asyncio.Future]]] = defaultdict(list)
-            for ping, actor, fut in batch:
-                groups[actor].append((ping, fut))
             self.flushes += 1
-            results = await asyncio.gather(
-                *(run_in_threadpool(self.desk.ping_many, [p for p, _ in items], actor=actor)
-                  for actor, items in groups.items()), return_exceptions=True)
-            for items, res in zip(groups.values(), results, strict=True):
-                for k, (_, fut) in enumerate(items):
-                    if fut.done():  # the client went away
-                        continue
-                    if isinstance(res, BaseException):
-                        fut.set_exception(res)
-                    else:
-                        fut.set_result(res[k])
+            try:
+                outcomes = await run_in_threadpool(self._commit, [call for call, _ in batch])
+            except Exception as exc:  # the transaction did not begin or commit: every write of the batch
+                outcomes = [exc] * len(batch)
+            except BaseException:
+                for _, fut in batch:
+                    fut.cancel()
+                raise
+            for (_, fut), out in zip(batch, outcomes, strict=True):
+                if fut.done() or fut.get_loop().is_closed():  # the client went away
+                    continue
+                if isinstance(out, _Failed):
+                    fut.set_exception(out.error)
+                elif isinstance(out, Exception):
+                    fut.set_exception(out)
+                else:
+                    fut.set_result(out)
+
+    def _commit(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        """In the worker thread: every call in one transaction, each in a savepoint of its own (a call that raises
+        leaves nothing of its writes); each call's value or its error."""
+        out: list[Any] = []
+        with self.record.batch():
+            for call in calls:
+                try:
+                    out.append(self.record.write(lambda _conn, call=call: call()))
+                except Exception as exc:
+                    out.append(_Failed(exc))
+        return out
+
+
+class _Failed:
+    """A call of a batch that raised (its value could itself be an exception object)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+class PingBatcher:
+    """Batch single-ping requests (see the module docstring).
+
+    A fix is queued here; the first one queued after the last take puts one call into the write batcher's next
+    batch, which, run in the writer thread, takes every fix queued by then (so fixes arriving while the batch
+    ahead commits still join it) and makes one :meth:`Desk.ping_many` per key.
+
+    Parameters
+    ----------
+    desk : Desk
+    writes : WriteBatcher
+        Makes the desk's ``ping_many`` calls (with the other requests' writes).
+    """
+
+    def __init__(self, desk, writes: WriteBatcher):
+        self.desk = desk
+        self.writes = writes
+        self._lock = threading.Lock()  # the queue is taken in the writer thread
+        self._pending: list[tuple[dict, str, asyncio.Future]] = []
+        self._queued = False  # a call is in the write batcher's queue and has not taken the fixes yet
+        self.flushes = 0
+
+    async def submit(self, ping: dict, actor: str) -> FixResult:
+        """Queue one fix (``ambassador``, ``lat``, ``lon``, ``t``, ``accuracy_m``, ``key``); what became of it,
+        once committed."""
+        fut = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._pending.append((ping, actor, fut))
+            send, self._queued = not self._queued, True
+        if send:
+            asyncio.get_running_loop().create_task(self._send())
+        return await fut
+
+    async def _send(self) -> None:
+        taken: list[tuple[dict, str, asyncio.Future]] = []
+        try:
+            outcomes = await self.writes.run(lambda: self._write(taken))
+        except Exception as exc:  # the batch's transaction did not commit: every fix it took
+            if not taken:  # it failed before this call ran: the fixes waiting for it fail with it
+                with self._lock:
+                    taken.extend(self._pending)
+                    self._pending, self._queued = [], False
+            outcomes = [exc] * len(taken)
+        for (_, _, fut), out in zip(taken, outcomes, strict=True):
+            if fut.done() or fut.get_loop().is_closed():  # the client went away
+                continue
+            if isinstance(out, Exception):
+                fut.set_exception(out)
+            else:
+                fut.set_result(out)
+
+    def _write(self, taken: list) -> list:
+        """In the writer thread: take the fixes queued, one ``ping_many`` per key; each fix's result or its key's
+        error, in the order taken."""
+        with self._lock:
+            taken.extend(self._pending)
+            self._pending, self._queued = [], False
+        self.flushes += 1
+        groups: dict[str, list[int]] = defaultdict(list)
+        for k, (_, actor, _) in enumerate(taken):
+            groups[actor].append(k)
+        out: list[Any] = [None] * len(taken)
+        for actor, ks in groups.items():
+            try:
+                res = self.desk.ping_many([taken[k][0] for k in ks], actor=actor)
+            except Exception as exc:  # this key's fixes only
+                res = [exc] * len(ks)
+            for k, r in zip(ks, res, strict=True):
+                out[k] = r
+        return out

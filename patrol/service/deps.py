@@ -22,7 +22,7 @@ from patrol.dispatch.record import Assignment, Incident, RecordCheck
 from patrol.dispatch.roster import Unit, plan_units
 from patrol.district import check_plan_district
 from patrol.service.auth import KeyStore, Principal
-from patrol.service.batcher import PingBatcher
+from patrol.service.batcher import PingBatcher, WriteBatcher
 from patrol.service.config import ServiceConfig
 from patrol.service.today import PlanFile
 from patrol.timeline import Timeline
@@ -39,6 +39,8 @@ class ServiceState:
     record: Record
     desk: Desk
     keys: KeyStore
+    #: The writes of requests made on the event loop, batched into one thread hop and one commit.
+    writes: WriteBatcher
     pings: PingBatcher
     startup_check: RecordCheck
     started_at: str

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from patrol.dispatch.clock import day_start, iso, local_minute, parse_time, zone
 from patrol.dispatch.lifecycle import OPEN_STATUSES
@@ -49,7 +48,7 @@ from patrol.service.schemas import (
 from patrol.service.today import PlanSnapshot, checkin_status, find_walker, unit_tasks
 from patrol.settings import DAYS, format_hhmm
 
-__all__ = ["accept_ping", "ambassadors_now", "batch_ack", "etagged", "field_router", "ping_ack"]
+__all__ = ["accept_ping", "ambassadors_now", "batch_ack", "etagged", "field_router", "log_interaction", "ping_ack"]
 
 #: The next button of a unit's assignment after each of its steps.
 NEXT_STEP = {"assigned": "accepted", "accepted": "en route", "en route": "on scene", "on scene": "resolved"}
@@ -191,13 +190,60 @@ async def accept_ping(st: ServiceState, p: Principal, name: str, body: PingBody,
     reason = st.desk.fix_refusal(body.lat, body.lon, accuracy_m=body.accuracy_m, t=body.t)
     if reason is not None:  # refused before it joins other requests' fixes
         raise InputError(f"the fix was refused: {reason}", field="body", details={"reason": reason})
-    if once.key is not None:
-        return await run_in_threadpool(
+    if once.key is not None:  # the key looked up in the write's own transaction
+        return await st.writes.run(
             lambda: once.replay() or once.run(lambda idem: st.desk.ping_many([fix], actor=p.actor, idem=idem),
                                               lambda res: ping_ack(name, res[0])))
     res = await st.pings.submit(fix, p.actor)
     # a Response is sent as is (the documented PingAck), skipping the response model's validation
     return JSONBody(ping_ack(name, res), status_code=201)
+
+
+def _check_assigned(st: ServiceState, unit: Unit, incident_id: int, *, open_only: bool = True) -> Assignment:
+    """The unit's (open) assignment on an incident: 403 when it never had one, 409 when it was cleared."""
+    rows = [a for a in st.record.assignments(incident_id) if a.ambassador == unit.name]
+    if not rows:
+        st.record.get_incident(incident_id)  # 404 for an unknown incident
+        raise AuthError(f"incident {incident_id} is not assigned to {unit.name}", field="incident_id",
+                        details={"unit": unit.name})
+    open_rows = [a for a in rows if a.cleared_at is None]
+    if open_rows:
+        return open_rows[-1]
+    if open_only:
+        last = rows[-1]
+        raise TransitionError(f"{unit.name} is no longer on incident {incident_id} ({last.cleared_reason} at "
+                              f"{last.cleared_at})", field="incident_id",
+                              details={"cleared_reason": last.cleared_reason, "cleared_at": last.cleared_at})
+    return rows[-1]
+
+
+async def log_interaction(st: ServiceState, p: Principal, name: str, body: InteractionBody, once: Once) -> JSONBody:
+    """``POST /api/ambassadors/{name}/interactions``: an interaction logged (201), its point snapped on the loop, its
+    write joining the other requests' writes in flight (:class:`~patrol.service.batcher.WriteBatcher`).
+
+    Raises
+    ------
+    AuthError, NotFoundError
+        A key that may not write for ``name``; an unknown ambassador, incident or material.
+    InputError
+        A point off the district's streets, a time outside the sane window, an incident not assigned to the
+        ambassador.
+    """
+    p.require_ambassador(name)
+    unit = st.desk.unit(name)
+    if (replayed := once.replay()) is not None:
+        return replayed
+    if body.incident_id is not None and p.role == "ambassador":
+        _check_assigned(st, unit, body.incident_id, open_only=False)
+    where = _where(st, body.lat, body.lon, body.where)
+    at = _when(st, body.at)
+    given = materials_of(st).handouts([(m.id, m.count) for m in body.materials])
+    return await st.writes.run(lambda: once.run(
+        lambda idem: st.record.log_interaction(
+            name, body.type, referral_type=body.referral_type, business=body.business,
+            incident_id=body.incident_id, notes=body.notes, handouts=given, at=at, actor=p.actor, idem=idem,
+            **where),
+        lambda i: {**i.to_dict(), "materials": [{"id": m, "kind": k, "count": n} for m, k, n in given]}))
 
 
 def field_router(st: ServiceState) -> APIRouter:
@@ -253,24 +299,9 @@ def field_router(st: ServiceState) -> APIRouter:
 
     @r.post("/ambassadors/{name}/interactions", status_code=201,
             summary="Log an interaction (business check-in, referral, information sharing, hazard ...)")
-    def interaction(body: InteractionBody, request: Request, name: str = AmbassadorName,
-                    p: Principal = Depends(field_writer)) -> JSONResponse:
-        p.require_ambassador(name)
-        unit = st.desk.unit(name)
-        once = Once(st, request, p, body, status=201)
-        if (replayed := once.replay()) is not None:
-            return replayed
-        if body.incident_id is not None and p.role == "ambassador":
-            _check_assigned(unit, body.incident_id, open_only=False)
-        where = _where(st, body.lat, body.lon, body.where)
-        at = _when(st, body.at)
-        given = materials_of(st).handouts([(m.id, m.count) for m in body.materials])
-        return once.run(
-            lambda idem: st.record.log_interaction(
-                name, body.type, referral_type=body.referral_type, business=body.business,
-                incident_id=body.incident_id, notes=body.notes, handouts=given, at=at, actor=p.actor, idem=idem,
-                **where),
-            lambda i: {**i.to_dict(), "materials": [{"id": m, "kind": k, "count": n} for m, k, n in given]})
+    async def interaction(body: InteractionBody, request: Request, name: str = AmbassadorName,
+                          p: Principal = Depends(field_writer)) -> JSONResponse:
+        return await log_interaction(st, p, name, body, Once(st, request, p, body, status=201))
 
     @r.post("/ambassadors/{name}/checkins", status_code=201, summary="Log a completed business check-in")
     def checkin(body: CheckinBody, request: Request, name: str = AmbassadorName,
@@ -298,22 +329,6 @@ def field_router(st: ServiceState) -> APIRouter:
         return page([i.to_dict() for i in rows], limit, offset)
 
     # ------------------------------------------------------------------ the phone page
-    def _check_assigned(unit: Unit, incident_id: int, *, open_only: bool = True) -> Assignment:
-        """The unit's (open) assignment on an incident: 403 when it never had one, 409 when it was cleared."""
-        rows = [a for a in st.record.assignments(incident_id) if a.ambassador == unit.name]
-        if not rows:
-            st.record.get_incident(incident_id)  # 404 for an unknown incident
-            raise AuthError(f"incident {incident_id} is not assigned to {unit.name}", field="incident_id",
-                            details={"unit": unit.name})
-        open_rows = [a for a in rows if a.cleared_at is None]
-        if open_rows:
-            return open_rows[-1]
-        if open_only:
-            last = rows[-1]
-            raise TransitionError(f"{unit.name} is no longer on incident {incident_id} ({last.cleared_reason} at "
-                                  f"{last.cleared_at})", field="incident_id",
-                                  details={"cleared_reason": last.cleared_reason, "cleared_at": last.cleared_at})
-        return rows[-1]
 
     def _plan() -> tuple[PlanSnapshot | None, str]:
         if st.plan_file is None:
@@ -427,7 +442,7 @@ def field_router(st: ServiceState) -> APIRouter:
         once = Once(st, request, p, body, status=201)
         if (replayed := once.replay()) is not None:
             return replayed
-        at = _when(st, body.at, _check_assigned(unit, incident_id).assigned_at)
+        at = _when(st, body.at, _check_assigned(st, unit, incident_id).assigned_at)
         return once.run(
             lambda idem: st.record.unit_status(incident_id, unit.name, body.status, note=body.note, at=at,
                                                actor=p.actor, idem=idem),
@@ -442,7 +457,7 @@ def field_router(st: ServiceState) -> APIRouter:
         once = Once(st, request, p, body, status=200)
         if (replayed := once.replay()) is not None:
             return replayed
-        a = _check_assigned(unit, incident_id)
+        a = _check_assigned(st, unit, incident_id)
         at = _when(st, body.at, max(t for t in (a.assigned_at, a.accepted_at, a.en_route_at, a.arrived_at) if t))
         return once.run(
             lambda idem: st.record.close_incident(incident_id, outcomes=body.outcomes, actions=body.actions,
@@ -464,7 +479,7 @@ def field_router(st: ServiceState) -> APIRouter:
         words = f"BACKUP requested by {name.strip()}" + (f": {body.note}" if body.note else "")
         answer = lambda inc, created: {"incident": inc.to_dict(), "created": created}  # noqa: E731
         if body.incident_id is not None:
-            _check_assigned(unit, body.incident_id)
+            _check_assigned(st, unit, body.incident_id)
             inc = st.record.get_incident(body.incident_id)
             if inc.status not in OPEN_STATUSES:
                 raise TransitionError(f"incident {inc.id} is {inc.status}", field="body.incident_id")

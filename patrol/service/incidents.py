@@ -10,7 +10,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from patrol.dispatch.clock import parse_time
 from patrol.dispatch.lifecycle import next_statuses
@@ -73,7 +72,8 @@ async def create(st: ServiceState, p: Principal, body: IncidentCreate, once: Onc
 
     The ranking runs on the event loop (CPU and reads that never wait for a commit; in a worker thread the
     thread hop and the contention for the interpreter's lock cost more than the ranking itself,
-    ``docs/bench/service.md``), the durable write in the thread pool (it waits for the disk).
+    ``docs/bench/service.md``); the durable write joins the other requests' writes in flight
+    (:class:`~patrol.service.batcher.WriteBatcher`: one thread hop and one commit for them all).
 
     Raises
     ------
@@ -85,12 +85,11 @@ async def create(st: ServiceState, p: Principal, body: IncidentCreate, once: Onc
     if body.received_at is not None:
         st.desk.fix_policy.window.check(body.received_at, now=st.desk.clock(), field="body.received_at")
     ranking = st.desk.rank(body.location).to_dict()  # geocodes (errors before anything is written)
-    return await run_in_threadpool(
-        once.run,
+    return await st.writes.run(lambda: once.run(
         lambda idem: st.desk.new_incident(body.location, type=body.type, source=body.source,
                                           priority=body.priority, notes=body.notes,
                                           received_at=body.received_at, actor=p.actor, idem=idem),
-        lambda inc: {"incident": inc.to_dict(), "ranking": ranking})
+        lambda inc: {"incident": inc.to_dict(), "ranking": ranking}))
 
 
 def ranked(st: ServiceState, body: RankBody) -> JSONBody:

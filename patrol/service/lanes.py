@@ -1,20 +1,22 @@
-"""The service's three most frequent requests without FastAPI's per-request machinery: :class:`FastLane`.
+"""The service's four most frequent requests without FastAPI's per-request machinery: :class:`FastLane`.
 
 A busy day is mostly single pings (about 900 a second at the load targets of ``docs/bench/service.md``),
-incident creations (200) and rankings (50).  Through FastAPI each one is matched against every route,
-its dependencies solved, its body parsed into Python objects and then validated, and it passes five
-more layers of middleware: a ping costs 0.58-0.70 ms of CPU that way and 0.26-0.33 ms on the lane, a
+incident creations (200), rankings (50) and logged interactions (50).  Through FastAPI each one is matched
+against every route, its dependencies solved, its body parsed into Python objects and then validated, and it
+passes five more layers of middleware: a ping costs 0.58-0.70 ms of CPU that way and 0.26-0.33 ms on the lane, a
 ranking about 0.7 ms more (in process; ``scripts/bench_lanes.py`` measures both paths over one state in
 one run).
 
 :class:`FastLane` answers exactly these requests when they take the plain way:
 
-* ``POST /api/ambassadors/{name}/pings``, ``POST /api/incidents``, ``POST /api/rank``;
+* ``POST /api/ambassadors/{name}/pings``, ``POST /api/incidents``, ``POST /api/rank``,
+  ``POST /api/ambassadors/{name}/interactions``;
 * a JSON body (``Content-Type: application/json``) without an ``Idempotency-Key`` header;
 * a valid key with the endpoint's right, a body its model accepts (pydantic, parsing the JSON itself).
 
 It calls the very functions the FastAPI endpoints call (:func:`~patrol.service.field.accept_ping`,
-:func:`~patrol.service.incidents.create`, :func:`~patrol.service.incidents.ranked`): same checks, same
+:func:`~patrol.service.incidents.create`, :func:`~patrol.service.incidents.ranked`,
+:func:`~patrol.service.field.log_interaction`): same checks, same
 writes, same answers; a :class:`~patrol.errors.PatrolError` they raise is answered by
 :func:`~patrol.service.handlers.refusal`, as the service's error handler does.  Everything else (a
 missing or weak key, a body the model refuses, an idempotency key, another path) goes on to the
@@ -38,11 +40,11 @@ from starlette.responses import Response
 from patrol.errors import PatrolError
 from patrol.service.auth import Principal
 from patrol.service.deps import ServiceState, key_text
-from patrol.service.field import accept_ping
+from patrol.service.field import accept_ping, log_interaction
 from patrol.service.handlers import refusal
 from patrol.service.idempotent import Once
 from patrol.service.incidents import create, ranked
-from patrol.service.schemas import IncidentCreate, PingBody, RankBody
+from patrol.service.schemas import IncidentCreate, InteractionBody, PingBody, RankBody
 from patrol.service.security import App, Message, Receive, Scope, Send
 
 __all__ = ["LANES", "FastLane", "Lane"]
@@ -81,6 +83,10 @@ async def _incident(st: ServiceState, p: Principal, body: IncidentCreate, _m: re
     return await create(st, p, body, Once(st, None, p, body, status=201))
 
 
+async def _interaction(st: ServiceState, p: Principal, body: InteractionBody, m: re.Match) -> Response:
+    return await log_interaction(st, p, m.group(1), body, Once(st, None, p, body, status=201))
+
+
 async def _rank(st: ServiceState, _p: Principal, body: RankBody, _m: re.Match) -> Response:
     return ranked(st, body)
 
@@ -90,6 +96,7 @@ LANES: tuple[Lane, ...] = (
     Lane(re.compile(r"/api/ambassadors/([^/]{1,100})/pings"), PingBody, "field", _ping),
     Lane(re.compile(r"/api/incidents"), IncidentCreate, "dispatch", _incident),
     Lane(re.compile(r"/api/rank"), RankBody, "read", _rank),
+    Lane(re.compile(r"/api/ambassadors/([^/]{1,100})/interactions"), InteractionBody, "field", _interaction),
 )
 
 

@@ -47,7 +47,7 @@ from patrol.program.ranking import ProgramDesk, ProgramRanking
 from patrol.service.alerts import SOS_TYPE, alert_view, open_and_recent, raise_overdue, safety_log
 from patrol.service.app import create_app, open_record, serving, vocab_body
 from patrol.service.auth import KeyStore, Principal
-from patrol.service.batcher import PingBatcher
+from patrol.service.batcher import PingBatcher, WriteBatcher
 from patrol.service.config import ServiceConfig
 from patrol.service.console import STATIC_DIR, streets_geojson
 from patrol.service.deps import ServiceState, dispatcher, principal, reader
@@ -143,6 +143,7 @@ def build_program_state(config: ServiceConfig) -> ProgramState:
     record, check = open_record(config)
     keys = KeyStore(config.resolved_keys_path, cache_s=config.key_cache_s)
     states: dict[str, ServiceState] = {}
+    writes = WriteBatcher(record)  # one record: the districts' writes share its batches
     try:
         for key, d in program.districts.items():
             plan_path = Path(config.plans_dir) / key / "plan.json" if config.plans_dir else None
@@ -159,7 +160,8 @@ def build_program_state(config: ServiceConfig) -> ProgramState:
             sub = config.with_(district_path=str(d.district.folder), plan_path=None if plan_path is None
                                else str(plan_path))
             states[key] = ServiceState(config=sub, district=d.district, record=record, desk=desk, keys=keys,
-                                       pings=PingBatcher(desk), startup_check=check, started_at=iso(desk.clock()),
+                                       writes=writes, pings=PingBatcher(desk, writes), startup_check=check,
+                                       started_at=iso(desk.clock()),
                                        plan_file=None if plan_path is None else PlanFile(plan_path), district_key=key)
         pdesk = ProgramDesk(program, {k: s.desk for k, s in states.items()})
         for st in states.values():
