@@ -315,7 +315,7 @@ class SafetyLog:
             " ORDER BY raised_at DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {max(0, int(limit))}"
-        return [Alert.from_row(r) for r in self.record._query(sql, params)]
+        return Alert.from_rows(self.record._query(sql, params))
 
     def actions(self, alert_ids: Iterable[int]) -> dict[int, list[AlertAction]]:
         """The desk's steps on each alert, oldest first."""
@@ -471,7 +471,7 @@ class SafetyLog:
             params.append(iso(until))
         rows = self.record._query("SELECT * FROM safety_checks WHERE " + " AND ".join(where) + " ORDER BY at, id",
                                   params)
-        return [SafetyCheck.from_row(r) for r in rows]
+        return SafetyCheck.from_rows(rows)
 
     # ------------------------------------------------------------------ messages
     def send_message(self, text: str, audience: str, recipients: Sequence[tuple[str, str, float | None]], *,
