@@ -279,16 +279,17 @@ def field_router(st: ServiceState) -> APIRouter:
 
     @r.post("/pings", status_code=201, response_model=PingBatchAck,
             summary="A batch of pings in one transaction (fixes too far from every street are kept unsnapped)")
-    def ping_batch(body: PingBatch, request: Request, p: Principal = Depends(field_writer)) -> JSONResponse:
+    async def ping_batch(body: PingBatch, request: Request, p: Principal = Depends(field_writer)) -> JSONResponse:
         if len(body.pings) > cfg.max_batch_pings:
             raise InputError(f"at most {cfg.max_batch_pings} pings in one batch (got {len(body.pings)})",
                              field="body.pings")
         for q in body.pings:
             p.require_ambassador(q.ambassador)
         once = Once(st, request, p, body, status=201)
-        return once.replay() or once.run(
-            lambda idem: st.desk.ping_many([q.model_dump() for q in body.pings], actor=p.actor, idem=idem),
-            batch_ack)
+        fixes = [q.model_dump() for q in body.pings]
+        return await st.writes.run(  # the key looked up in the write's own transaction
+            lambda: once.replay() or once.run(lambda idem: st.desk.ping_many(fixes, actor=p.actor, idem=idem),
+                                              batch_ack))
 
     @r.get("/ambassadors/{name}/pings", response_model=Page, summary="An ambassador's pings by fix time")
     def pings(name: str = AmbassadorName, since: str | None = Query(None, description="ISO-8601"),
