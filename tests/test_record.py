@@ -444,3 +444,50 @@ def test_a_batch_is_one_transaction_whose_failed_writes_are_undone_alone(rec):
     assert not [i for i in rec.list_incidents() if i.notes == "undone"]
     assert _new(rec, notes="after").notes == "after"  # the record writes on as usual
     other.close()
+
+
+def _held_up(first: Record, second: Record) -> int | Exception:
+    """``second`` writes while ``first`` holds a transaction open (0.4 s at most, less once ``second`` is done):
+    the id it stored, or the error it got."""
+    import threading
+
+    inside, done, outcome = threading.Event(), threading.Event(), []
+
+    def hold():
+        with first.batch():
+            _new(first, notes="first")
+            inside.set()
+            done.wait(0.4)  # held well past the other's timeout, or until it gave up
+
+    def write():
+        assert inside.wait(10)
+        try:
+            outcome.append(_new(second, notes="second").id)
+        except RecordError as exc:
+            outcome.append(exc)
+        done.set()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=write)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    return outcome[0]
+
+
+def test_writers_taking_turns_wait_for_their_turn_instead_of_giving_up(tmp_path):
+    """With ``writers_lock`` a process waits for the other writer's transaction to end (an OS lock), however long,
+    where SQLite's busy handler gives up after the record's timeout: here a write with a 0.05 s timeout, held up
+    0.4 s by another connection's transaction, is refused without the lock and waits for its turn with it.  The
+    lock's file is the owner's only."""
+    path = tmp_path / "turns.db"
+    first = Record(path, actor="worker1", writers_lock=True)
+    assert oct((tmp_path / "turns.db-writers").stat().st_mode & 0o777) == "0o600"
+    plain = Record(path, actor="worker2", timeout=0.05)
+    assert isinstance(_held_up(first, plain), RecordError)
+    plain.close()
+    taking_turns = Record(path, actor="worker2", timeout=0.05, writers_lock=True)
+    got = _held_up(first, taking_turns)
+    assert isinstance(got, int) and got > max(i.id for i in first.list_incidents() if i.notes == "first")
+    taking_turns.close()
+    first.close()

@@ -97,7 +97,7 @@ def open_record(config: ServiceConfig) -> tuple[Record, RecordCheck]:
     RecordError
         When the record cannot be used (the file is left as it is).
     """
-    record = Record(config.db_path, actor="service", clock=config.clock())
+    record = Record(config.db_path, actor="service", clock=config.clock(), writers_lock=True)  # workers take turns
     check = record.check(integrity=True)
     if not check.ok:
         record.close()
