@@ -15,6 +15,8 @@ Group commit
     committed together by the next one, each in its own savepoint (one writer's error undoes only
     its own work and is raised in its own thread).  A single sequential writer is bounded by the
     disk's fsync rate; concurrent writers (the HTTP service) are not (``docs/bench/dispatch.md``).
+    One thread may also gather many callers' writes into one transaction itself (:meth:`Record.batch`,
+    the service's write batcher); worker processes writing all the time take turns (``writers_lock``).
 Time
     ISO-8601 UTC text with milliseconds and ``Z`` (see :mod:`patrol.dispatch.clock`).  Every write
     method takes ``at`` (default: now) and ``actor`` (default: the record's ``actor``, ``cli:<user>``).
@@ -472,8 +474,9 @@ class Record:
         try:
             value = work(conn)
         except BaseException as exc:
-            conn.execute("ROLLBACK TO w")
-            conn.execute("RELEASE w")
+            if conn.in_transaction:  # (a failure may have ended the whole transaction: then the batch fails)
+                conn.execute("ROLLBACK TO w")
+                conn.execute("RELEASE w")
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
                 raise self._unavailable(exc, "written") from exc
             raise

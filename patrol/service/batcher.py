@@ -79,7 +79,7 @@ class WriteBatcher:
             try:
                 outcomes = await run_in_threadpool(self._commit, [call for call, _ in batch])
             except Exception as exc:  # the transaction did not begin or commit: every write of the batch
-                outcomes = [exc] * len(batch)
+                outcomes = [_Failed(exc)] * len(batch)
             except BaseException:
                 for _, fut in batch:
                     fut.cancel()
@@ -89,8 +89,6 @@ class WriteBatcher:
                     continue
                 if isinstance(out, _Failed):
                     fut.set_exception(out.error)
-                elif isinstance(out, Exception):
-                    fut.set_exception(out)
                 else:
                     fut.set_result(out)
 

@@ -224,10 +224,11 @@ async def log_interaction(st: ServiceState, p: Principal, name: str, body: Inter
     Raises
     ------
     AuthError, NotFoundError
-        A key that may not write for ``name``; an unknown ambassador, incident or material.
-    InputError
-        A point off the district's streets, a time outside the sane window, an incident not assigned to the
-        ambassador.
+        A key that may not write for ``name`` or an incident not assigned to the ambassador; an unknown ambassador,
+        incident or material.
+    InputError, GeocodeError
+        A fix the desk refuses (0,0, far outside the district ...), a place that cannot be found, a time outside
+        the sane window (a usable fix far from every street is kept unsnapped).
     """
     p.require_ambassador(name)
     unit = st.desk.unit(name)
