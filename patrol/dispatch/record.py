@@ -502,42 +502,19 @@ class Record:
                                       details={"reason": str(exc)})
 
     def _commit_batch(self, batch: list[_Job]) -> None:
-        with self._lock, self._turn():
-            self._writing = threading.get_ident()
-            try:
-                self._commit(batch)
-            finally:
-                self._writing = None
-
-    def _commit(self, batch: list[_Job]) -> None:
-        """One transaction for ``batch`` (under the write lock)."""
-        conn = self._conn
+        """The queued jobs in one transaction (:meth:`batch`, each job in its own savepoint); each job finished
+        with its value or its error (a failed commit: every job's)."""
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            with self.batch():
+                for j in batch:
+                    try:
+                        j.value = self._in_batch(j.work)
+                    except Exception as exc:
+                        j.error = exc
         except BaseException as exc:
-            for j in batch:
-                j.finish(error=exc)
-            return
-        single = len(batch) == 1
-        try:
-            for j in batch:
-                if single:
-                    j.value = j.work(conn)
-                    continue
-                conn.execute("SAVEPOINT w")
-                try:
-                    j.value = j.work(conn)
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO w")
-                    j.error = exc
-                conn.execute("RELEASE w")
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             for j in batch:
                 j.finish(error=j.error or exc)
-            if not single and not isinstance(exc, Exception):
+            if not isinstance(exc, Exception):
                 raise
             return
         for j in batch:
