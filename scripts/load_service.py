@@ -179,7 +179,8 @@ class _Conn:
     """A minimal HTTP/1.1 keep-alive client connection (the load generator must cost less than the server).
 
     httpx spends 3-5 ms of CPU per request here, more than the service; this writes a prepared request and cuts
-    the response from the bytes received (:class:`_Client`): about a third of a stream reader's CPU.
+    the response from the bytes received (:class:`_Client`); with orjson for the checks, 0.20 ms of client CPU per
+    request in the target mix, against 0.29 ms with a stream reader and the standard library's json.
     """
 
     def __init__(self, host: str, port: int, key: str):
