@@ -31,7 +31,7 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

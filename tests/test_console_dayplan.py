@@ -12,7 +12,6 @@ made) and ``console_dayplan_units.png`` (the units listed after it).
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from test_service_console import retry
 
@@ -41,7 +40,7 @@ def test_the_lead_plans_today_with_one_absent_and_one_late(tmp_path, browser, sc
     db = tmp_path / "record.db"
     key = create_key(db, "dispatcher", "lead-console")
     with ServiceProcess(db, extra=["--clock-start", CLOCK], log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30)
+        api = srv.client(key)
         wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
         browser.get(srv.url + "/console")
         browser.find_element(By.ID, "key").send_keys(key)

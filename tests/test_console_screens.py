@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from test_service_console import retry
 
@@ -59,7 +58,7 @@ def shift(tmp_path, uptown):
         {"t0": 0, "t1": 1440, "block": IN_BLOCK, "off0": 0.0, "off1": 100.0, "activity": "walk"}]}}))
     key = create_key(db, "dispatcher", "screens-test")
     with ServiceProcess(db, extra=["--plan", str(plan)], log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30)
+        api = srv.client(key)
         now = datetime.now(UTC)
         for name, (lat, lon) in LIVE.items():
             api.post(f"/api/ambassadors/{name}/duty", json={"status": "on shift"}).raise_for_status()

@@ -9,7 +9,6 @@ district's list, and starts a walk-up escort of its own.  The record must hold e
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from test_service_field_page import CLOCK, PLAN, START, _wait, move, phone, shot, tap, text  # noqa: F401
 
@@ -26,7 +25,7 @@ def test_escorts_events_and_materials_on_the_phone(tmp_path, phone):  # noqa: F8
     desk = create_key(db, "dispatcher", "desk 1")
     extra = ["--plan", str(PLAN), "--clock-start", CLOCK, "--field-poll-s", "1", "--field-ping-s", "1"]
     with ServiceProcess(db, extra=extra, log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": desk}, timeout=30)
+        api = srv.client(desk)
         api.post("/api/events", json={
             "name": "Library book fair", "place": "Walker Library", "start": "2026-06-02 11:00", "end": "15:00",
             "crowd": 400, "info": "Free books, story hour at 3 pm; water at the front desk", "ambassadors": 1,

@@ -9,7 +9,6 @@ the page to Lyn-Lake's units.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from patrol.service.process import ServiceProcess, create_key
@@ -26,7 +25,7 @@ def test_one_console_for_both_districts(program_dir, tmp_path, browser, screens)
     db = tmp_path / "program.db"
     key = create_key(db, "dispatcher", "program-test")
     with ServiceProcess(db, extra=["--program", str(program_dir)], log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30)
+        api = srv.client(key)
         for name, (lat, lon) in PINGS.items():
             api.post(f"/api/ambassadors/{name}/duty", json={"status": "on shift"}).raise_for_status()
             api.post(f"/api/ambassadors/{name}/pings", json={"lat": lat, "lon": lon}).raise_for_status()

@@ -29,6 +29,18 @@ while True:
 """
 
 
+def _killed(proc: subprocess.Popen) -> str:
+    """SIGKILL the writer; what it printed that we have not read yet.
+
+    Read through ``proc.stdout`` itself: ``communicate(timeout=...)`` reads the pipe's descriptor and would miss
+    the lines ``readline`` already took into the file object's buffer (seen under load: two ids "lost").
+    """
+    os.kill(proc.pid, signal.SIGKILL)
+    rest = proc.stdout.read()  # to the end of the pipe: the writer is dead
+    proc.wait(timeout=30)
+    return rest
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_killed_writer_loses_no_committed_incident(tmp_path, seed):
@@ -45,9 +57,7 @@ def test_killed_writer_loses_no_committed_incident(tmp_path, seed):
         if not line:
             break
         reported.append(int(line))
-    os.kill(proc.pid, signal.SIGKILL)
-    # ids printed after our last read were committed too: read them before checking
-    rest, _ = proc.communicate(timeout=30)
+    rest = _killed(proc)  # ids printed after our last read were committed too: read them before checking
     reported += [int(x) for x in rest.split() if x.strip().isdigit()]
     assert proc.returncode == -signal.SIGKILL
     assert len(reported) > 10
@@ -103,8 +113,7 @@ def test_killed_writer_never_leaves_a_write_without_its_key(tmp_path, seed):
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(rng.uniform(0.3, 1.0))
-    os.kill(proc.pid, signal.SIGKILL)
-    out, _ = proc.communicate(timeout=30)
+    out = _killed(proc)
     # acknowledged: the whole lines (what follows the last newline is a line the kill cut short)
     acked = dict(line.split() for line in out.split("\n")[:-1] if line.strip())
     assert len(acked) > 10

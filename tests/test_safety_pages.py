@@ -118,7 +118,7 @@ def test_sos_from_a_phone_offline_reaches_the_console(tmp_path, phone, browser, 
     viewer = create_key(db, "viewer", "wall screen")
     extra = ["--clock-start", CLOCK, "--field-poll-s", "1", "--field-ping-s", "5"]
     with ServiceProcess(db, extra=extra, log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": desk}, timeout=30)
+        api = srv.client(desk)
         for name, (lat, lon) in OTHERS.items():
             api.post(f"/api/ambassadors/{name}/duty", json={"status": "on shift"}).raise_for_status()
             api.post(f"/api/ambassadors/{name}/pings", json={"lat": lat, "lon": lon}).raise_for_status()
@@ -168,7 +168,7 @@ def test_sos_from_a_phone_offline_reaches_the_console(tmp_path, phone, browser, 
 
         # a viewer sees it and cannot act; an ambassador key cannot acknowledge
         for key in (viewer, amb3):
-            other = httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30)
+            other = srv.client(key)
             assert other.post(f"/api/alerts/{alert['id']}/acknowledge", json={}).status_code == 403
             other.close()
 
@@ -213,8 +213,8 @@ def test_an_unanswered_check_in_raises_the_alert_at_its_minute(tmp_path, phone, 
     base = ["--field-poll-s", "1", "--field-ping-s", "5"]
     log = tmp_path / "server.log"
     with ServiceProcess(db, extra=[*base, "--clock-start", CLOCK], log_path=log) as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": desk}, timeout=30)
-        me = httpx.Client(base_url=srv.url, headers={"X-API-Key": amb3}, timeout=30)
+        api = srv.client(desk)
+        me = srv.client(amb3)
         me.post("/api/ambassadors/amb3/duty", json={"status": "on shift"}).raise_for_status()
         iid = api.post("/api/incidents", json={"location": "Lake & Hennepin", "type": "disturbance"}).json()[
             "incident"]["id"]
@@ -239,7 +239,7 @@ def test_an_unanswered_check_in_raises_the_alert_at_its_minute(tmp_path, phone, 
     # asked, not yet due: the phone asks "are you OK?"; the console has nothing for it
     before = asked + timedelta(minutes=2)
     with ServiceProcess(db, extra=[*base, "--clock-start", iso(before)], log_path=log) as srv:
-        me = httpx.Client(base_url=srv.url, headers={"X-API-Key": amb3}, timeout=30)
+        me = srv.client(amb3)
         pings_until(me, before)
         open_phone(phone, srv.url, amb3, (44.94836, -93.29828), "amb3")
         _wait(phone, lambda d: d.find_elements("css selector", f"#safety .ask[data-incident='{iid}']"))
@@ -249,14 +249,14 @@ def test_an_unanswered_check_in_raises_the_alert_at_its_minute(tmp_path, phone, 
         polls = browser.execute_script("return SAFETY.data.at")
         _wait(browser, lambda d: d.execute_script("return SAFETY.data.at") != polls)  # polled again
         assert not browser.find_elements("css selector", "#alert-bar .alert-card")
-        desk_api = httpx.Client(base_url=srv.url, headers={"X-API-Key": desk}, timeout=30)
+        desk_api = srv.client(desk)
         assert desk_api.get("/api/alerts").json()["alerts"] == []
         desk_api.close()
         me.close()
 
     # the configured minute: the console raises it, stamped with that minute
     with ServiceProcess(db, extra=[*base, "--clock-start", iso(due + timedelta(seconds=2))], log_path=log) as srv:
-        me = httpx.Client(base_url=srv.url, headers={"X-API-Key": amb3}, timeout=30)
+        me = srv.client(amb3)
         pings_until(me, due)
         open_console(browser, srv.url, desk)
         card = "#alert-bar .alert-card[data-kind='check-in overdue']"
@@ -264,7 +264,7 @@ def test_an_unanswered_check_in_raises_the_alert_at_its_minute(tmp_path, phone, 
         words = text(browser, card)
         assert "amb3 has not answered" in words and f"incident #{iid}" in words
         assert f"on scene since {_iso_local(uptown, iso(arrived))}" in words and "Lake" in words
-        desk_api = httpx.Client(base_url=srv.url, headers={"X-API-Key": desk}, timeout=30)
+        desk_api = srv.client(desk)
         [alert] = desk_api.get("/api/alerts").json()["alerts"]
         assert alert["raised_at"] == iso(due) and alert["incident_id"] == iid and alert["unit"] == "amb3"
         assert alert["detail"]["asked_at"] == iso(asked)
@@ -291,7 +291,7 @@ def test_a_message_to_all_on_duty_is_acknowledged_on_two_phones(tmp_path, phone,
     desk = create_key(db, "dispatcher", "desk 1")
     extra = ["--clock-start", CLOCK, "--field-poll-s", "1", "--field-ping-s", "5"]
     with ServiceProcess(db, extra=extra, log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": desk}, timeout=30)
+        api = srv.client(desk)
         for name in ("lead", "amb4", "amb5", "amb6", "amb7", "amb8"):
             api.post(f"/api/ambassadors/{name}/duty", json={"status": "off duty"}).raise_for_status()
         phones = {"amb2": phone, "amb3": phone2}

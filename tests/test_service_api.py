@@ -20,7 +20,7 @@ def server(tmp_path_factory):
     keys = {role: create_key(db, role, f"{role}-test") for role in ("admin", "dispatcher", "viewer")}
     keys["amb3"] = create_key(db, "ambassador", "phone-3", ambassador="amb3")
     srv = ServiceProcess(db, log_path=d / "server.log", extra=["--max-page-size", "100"]).start()
-    client = httpx.Client(base_url=srv.url, timeout=30.0)
+    client = srv.client()
     try:
         yield srv, client, keys
     finally:

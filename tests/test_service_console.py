@@ -6,7 +6,6 @@ recommendation with ETAs and the route, assign with one click, and check the rec
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from patrol.dispatch import Record
@@ -40,7 +39,7 @@ def test_dispatch_from_the_console(tmp_path, browser):
     db = tmp_path / "record.db"
     key = create_key(db, "dispatcher", "console-test")
     with ServiceProcess(db, log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30)
+        api = srv.client(key)
         actor = api.get("/api/me").json()["actor"]
         for name, (lat, lon) in PINGS.items():
             api.post(f"/api/ambassadors/{name}/duty", json={"status": "on shift"}).raise_for_status()

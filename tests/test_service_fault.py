@@ -77,7 +77,7 @@ def test_kill_during_load_loses_no_acknowledged_write(tmp_path, seed, workers):
     acked_incidents, acked_pings = set(acked["incidents"]), set(acked["pings"])
 
     with ServiceProcess(db, log_path=tmp_path / "server2.log") as again:
-        client = httpx.Client(base_url=again.url, headers={"X-API-Key": key}, timeout=30)
+        client = again.client(key)
         for iid in sorted(acked_incidents):
             r = client.get(f"/api/incidents/{iid}")
             assert r.status_code == 200, (iid, r.text)

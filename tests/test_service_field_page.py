@@ -23,7 +23,6 @@ import shutil
 import struct
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import CHROMEDRIVER, CHROMIUM
 
@@ -155,7 +154,7 @@ def test_a_shift_on_the_phone(tmp_path, phone, browser, uptown):
     desk = create_key(db, "dispatcher", "desk 1")
     extra = ["--plan", str(PLAN), "--clock-start", CLOCK, "--field-poll-s", "1", "--field-ping-s", "1"]
     with ServiceProcess(db, extra=extra, log_path=tmp_path / "server.log") as srv:
-        api = httpx.Client(base_url=srv.url, headers={"X-API-Key": desk}, timeout=30)
+        api = srv.client(desk)
         phone.execute_cdp_cmd("Browser.grantPermissions", {"origin": srv.url, "permissions": ["geolocation"]})
         move(phone, *START)
 
@@ -257,7 +256,7 @@ def test_a_shift_on_the_phone(tmp_path, phone, browser, uptown):
         shot(phone, "8-map")
 
         # another ambassador's key sees nothing of amb3 and cannot act for it
-        other = httpx.Client(base_url=srv.url, headers={"X-API-Key": amb2}, timeout=30)
+        other = srv.client(amb2)
         assert other.get("/api/ambassadors/amb3/now").status_code == 403
         assert other.get(f"/api/incidents/{iid}").status_code == 403
         assert other.get("/api/ambassadors/amb3/interactions").status_code == 403

@@ -11,7 +11,6 @@ import socket
 import threading
 import warnings
 
-import httpx
 import pytest
 
 from patrol.dispatch.record import Record
@@ -148,7 +147,7 @@ def test_bad_single_pings_never_fail_other_requests(server):
     lock = threading.Lock()
 
     def send(kind: str, body: dict) -> None:
-        with httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30) as c:
+        with srv.client(key) as c:
             r = c.post("/api/ambassadors/amb5/pings", json=body)
             with lock:
                 results.append((kind, r.status_code))

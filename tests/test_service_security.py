@@ -122,7 +122,7 @@ def test_the_console_works_under_its_content_security_policy(tmp_path, browser):
     db = tmp_path / "record.db"
     key = create_key(db, "dispatcher", "csp-test")
     with ServiceProcess(db, log_path=tmp_path / "server.log") as srv:
-        with httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30) as api:
+        with srv.client(key) as api:
             for name, (lat, lon) in PINGS.items():
                 api.post(f"/api/ambassadors/{name}/duty", json={"status": "on shift"}).raise_for_status()
                 api.post(f"/api/ambassadors/{name}/pings", json={"lat": lat, "lon": lon}).raise_for_status()

@@ -145,3 +145,80 @@ def test_pings_waiting_for_a_batch_that_cannot_commit_fail_with_it_and_the_next_
     assert rec.pings(limit=10) == []
     again = asyncio.run(main())
     assert all(r.status == "stored" for r in again) and len(rec.pings(limit=10)) == 5
+
+
+def _in_thread(fn, timeout: float = 60.0):
+    """``fn()`` in a thread of its own; its value, failing the test if it has not returned in ``timeout`` s."""
+    import threading
+
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), f"no answer in {timeout} s"
+    return out[0]
+
+
+def test_event_loops_side_by_side_each_get_their_answers(uptown, rec):
+    """Two event loops in two threads (two test clients of one app, say) writing through one batcher at once:
+    every write and every fix is answered, on its own loop, and stored once."""
+    import threading
+
+    from patrol.dispatch.desk import Desk
+    from patrol.service.batcher import PingBatcher
+
+    desk = Desk(uptown, record=rec)
+    writes = WriteBatcher(rec)
+    pings = PingBatcher(desk, writes)
+    start = threading.Barrier(2)
+
+    def side(tag: str):
+        async def main():
+            return await asyncio.gather(
+                *(writes.run(lambda k=k: rec.new_incident(type="other", source="phone", location_text="x",
+                                                          notes=f"{tag}{k}")) for k in range(30)),
+                *(pings.submit(_fix("amb3" if tag == "a" else "amb4", k), f"phone:{tag}") for k in range(20)))
+
+        start.wait(10)
+        return asyncio.run(main())
+
+    results: dict[str, list] = {}
+    threads = [threading.Thread(target=lambda t=t: results.__setitem__(t, side(t)), daemon=True) for t in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "a loop waited for ever for an answer"
+    for tag in "ab":
+        incidents, fixes = results[tag][:30], results[tag][30:]
+        assert [i.notes for i in incidents] == [f"{tag}{k}" for k in range(30)]
+        assert all(r.status == "stored" for r in fixes)
+    assert sum(stored(rec.path, f"{tag}{k}") for tag in "ab" for k in range(30)) == 60
+    rows = rec.pings(limit=1000)
+    assert sorted(p.ambassador for p in rows) == ["amb3"] * 20 + ["amb4"] * 20
+
+
+@pytest.mark.filterwarnings("ignore:coroutine 'PingBatcher._send' was never awaited")  # the dropped loop's task
+@pytest.mark.parametrize("cancelled", [True, False])
+def test_a_loop_closed_before_its_fixes_were_taken_does_not_hold_up_the_next(uptown, rec, cancelled):
+    """A fix queued on an event loop that closed before the write taking it ran (its tasks cancelled, or the loop
+    simply dropped): fixes sent afterwards on another loop are still taken and stored."""
+    from patrol.dispatch.desk import Desk
+    from patrol.service.batcher import PingBatcher
+
+    desk = Desk(uptown, record=rec)
+    pings = PingBatcher(desk, WriteBatcher(rec))
+    loop = asyncio.new_event_loop()
+
+    async def queue_only():  # the fix is queued and its writing task created, then the loop stops
+        asyncio.get_running_loop().create_task(pings.submit(_fix("amb3", 0), "phone:amb3"))
+
+    loop.run_until_complete(queue_only())
+    if cancelled:  # as asyncio.run does on leaving
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    later = _in_thread(lambda: asyncio.run(pings.submit(_fix("amb4", 1), "phone:amb4")))
+    assert later.status == "stored" and rec.pings(ambassador="amb4", limit=10)[0].id == later.id

@@ -97,7 +97,8 @@ def open_record(config: ServiceConfig) -> tuple[Record, RecordCheck]:
     RecordError
         When the record cannot be used (the file is left as it is).
     """
-    record = Record(config.db_path, actor="service", clock=config.clock(), writers_lock=True)  # workers take turns
+    # worker processes take turns at writing (an OS lock); a lone worker has no other process to wait for
+    record = Record(config.db_path, actor="service", clock=config.clock(), writers_lock=config.workers > 1)
     check = record.check(integrity=True)
     if not check.ok:
         record.close()

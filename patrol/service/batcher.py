@@ -7,7 +7,9 @@ requests in flight on the event loop; one flusher at a time hands everything que
 makes them in one transaction (:meth:`patrol.dispatch.Record.batch`, each request's writes in a savepoint of
 their own, so one request's error undoes its writes alone), and answers each request once the commit holding
 its writes is on disk.  While a flush waits for the disk, the next requests queue up: the batch grows with the
-load and a lone request waits for no one.
+load and a lone request waits for no one.  Each event loop has its own queue and flusher (a server runs one loop
+per worker; test clients may run several, one after another or side by side), and each request is answered on
+its own loop, whichever thread made its write.
 
 :class:`PingBatcher` groups single fixes per key into one :meth:`Desk.ping_many` call (vectorized snap, one
 audit row per key) and makes those calls through the write batcher, beside the other requests' writes.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -30,6 +33,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from patrol.dispatch.rows import FixResult
+from patrol.errors import RecordUnavailableError
 
 __all__ = ["PingBatcher", "WriteBatcher"]
 
@@ -52,8 +56,9 @@ class WriteBatcher:
     def __init__(self, record, *, max_batch: int = 256):
         self.record = record
         self.max_batch = int(max_batch)
-        self._pending: list[tuple[Callable[[], Any], asyncio.Future]] = []
-        self._flusher: asyncio.Task | None = None
+        # per event loop (a server has one; tests may run several, one after the other or side by side): the
+        # writes queued on it and the task flushing them
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
         self.flushes = 0
 
     async def run(self, call: Callable[[], T]) -> T:
@@ -66,31 +71,30 @@ class WriteBatcher:
             When the batch's transaction cannot begin or commit (nothing of it is stored).
         """
         loop = asyncio.get_running_loop()
+        q = self._loops.get(loop)
+        if q is None:
+            q = self._loops[loop] = _Queue()
         fut = loop.create_future()
-        self._pending.append((call, fut))
-        if self._flusher is None or self._flusher.done() or self._flusher.get_loop() is not loop:
-            self._flusher = loop.create_task(self._flush())
+        q.pending.append((call, fut))
+        if q.flusher is None or q.flusher.done():
+            q.flusher = loop.create_task(self._flush(q))
         return await fut
 
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
+    async def _flush(self, q: _Queue) -> None:
+        while q.pending:
+            batch, q.pending = q.pending[:self.max_batch], q.pending[self.max_batch:]
             self.flushes += 1
             try:
                 outcomes = await run_in_threadpool(self._commit, [call for call, _ in batch])
             except Exception as exc:  # the transaction did not begin or commit: every write of the batch
                 outcomes = [_Failed(exc)] * len(batch)
-            except BaseException:
-                for _, fut in batch:
+            except BaseException:  # cancelled (the loop is closing): the writes waiting are cancelled with it
+                for _, fut in batch + q.pending:
                     fut.cancel()
+                q.pending = []
                 raise
             for (_, fut), out in zip(batch, outcomes, strict=True):
-                if fut.done() or fut.get_loop().is_closed():  # the client went away
-                    continue
-                if isinstance(out, _Failed):
-                    fut.set_exception(out.error)
-                else:
-                    fut.set_result(out)
+                _resolve(fut, out)
 
     def _commit(self, calls: list[Callable[[], Any]]) -> list[Any]:
         """In the worker thread: every call in one transaction, each in a savepoint of its own (a call that raises
@@ -114,6 +118,45 @@ class _Failed:
         self.error = error
 
 
+class _Queue:
+    """The writes queued on one event loop and the task flushing them."""
+
+    __slots__ = ("flusher", "pending")
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Callable[[], Any], asyncio.Future]] = []
+        self.flusher: asyncio.Task | None = None
+
+
+def _resolve(fut: asyncio.Future, outcome: Any) -> None:
+    """Answer a waiting request with its outcome (a :class:`_Failed` is raised to it), from any thread: a future of
+    another event loop than the running one is answered through that loop; one whose caller went away, or whose
+    loop has closed, is left alone."""
+    loop = fut.get_loop()
+    if loop.is_closed():
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _settle(fut, outcome)
+    else:
+        try:
+            loop.call_soon_threadsafe(_settle, fut, outcome)
+        except RuntimeError:  # closed in the meantime
+            pass
+
+
+def _settle(fut: asyncio.Future, outcome: Any) -> None:
+    if fut.done():  # the client went away
+        return
+    if isinstance(outcome, _Failed):
+        fut.set_exception(outcome.error)
+    else:
+        fut.set_result(outcome)
+
+
 class PingBatcher:
     """Batch single-ping requests (see the module docstring).
 
@@ -133,44 +176,46 @@ class PingBatcher:
         self.writes = writes
         self._lock = threading.Lock()  # the queue is taken in the writer thread
         self._pending: list[tuple[dict, str, asyncio.Future]] = []
-        self._queued = False  # a call is in the write batcher's queue and has not taken the fixes yet
+        # the task whose call is in the write batcher's queue and has not taken the fixes yet (None: no such call)
+        self._queued: asyncio.Task | None = None
         self.flushes = 0
 
     async def submit(self, ping: dict, actor: str) -> FixResult:
         """Queue one fix (``ambassador``, ``lat``, ``lon``, ``t``, ``accuracy_m``, ``key``); what became of it,
         once committed."""
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         with self._lock:
             self._pending.append((ping, actor, fut))
-            send, self._queued = not self._queued, True
-        if send:
-            asyncio.get_running_loop().create_task(self._send())
+            q = self._queued
+            if q is None or q.done() or q.get_loop().is_closed():  # (ended, or its loop closed, before taking)
+                self._queued = loop.create_task(self._send())
         return await fut
 
     async def _send(self) -> None:
         taken: list[tuple[dict, str, asyncio.Future]] = []
         try:
             outcomes = await self.writes.run(lambda: self._write(taken))
-        except Exception as exc:  # the batch's transaction did not commit: every fix it took
+        except BaseException as exc:  # the batch's transaction did not commit (or this task was cancelled)
             if not taken:  # it failed before this call ran: the fixes waiting for it fail with it
                 with self._lock:
                     taken.extend(self._pending)
-                    self._pending, self._queued = [], False
-            outcomes = [exc] * len(taken)
+                    self._pending, self._queued = [], None
+            if not isinstance(exc, Exception):
+                for _, _, fut in taken:
+                    _resolve(fut, _Failed(RecordUnavailableError(
+                        "the service stopped before this fix's write was answered: send it again", field="db")))
+                raise
+            outcomes = [_Failed(exc)] * len(taken)
         for (_, _, fut), out in zip(taken, outcomes, strict=True):
-            if fut.done() or fut.get_loop().is_closed():  # the client went away
-                continue
-            if isinstance(out, Exception):
-                fut.set_exception(out)
-            else:
-                fut.set_result(out)
+            _resolve(fut, _Failed(out) if isinstance(out, Exception) else out)
 
     def _write(self, taken: list) -> list:
         """In the writer thread: take the fixes queued, one ``ping_many`` per key; each fix's result or its key's
         error, in the order taken."""
         with self._lock:
             taken.extend(self._pending)
-            self._pending, self._queued = [], False
+            self._pending, self._queued = [], None
         self.flushes += 1
         groups: dict[str, list[int]] = defaultdict(list)
         for k, (_, actor, _) in enumerate(taken):
