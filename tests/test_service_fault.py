@@ -58,6 +58,8 @@ def test_kill_during_load_loses_no_acknowledged_write(tmp_path, seed, workers):
     errors: list[str] = []
     stop = threading.Event()
     srv = ServiceProcess(db, extra=["--workers", str(workers)], log_path=tmp_path / "server.log").start()
+    # worker processes take turns at writing through an OS lock on <record>-writers; a lone worker takes none
+    assert (tmp_path / "record.db-writers").exists() == (workers > 1)
     threads = [threading.Thread(target=_load, args=(srv.url, key, seed * 10 + k, stop, acked, errors))
                for k in range(6)]
     try:
