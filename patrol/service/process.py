@@ -15,8 +15,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from patrol.errors import PatrolError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ServiceProcess", "create_key", "free_port"]
 
@@ -102,7 +106,7 @@ class ServiceProcess:
         self.stop()
         raise PatrolError(f"the server did not answer on {self.url} within {self.startup_timeout} s")
 
-    def client(self, key: str | None = None, *, timeout: float = 30.0):
+    def client(self, key: str | None = None, *, timeout: float = 30.0) -> httpx.Client:
         """An ``httpx.Client`` for this server (with the key ``key``), which drops a connection idle for a second.
 
         uvicorn closes a connection idle for 5 s; a client that sends on it just then gets "server disconnected
