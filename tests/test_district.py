@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -7,7 +8,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from patrol.district import District, load_district
+from patrol.businesses import read_businesses
+from patrol.district import District, default_district_path, load_district
 from patrol.errors import ConfigError, DistrictError, GraphValidationError
 from patrol.graph import validate_graph
 
@@ -19,6 +21,22 @@ def test_embedded_uptown_figures(uptown):
     assert (info["corridor_blocks"], info["corridor_km"]) == (34, 4.0)
     assert info["businesses_in_area"] == 201
     assert info["base"]["node"] == 92 and "Lagoon" in info["base"]["at"]
+
+
+#: What title-casing the City's all-capitals inspection records wrote: "Jersey Mike'S", "Mcdonald'S", an
+#: article moved to the end ("Beat Coffeehouse The"), an acronym in lower case ("Vfw").
+TITLE_CASE_ARTIFACTS = re.compile(r"[a-z]'S\b|\bMc[a-z]|\sThe$|\bVfw\b")
+
+
+def test_business_names_are_spelled_as_the_businesses_spell_them():
+    """Names are shown to the lead, the dispatcher and the ambassadors (sheets, console, phone)."""
+    assert all(TITLE_CASE_ARTIFACTS.search(n) for n in
+               ["Jersey Mike'S", "Mcdonald'S", "Beat Coffeehouse The", "James Ballentine Vfw Post 246"])
+    assert not any(TITLE_CASE_ARTIFACTS.search(n) for n in
+                   ["Jersey Mike's", "McDonald's", "The Beat Coffeehouse", "It's Greek To Me", "Theatre"])
+    names = [b.name for b in read_businesses(default_district_path() / "businesses.csv")]
+    assert len(names) == 211
+    assert [n for n in names if TITLE_CASE_ARTIFACTS.search(n)] == []
 
 
 def test_area_and_corridor_flags_follow_the_rules(uptown):

@@ -103,7 +103,7 @@ def test_cli_check_needs_a_file(capsys):
 # ---------------------------------------------------------------------------------------------------- screens
 WHEN = "Tuesday 2 June 2026"
 SHEET_HEADERS = ["Time", "Until", "Min", "Stop", "What to do", "Where", "Distance"]
-INTERNAL_WORDS = re.compile(r"\b(checkin|dwell|hotspot|post|walker)\b")  # "Vfw Post 246" is a name: case matters
+INTERNAL_WORDS = re.compile(r"\b(checkin|dwell|hotspot|post|walker)\b")  # "VFW Post 246" is a name: case matters
 MARKS = ["a unit's route, in its colour; arrows point the way", "check-in with a business",
          "stay at a hot spot (10-15 min)", "meal or rest break", "standing at a corner", "hot spot: a block with the "
          "most demand", "base: Safety communication center", "cultural corridor", "patrol area",
