@@ -14,7 +14,8 @@ for every ambassador, checks that a ranking has ranked units with routes, then r
   single pings, batches of 20 pings, interactions, console polls (weights in :data:`MIX`);
 * ``target``: the same mix open loop, at the target arrival rates (:data:`TARGET_RATES`: 200 incident
   creations/s and 1,000 pings/s, with rankings, batches, interactions and polls beside them);
-  latency is measured from each request's scheduled time, so a server that falls behind shows it.
+  latency is measured from each request's scheduled time, so a server that falls behind shows it;
+  ``--scale 1.5`` runs it at 1.5 times those rates (the headroom: a busier day, or a slower machine).
 
 Every answer is checked: a non-2xx status, or an incident or ranking answer without a ranked unit
 whose route is a line, counts as an error.  Prints per kind: requests, errors, rate, p50/p99 ms, and the
@@ -408,7 +409,8 @@ def run_load(args: argparse.Namespace) -> int:
                 tally, elapsed = _run(closed_loop(srv.url, key, MIX, seconds=args.seconds,
                                                          concurrency=args.concurrency, seed=args.seed + 1))
             elif phase == "target":
-                tally, elapsed = _run(open_loop(srv.url, key, TARGET_RATES, seconds=args.seconds,
+                rates = {k: v * args.scale for k, v in TARGET_RATES.items()}
+                tally, elapsed = _run(open_loop(srv.url, key, rates, seconds=args.seconds,
                                                        connections=args.connections, seed=args.seed + 2))
             elif phase in MIX:  # one kind alone, closed loop (to compare with the figures of issue 7)
                 tally, elapsed = _run(closed_loop(srv.url, key, {phase: 1.0}, seconds=args.seconds,
@@ -432,6 +434,7 @@ def run_load(args: argparse.Namespace) -> int:
     load_after = os.getloadavg()
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                "workers": args.workers, "concurrency": args.concurrency, "connections": args.connections,
+               "scale": args.scale,
                "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
                "niceness": os.nice(0)}
     need = budget(results)
@@ -473,7 +476,7 @@ def _print(machine: dict, warm: dict, results: dict, need: dict | None = None, e
     base = results.get("baseline")
     for phase, res in results.items():
         how = (f"closed loop, {machine['concurrency']} in flight" if phase != "target" else
-               f"open loop at the target rates, {machine['connections']} connections")
+               f"open loop at {rates_of(machine['scale'])}, {machine['connections']} connections")
         print(f"\n{phase} ({how}): {res['requests']} requests in {res['seconds']} s = {res['per_s']}/s, "
               f"{res['errors']} errors, p99 {res['p99_ms']} ms, "
               f"server CPU {res['server_cpu_ms_per_request']} ms/request ({res['server_cpu_s_per_s']} CPU-s/s), "
@@ -614,6 +617,17 @@ def fault(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def rates_of(scale: float) -> str:
+    """How the target phase was run, in words.
+
+    Examples
+    --------
+    >>> rates_of(1.0), rates_of(1.5)
+    ('the target rates', '1.5 x the target rates')
+    """
+    return "the target rates" if scale == 1 else f"{scale:g} x the target rates"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", help="record file for the started service (default: a fresh temporary file)")
@@ -626,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each phase (bound)")
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (closed loop), fault clients")
     ap.add_argument("--connections", type=int, default=128, help="connections of the open-loop phase")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="the target phase's rates times this (1.5: the mix 50 %% busier; the headroom of a machine)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--encoders", action="store_true",
@@ -637,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.seconds > 120:
         ap.error("keep the run bounded: --seconds <= 120")
+    if not 0 < args.scale <= 5:
+        ap.error(f"--scale must be above 0 and at most 5 (bounded load), got {args.scale:g}")
     if args.kill_after is not None:
         args.concurrency = min(args.concurrency, 16)
         return fault(args)

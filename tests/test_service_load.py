@@ -58,8 +58,8 @@ def test_the_clock_override_is_the_service_s_now(tmp_path):
 @pytest.mark.slow
 def test_the_load_script_runs_a_day_with_ranked_answers(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "load_service.py"), "--seconds", "1.5", "--workers",
-                        "1", "--concurrency", "8", "--connections", "16", "--phases", "mixed,incidents", "--encoders",
-                        "--json"],
+                        "1", "--concurrency", "8", "--connections", "16", "--phases", "mixed,incidents,target",
+                        "--scale", "0.2", "--encoders", "--json"],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout)
@@ -73,6 +73,11 @@ def test_the_load_script_runs_a_day_with_ranked_answers(tmp_path):
     assert set(need["kinds"]) == {"incidents"} and "pings" in need["missing"]
     inc = need["kinds"]["incidents"]
     assert inc["server_cpu_s_per_s"] == pytest.approx(inc["server_cpu_ms"] * 200 / 1000, abs=1e-3)
+    # the target phase at a fifth of the rates (900 single pings, 5 batches, 200 incident creations, 50
+    # rankings, 50 interactions, 5 polls a second) for 1.5 s: each kind's count of scheduled requests
+    target = {k["kind"]: k["ok"] + k["errors"] for k in out["results"]["target"]["kinds"]}
+    assert target == {"pings": 270, "batch": 1, "incidents": 60, "rank": 15, "interactions": 15, "state": 1}
+    assert out["machine"]["scale"] == 0.2 and out["results"]["target"]["errors"] == 0
     # both encoders timed on a real ranking answer (the script checks they give the same JSON)
     assert out["encoders"]["bytes"] > 1000 and set(out["encoders"]) == {
         "bytes", "stdlib json (JSONResponse.render)", "orjson (JSONBody)"}
