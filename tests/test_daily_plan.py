@@ -75,6 +75,7 @@ def test_default_day_meets_every_target(day_check):
     failed = [t for t in day_check["targets"] if not t["met"] and t["target"] not in NOT_REQUIRED]
     assert not failed, failed
     assert day_check["all_targets_met"]  # readiness is reported, not required, by default (targets.ready_required)
+    assert {t["target"] for t in day_check["targets"] if not t["counted"]} == NOT_REQUIRED
 
 
 @pytest.mark.slow
@@ -92,6 +93,7 @@ def test_ready_to_respond_when_required_is_traded_and_reported(uptown):
     assert traded.summary["ready"]["minutes_over"] < free.summary["ready"]["minutes_over"]
     assert free.summary["ready"]["required"] is False and traded.summary["ready"]["required"] is True
     assert not r["all_targets_met"] and not _row_met(r, "ready_p90_min")
+    assert all(t["counted"] for t in r["targets"])  # required: the row counts, and is missed
     assert_honest(traded, r)
     assert "ready_to_respond" not in {s.target for s in free.shortfalls}
 

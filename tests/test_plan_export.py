@@ -70,6 +70,15 @@ def test_cli_plan_then_check_exit_zero_when_every_target_is_met(tmp_path, capsys
     # default (targets.ready_required = false, the planner does not trade for it yet): every required target met
     failed = {t["target"] for t in result["targets"] if not t["met"]}
     assert rc == 0 and result["valid"] and result["all_targets_met"] and failed <= {"ready_p90_min"}
+    # in words: a target reported but not required is marked as such, not as missed ("NO")
+    assert main(["plan", "check", str(tmp_path / "tue" / "plan.json")]) == 0
+    rows = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("  ok ", "  NO ", "  -- "))}
+    assert not [line for line in rows.values() if line.startswith("  NO ")]
+    ready = next(t for t in result["targets"] if t["target"] == "ready_p90_min")
+    assert rows["ready_p90_min"].startswith("  ok " if ready["met"] else "  -- ")
+    assert "reported, not required" in rows["ready_p90_min"]
+    assert set(rows) == {t["target"] for t in result["targets"]}
 
 
 @pytest.mark.slow

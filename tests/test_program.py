@@ -144,3 +144,5 @@ def test_every_district_planned_on_dask_workers_from_scattered_data(program_dir,
         assert set(data["walkers"]) == set(program[p.district].district.settings.roster.ambassador_names())
     summary = json.loads((tmp_path / "out" / "program.json").read_text())
     assert summary["all_met"] is True and [d["district"] for d in summary["districts"]] == ["uptown", "lynlake"]
+    # met plans list no missed target (readiness, reported but not required, is not one)
+    assert [d["checker"]["missed"] for d in summary["districts"]] == [[], []]

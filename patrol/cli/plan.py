@@ -394,8 +394,9 @@ def _check(args: argparse.Namespace) -> int:
             print(f"  roster: {p}")
         print(f"  {'target':28s} {'required':>24s} {'achieved':>12s}")
         for row in result["targets"]:
-            mark = "ok " if row["met"] else "NO "
-            print(f"  {mark}{row['target']:25s} {row['required']!s:>24s} {row['achieved']!s:>12s}")
+            mark = "ok " if row["met"] else "NO " if row["counted"] else "-- "
+            note = "" if row["counted"] else "   reported, not required (targets.ready_required)"
+            print(f"  {mark}{row['target']:25s} {row['required']!s:>24s} {row['achieved']!s:>12s}{note}")
         for p in result["problems"][:10]:
             print(f"  problem: {p}")
         for p in result["break_problems"][:10]:

@@ -659,6 +659,9 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
         short_min = sum(e["minutes_short"] for e in presence)
         rows.append(("event_presence", "the people each event wants, all its window", f"{short_min} min short",
                      short_min == 0))
+    # readiness is reported always, and counts only when the district requires it (targets.ready_required)
+    targets = [{"target": n, "required": r, "achieved": v, "met": bool(m),
+                "counted": n != "ready_p90_min" or tg.ready_required} for n, r, v, m in rows]
     return {
         "valid": valid,
         "problems": problems[:50],
@@ -689,9 +692,8 @@ def check_plan(plan: dict | str | Path, district: District, *, own_settings: boo
                   else None},
         "balance_ratio": round(ratio, 3) if np.isfinite(ratio) else None,
         "walk_km": {w: round(m / 1000, 3) for w, m in walk_m.items()},
-        "targets": [{"target": n, "required": r, "achieved": v, "met": bool(m)} for n, r, v, m in rows],
-        # readiness is reported always, and counts only when the district requires it (targets.ready_required)
-        "all_targets_met": all(m for n, *_, m in rows if n != "ready_p90_min" or tg.ready_required),
+        "targets": targets,
+        "all_targets_met": all(t["met"] for t in targets if t["counted"]),
     }
 
 

@@ -185,8 +185,7 @@ def staffing(district: District, day: str | None = None, *, confirm: bool = Fals
         plan = plan_day(d, day, seed=seed, time_limit_s=time_limit_s, history=history, progress=sub)
         sub(1.0, "the independent check")
         r = check_plan(plan.to_dict(), d)
-        missed = tuple(str(row["target"]) for row in r["targets"] if not row["met"] and (
-            row["target"] != "ready_p90_min" or d.settings.targets.ready_required))
+        missed = tuple(str(row["target"]) for row in r["targets"] if row["counted"] and not row["met"])
         t = Trial(n, n * ppu, bool(r["all_targets_met"]) and bool(r["valid"]), missed, bool(r["valid"]),
                   len(plan.design.get("beats", [])) or 1, time.process_time() - c0, time.perf_counter() - t0)
         log.info("staffing: %d units: %s", n, "every target met" if t.met else f"missed {', '.join(missed)}")

@@ -73,8 +73,8 @@ class DistrictPlan:
         return bool(self.skipped) or (not self.shortfalls and bool(self.check.get("all_targets_met")))
 
     def missed(self) -> list[str]:
-        """The targets the checker found not met."""
-        return [row["target"] for row in self.check.get("targets", []) if not row.get("met")]
+        """The targets the checker found not met, of those that count (readiness only when required)."""
+        return [row["target"] for row in self.check.get("targets", []) if row["counted"] and not row["met"]]
 
     def to_dict(self) -> dict[str, Any]:
         return {"district": self.district, "out": None if self.out is None else str(self.out), "met": self.met,
