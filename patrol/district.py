@@ -326,7 +326,13 @@ def check_plan_district(plan: dict, district: District) -> None:
         raise PlanError("the plan does not record its district's fingerprint (made by an older patrol?); plan again",
                         field="district_fingerprint")
     if district.fingerprint != fingerprint:
-        raise PlanError(f"the plan was made for district {name!r} ({fingerprint}), not for {district.name!r} "
-                        f"({district.fingerprint}) at {district.folder}", field="district",
+        if name == district.name:  # the same district, its data edited since
+            why = (f"the plan was made for district {name!r} as its data was then ({fingerprint}); its streets, "
+                   f"businesses or history at {district.folder} have changed since ({district.fingerprint}): "
+                   f"make the plan again (`patrol plan`)")
+        else:
+            why = (f"the plan was made for district {name!r} ({fingerprint}), not for {district.name!r} "
+                   f"({district.fingerprint}) at {district.folder}")
+        raise PlanError(why, field="district",
                         details={"plan_district": name, "plan_fingerprint": fingerprint,
                                  "district": district.name, "district_fingerprint": district.fingerprint})

@@ -255,7 +255,13 @@ def test_a_plan_names_its_district_and_another_one_is_refused(plan, uptown, tmp_
     seg = folder / "street_segments.csv"
     text = seg.read_text()
     seg.write_text(text.replace("Hennepin Ave S", "Hennepin Avenue South", 1))
-    with pytest.raises(PlanError, match="was made for district"):
+    with pytest.raises(PlanError, match="was made for district") as edited:
+        district_for_plan(plan, folder)
+    # the same district's name: the message says its data changed and what to do, not "another district"
+    assert "have changed since" in str(edited.value) and "make the plan again" in str(edited.value)
+    (folder / "district.toml").write_text((folder / "district.toml").read_text().replace(
+        f'name = "{uptown.name}"', 'name = "Lyn-Lake"', 1))
+    with pytest.raises(PlanError, match="not for 'Lyn-Lake'"):
         district_for_plan(plan, folder)
     moved = dict(plan, district_source=str(tmp_path / "gone"))
     with pytest.raises(PlanError, match="not there"):
