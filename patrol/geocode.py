@@ -4,7 +4,9 @@ Accepted inputs
 ---------------
 * an intersection: ``"W Lake St & Hennepin Ave S"``, ``"Lake & Hennepin"``, ``"hennepin and lake"``,
   ``"Lake/Girard"`` (separators ``&``, ``and``, ``at``, ``/``, ``@``);
-* a business or place name from the district's data: ``"Walker Library"``;
+* a business or place name from the district's data: ``"Walker Library"``, typed in any case and with or
+  without its apostrophes and punctuation (``"jersey mikes"`` is Jersey Mike's), or a part of it that names
+  one place only;
 * coordinates ``"lat,lon"``: ``"44.9484, -93.2983"``.
 
 Every answer is snapped onto the nearest street block: block id and offset in metres from the
@@ -47,6 +49,21 @@ SAME_INTERSECTION_M = 60.0
 
 _LATLON = re.compile(r"^\s*\(?\s*(-?\d{1,3}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*\)?\s*$")
 _SEPARATOR = re.compile(r"\s*(?:&|\+|/|@|\band\b|\bat\b)\s*", re.IGNORECASE)
+_APOSTROPHES = re.compile(r"['\u2019`]")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def name_key(text: str) -> str:
+    """A place name as a dispatcher may type it: case, apostrophes and other punctuation ignored, "&" read "and".
+
+    Examples
+    --------
+    >>> name_key("Jersey Mike's"), name_key("jersey mikes"), name_key("Lyn-Lake  Barbershop")
+    ('jersey mikes', 'jersey mikes', 'lyn lake barbershop')
+    >>> name_key("Hammer & Sickle") == name_key("hammer and sickle")
+    True
+    """
+    return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", text.casefold()).replace("&", " and ")).split())
 
 
 @dataclass(frozen=True)
@@ -169,9 +186,10 @@ class Geocoder:
             self._node_cores[d["u"]].add(c)
             self._node_cores[d["v"]].add(c)
             self._core_nodes.setdefault(c, set()).update((d["u"], d["v"]))
+        self._business_keys = [name_key(b.name) for b in businesses]
         self._business_index = {}
-        for i, b in enumerate(businesses):
-            self._business_index.setdefault(b.name.lower(), []).append(i)
+        for i, k in enumerate(self._business_keys):
+            self._business_index.setdefault(k, []).append(i)
 
     # ------------------------------------------------------------------ public API
     def geocode(self, text: str, *, near: tuple[float, float] | None = None) -> Location:
@@ -251,23 +269,24 @@ class Geocoder:
         return out
 
     def place(self, text: str) -> Location:
-        """A business or place by name (exact, then a unique partial match)."""
-        key = text.strip().lower()
-        hits = self._business_index.get(key, [])
-        if not hits:
-            partial = sorted({b.name for b in self.businesses if key in b.name.lower()})
+        """A business or place by name (the whole name, then a part naming one place only; see :func:`name_key`)."""
+        key = name_key(text)
+        hits = self._business_index.get(key, []) if key else []
+        if not hits and key:
+            partial = sorted({b.name for b, k in zip(self.businesses, self._business_keys, strict=True) if key in k})
             if len(partial) == 1:
-                hits = self._business_index[partial[0].lower()]
+                hits = self._business_index[name_key(partial[0])]
             elif len(partial) > 1:
                 raise GeocodeError(f"{text!r} matches several places: {', '.join(partial[:8])}",
                                    field="location", details={"close_matches": partial[:8], "unknown": text.strip()})
         if not hits:
-            names = [b.name for b in self.businesses]
-            close = difflib.get_close_matches(text, names, n=4, cutoff=0.6)
+            by_key = {k: b.name for b, k in zip(self.businesses, self._business_keys, strict=True)}
+            close = [by_key[k] for k in difflib.get_close_matches(key, list(by_key), n=4, cutoff=0.6)]
             close += [self._label(c) for c in difflib.get_close_matches(core_name(text), list(self._cores),
                                                                          n=3, cutoff=0.7)]
+            hint = f"; close matches: {', '.join(close)}" if close else ""
             raise GeocodeError(
-                f"unknown location {text!r}: not an intersection ('A & B'), a known place, or 'lat,lon'",
+                f"unknown location {text!r}: not an intersection ('A & B'), a known place, or 'lat,lon'{hint}",
                 field="location", details={"close_matches": close, "unknown": text.strip()},
             )
         biz = self.businesses[hits[0]]
@@ -344,7 +363,7 @@ class Geocoder:
 
     # ------------------------------------------------------------------ helpers
     def _is_business(self, text: str) -> bool:
-        return text.strip().lower() in self._business_index
+        return name_key(text) in self._business_index
 
     def _label(self, core: str) -> str:
         return " / ".join(sorted(self._cores.get(core, {core})))

@@ -35,6 +35,25 @@ def test_business_name_and_latlon(uptown):
     assert _metres(lat, lon, pt.lat, pt.lon) < 0.5
 
 
+@pytest.mark.parametrize("text", ["Jersey Mike's", "jersey mikes", "JERSEY MIKE'S", "Jersey Mike\u2019s",
+                                  "jersey mike"])
+def test_a_business_as_a_dispatcher_types_it(uptown, text):
+    loc = uptown.geocode(text)
+    assert loc.kind == "business" and loc.matched == "Jersey Mike's"
+    assert _metres(loc.lat, loc.lon, 44.94865, -93.3012) < 60  # its row in businesses.csv, snapped onto its street
+
+
+def test_and_or_ampersand_name_the_same_place(uptown):
+    assert uptown.geocode("Hammer and Sickle").matched == uptown.geocode("hammer & sickle").matched == "Hammer & Sickle"
+    assert uptown.geocode("Lake and Hennepin").kind == "intersection"  # two streets stay an intersection
+
+
+def test_a_misspelt_place_names_its_close_matches(uptown):
+    with pytest.raises(GeocodeError) as info:
+        uptown.geocode("Jersy Mikes")
+    assert "Jersey Mike's" in info.value.details["close_matches"] and "close matches: Jersey Mike's" in str(info.value)
+
+
 def test_unknown_street_names_close_matches(uptown):
     with pytest.raises(GeocodeError) as info:
         uptown.geocode("Hennepn & Lake")
