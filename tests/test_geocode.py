@@ -85,6 +85,43 @@ def test_ambiguous_place_lists_candidates(uptown):
     assert len(info.value.details["close_matches"]) > 1
 
 
+def test_every_crossing_of_two_streets_once_per_group_closer_than_60_m(uptown):
+    """For every two streets of the district that meet: one match per group of their shared nodes, nodes joined
+    when closer than 60 m (a divided road's two carriageways), found here by brute force over node pairs."""
+    names: dict[str, set[str]] = {}
+    nodes_of: dict[str, set[int]] = {}
+    for u, v, d in uptown.graph.edges(data=True):
+        c = core_name(d["name"])
+        names.setdefault(c, set()).add(d["name"])
+        nodes_of.setdefault(c, set()).update((u, v))
+    nd = uptown.graph.nodes
+    cores = sorted(names)
+    checked = several = 0
+    for i, a in enumerate(cores):
+        for b in cores[i + 1:]:
+            shared = sorted(nodes_of[a] & nodes_of[b])
+            if not shared:
+                continue
+            group = {n: n for n in shared}  # union-find over every pair closer than 60 m
+
+            def root(n, group=group):
+                while group[n] != n:
+                    n = group[n]
+                return n
+
+            for x in shared:
+                for y in shared:
+                    if x < y and math.hypot(nd[x]["x"] - nd[y]["x"], nd[x]["y"] - nd[y]["y"]) < 60.0:
+                        group[root(y)] = root(x)
+            expected = {root(n) for n in shared}
+            matches = uptown.geocoder.intersections(min(names[a]), min(names[b]))
+            assert len(matches) == len(expected), (a, b)
+            assert {root(m.node) for m in matches} == expected, (a, b)
+            checked += 1
+            several += len(shared) > 1
+    assert checked > 100 and several >= 5  # the district's grid, and the streets that meet more than once
+
+
 def test_snap_many_agrees_with_snap(uptown):
     import numpy as np
 
